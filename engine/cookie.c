@@ -1,0 +1,85 @@
+/*
+ * cookie.c - the keyed cookie that makes the scanner stateless.
+ *
+ * A probe's sequence number and source port are both taken from
+ * SipHash-2-4(key, saddr || daddr || dport). A SYN-ACK is ours only if it
+ * comes from a target, to the source port we would have used for it, and
+ * acknowledges seq + 1. Without the key an off-path host cannot forge one;
+ * with it we need no per-target state. SipHash-2-4 is implemented here from
+ * its paper (Aumasson and Bernstein, 2012): 30 lines, no library call per
+ * packet.
+ */
+#include "engine/engine.h"
+
+#include <string.h>
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIPROUND                                                                   \
+    do {                                                                           \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                  \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                     \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                     \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                  \
+    } while (0)
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+uint64_t siphash24(const struct cookie_key *key, const void *data, size_t len)
+{
+    const uint8_t *in = data;
+    uint64_t v0 = 0x736f6d6570736575ULL ^ key->k0;
+    uint64_t v1 = 0x646f72616e646f6dULL ^ key->k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ key->k0;
+    uint64_t v3 = 0x7465646279746573ULL ^ key->k1;
+    size_t full = len - len % 8;
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = load_le64(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (uint64_t)in[full + i] << (8 * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+struct syn_cookie syn_cookie_make(const struct cookie_key *key,
+                                  const struct sport_range *sports, uint32_t saddr,
+                                  uint32_t daddr, uint16_t dport)
+{
+    uint8_t msg[10];
+    memcpy(msg, &saddr, 4);
+    memcpy(msg + 4, &daddr, 4);
+    memcpy(msg + 8, &dport, 2);
+    uint64_t h = siphash24(key, msg, sizeof(msg));
+    struct syn_cookie c;
+    c.seq = (uint32_t)h;
+    c.sport = (uint16_t)(sports->first + (uint16_t)((h >> 32) % sports->count));
+    return c;
+}
+
+bool syn_cookie_valid(const struct cookie_key *key, const struct sport_range *sports,
+                      uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+                      uint32_t ack)
+{
+    struct syn_cookie c = syn_cookie_make(key, sports, saddr, daddr, dport);
+    return c.sport == sport && c.seq + 1 == ack;
+}

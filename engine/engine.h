@@ -1,0 +1,277 @@
+/*
+ * engine.h - the stateless SYN scanner: targets, order, frames, send, receive.
+ *
+ * This header is the whole public interface of engine/. The pieces, in the
+ * order a scan uses them:
+ *
+ *   ip_list          sorted, merged IPv4 ranges: allowlists and blocklists
+ *   port_list        the ports to probe
+ *   target_space     allowed addresses x ports, numbered [0, size)
+ *   permutation      keyed bijection of [0, size): the probing order
+ *   scan_walk        one sender thread's slice of the order (shards, threads)
+ *   syn_cookie       keyed sequence number + source port of a probe
+ *   syn_template     an Ethernet/IPv4/TCP SYN frame built once by libnet
+ *   net_config       interface, source address and gateway MAC
+ *   scan_run         sender threads + receiver + cooldown, reporting responders
+ *
+ * Conventions (as in libuv): functions that can fail return 0 on success or
+ * -1 on failure and write a message naming what was wrong into `err`, a buffer
+ * of KS_ERRLEN bytes. Nothing in engine/ prints or exits.
+ * Addresses are IPv4 in host byte order unless a name says otherwise.
+ */
+#ifndef KS_ENGINE_H
+#define KS_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef KS_ERRLEN
+#define KS_ERRLEN 512
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Address lists                                                        */
+/* ------------------------------------------------------------------ */
+
+struct ip_range {
+    uint32_t first;
+    uint32_t last; /* inclusive */
+};
+
+/* A set of IPv4 addresses as ranges. After ip_list_normalize() the ranges
+ * are sorted, disjoint and non-adjacent. */
+struct ip_list {
+    struct ip_range *ranges;
+    size_t count;
+    size_t capacity;
+};
+
+void ip_list_init(struct ip_list *list);
+void ip_list_free(struct ip_list *list);
+/* Adds "a.b.c.d" or "a.b.c.d/len"; as in ZMap, host bits below the prefix
+ * are ignored ("10.1.2.3/8" is 10.0.0.0/8). */
+int ip_list_add_text(struct ip_list *list, const char *text, char *err);
+int ip_list_add_range(struct ip_list *list, uint32_t first, uint32_t last, char *err);
+/* One address or CIDR per line; '#' starts a comment; blank lines ignored.
+ * An error names the file and the line number. */
+int ip_list_load_file(struct ip_list *list, const char *path, char *err);
+/* The IANA special-purpose and reserved ranges (ZMap's default list). */
+int ip_list_add_reserved(struct ip_list *list, char *err);
+void ip_list_normalize(struct ip_list *list);
+/* list := list minus remove; both must be normalized. */
+int ip_list_subtract(struct ip_list *list, const struct ip_list *remove, char *err);
+uint64_t ip_list_size(const struct ip_list *list);
+bool ip_list_contains(const struct ip_list *list, uint32_t addr);
+/* Parses a dotted quad; returns false if it is not one. */
+bool ip_parse(const char *text, uint32_t *addr);
+/* Formats into buf (at least 16 bytes); returns buf. */
+char *ip_format(uint32_t addr, char *buf);
+
+/* ------------------------------------------------------------------ */
+/* Ports                                                                */
+/* ------------------------------------------------------------------ */
+
+#define PORT_LIST_MAX 65536
+
+/* "443,6443,10250-10255": sorted, duplicates removed. */
+struct port_list {
+    uint16_t *ports;
+    size_t count;
+};
+
+int port_list_parse(struct port_list *list, const char *text, char *err);
+void port_list_free(struct port_list *list);
+
+/* ------------------------------------------------------------------ */
+/* The target space: allowed addresses x ports                          */
+/* ------------------------------------------------------------------ */
+
+struct target_space {
+    struct ip_list allowed;   /* normalized allowlist minus blocklist */
+    uint64_t *range_start;    /* index of each range's first address */
+    struct port_list ports;
+    uint64_t address_count;
+    uint64_t size;            /* address_count * ports.count */
+    uint16_t port_slot[65536];/* port -> 1 + position in ports, 0 = absent */
+};
+
+/* Takes copies of what it needs; allow and block must be normalized. */
+int target_space_init(struct target_space *space, const struct ip_list *allow,
+                      const struct ip_list *block, const struct port_list *ports,
+                      char *err);
+void target_space_free(struct target_space *space);
+/* index < space->size */
+void target_space_at(const struct target_space *space, uint64_t index,
+                     uint32_t *addr, uint16_t *port);
+/* The inverse; false if (addr, port) is not a target. */
+bool target_space_index(const struct target_space *space, uint32_t addr,
+                        uint16_t port, uint64_t *index);
+
+/* ------------------------------------------------------------------ */
+/* Permutation and walk                                                 */
+/* ------------------------------------------------------------------ */
+
+#define PERMUTATION_ROUNDS 6
+
+/* A Feistel network on Z_a x Z_b (a*b >= n) with cycle walking, so it is a
+ * bijection of [0, n) for every n >= 1; the seed picks the round keys. */
+struct permutation {
+    uint64_t n, a, b;
+    uint64_t keys[PERMUTATION_ROUNDS];
+};
+
+void permutation_init(struct permutation *perm, uint64_t n, uint64_t seed);
+uint64_t permutation_apply(const struct permutation *perm, uint64_t x);
+
+/* The positions p of the permuted sequence with p % stride == offset,
+ * p >= start, at most `limit` of them. Shard s of S with T threads: thread t
+ * walks offset s + S*t, stride S*T. Disjoint, and their union is [0, n). */
+struct scan_walk {
+    const struct permutation *perm;
+    uint64_t next;   /* next position to visit */
+    uint64_t stride;
+    uint64_t remaining;
+};
+
+void scan_walk_init(struct scan_walk *walk, const struct permutation *perm,
+                    uint64_t offset, uint64_t stride, uint64_t limit);
+/* Next target index; false when the walk is done. */
+bool scan_walk_next(struct scan_walk *walk, uint64_t *index);
+/* How many positions of [0, n) this walk visits if not limited. */
+uint64_t scan_walk_length(uint64_t n, uint64_t offset, uint64_t stride);
+
+/* ------------------------------------------------------------------ */
+/* Cookies                                                              */
+/* ------------------------------------------------------------------ */
+
+struct cookie_key {
+    uint64_t k0, k1;
+};
+
+/* What a probe to (daddr, dport) carries: its sequence number and source
+ * port are both derived from SipHash-2-4(key, saddr, daddr, dport). */
+struct syn_cookie {
+    uint32_t seq;
+    uint16_t sport;
+};
+
+struct sport_range {
+    uint16_t first;
+    uint16_t count;
+};
+
+uint64_t siphash24(const struct cookie_key *key, const void *data, size_t len);
+struct syn_cookie syn_cookie_make(const struct cookie_key *key,
+                                  const struct sport_range *sports,
+                                  uint32_t saddr, uint32_t daddr, uint16_t dport);
+/* True if a SYN-ACK from (daddr, dport) to our sport with this ack number
+ * answers a probe we sent. */
+bool syn_cookie_valid(const struct cookie_key *key, const struct sport_range *sports,
+                      uint32_t saddr, uint32_t daddr, uint16_t dport,
+                      uint16_t sport, uint32_t ack);
+
+/* ------------------------------------------------------------------ */
+/* SYN frames                                                           */
+/* ------------------------------------------------------------------ */
+
+#define SYN_FRAME_MAX 128
+
+/* A SYN frame built once by libnet (Ethernet, IPv4, TCP with the options
+ * Linux sends: MSS, SACK permitted, timestamps, window scale). Per target only
+ * the destination, ports, sequence number, IP id and checksums change. */
+struct syn_template {
+    uint8_t frame[SYN_FRAME_MAX];
+    size_t length;
+    uint32_t ip_sum_base;   /* one's complement sum of the fixed IP header words */
+    uint32_t tcp_sum_base;  /* same for the fixed TCP words + pseudo-header */
+};
+
+int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
+                       const uint8_t dst_mac[6], uint32_t saddr, char *err);
+/* Writes a complete frame of tpl->length bytes into out. */
+void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t daddr,
+                       uint16_t sport, uint16_t dport, uint32_t seq, uint16_t ip_id);
+
+/* ------------------------------------------------------------------ */
+/* Network configuration                                                */
+/* ------------------------------------------------------------------ */
+
+struct net_config {
+    char ifname[32];
+    int ifindex;
+    uint32_t saddr;
+    uint32_t gateway;        /* next hop; 0 if the target is on-link */
+    uint8_t src_mac[6];
+    uint8_t gw_mac[6];
+};
+
+/* Fills what is not already set (ifname[0] == 0, saddr == 0, have_gw_mac ==
+ * false) from the routing table towards `towards`, resolving the next hop's
+ * MAC with ARP if the neighbour cache has none. */
+int net_config_detect(struct net_config *cfg, uint32_t towards, bool have_gw_mac,
+                      char *err);
+bool mac_parse(const char *text, uint8_t mac[6]);
+
+/* ------------------------------------------------------------------ */
+/* A scan                                                               */
+/* ------------------------------------------------------------------ */
+
+enum send_method {
+    SEND_MMSG,    /* AF_PACKET + sendmmsg batches (default) */
+    SEND_LIBNET,  /* libnet_write, one system call per packet (portable) */
+};
+
+struct scan_config {
+    const struct target_space *space;
+    uint64_t seed;
+    uint32_t shard, shards;
+    uint32_t sender_threads;
+    uint64_t rate_pps;         /* 0 = as fast as possible */
+    uint64_t max_targets;      /* 0 = all of this shard */
+    double max_runtime;        /* seconds, 0 = none */
+    double cooldown;           /* seconds after the last probe */
+    enum send_method method;
+    uint32_t batch;            /* frames per sendmmsg, 1..1024 */
+    struct net_config net;
+    struct sport_range sports;
+    struct cookie_key key;
+    uint64_t start_position;   /* resume: first walk position per thread */
+};
+
+/* Counters, written by the scan threads, read by anyone at any time. */
+struct scan_counters {
+    _Atomic uint64_t sent;
+    _Atomic uint64_t send_errors;
+    _Atomic uint64_t replies;        /* SYN-ACKs with a valid cookie */
+    _Atomic uint64_t unique;         /* first reply of an (addr, port) */
+    _Atomic uint64_t duplicates;
+    _Atomic uint64_t invalid;        /* SYN-ACKs failing validation */
+    _Atomic uint64_t rsts;           /* valid RSTs (closed ports) */
+    _Atomic uint64_t pcap_drops;
+    _Atomic uint64_t pcap_ifdrops;
+    _Atomic uint64_t queue_drops;    /* responders the consumer could not take */
+    _Atomic uint64_t targets_total;  /* what this run will send */
+    _Atomic int phase;               /* enum scan_phase */
+};
+
+enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
+
+/* Called on the receiver thread for each new responsive (addr, port). It must
+ * not block; return false if the responder could not be taken (counted as a
+ * queue drop). */
+typedef bool (*scan_responder_fn)(void *ctx, uint32_t addr, uint16_t port);
+
+/* Runs a whole scan: opens the capture, starts sender threads and the
+ * receiver, waits for the senders, then the cooldown. `stop` (may be NULL)
+ * ends sending early when set (SIGINT); the cooldown still runs unless stop
+ * is set to 2. Returns 0 or -1 with err. */
+int scan_run(const struct scan_config *cfg, struct scan_counters *counters,
+             scan_responder_fn on_responder, void *ctx, _Atomic int *stop,
+             char *err);
+
+/* How many frames per second a rate in bits per second allows. */
+uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * main.c - kubesurvey's entry point: finds the subcommand and runs it.
+ */
+#include "tools/tools.h"
+#include "ks_version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "kubesurvey %s - measure exposed Kubernetes API servers\n\n"
+            "usage: kubesurvey COMMAND [OPTIONS]\n"
+            "       kubesurvey COMMAND --help\n\n"
+            "commands:\n",
+            KS_VERSION);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nExit status: 0 success, 1 runtime failure, 2 usage error.\n"
+                 "Documentation: docs/cli.md\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("kubesurvey %s\n", KS_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "kubesurvey: unknown command '%s' (see kubesurvey --help)\n", argv[1]);
+    return EXIT_USAGE;
+}
