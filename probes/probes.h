@@ -60,9 +60,12 @@ enum version_state {
 
 #define PROBE_CHAIN_MAX 16
 
+/* One certificate of a chain. Readers of the store may get only the hash
+ * and length (der == NULL) when they did not ask for certificate bodies. */
 struct cert_der {
     uint8_t *der;
     size_t length;
+    uint8_t sha256[32];
 };
 
 struct probe_result {
