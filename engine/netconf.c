@@ -244,9 +244,16 @@ static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
     char filter[128], buf[16];
     snprintf(filter, sizeof(filter), "arp and arp[6:2] == 2 and arp src host %s",
              ip_format(target, buf));
-    if (pcap_set_snaplen(pc, 128) != 0 || pcap_set_immediate_mode(pc, 1) != 0 ||
-        pcap_activate(pc) < 0) {
+    if (pcap_set_snaplen(pc, 128) != 0 || pcap_set_immediate_mode(pc, 1) != 0) {
         snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, pcap_geterr(pc));
+        goto out;
+    }
+    int status = pcap_activate(pc);
+    if (status < 0) {
+        snprintf(err, KS_ERRLEN, "capture on %s for ARP: %s%s", cfg->ifname, pcap_geterr(pc),
+                 status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR
+                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
+                     : "");
         goto out;
     }
     if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||

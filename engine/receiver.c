@@ -110,7 +110,9 @@ int receiver_open(struct receiver *rx, char *err)
     int rc = pcap_activate(pc);
     if (rc < 0) {
         snprintf(err, KS_ERRLEN, "capture on %s: %s%s", cfg->net.ifname, pcap_geterr(pc),
-                 rc == PCAP_ERROR_PERM_DENIED ? " (run as root or with CAP_NET_RAW)" : "");
+                 rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR
+                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
+                     : "");
         pcap_close(pc);
         return -1;
     }

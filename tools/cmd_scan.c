@@ -72,6 +72,8 @@ struct scan_job {
     _Atomic int stop;
     _Atomic int scan_finished;
     int scan_status;
+    uint64_t status_sent;         /* sent at the previous status line */
+    double status_time;
     char err[KS_ERRLEN];
     uint64_t written;
 };
@@ -136,19 +138,25 @@ static void format_duration(double s, char *buf, size_t size)
     snprintf(buf, size, "%lu:%02lu:%02lu", t / 3600, (t / 60) % 60, t % 60);
 }
 
+/* The send rate shown is over the last interval (the final line: the whole
+ * run), so a stall or the cooldown shows at once instead of being averaged
+ * away. */
 static void print_status(struct scan_job *job, double elapsed, bool final)
 {
     struct scan_counters *c = &job->counters;
     uint64_t sent = atomic_load(&c->sent), total = atomic_load(&c->targets_total);
     uint64_t unique = atomic_load(&c->unique);
     double pct = total ? 100.0 * (double)sent / (double)total : 100.0;
-    double rate = elapsed > 0 ? (double)sent / elapsed : 0;
+    double span = final ? elapsed : elapsed - job->status_time;
+    double rate = span > 0 ? (double)(final ? sent : sent - job->status_sent) / span : 0;
+    job->status_sent = sent;
+    job->status_time = elapsed;
     char el[32], eta[32];
     format_duration(elapsed, el, sizeof(el));
     if (atomic_load(&c->phase) >= SCAN_COOLDOWN)
         snprintf(eta, sizeof(eta), "cooldown");
-    else if (rate > 0)
-        format_duration((double)(total - sent) / rate, eta, sizeof(eta));
+    else if (sent > 0 && elapsed > 0)
+        format_duration((double)(total - sent) * elapsed / (double)sent, eta, sizeof(eta));
     else
         snprintf(eta, sizeof(eta), "?");
     fprintf(stderr,
@@ -247,6 +255,13 @@ int cmd_scan(int argc, char **argv)
     if (job->scan_status < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", job->err);
         rc = EXIT_RUNTIME;
+    } else if (atomic_load(&job->stop)) {
+        /* Stopped early: the output is valid but incomplete, and scripts
+         * must be able to tell. */
+        fprintf(stderr, "kubesurvey scan: interrupted after %lu of %lu probes\n",
+                (unsigned long)atomic_load(&job->counters.sent),
+                (unsigned long)atomic_load(&job->counters.targets_total));
+        rc = EXIT_RUNTIME;
     }
     if (opts.output && fclose(job->out) != 0) {
         fprintf(stderr, "kubesurvey scan: writing %s: %s\n", opts.output, strerror(errno));
@@ -255,7 +270,7 @@ int cmd_scan(int argc, char **argv)
     job->out = NULL;
     if (opts.metadata && scan_write_metadata(&opts, &space, &job->cfg, &job->counters, start,
                                              end, job->scan_status < 0 ? job->err : NULL,
-                                             err) < 0) {
+                                             atomic_load(&job->stop) != 0, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         rc = EXIT_RUNTIME;
     }

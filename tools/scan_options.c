@@ -474,7 +474,8 @@ static json_t *counters_json(struct scan_counters *c)
 
 int scan_write_metadata(const struct scan_options *o, const struct target_space *space,
                         const struct scan_config *cfg, struct scan_counters *counters,
-                        double start, double end, const char *failure, char *err)
+                        double start, double end, const char *failure, bool interrupted,
+                        char *err)
 {
     char started[32], ended[32], saddr[16], seed[24];
     /* JSON integers are signed 64-bit in jansson: keep the seed exact as text. */
@@ -483,7 +484,7 @@ int scan_write_metadata(const struct scan_options *o, const struct target_space 
     iso_time(end, ended, sizeof(ended));
     json_t *meta = json_pack(
         "{s:s,s:o,s:s?,s:s?,s:s,s:I,s:I,s:s,s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:s,s:s,s:s,s:s,"
-        "s:f,s:o,s:s?}",
+        "s:f,s:o,s:s?,s:b}",
         "kubesurvey_version", KS_VERSION, "targets", targets_json(o), "allowlist", o->allowlist,
         "blocklist", o->blocklist, "blocklist_mode", o->blocklist ? "file" : "builtin-reserved",
         "target_addresses", (json_int_t)space->address_count, "target_space",
@@ -492,7 +493,7 @@ int scan_write_metadata(const struct scan_options *o, const struct target_space 
         "rate_pps", (json_int_t)cfg->rate_pps, "max_runtime", o->max_runtime, "cooldown",
         o->cooldown, "interface", cfg->net.ifname, "source_ip", ip_format(cfg->net.saddr, saddr),
         "started", started, "ended", ended, "duration", end - start, "counters",
-        counters_json(counters), "error", failure);
+        counters_json(counters), "error", failure, "interrupted", interrupted);
     if (!meta) {
         snprintf(err, KS_ERRLEN, "building metadata failed");
         return -1;

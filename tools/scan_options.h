@@ -46,6 +46,7 @@ int scan_options_config(const struct scan_options *opts, const struct target_spa
                         struct scan_config *cfg, char *err);
 int scan_write_metadata(const struct scan_options *opts, const struct target_space *space,
                         const struct scan_config *cfg, struct scan_counters *counters,
-                        double start, double end, const char *failure, char *err);
+                        double start, double end, const char *failure, bool interrupted,
+                        char *err);
 
 #endif
