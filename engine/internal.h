@@ -19,6 +19,7 @@ struct sender {
     const struct syn_template *tpl;
     struct scan_counters *counters;
     _Atomic int *stop;            /* nonzero: stop sending */
+    _Atomic uint64_t *walked;     /* this thread's counters->walked[] slot */
     struct scan_walk walk;
     uint64_t rate_pps;            /* this thread's share; 0 = unlimited */
     uint64_t deadline_ns;         /* max runtime; 0 = none */

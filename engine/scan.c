@@ -22,6 +22,18 @@ uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length)
     return rate ? rate : 1;
 }
 
+uint64_t scan_checkpoint_position(const struct scan_config *cfg,
+                                  struct scan_counters *counters)
+{
+    uint64_t fewest = UINT64_MAX;
+    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
+        uint64_t w = atomic_load(&counters->walked[t]);
+        if (w < fewest)
+            fewest = w;
+    }
+    return cfg->start_position + (fewest == UINT64_MAX ? 0 : fewest);
+}
+
 static void sleep_seconds_unless(double seconds, _Atomic int *stop, int level)
 {
     uint64_t end = clock_now_ns() + (uint64_t)(seconds * 1e9);
@@ -58,6 +70,8 @@ static int start_senders(const struct scan_config *cfg, const struct permutation
         s->tpl = tpl;
         s->counters = counters;
         s->stop = stop;
+        s->walked = &counters->walked[t];
+        atomic_store(s->walked, 0);
         s->deadline_ns = deadline;
         s->rate_pps = cfg->rate_pps / cfg->sender_threads +
                       (t < cfg->rate_pps % cfg->sender_threads ? 1 : 0);
@@ -88,7 +102,7 @@ static int check_config(const struct scan_config *cfg, char *err)
                  cfg->shard, cfg->shards);
         return -1;
     }
-    if (cfg->sender_threads == 0 || cfg->sender_threads > 64) {
+    if (cfg->sender_threads == 0 || cfg->sender_threads > SCAN_MAX_THREADS) {
         snprintf(err, KS_ERRLEN, "sender threads must be 1-64");
         return -1;
     }

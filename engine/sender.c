@@ -184,6 +184,7 @@ static int send_loop_mmsg(struct sender *s)
             break;
         pacer_wait(&pacer, n);
         send_batch(s, fd, msgs, n);
+        atomic_fetch_add(s->walked, n);
         if (atomic_load(&s->counters->send_errors) > MAX_SEND_ERRORS) {
             snprintf(s->err, KS_ERRLEN, "too many send errors on %s", s->cfg->net.ifname);
             break;
@@ -234,6 +235,7 @@ static int send_loop_libnet(struct sender *s)
             atomic_fetch_add(&s->counters->send_errors, 1);
         else
             atomic_fetch_add(&s->counters->sent, 1);
+        atomic_fetch_add(s->walked, 1);
     }
     libnet_destroy(l);
     return 0;
