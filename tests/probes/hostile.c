@@ -15,6 +15,8 @@
  *   BASEPORT+7  TLS alert: read the ClientHello, answer handshake_failure
  *   BASEPORT+8  plain HTTP: answer the ClientHello with an HTTP 400
  *   BASEPORT+9  read the request, then close cleanly (close_notify), no response
+ *   BASEPORT+10 a version.Info in a chunked response (well-behaved)
+ *   BASEPORT+11 a version.Info delimited by closing the connection (HTTP/1.0 style)
  * The process exits after SECONDS.
  */
 #include <errno.h>
@@ -32,7 +34,7 @@
 #include <unistd.h>
 
 enum behaviour { SILENT, SLOW, ENDLESS_BODY, HUGE_HEADERS, CHAIN50, CHAIN1MB, RESET, ALERT,
-                 PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, BEHAVIOURS };
+                 PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, CHUNKED, CLOSE_DELIMITED, BEHAVIOURS };
 
 static SSL_CTX *ctx_plain, *ctx_chain50, *ctx_chain1mb;
 static EVP_PKEY *key;
@@ -149,6 +151,20 @@ static void serve_tls(struct job *j)
         for (int i = 0; i < 100000; i++)
             if (SSL_write(ssl, line, sizeof(line)) <= 0)
                 break;
+        break;
+    }
+    case CHUNKED: {
+        static const char chunked[] =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "d\r\n{\"gitVersion\"\r\n" "f\r\n:\"v1.27.3+k3s1\"\r\n" "1\r\n}\r\n" "0\r\n\r\n";
+        SSL_write(ssl, chunked, (int)strlen(chunked));
+        break;
+    }
+    case CLOSE_DELIMITED: {
+        static const char closed[] = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+                                     "{\"gitVersion\":\"v1.26.1-gke.1500\"}";
+        SSL_write(ssl, closed, (int)strlen(closed));
+        SSL_shutdown(ssl);
         break;
     }
     default:

@@ -9,12 +9,13 @@ hostile=$1 driver=$2 ks=$3 netns=$4 id=$5
 [[ $(id -u) == 0 ]] || { echo "hostile.sh: needs root (network namespaces); skipped"; exit 77; }
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
-cleanup() { "$netns" down "$id" || true; rm -rf "$tmp"; }
+cleanup() { kill "${hostile_pid:-}" 2>/dev/null || true; "$netns" down "$id" || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 "$netns" up "$id"
 
 base=7000
 ip netns exec "$T" "$hostile" $base 120 > "$tmp/hostile.out" &
+hostile_pid=$!
 for _ in $(seq 50); do grep -q ready "$tmp/hostile.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$tmp/hostile.out" || { echo "hostile server did not start"; exit 1; }
 
@@ -30,6 +31,8 @@ cases=(
   "alert:198.18.1.8:$((base+7)):tls-error:alert handshake failure"
   "plain-http:198.18.1.9:$((base+8)):tls-error:wrong version number"
   "close-after-handshake:198.18.1.10:$((base+9)):closed:before a response"
+  "chunked:198.18.1.13:$((base+10)):ok:\"provider\":\"k3s\",\"version_state\":\"valid\",\"git_version\":\"v1.27.3+k3s1\""
+  "close-delimited:198.18.1.14:$((base+11)):ok:\"provider\":\"gke\",\"version_state\":\"valid\",\"git_version\":\"v1.26.1-gke.1500\""
   "refused:198.18.1.11:443:refused:"
   "dropped:198.18.1.12:443:connect-timeout:"
 )
