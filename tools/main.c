@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
     {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
+    {"probe", cmd_probe, "TLS + GET /version probe a list of targets, write JSON Lines"},
 };
 
 static void usage(FILE *out)

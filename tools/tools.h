@@ -9,5 +9,6 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 int cmd_scan(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif
