@@ -119,6 +119,12 @@ struct store_cert_stats {
 };
 int store_cert_stats(struct store *store, struct store_cert_stats *out, char *err);
 
+/* LMDB does not checksum its pages: reading a structurally damaged file it
+ * fails an internal assertion and aborts the process. A program may set a
+ * handler that gets a clear message first (and typically exits); if it
+ * returns, the process aborts. Process-wide. */
+void store_set_fatal_handler(void (*handler)(const char *message));
+
 /* Number of stored certificates at which a writer trains the first
  * dictionary (default 2000). For tests and benchmarks. */
 void store_set_dict_training(struct store *store, unsigned at_certs);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 void store_put_be32(uint8_t *p, uint32_t v)
@@ -55,9 +56,19 @@ void buf_free(struct buf *b)
     memset(b, 0, sizeof(*b));
 }
 
+/* LMDB reports a short write as EIO; on a full disk that is what a write
+ * that ran out of space looks like. */
+static bool disk_nearly_full(const char *path)
+{
+    struct statvfs vfs;
+    return path && statvfs(path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (1u << 20);
+}
+
 void store_rc_error(const struct store *s, char *err, const char *what, int rc)
 {
     const char *path = s ? s->path : "";
+    if (rc == EIO && disk_nearly_full(path))
+        rc = ENOSPC;
     switch (rc) {
     case ENOSPC:
         snprintf(err, KS_ERRLEN, "%s: %s: no space left on the device (disk full); "
@@ -277,16 +288,45 @@ static int check_not_truncated(struct store *s, char *err)
     return 0;
 }
 
-static int env_open(struct store *s, char *err)
+/* LMDB trusts its file: on a damaged B-tree page it fails an assertion and
+ * aborts. The handler (set by the program) gets a clear message first. */
+static void (*fatal_handler)(const char *message);
+
+void store_set_fatal_handler(void (*handler)(const char *message))
 {
-    unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
-    if (s->mode == STORE_READ_ONLY)
-        flags |= MDB_RDONLY;
+    fatal_handler = handler;
+}
+
+static void lmdb_assert(MDB_env *env, const char *msg)
+{
+    const struct store *s = mdb_env_get_userctx(env);
+    char text[KS_ERRLEN];
+    snprintf(text, sizeof(text), "%s: the database file is corrupt (LMDB: %s)",
+             s ? s->path : "?", msg);
+    if (fatal_handler)
+        fatal_handler(text);
+}
+
+static int env_setup(struct store *s)
+{
     int rc = mdb_env_create(&s->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(s->env, 8);
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, STORE_INITIAL_MAP);
+    if (!rc)
+        rc = mdb_env_set_userctx(s->env, s);
+    if (!rc)
+        rc = mdb_env_set_assert(s->env, lmdb_assert);
+    return rc;
+}
+
+static int env_open(struct store *s, char *err)
+{
+    unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
+    if (s->mode == STORE_READ_ONLY)
+        flags |= MDB_RDONLY;
+    int rc = env_setup(s);
     if (rc) {
         store_rc_error(s, err, "create the LMDB environment", rc);
         return -1;
@@ -299,7 +339,7 @@ static int env_open(struct store *s, char *err)
         snprintf(lock, sizeof(lock), "%s-lock", s->path);
         if (access(lock, F_OK) != 0) {
             mdb_env_close(s->env);
-            if ((rc = mdb_env_create(&s->env)) == 0 && (rc = mdb_env_set_maxdbs(s->env, 8)) == 0)
+            if ((rc = env_setup(s)) == 0)
                 rc = mdb_env_open(s->env, s->path, flags | MDB_NOLOCK, 0644);
         }
     }
@@ -378,6 +418,10 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
     }
     if (mode == STORE_READ_ONLY && stat(path, &st) != 0) {
         snprintf(err, KS_ERRLEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (mode == STORE_READ_ONLY && st.st_size == 0) {
+        snprintf(err, KS_ERRLEN, "%s: an empty file, not a kubesurvey store", path);
         return -1;
     }
     struct store *s = calloc(1, sizeof(*s));
