@@ -2,10 +2,13 @@
  * store_driver.c - drives the store from the test scripts (built for tests
  * only):
  *
- *   store_driver write DB STATE [MAX]   write records through store_writer,
- *        checkpoint every 997 records and after each checkpoint returns
- *        record "SCAN COUNT" in STATE (atomically, by rename): COUNT records
- *        are committed. Meant to be killed with SIGKILL at any point.
+ *   store_driver write DB STATE [MAX]   write records through store_writer
+ *        (groups of 1000 records or 20 ms), checkpoint every 4999 records;
+ *        whenever store_writer_committed() or a returned checkpoint shows
+ *        more records committed, record "SCAN COUNT" in STATE (atomically,
+ *        by rename). Records are queued in order by one thread, so COUNT
+ *        committed means records 0..COUNT-1. Meant to be killed with SIGKILL
+ *        at any point.
  *        Stops at MAX records (default 2,000,000) and at the first error
  *        (printed on stdout, exit 3).
  *   store_driver verify DB STATE        every record 0..COUNT-1 of SCAN is
@@ -73,7 +76,7 @@ static int do_write(const char *db, const char *state, uint64_t max)
     }
     write_state(state, scan, 0);
     int status = 0;
-    uint64_t i;
+    uint64_t i, reported = 0;
     for (i = 0; i < max; i++) {
         struct probe_result r;
         record_for(&r, i);
@@ -82,7 +85,11 @@ static int do_write(const char *db, const char *state, uint64_t max)
             status = 3;
             break;
         }
-        if ((i + 1) % 997 == 0) {
+        if (i % 100 == 0 && store_writer_committed(w) > reported) {
+            reported = store_writer_committed(w);
+            write_state(state, scan, reported);
+        }
+        if ((i + 1) % 4999 == 0) {
             char json[128];
             snprintf(json, sizeof(json), "{\"note\":\"crash test\",\"position\":%llu}",
                      (unsigned long long)(i + 1));
@@ -90,7 +97,8 @@ static int do_write(const char *db, const char *state, uint64_t max)
                 status = 3;
                 break;
             }
-            write_state(state, scan, i + 1);
+            reported = i + 1;
+            write_state(state, scan, reported);
         }
     }
     char finish_err[KS_ERRLEN];
