@@ -491,6 +491,8 @@ int cmd_scan(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A server closing while we write must fail that write, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     rc = run_scan(job);
 out:
     if (job) {
