@@ -145,8 +145,8 @@ static int get_date(struct where *w, json_t *obj, const char *key, const char *e
 /* "1.21" -> 1, 21 */
 static int parse_minor_name(const char *s, int *major, int *minor)
 {
-    struct k8s_version v;
-    if (k8s_version_parse(s, &v) != 0 || v.patch >= 0 || v.pre != PRE_NONE || s[0] == 'v' ||
+    struct kver v;
+    if (kver_parse(s, &v) != 0 || v.patch >= 0 || v.pre != PRE_NONE || s[0] == 'v' ||
         strchr(s, '-') || strchr(s, '+'))
         return -1;
     *major = v.major;
@@ -335,7 +335,7 @@ static int parse_range(const char *text, struct cve_range *r)
         while (end > part && end[-1] == ' ')
             *--end = '\0';
         if (r->bounds == sizeof(r->bound) / sizeof(r->bound[0]) || *part == 'v' ||
-            k8s_version_parse(part, &r->bound[r->bounds].version) != 0)
+            kver_parse(part, &r->bound[r->bounds].version) != 0)
             return -1;
         r->bound[r->bounds++].op = op;
     }
@@ -350,7 +350,7 @@ static bool range_satisfiable(const struct cve_range *r)
             enum constraint_op lo = r->bound[i].op, hi = r->bound[j].op;
             if ((lo == OP_GE || lo == OP_GT || lo == OP_EQ) &&
                 (hi == OP_LE || hi == OP_LT || hi == OP_EQ)) {
-                int c = k8s_version_compare(&r->bound[i].version, &r->bound[j].version);
+                int c = kver_compare(&r->bound[i].version, &r->bound[j].version);
                 if (c > 0 || (c == 0 && (lo == OP_GT || hi == OP_LT)))
                     return false;
             }
@@ -358,10 +358,10 @@ static bool range_satisfiable(const struct cve_range *r)
     return true;
 }
 
-static bool bound_holds(enum constraint_op op, const struct k8s_version *v,
-                        const struct k8s_version *b)
+static bool bound_holds(enum constraint_op op, const struct kver *v,
+                        const struct kver *b)
 {
-    int c = k8s_version_compare(v, b);
+    int c = kver_compare(v, b);
     switch (op) {
     case OP_LT: return c < 0;
     case OP_LE: return c <= 0;
@@ -372,7 +372,7 @@ static bool bound_holds(enum constraint_op op, const struct k8s_version *v,
     return false;
 }
 
-static bool range_contains(const struct cve_range *r, const struct k8s_version *v)
+static bool range_contains(const struct cve_range *r, const struct kver *v)
 {
     for (size_t i = 0; i < r->bounds; i++)
         if (!bound_holds(r->bound[i].op, v, &r->bound[i].version))
@@ -434,7 +434,7 @@ static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry
             FAIL(w, "%s: ranges[%zu]: \"%s\" admits no version (lower bound above upper)", entry,
                  i, json_string_value(aff));
         if (json_is_string(fixed)) {
-            if (k8s_version_parse(json_string_value(fixed), &r->fixed) != 0 ||
+            if (kver_parse(json_string_value(fixed), &r->fixed) != 0 ||
                 json_string_value(fixed)[0] == 'v')
                 FAIL(w, "%s: ranges[%zu]: \"fixed\" is not a version", entry, i);
             r->has_fixed = true;
@@ -638,7 +638,7 @@ enum lc_status lifecycle_provider_status(const struct lifecycle *lc, const char 
     return status_from(end, newer_ended, day);
 }
 
-bool cve_affects(const struct cve *cve, const struct k8s_version *v)
+bool cve_affects(const struct cve *cve, const struct kver *v)
 {
     if (v->patch >= 0) {
         for (size_t i = 0; i < cve->range_count; i++)
@@ -647,8 +647,8 @@ bool cve_affects(const struct cve *cve, const struct k8s_version *v)
         return false;
     }
     /* Unknown patch: every patch of the minor must be in one range. */
-    struct k8s_version lo = {v->major, v->minor, 0, PRE_NONE, 0};
-    struct k8s_version hi = {v->major, v->minor, INT_MAX, PRE_NONE, 0};
+    struct kver lo = {v->major, v->minor, 0, PRE_NONE, 0};
+    struct kver hi = {v->major, v->minor, INT_MAX, PRE_NONE, 0};
     for (size_t i = 0; i < cve->range_count; i++)
         if (range_contains(&cve->ranges[i], &lo) && range_contains(&cve->ranges[i], &hi))
             return true;

@@ -174,7 +174,7 @@ static int minor_add(struct stats *s, int major, int minor)
 
 /* Packs a version into a nonzero 64-bit key; 0 if a field is out of range
  * (such versions are matched without the cache). */
-static uint64_t version_key(const struct k8s_version *v)
+static uint64_t version_key(const struct kver *v)
 {
     if (v->major < 0 || v->major > 0xffff || v->minor < 0 || v->minor > 0xffff ||
         v->patch < -1 || v->patch > 0xffffe || v->pre_number < 0 || v->pre_number > 0x3ff)
@@ -203,14 +203,14 @@ static int version_table_grow(struct stats *s)
     return 0;
 }
 
-static void count_cves_direct(struct stats *s, const struct k8s_version *v)
+static void count_cves_direct(struct stats *s, const struct kver *v)
 {
     for (size_t i = 0; i < s->opt.lc->cve_count; i++)
         if (s->cve_counted[i] && cve_affects(&s->opt.lc->cves[i], v))
             s->cve_hits[i]++;
 }
 
-static int count_cves(struct stats *s, const struct k8s_version *v)
+static int count_cves(struct stats *s, const struct kver *v)
 {
     uint64_t key = version_key(v);
     if (!key) {
@@ -351,8 +351,8 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         }
     }
 
-    struct k8s_version v;
-    if (k8s_version_of_result(r, &v) != 0)
+    struct kver v;
+    if (kver_of_result(r, &v) != 0)
         return 0;
     s->version_public++;
     p->version_public++;

@@ -45,11 +45,11 @@ int ks_date_from_iso8601(const char *text, int32_t *day);
 /* ---- Kubernetes versions ---- */
 
 /* Pre-release kinds, ordered: 1.20.0-alpha.1 < -beta.0 < -rc.1 < 1.20.0. */
-enum k8s_prerelease { PRE_ALPHA = 0, PRE_BETA = 1, PRE_RC = 2, PRE_NONE = 3 };
+enum kver_pre { PRE_ALPHA = 0, PRE_BETA = 1, PRE_RC = 2, PRE_NONE = 3 };
 
-struct k8s_version {
+struct kver {
     int major, minor, patch;  /* patch -1 when the string had none */
-    enum k8s_prerelease pre;
+    enum kver_pre pre;
     int pre_number;           /* the N of -alpha.N, 0 if absent */
 };
 
@@ -57,13 +57,13 @@ struct k8s_version {
  * "v1.29.6+k3s1", "1.14") into out. Only -alpha/-beta/-rc suffixes make a
  * pre-release; vendor suffixes (-eks-..., -gke.N, +k3s1, git-describe -N+sha)
  * are builds of the base version. Returns 0, or -1 if it is not a version. */
-int k8s_version_parse(const char *text, struct k8s_version *out);
+int kver_parse(const char *text, struct kver *out);
 /* Orders two versions (an unknown patch counts as 0): <0, 0, >0. */
-int k8s_version_compare(const struct k8s_version *a, const struct k8s_version *b);
+int kver_compare(const struct kver *a, const struct kver *b);
 /* The version of a stored result: gitVersion if it parses, else the
  * major/minor/patch fields; 0 if found, -1 if the result has no version
  * (version_state other than VERSION_VALID, or nothing parseable). */
-int k8s_version_of_result(const struct probe_result *r, struct k8s_version *out);
+int kver_of_result(const struct probe_result *r, struct kver *out);
 
 /* ---- lifecycle data (tools/data/ JSON files) ---- */
 
@@ -76,11 +76,11 @@ enum constraint_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ };
 struct cve_range {
     struct {
         enum constraint_op op;
-        struct k8s_version version;
+        struct kver version;
     } bound[4];
     size_t bounds;
     bool has_fixed;
-    struct k8s_version fixed;
+    struct kver fixed;
 };
 
 struct cve {
@@ -146,7 +146,7 @@ const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
                                                   const char *provider);
 /* Does the CVE's affected ranges contain v? An unknown patch matches only
  * when every patch of the minor is affected. */
-bool cve_affects(const struct cve *cve, const struct k8s_version *v);
+bool cve_affects(const struct cve *cve, const struct kver *v);
 const char *cve_scope_name(enum cve_scope scope);
 
 /* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002) ---- */
@@ -201,5 +201,28 @@ void stats_print_summary(FILE *out, const json_t *stats);
 /* The HTML report page for a stats_to_json object (self-contained). */
 int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc,
                       const char *title, char *err);
+
+/* ---- helpers the store-reading commands share (store_util.c) ---- */
+
+struct store;
+
+/* Opens a database read-only with a message naming the path on failure. */
+int tool_store_open(const char *path, struct store **out, char *err);
+/* The scan to work on: `requested` if nonzero (it must exist), else the
+ * one with the highest id. *scan_json gets its parsed JSON (new reference,
+ * an empty object if the stored text does not parse). */
+int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t **scan_json,
+                   char *err);
+/* "7" -> 7 (1..UINT32_MAX). */
+int tool_parse_scan_id(const char *text, uint32_t *id);
+/* The scan's start day from its "started" ISO-8601 UTC time. */
+int tool_scan_start_day(const json_t *scan_json, int32_t *day);
+/* The statistics object of one scan of db (stats and report); *lc_out, if
+ * not NULL, gets the lifecycle data used (caller frees). */
+int tool_compute_stats(const char *db, uint32_t scan_request, const char *as_of_text,
+                       const char *data_dir, const char *pfx2as_path, json_t **out,
+                       struct lifecycle **lc_out, char *err);
+/* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
+const char *tool_ip_text(uint32_t addr, char *out);
 
 #endif

@@ -94,9 +94,9 @@ static size_t read_number(const char *s, int *out)
     return i;
 }
 
-static void parse_prerelease(const char *rest, struct k8s_version *out)
+static void parse_prerelease(const char *rest, struct kver *out)
 {
-    static const struct { const char *word; enum k8s_prerelease kind; } kinds[] = {
+    static const struct { const char *word; enum kver_pre kind; } kinds[] = {
         {"-alpha", PRE_ALPHA}, {"-beta", PRE_BETA}, {"-rc", PRE_RC},
     };
     out->pre = PRE_NONE;
@@ -117,14 +117,14 @@ static void parse_prerelease(const char *rest, struct k8s_version *out)
     }
 }
 
-int k8s_version_parse(const char *text, struct k8s_version *out)
+int kver_parse(const char *text, struct kver *out)
 {
     if (!text)
         return -1;
     const char *p = text;
     if (*p == 'v' || *p == 'V')
         p++;
-    struct k8s_version v = {.patch = -1, .pre = PRE_NONE};
+    struct kver v = {.patch = -1, .pre = PRE_NONE};
     size_t n = read_number(p, &v.major);
     if (n == 0 || p[n] != '.')
         return -1;
@@ -151,7 +151,7 @@ static int cmp_int(int a, int b)
     return (a > b) - (a < b);
 }
 
-int k8s_version_compare(const struct k8s_version *a, const struct k8s_version *b)
+int kver_compare(const struct kver *a, const struct kver *b)
 {
     int c = cmp_int(a->major, b->major);
     if (!c)
@@ -165,14 +165,14 @@ int k8s_version_compare(const struct k8s_version *a, const struct k8s_version *b
     return c;
 }
 
-int k8s_version_of_result(const struct probe_result *r, struct k8s_version *out)
+int kver_of_result(const struct probe_result *r, struct kver *out)
 {
     if (r->version_state != VERSION_VALID)
         return -1;
-    if (r->git_version && k8s_version_parse(r->git_version, out) == 0)
+    if (r->git_version && kver_parse(r->git_version, out) == 0)
         return 0;
     if (r->version_major < 0 || r->version_minor < 0)
         return -1;
-    *out = (struct k8s_version){r->version_major, r->version_minor, r->version_patch, PRE_NONE, 0};
+    *out = (struct kver){r->version_major, r->version_minor, r->version_patch, PRE_NONE, 0};
     return 0;
 }

@@ -43,10 +43,10 @@ static void test_dates(void **state)
 }
 
 static void expect_version(const char *text, int major, int minor, int patch,
-                           enum k8s_prerelease pre, int pre_number)
+                           enum kver_pre pre, int pre_number)
 {
-    struct k8s_version v;
-    assert_int_equal(k8s_version_parse(text, &v), 0);
+    struct kver v;
+    assert_int_equal(kver_parse(text, &v), 0);
     assert_int_equal(v.major, major);
     assert_int_equal(v.minor, minor);
     assert_int_equal(v.patch, patch);
@@ -57,7 +57,7 @@ static void expect_version(const char *text, int major, int minor, int patch,
 static void test_version_parse(void **state)
 {
     (void)state;
-    struct k8s_version v;
+    struct kver v;
     expect_version("v1.21.5", 1, 21, 5, PRE_NONE, 0);
     expect_version("v1.19.6-eks-49a6c0", 1, 19, 6, PRE_NONE, 0);
     expect_version("v1.29.5-gke.1091000", 1, 29, 5, PRE_NONE, 0);
@@ -72,54 +72,54 @@ static void test_version_parse(void **state)
     /* un-stamped dev build */
     expect_version("v0.0.0-master+$Format:%H$", 0, 0, 0, PRE_NONE, 0);
     expect_version("v1.99.0", 1, 99, 0, PRE_NONE, 0);
-    assert_int_equal(k8s_version_parse("", &v), -1);
-    assert_int_equal(k8s_version_parse("v1", &v), -1);
-    assert_int_equal(k8s_version_parse("v1.", &v), -1);
-    assert_int_equal(k8s_version_parse("va.b.c", &v), -1);
-    assert_int_equal(k8s_version_parse("v1.21.5x", &v), -1);
-    assert_int_equal(k8s_version_parse("v1.2222222222.5", &v), -1);
-    assert_int_equal(k8s_version_parse(NULL, &v), -1);
+    assert_int_equal(kver_parse("", &v), -1);
+    assert_int_equal(kver_parse("v1", &v), -1);
+    assert_int_equal(kver_parse("v1.", &v), -1);
+    assert_int_equal(kver_parse("va.b.c", &v), -1);
+    assert_int_equal(kver_parse("v1.21.5x", &v), -1);
+    assert_int_equal(kver_parse("v1.2222222222.5", &v), -1);
+    assert_int_equal(kver_parse(NULL, &v), -1);
 }
 
 static void test_version_compare(void **state)
 {
     (void)state;
-    struct k8s_version a, b;
-    k8s_version_parse("v1.20.0-alpha.2", &a);
-    k8s_version_parse("v1.20.0-beta.0", &b);
-    assert_true(k8s_version_compare(&a, &b) < 0);
-    k8s_version_parse("v1.20.0", &b);
-    assert_true(k8s_version_compare(&a, &b) < 0);
-    k8s_version_parse("v1.19.16", &a);
-    assert_true(k8s_version_compare(&a, &b) < 0);
-    k8s_version_parse("v1.20.0-eks-1", &a);
-    assert_int_equal(k8s_version_compare(&a, &b), 0);
-    k8s_version_parse("1.20", &a);
-    assert_int_equal(k8s_version_compare(&a, &b), 0);
+    struct kver a, b;
+    kver_parse("v1.20.0-alpha.2", &a);
+    kver_parse("v1.20.0-beta.0", &b);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.20.0", &b);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.19.16", &a);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.20.0-eks-1", &a);
+    assert_int_equal(kver_compare(&a, &b), 0);
+    kver_parse("1.20", &a);
+    assert_int_equal(kver_compare(&a, &b), 0);
 }
 
 static void test_version_of_result(void **state)
 {
     (void)state;
     struct probe_result r;
-    struct k8s_version v;
+    struct kver v;
     probe_result_init(&r);
     /* no version state: nothing */
-    assert_int_equal(k8s_version_of_result(&r, &v), -1);
+    assert_int_equal(kver_of_result(&r, &v), -1);
     r.version_state = VERSION_VALID;
-    assert_int_equal(k8s_version_of_result(&r, &v), -1);
+    assert_int_equal(kver_of_result(&r, &v), -1);
     /* minor "19+" in the body; gitVersion decides */
     r.git_version = strdup("v1.19.6-eks-49a6c0");
     r.version_major = 1;
     r.version_minor = 19;
-    assert_int_equal(k8s_version_of_result(&r, &v), 0);
+    assert_int_equal(kver_of_result(&r, &v), 0);
     assert_int_equal(v.minor, 19);
     assert_int_equal(v.patch, 6);
     /* empty major/minor strings in the body (Baidu CCM example): gitVersion decides */
     free(r.git_version);
     r.git_version = strdup("v1.0.11-167+3f240d4c97126d-dirty");
     r.version_major = r.version_minor = -1;
-    assert_int_equal(k8s_version_of_result(&r, &v), 0);
+    assert_int_equal(kver_of_result(&r, &v), 0);
     assert_int_equal(v.major, 1);
     assert_int_equal(v.minor, 0);
     assert_int_equal(v.patch, 11);
@@ -128,7 +128,7 @@ static void test_version_of_result(void **state)
     r.git_version = strdup("weird");
     r.version_major = 1;
     r.version_minor = 22;
-    assert_int_equal(k8s_version_of_result(&r, &v), 0);
+    assert_int_equal(kver_of_result(&r, &v), 0);
     assert_int_equal(v.minor, 22);
     assert_int_equal(v.patch, -1);
     probe_result_free(&r);
@@ -225,8 +225,8 @@ static const struct cve *find_cve(const struct lifecycle *lc, const char *id)
 
 static bool affects(const struct cve *c, const char *version)
 {
-    struct k8s_version v;
-    assert_int_equal(k8s_version_parse(version, &v), 0);
+    struct kver v;
+    assert_int_equal(kver_parse(version, &v), 0);
     return cve_affects(c, &v);
 }
 

@@ -13,54 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct spec {
-    uint32_t last_octet;
-    uint16_t port;
-    bool tls;
-    bool k8s;
-    uint32_t evidence;
-    const char *provider;
-    int http_status;
-    const char *git_version;  /* NULL: no version */
-    char cert;                /* leaf certificate 'A'.., 0 for none */
-};
-
-/* The population; expectations in test_crafted_population (as of 2021-06-10). */
-static const struct spec population[] = {
-    {1, 443, false, false, 0, NULL, 0, NULL, 0},
-    {2, 443, true, false, 0, NULL, 404, NULL, 'Z'},
-    {3, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.16.15-eks-ad4801", 'A'},
-    {4, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-49a6c0", 'B'},
-    {4, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-49a6c0", 'B'},
-    {5, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "gke", 200,
-     "v1.17.17-gke.1", 'C'},
-    {6, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
-    {7, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "upstream", 200,
-     "v1.15.12", 'E'},
-    {8, 443, true, true, EVIDENCE_STATUS_BODY, "upstream", 403, NULL, 'F'},
-    {9, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.22.0-alpha.1", 0},
-    {10, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.40.1", 'A'},
-};
-
-static void fill(struct probe_result *r, const struct spec *s)
-{
-    probe_result_init(r);
-    r->addr = 0xC6120000u | s->last_octet; /* 198.18.0.x */
-    r->port = s->port;
-    r->tls_done = s->tls;
-    r->k8s = s->k8s ? K8S_YES : K8S_NO;
-    r->evidence = s->evidence;
-    r->provider = s->provider ? strdup(s->provider) : NULL;
-    r->http_status = s->http_status;
-    if (s->git_version) {
-        r->version_state = VERSION_VALID;
-        r->git_version = strdup(s->git_version);
-    }
-    if (s->cert) {
-        r->chain_length = 1;
-        memset(r->chain[0].sha256, s->cert, 32);
-    }
-}
+#include "population.h"
 
 static struct lifecycle *lc;
 
@@ -87,7 +40,7 @@ static json_t *run(const char *as_of, const struct pfx2as *p, const struct spec 
     assert_int_equal(stats_new(&s, &opt, err), 0);
     for (size_t i = 0; i < n; i++) {
         struct probe_result r;
-        fill(&r, &specs[i]);
+        population_fill(&r, &specs[i], false);
         assert_int_equal(stats_add(s, &r, err), 0);
         probe_result_free(&r);
     }
@@ -124,7 +77,7 @@ static void test_crafted_population(void **state)
     FILE *f = fmemopen((void *)table, strlen(table), "r");
     assert_int_equal(pfx2as_load_stream(&p, f, "t", err), 0);
     fclose(f);
-    json_t *o = run("2021-06-10", p, population, sizeof(population) / sizeof(population[0]));
+    json_t *o = run("2021-06-10", p, population, POPULATION_COUNT);
     /* 3 of 7 versions past upstream EOL (1.16, 1.17, 1.15); by provider
      * windows only 1.15 on "upstream" (EKS 1.16 to 2021-09-27, GKE 1.17 to
      * 2021-11-01) */
