@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
 #ifdef KS_HAVE_STORAGE
     {"stats", cmd_stats, "statistics of a scan as of a date (text or JSON)"},
+    {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
 #endif
     {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };
