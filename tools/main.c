@@ -18,6 +18,8 @@ static const struct command commands[] = {
 #ifdef KS_HAVE_STORAGE
     {"stats", cmd_stats, "statistics of a scan as of a date (text or JSON)"},
     {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
+    {"merge", cmd_merge, "merge shard databases into a new one"},
+    {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
 #endif
     {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };

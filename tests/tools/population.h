@@ -40,6 +40,26 @@ static const struct spec population[] = {
     {10, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.40.1", 'A'},
 };
 
+/* The same endpoints in a later scan (test of `diff`): against population,
+ * upgraded 2 (.3:443, .9:443), downgraded 1 (.5:443), unchanged 2
+ * (.4:6443, .7:6443), version_unknown 2 (.6:6443, .8:443), gone 2 (.4:443,
+ * .10:443), new 2 (.2:443 now Kubernetes, .11:443). */
+static const struct spec population_later[] = {
+    {1, 443, false, false, 0, NULL, 0, NULL, 0},
+    {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.20.1", 'Z'},
+    {3, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.8-eks-1234567", 'A'},
+    {4, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-7654321", 'B'},
+    {5, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "gke", 200,
+     "v1.17.16-gke.2", 'C'},
+    {6, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
+    {7, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "upstream", 200,
+     "v1.15.12", 'E'},
+    {8, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.0", 'F'},
+    {9, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.22.0", 0},
+    {11, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.2", 'G'},
+};
+
+#define POPULATION_LATER_COUNT (sizeof(population_later) / sizeof(population_later[0]))
 #define POPULATION_COUNT (sizeof(population) / sizeof(population[0]))
 
 /* Makes the record of s. With der, the leaf is a real (64-byte, fake) DER
