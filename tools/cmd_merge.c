@@ -2,11 +2,14 @@
  * cmd_merge.c - `kubesurvey merge OUT DB...`: copies the scans of shard
  * databases into one new database.
  *
- * Scans whose JSON agrees on everything that defines a scan (targets,
- * ports, seed, shard count, blocklist, ...: every key except the ones that
- * differ between the shards of one run, see run_keys below) become ONE scan
- * in OUT; so merging the shards of a run gives the statistics of a single
- * unsharded run. Certificates are stored once (the store de-duplicates by
+ * Shards of one run become ONE scan in OUT, so merging the shards of a run
+ * gives the statistics of a single unsharded run. Two scans are shards of
+ * one run when their JSON agrees on everything that defines a scan
+ * (targets, ports, seed, shard count, blocklist, ...: every key except the
+ * ones that differ between shards, see run_keys below), they have
+ * "shards" > 1, and their "shard" numbers differ. Any other scan (an
+ * unsharded run, a repeated run with the same parameters, a second copy of
+ * a shard) is copied as a scan of its own. Certificates are stored once (the store de-duplicates by
  * SHA-256, compressing with OUT's own dictionary). An endpoint present in
  * two merged inputs is kept once: the later input's record wins.
  */
@@ -24,10 +27,11 @@ static void merge_usage(FILE *out)
 {
     fprintf(out,
             "usage: kubesurvey merge OUT DB...\n\n"
-            "Merges the scans of the databases DB... into the new database OUT. Scans that\n"
-            "differ only in shard number, times, counters and machine details (the shards\n"
-            "of one run) become one scan; others are copied as separate scans. Certificates\n"
-            "are stored once. OUT must not exist.\n\n"
+            "Merges the scans of the databases DB... into the new database OUT. The shards\n"
+            "of one run (scans with \"shards\" > 1 and distinct \"shard\" numbers that agree\n"
+            "on everything else but times, counters and machine details) become one scan;\n"
+            "other scans are copied as scans of their own. Certificates are stored once.\n"
+            "OUT must not exist.\n\n"
             "  -h, --help   this help\n");
 }
 
@@ -187,13 +191,26 @@ static int copy_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
     return 0;
 }
 
+static bool has_shard(const json_t *merged, const json_t *shard)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(merged, "merged_shards"), i, v)
+        if (json_equal(v, shard))
+            return true;
+    return false;
+}
+
 static struct merged_scan *merged_scan_for(struct merge *m, const json_t *scan, bool *fresh)
 {
     char *identity = scan_identity(scan);
     if (!identity)
         return NULL;
-    for (size_t i = 0; i < m->scan_count; i++)
-        if (!strcmp(m->scans[i].identity, identity)) {
+    json_t *shard = json_object_get(scan, "shard");
+    bool sharded = json_is_integer(shard) &&
+                   json_integer_value(json_object_get(scan, "shards")) > 1;
+    for (size_t i = 0; sharded && i < m->scan_count; i++)
+        if (!strcmp(m->scans[i].identity, identity) && !has_shard(m->scans[i].json, shard)) {
             free(identity);
             *fresh = false;
             return &m->scans[i];

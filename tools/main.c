@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
     {"merge", cmd_merge, "merge shard databases into a new one"},
     {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
+    {"report", cmd_report, "write a self-contained HTML report"},
 #endif
     {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };
