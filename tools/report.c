@@ -325,7 +325,7 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
           "table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #eee;"
           "text-align:left}\n.nums td:last-child{text-align:right;font-variant-numeric:tabular-nums}\n"
           "tr.key td{font-weight:bold}.tick{font-size:12px;fill:#333}.label{font-size:13px}\n"
-          "dt{font-weight:bold;margin-top:.6em}\n</style></head><body>\n<h1>",
+          "dt{font-weight:bold;margin-top:.6em}table.cves td:first-child{white-space:nowrap}\n</style></head><body>\n<h1>",
           out);
     put_escaped(out, title);
     fputs("</h1>\n<p>Scan ", out);

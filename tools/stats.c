@@ -10,9 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Lifecycle answers are fixed for a run (one as_of): cached per 1.N minor,
+ * 0 = not computed yet, else enum lc_status + 1. */
+#define STATUS_CACHE_MINORS 256
+
 struct provider_count {
     char *name;
     uint64_t hosts, version_public, unsupported, provider_unsupported;
+    uint8_t status[STATUS_CACHE_MINORS];
 };
 
 struct minor_count {
@@ -44,6 +49,8 @@ struct stats {
 
     struct provider_count *providers;
     size_t provider_count, provider_cap;
+    size_t last_provider;            /* index of the previous record's provider */
+    uint8_t upstream_status[STATUS_CACHE_MINORS];
     struct minor_count *minors;
     size_t minor_count, minor_cap;
 
@@ -134,9 +141,14 @@ static struct provider_count *provider_get(struct stats *s, const char *name)
 {
     if (!name || !*name)
         name = "unknown";
+    if (s->last_provider < s->provider_count &&
+        !strcmp(s->providers[s->last_provider].name, name))
+        return &s->providers[s->last_provider];
     for (size_t i = 0; i < s->provider_count; i++)
-        if (!strcmp(s->providers[i].name, name))
+        if (!strcmp(s->providers[i].name, name)) {
+            s->last_provider = i;
             return &s->providers[i];
+        }
     if (s->provider_count == s->provider_cap) {
         size_t cap = s->provider_cap ? s->provider_cap * 2 : 16;
         struct provider_count *p = realloc(s->providers, cap * sizeof(*p));
@@ -149,7 +161,7 @@ static struct provider_count *provider_get(struct stats *s, const char *name)
     *p = (struct provider_count){.name = strdup(name)};
     if (!p->name)
         return NULL;
-    s->provider_count++;
+    s->last_provider = s->provider_count++;
     return p;
 }
 
@@ -360,9 +372,20 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         net->version_public++;
     if (minor_add(s, v.major, v.minor) != 0 || count_cves(s, &v) != 0)
         goto oom;
-    enum lc_status up = lifecycle_upstream_status(s->opt.lc, v.major, v.minor, s->opt.as_of);
-    enum lc_status prov =
-        lifecycle_provider_status(s->opt.lc, r->provider, v.major, v.minor, s->opt.as_of);
+    enum lc_status up, prov;
+    if (v.major == 1 && v.minor < STATUS_CACHE_MINORS) {
+        if (!s->upstream_status[v.minor])
+            s->upstream_status[v.minor] =
+                (uint8_t)(1 + lifecycle_upstream_status(s->opt.lc, 1, v.minor, s->opt.as_of));
+        if (!p->status[v.minor])
+            p->status[v.minor] = (uint8_t)(1 + lifecycle_provider_status(
+                                                   s->opt.lc, r->provider, 1, v.minor, s->opt.as_of));
+        up = (enum lc_status)(s->upstream_status[v.minor] - 1);
+        prov = (enum lc_status)(p->status[v.minor] - 1);
+    } else {
+        up = lifecycle_upstream_status(s->opt.lc, v.major, v.minor, s->opt.as_of);
+        prov = lifecycle_provider_status(s->opt.lc, r->provider, v.major, v.minor, s->opt.as_of);
+    }
     if (up == LC_UNSUPPORTED) {
         s->unsupported++;
         p->unsupported++;

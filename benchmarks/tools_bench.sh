@@ -1,0 +1,41 @@
+#!/bin/bash
+# tools_bench.sh - throughput and peak memory of `kubesurvey stats` and
+# `kubesurvey export` over a synthetic database written through the real
+# store writer (tests/tools/gen_db.c).
+#
+#   benchmarks/tools_bench.sh [BUILD_DIR] [ENDPOINTS]   (defaults: build 1000000)
+#
+# Needs GNU time (Debian package `time`). Prints one line per measurement:
+# what, seconds, records/second, peak RSS in MiB. Touches no network.
+set -euo pipefail
+build=${1:-build}
+count=${2:-1000000}
+ks=$build/tools/kubesurvey
+gen=$build/tests/tools/gen_db
+for f in "$ks" "$gen" /usr/bin/time; do
+    [ -x "$f" ] || { echo "tools_bench: missing $f (build with the store; apt-get install time)" >&2; exit 2; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+db=$work/bench.db
+head -c 32 /dev/urandom > "$work/key"
+
+measure() { # label, then the command
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null
+    read -r secs kib < "$work/time"
+    awk -v l="$label" -v s="$secs" -v k="$kib" -v n="$count" 'BEGIN {
+        rate = s > 0 ? n / s : 0
+        printf "%-34s %8.2f s %12.0f rec/s %8.1f MiB peak\n", l, s, rate, k / 1024 }'
+}
+
+echo "endpoints: $count   (machine: $(nproc) CPUs; $(date -u +%Y-%m-%d))"
+measure "gen_db (store writer)" "$gen" "$db" --synthetic "$count"
+echo "database: $(du -m "$db" | cut -f1) MiB"
+"$ks" stats "$db" --json > /dev/null   # warm the page cache
+measure "stats --json" "$ks" stats "$db" --json
+measure "stats --json (again)" "$ks" stats "$db" --json
+measure "export --format jsonl" "$ks" export "$db" --format jsonl -o /dev/null
+measure "export --format csv" "$ks" export "$db" --format csv -o /dev/null
+measure "export jsonl --zstd" "$ks" export "$db" --format jsonl --zstd -o "$work/out.zst"
+measure "export jsonl --anonymize" "$ks" export "$db" --format jsonl --anonymize "$work/key" -o /dev/null
