@@ -23,6 +23,12 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 int cmd_scan(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_scans(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);

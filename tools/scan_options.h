@@ -1,0 +1,52 @@
+/*
+ * scan_options.h - private to tools/: the options of `kubesurvey scan` and
+ * what is derived from them (targets, engine config, metadata).
+ */
+#ifndef KS_SCAN_OPTIONS_H
+#define KS_SCAN_OPTIONS_H
+
+#include "engine/engine.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum output_format { FORMAT_CSV, FORMAT_JSONL };
+
+struct scan_options {
+    char **targets;          /* positional addresses / CIDRs (argv, not owned) */
+    int target_count;
+    const char *allowlist, *blocklist;
+    const char *ports;
+    uint64_t rate;           /* packets per second, 0 = unlimited */
+    uint64_t bandwidth;      /* bits per second, 0 = not given */
+    uint64_t seed;
+    bool seed_given;
+    uint32_t shards, shard, sender_threads, batch;
+    enum send_method method;
+    bool dry_run, syn_only, quiet;
+    uint64_t max_targets;
+    double max_runtime, cooldown;
+    const char *interface, *source_ip, *gateway_mac;
+    struct sport_range sports;
+    const char *output, *metadata;
+    enum output_format format;
+};
+
+/* Returns -1 when the scan should run, else the exit status to return
+ * (0 after --help, 2 after a usage error, already reported on stderr). */
+int scan_options_parse(struct scan_options *opts, int argc, char **argv);
+void scan_options_free(struct scan_options *opts);
+/* Allowlist (arguments and file) minus blocklist (file or built-in) x ports. */
+int scan_options_targets(const struct scan_options *opts, struct target_space *space,
+                         char *err);
+/* Prints every (address, port) of this shard in scan order; exit status. */
+int scan_dry_run(const struct scan_options *opts, const struct target_space *space);
+/* Fills the engine config: network detection, keys, rate. */
+int scan_options_config(const struct scan_options *opts, const struct target_space *space,
+                        struct scan_config *cfg, char *err);
+int scan_write_metadata(const struct scan_options *opts, const struct target_space *space,
+                        const struct scan_config *cfg, struct scan_counters *counters,
+                        double start, double end, const char *failure, bool interrupted,
+                        char *err);
+
+#endif
