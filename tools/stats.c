@@ -488,7 +488,8 @@ json_t *stats_to_json(const struct stats *s)
     struct minor_count *sorted = malloc((s->minor_count + 1) * sizeof(*sorted));
     json_t *minors = json_object();
     if (sorted) {
-        memcpy(sorted, s->minors, s->minor_count * sizeof(*sorted));
+        if (s->minor_count)
+            memcpy(sorted, s->minors, s->minor_count * sizeof(*sorted));
         qsort(sorted, s->minor_count, sizeof(*sorted), cmp_minor_count);
         for (size_t i = 0; i < s->minor_count; i++) {
             char key[32];
