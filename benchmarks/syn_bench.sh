@@ -52,6 +52,8 @@ S=ks${id}s T=ks${id}t VA=ks${id}a VB=ks${id}b
 WORK=$(mktemp -d /tmp/ks-bench.XXXXXX)
 export KS_SIM_DIR=$WORK/sim
 export KS_SIM_OWNER=$$ # sim.sh refuses an ID another live run owns
+exec 9>"/run/ks-net-$id.lock"
+flock -w 300 9 || { echo "syn_bench.sh: namespace ID $id busy for 300 s; use --id" >&2; exit 1; }
 RUN_TIMEOUT=60
 # masscan 1.3.2 often waits long after --wait when nothing comes back (its
 # capture thread sits in poll); bound it tighter. Its row then says exit 124.

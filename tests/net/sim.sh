@@ -116,7 +116,7 @@ sim_up() {
     # setsid: the listener must not die with this shell's process group.
     # shellcheck disable=SC2086
     ip netns exec "$T" setsid "$listener" -t "${KS_LISTENER_SECONDS:-900}" $port_words \
-        </dev/null >"$dir/listener.log" 2>&1 &
+        </dev/null >"$dir/listener.log" 2>&1 9>&- &
     local p
     for p in $port_words; do wait_listening "$p"; done
     echo "$dir/truth.csv"
