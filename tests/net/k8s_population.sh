@@ -27,7 +27,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "k8s_population.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() {
+    echo "usage: k8s_population.sh up ID SEED [COUNT] | down ID" >&2
+    sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
 
 cmd=${1:-}; id=${2:-}
 [[ -n "$cmd" ]] || usage
@@ -37,19 +41,23 @@ dir=${KS_POP_DIR:-/tmp/ks${id}-k8spop}
 
 # One leaf per line of leaf.jobs: CERT|CA|SUBJECT|SANS -> certs/CERT.crt
 # (leaf then CA, as servers send). All leaves share one key: only the
-# certificates need to differ.
+# certificates need to differ. The CA is appended from memory (ca_pem) to
+# spare a process per certificate.
 make_leaves() {
     local cert ca subject sans
     while IFS='|' read -r cert ca subject sans; do
-        KS_SAN=$sans openssl req -x509 -new -config "$dir/openssl.cnf" -extensions leaf \
-            -key "$dir/leaf.key" -subj "$subject" -CA "$dir/ca/$ca.crt" -CAkey "$dir/ca.key" \
-            -days 365 -out "$dir/certs/$cert.leaf" 2>>"$dir/openssl.log" ||
-            { echo "k8s_population.sh: openssl failed for $cert ($subject)" >&2; return 1; }
-        cat "$dir/certs/$cert.leaf" "$dir/ca/$ca.crt" >"$dir/certs/$cert.crt"
+        {
+            KS_SAN=$sans openssl req -x509 -new -config "$dir/openssl.cnf" -extensions leaf \
+                -key "$dir/leaf.key" -subj "$subject" -CA "$dir/ca/$ca.crt" -CAkey "$dir/ca.key" \
+                -days 365 2>>"$dir/openssl.log" ||
+                { echo "k8s_population.sh: openssl failed for $cert ($subject)" >&2; return 1; }
+            printf '%s\n' "${ca_pem[$ca]}"
+        } >"$dir/certs/$cert.crt"
     done <"$1"
 }
 
 make_certificates() {
+    declare -gA ca_pem=()
     mkdir -p "$dir/ca" "$dir/certs"
     cat >"$dir/openssl.cnf" <<'EOF'
 [req]
@@ -72,6 +80,7 @@ EOF
         KS_SAN=- openssl req -x509 -new -config "$dir/openssl.cnf" -extensions ca \
             -key "$dir/ca.key" -subj "$subject" -days 3650 -out "$dir/ca/$name.crt" 2>>"$dir/openssl.log" ||
             die "openssl failed for CA $name ($subject)"
+        ca_pem[$name]=$(<"$dir/ca/$name.crt")
     done <"$dir/ca.jobs"
     # Two halves in parallel (the machine has 2 cores).
     split -n l/2 "$dir/leaf.jobs" "$dir/leaf.part."
@@ -139,8 +148,8 @@ wait_listening() {
 
 pop_up() {
     local seed=${1:-} count=${2:-1500}
-    [[ "$seed" =~ ^[0-9]+$ ]] || die "bad or missing SEED '$seed'"
-    [[ "$count" =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 20000)) ||
+    [[ "$seed" =~ ^[0-9]{1,9}$ ]] || die "bad or missing SEED '$seed' (0-999999999)"
+    [[ "$count" =~ ^[1-9][0-9]{0,4}$ ]] && ((count <= 20000)) ||
         die "bad COUNT '$count' (1-20000)"
     pop_down
     mkdir -p "$dir/bodies"

@@ -44,6 +44,30 @@ done
 cmp -s "${models[0]}/expected.tsv" "${models[2]}/expected.tsv" &&
     fail "seeds $SEED and 7 give the same population"
 [[ $(($(wc -l <"${models[0]}/expected.tsv") - 1)) == 1500 ]] || fail "model did not write 1500 endpoints"
+# Exactly COUNT endpoints for small counts too (the last cluster is cut),
+# each (address, port) once, all in 198.18.0.0/16 on 443 or 6443.
+for n in 1 2 3 17; do
+    d=$WORK/model-count-$n
+    mkdir -p "$d/bodies"
+    LC_ALL=C awk -v seed=5 -v count="$n" -v out="$d" -f "$here/k8s_population.awk"
+    got=$(tail -n +2 "$d/expected.tsv" | cut -f1,2 | sort -u |
+        awk -F'\t' '$1 ~ /^198\.18\.[0-9]+\.[0-9]+$/ && ($2 == 443 || $2 == 6443)' | wc -l)
+    [[ $got == "$n" && $(($(wc -l <"$d/expected.tsv") - 1)) == "$n" ]] ||
+        fail "count $n: $got distinct valid endpoints"
+done
+# Bad arguments: exit status 2 and a message naming the value, no namespace.
+bad_args() { # EXPECTED-WORD ARGS...
+    local word=$1 rc=0; shift
+    "$POP" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err" || rc=$?
+    [[ $rc == 2 ]] || fail "k8s_population.sh $*: exit status $rc, expected 2"
+    grep -q -- "$word" "$WORK/bad.err" || fail "k8s_population.sh $*: message does not name '$word': $(cat "$WORK/bad.err")"
+}
+bad_args "'x1'" up x1 1
+bad_args "'abc'" up "$TEST_ID" abc
+bad_args "'0'" up "$TEST_ID" 1 0
+bad_args "'20001'" up "$TEST_ID" 1 20001
+bad_args "usage" sideways "$TEST_ID"
+ip netns list | grep -qE "^ks${TEST_ID}[st]( |$)" && fail "a bad invocation left a namespace"
 
 # ------------------------------------------------------------------ bring up
 t0=$(date +%s.%N)
