@@ -9,9 +9,10 @@
 #     provider, minor, gitVersion, HTTP status), and endpoints share a leaf
 #     certificate exactly when they share a certificate id;
 #   - `kubesurvey stats --json` (when the command exists) equals the figures
-#     computed here with awk from expected.tsv and the upstream end-of-life
-#     dates (k8s-facts.md §2.2), for 2021-06-10, for 2021-06-19 (the day
-#     after 1.18's end of life) and for the scan's own date.
+#     computed here with awk from expected.tsv and the upstream and provider
+#     end dates (k8s-facts.md §2.2-2.6), for 2021-06-10, 2021-06-19 (the day
+#     after 1.18's end of life), 2021-09-28 (after EKS 1.16's), 2022-08-01
+#     (after AKS 1.21's) and the scan's own date.
 #   test_population_stats.sh KUBESURVEY BUILD_DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -148,15 +149,41 @@ note "certificates: $(cut -d' ' -f2 "$WORK/bijection") distinct, one per certifi
 
 # --------------------------------------------------------------- statistics
 # Expected figures from expected.tsv alone. Upstream end of life per minor
-# (k8s-facts.md §2.2, date of the final patch); unsupported on day D when
-# D > end of life (docs/statistics.md).
+# (k8s-facts.md §2.2, date of the final patch) and the providers' own
+# windows (§2.3-2.6: EKS end of extended support where it exists, else of
+# standard support; GKE, AKS, ACK, OpenShift end of standard support);
+# unsupported on day D when D > the end date; a minor missing from a
+# provider's table is unsupported once a newer minor of the table has ended,
+# else unknown; providers without a table follow upstream
+# (docs/statistics.md).
 expected_stats() { # DAY
     tail -n +2 "$expected" | awk -F'\t' -v day="$1" '
+        function table(spec, into,   n, t, i, kv) {
+            n = split(spec, t, " ")
+            for (i = 1; i <= n; i++) { split(t[i], kv, "="); into[kv[1]] = kv[2] }
+        }
+        function minor_number(m) { sub(/^1\./, "", m); return m + 0 }
+        # "u" unsupported, "s" supported, "?" unknown, for provider p on day
+        function provider_state(p, m,   k, spec, n, t, i, kv, newer_ended) {
+            if (!(p in windows)) return day > eol[m] ? "u" : "s"
+            n = split(windows[p], t, " ")
+            newer_ended = 0
+            for (i = 1; i <= n; i++) {
+                split(t[i], kv, "=")
+                if (kv[1] == m) return day > kv[2] ? "u" : "s"
+                if (minor_number(kv[1]) > minor_number(m) && day > kv[2]) newer_ended = 1
+            }
+            return newer_ended ? "u" : "?"
+        }
         BEGIN {
-            n = split("1.13=2019-10-15 1.14=2019-12-11 1.15=2020-05-06 1.16=2020-09-02 " \
-                      "1.17=2021-01-13 1.18=2021-06-18 1.19=2021-10-28 1.20=2022-02-28 " \
-                      "1.21=2022-06-28", t, " ")
-            for (i = 1; i <= n; i++) { split(t[i], kv, "="); eol[kv[1]] = kv[2] }
+            table("1.13=2019-10-15 1.14=2019-12-11 1.15=2020-05-06 1.16=2020-09-02 " \
+                  "1.17=2021-01-13 1.18=2021-06-18 1.19=2021-10-28 1.20=2022-02-28 " \
+                  "1.21=2022-06-28", eol)
+            windows["eks"] = "1.16=2021-09-27 1.17=2021-11-02 1.18=2022-03-31 1.19=2022-08-01 1.20=2022-11-01 1.21=2024-07-15"
+            windows["gke"] = "1.17=2021-11-01 1.18=2022-03-01 1.19=2022-06-01 1.20=2022-08-01 1.21=2023-01-31"
+            windows["aks"] = "1.21=2022-07-31 1.22=2022-12-04"
+            windows["ack"] = "1.12=2020-12-31 1.14=2021-07-31 1.16=2022-06-30 1.18=2022-09-30 1.20=2023-04-30"
+            windows["openshift"] = "1.20=2022-08-24 1.25=2024-07-17"
         }
         { syn++; if ($3 == 1) tls++ }
         $4 == "yes" {
@@ -168,15 +195,20 @@ expected_stats() { # DAY
                 if (!($6 in eol)) { print "no end of life for " $6 > "/dev/stderr"; exit 1 }
                 vp++; pvp[$5]++; minor[$6]++
                 if (day > eol[$6]) { uns++; puns[$5]++ }
+                st = provider_state($5, $6)
+                if (st == "u") { puns_p++; ppuns[$5]++ } else if (st == "?") punknown++
             }
         }
         END {
             printf "syn_open=%d\ntls=%d\nk8s=%d\nk8s_by_cert=%d\nversion_public=%d\n", syn, tls, k8s, by_cert, vp
             printf "unsupported=%d\nunsupported_share=%.6f\nlifecycle_unknown=0\n", uns, uns / vp
+            printf "provider_unsupported=%d\nprovider_unsupported_share=%.6f\nprovider_lifecycle_unknown=%d\n",
+                puns_p, puns_p / vp, punknown
             printf "clusters=%d\nk8s_without_cert=0\ncorrupt_records=0\n", clusters
-            for (p in hosts)
-                printf "by_provider.%s.hosts=%d\nby_provider.%s.version_public=%d\nby_provider.%s.unsupported=%d\n",
-                    p, hosts[p], p, pvp[p], p, puns[p]
+            for (p in hosts) {
+                printf "by_provider.%s.hosts=%d\nby_provider.%s.version_public=%d\n", p, hosts[p], p, pvp[p]
+                printf "by_provider.%s.unsupported=%d\nby_provider.%s.provider_unsupported=%d\n", p, puns[p], p, ppuns[p]
+            }
             for (m in minor) printf "by_minor.%s=%d\n", m, minor[m]
             printf "auth.public=%d\nauth.unauthorized_401=%d\nauth.forbidden_403=%d\n", pub, a401, a403
         }' | LC_ALL=C sort
@@ -195,17 +227,17 @@ flatten_stats() {
             for (i = 1; i <= depth; i++) full = full path[i] "."
             full = full key
             gsub(/^"|"$/, "", value)
-            if (key == "unsupported_share" && value != "null") value = sprintf("%.6f", value)
+            if (key ~ /_share$/ && value != "null") value = sprintf("%.6f", value)
             print full "=" value
             next
         }
         /^[ ]*}/ && depth > 0 { depth-- }' |
-        grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|clusters|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported)|by_minor\..+|auth\..+)=' |
+        grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|provider_unsupported|provider_unsupported_share|provider_lifecycle_unknown|clusters|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported|provider_unsupported)|by_minor\..+|auth\..+)=' |
         LC_ALL=C sort
 }
 if "$KS" stats --help >/dev/null 2>&1; then
     scan_day=$(grep -oE '"started": "[0-9]{4}-[0-9]{2}-[0-9]{2}' "$WORK/scan.json" | grep -oE '[0-9-]{10}$')
-    for day in 2021-06-10 2021-06-19 "$scan_day"; do
+    for day in 2021-06-10 2021-06-19 2021-09-28 2022-08-01 "$scan_day"; do
         expected_stats "$day" >"$WORK/want-$day.stats"
         "$KS" stats "$db" --json --as-of "$day" >"$WORK/stats-$day.json" ||
             fail "kubesurvey stats --as-of $day failed"
