@@ -8,7 +8,7 @@
 # Files written in DIR:
 #   expected.tsv   one line per open endpoint (header first), tab-separated:
 #                  addr port tls k8s provider minor git_version http_status
-#                  cert model  ("-" = none; see docs/testnet.md)
+#                  cert cert_marker model  ("-" = none; see docs/testnet.md)
 #   ca.jobs        name|subject                     one CA per line
 #   leaf.jobs      cert|ca|subject|subjectAltName   one serving certificate
 #   servers.conf   nginx server blocks, one per certificate (its endpoints,
@@ -18,7 +18,9 @@
 #
 # Every random choice comes from one MINSTD generator (x = x * 48271 mod
 # 2^31-1, exact in awk's doubles) seeded with `seed`, in a fixed order, so the
-# files depend only on (seed, count) and not on the awk implementation.
+# files depend only on (seed, count): integer arithmetic below 2^53 and no
+# reliance on array order, so any POSIX awk gives the same files (the tests
+# run Debian's default, mawk).
 
 function rnd() { state = (state * 48271) % 2147483647; return state }
 function rint(n) { return rnd() % n }
@@ -28,7 +30,6 @@ function hexn(n,   s) {
     while (length(s) < n) s = s sprintf("%06x", rnd() % 16777216)
     return substr(s, 1, n)
 }
-function upper(s) { return toupper(s) }
 function uuid() { return hexn(8) "-" hexn(4) "-4" hexn(3) "-a" hexn(3) "-" hexn(12) }
 function one_of(list,   parts, n) { n = split(list, parts, " "); return parts[1 + rint(n)] }
 # "a:3 b:1" -> a three times as often as b
@@ -125,7 +126,7 @@ function kube_answer(auth, git, commit, tree) {
     if (chance(40)) audit = 1
 }
 
-function model_eks(   n, i, port, region, name, m, commit, auth) {
+function model_eks(   n, i, region, name, m, commit, auth) {
     m = pick_minor("1.13 1.14 1.15 1.16 1.17 1.18 1.19 1.20")
     minor = m
     commit = hexn(40)
@@ -134,7 +135,7 @@ function model_eks(   n, i, port, region, name, m, commit, auth) {
     marker = 1
     provider = "eks"
     region = one_of("us-east-1 us-east-1 us-east-2 us-west-2 eu-west-1 eu-central-1 ap-southeast-1 ap-northeast-1 ap-south-1 sa-east-1")
-    name = upper(hexn(32)) "." one_of("gr7 yl4 sk1") "." region ".eks.amazonaws.com"
+    name = toupper(hexn(32)) "." one_of("gr7 yl4 sk1") "." region ".eks.amazonaws.com"
     subject = "/CN=kube-apiserver"; ca = "eks"
     sans = "DNS:" name ",DNS:ip-172-16-" rint(256) "-" rint(256) "." \
            (region == "us-east-1" ? "ec2.internal" : region ".compute.internal") "," \
@@ -197,7 +198,7 @@ function model_custom(   m, host) {
     subject = "/CN=" host; ca = "letsencrypt"; sans = "DNS:" host
     add_ep(new_addr(), one_of("443 6443"))
 }
-function model_openshift(   m, auth, host, patch, commit) {
+function model_openshift(   m, auth, host, commit) {
     m = pick_minor("1.16 1.17 1.18 1.19 1.20")
     minor = m
     auth = weighted("public:85 403:15")
@@ -206,7 +207,7 @@ function model_openshift(   m, auth, host, patch, commit) {
     kube_answer(auth, "v" m ".0+" substr(commit, 1, 7), commit, "clean")
     marker = 1
     provider = "openshift"
-    host = "api." one_of("prod ocp dev cluster1 cluster2 okd") "." one_of("example.com example.org corp.example") 
+    host = "api." one_of("prod ocp dev cluster1 cluster2 okd") "." one_of("example.com example.org corp.example")
     subject = "/CN=" host; ca = "openshift"; sans = "DNS:" host
     add_ep(new_addr(), 6443)
 }
