@@ -166,6 +166,19 @@ pop_up() {
     wait_listening 443
     wait_listening 6443
     ip netns exec "$T" nft -f "$dir/population.nft"
+    # What the network answered, recorded on the target side (as sim.sh
+    # does): if a scan misses endpoints, this tells the network from the
+    # scanner. `answered` = every (address, port) that sent a SYN-ACK.
+    ip netns exec "$T" nft -f - <<NFT
+table inet ks {
+    counter synack_out { }
+    set answered { type ipv4_addr . inet_service; size 65536; flags dynamic; }
+    chain output {
+        type filter hook output priority 0; policy accept;
+        ip saddr 198.18.0.0/16 tcp flags & (syn | ack) == (syn | ack) counter name synack_out add @answered { ip saddr . tcp sport }
+    }
+}
+NFT
     echo "k8s_population.sh: $(grep -c . "$dir/leaf.jobs") certificates in $((t1 - t0)) s, nginx up in $((SECONDS - t1)) s" >&2
     echo "$dir/expected.tsv"
 }

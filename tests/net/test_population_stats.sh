@@ -105,7 +105,16 @@ stored_pairs() {
         }'
 }
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
+# The network side first: the target answered SYN-ACK from exactly the
+# population's endpoints (set `answered`, see k8s_population.sh).
+{
+    echo "saddr,sport"
+    ip netns exec "$T" nft list set inet ks answered |
+        grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ \. [0-9]+' | sed 's/ \. /,/'
+} >"$WORK/answered.csv"
+expect_same_pairs "$WORK/population.csv" "$WORK/answered.csv" "target-side SYN-ACKs"
 stored_pairs >"$WORK/stored.csv"
+note "scan: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_number "$WORK/scan.json" unique) unique, $(wc -l <"$WORK/out.jsonl") JSON Lines records, $(($(wc -l <"$WORK/stored.csv") - 1)) stored, pcap drops $(metadata_number "$WORK/scan.json" pcap_drops)"
 expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints"
 
 # ------------------------------------------------ every record as expected
