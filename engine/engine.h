@@ -237,8 +237,11 @@ struct scan_config {
     struct net_config net;
     struct sport_range sports;
     struct cookie_key key;
-    uint64_t start_position;   /* resume: first walk position per thread */
+    uint64_t start_position;   /* resume: each thread skips this many of its
+                                  positions (a checkpoint's walk_position) */
 };
+
+#define SCAN_MAX_THREADS 64
 
 /* Counters, written by the scan threads, read by anyone at any time. */
 struct scan_counters {
@@ -254,7 +257,15 @@ struct scan_counters {
     _Atomic uint64_t queue_drops;    /* responders the consumer could not take */
     _Atomic uint64_t targets_total;  /* what this run will send */
     _Atomic int phase;               /* enum scan_phase */
+    /* Positions each sender thread has sent, counted from start_position.
+     * A checkpoint may resume at start_position + min(walked) once every
+     * reply to those probes has been handled (see scan_checkpoint_position). */
+    _Atomic uint64_t walked[SCAN_MAX_THREADS];
 };
+
+/* start_position + the fewest positions any sender thread has sent so far. */
+uint64_t scan_checkpoint_position(const struct scan_config *cfg,
+                                  struct scan_counters *counters);
 
 enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
 
@@ -263,13 +274,23 @@ enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
  * queue drop). */
 typedef bool (*scan_responder_fn)(void *ctx, uint32_t addr, uint16_t port);
 
-/* Runs a whole scan: opens the capture, starts sender threads and the
- * receiver, waits for the senders, then the cooldown. `stop` (may be NULL)
- * ends sending early when set (SIGINT); the cooldown still runs unless stop
- * is set to 2. Returns 0 or -1 with err. */
-int scan_run(const struct scan_config *cfg, struct scan_counters *counters,
-             scan_responder_fn on_responder, void *ctx, _Atomic int *stop,
-             char *err);
+/* A scan in two steps, so that privileges can be dropped in between:
+ * scan_open builds the frame template and opens everything that needs
+ * CAP_NET_RAW (the capture, one send socket per sender thread); scan_run
+ * then needs no privilege. scan_run starts the receiver and the senders,
+ * waits for the senders, then the cooldown. `stop` (may be NULL) ends sending
+ * early when set to 1 (the cooldown still runs) and also skips the cooldown
+ * when set to 2. Both return 0 or -1 with err. */
+struct scan;
+int scan_open(struct scan **out, const struct scan_config *cfg, char *err);
+int scan_run(struct scan *scan, struct scan_counters *counters,
+             scan_responder_fn on_responder, void *ctx, _Atomic int *stop, char *err);
+void scan_close(struct scan *scan);
+
+/* Drops every capability of the calling thread (and so of the threads it
+ * creates afterwards) and forbids regaining any (no_new_privs). Call it
+ * after scan_open and before starting threads that parse network input. */
+int privileges_drop(char *err);
 
 /* How many frames per second a rate in bits per second allows. */
 uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #ifndef KS_ERRLEN
 #define KS_ERRLEN 512
 #endif
@@ -115,5 +117,121 @@ struct probe_result {
 
 void probe_result_init(struct probe_result *r);
 void probe_result_free(struct probe_result *r);
+
+/* ------------------------------------------------------------------------
+ * Results as JSON (one JSON Lines record; schema in docs/probe-schema.md)
+ * ---------------------------------------------------------------------- */
+
+/* A new JSON object holding every field of `r` (certificates as base64 DER
+ * with their SHA-256). NULL only when out of memory. Caller json_decref()s. */
+json_t *probe_result_to_json(const struct probe_result *r);
+
+/* The names used in that JSON (and in the docs). */
+const char *k8s_verdict_name(enum k8s_verdict verdict);     /* "no", "yes" */
+const char *version_state_name(enum version_state state);   /* "absent", ... */
+const char *k8s_evidence_name(enum k8s_evidence bit);       /* "cert-marker", ... */
+
+/* ------------------------------------------------------------------------
+ * Classification: pure functions, no I/O (docs/probes.md lists the rules
+ * and their sources in k8s-facts.md).
+ * ---------------------------------------------------------------------- */
+
+/* A gitVersion split as `^v(\d+)\.(\d+)(\.(\d+))?` + suffix. */
+struct k8s_version {
+    int major, minor, patch;  /* patch is -1 when the string has none */
+    const char *suffix;       /* points into the parsed string: "", "-eks-49a6c0", "+k3s1" */
+};
+
+/* 0 and `out` filled if `git_version` starts like a Kubernetes gitVersion
+ * ("v1.21.5..."); -1 otherwise (NULL, empty, no 'v', numbers missing or too
+ * large). */
+int k8s_version_parse(const char *git_version, struct k8s_version *out);
+
+/* The distribution or managed service a gitVersion suffix names: "eks",
+ * "gke", "ack", "tke", "cce", "iks", "k3s", "rke2", "k0s", "vmware",
+ * "openshift", "microk8s", or "upstream" (no suffix, or an upstream
+ * pre-release such as -rc.1), or "other" (a suffix we do not know). NULL if
+ * the string does not parse. Returns a static string. */
+const char *k8s_provider_from_version(const char *git_version);
+
+/* What a leaf certificate (DER) says. */
+struct k8s_cert_facts {
+    bool marker;              /* names only a Kubernetes API server carries */
+    const char *provider;     /* "aks", "eks", "gke", "k3s", "rke2", "openshift",
+                                 "minikube", "docker-desktop", or NULL (static) */
+};
+/* 0 and `out` filled; -1 if the DER does not parse as X.509. */
+int k8s_cert_inspect(const uint8_t *der, size_t length, struct k8s_cert_facts *out);
+
+/* Fill the classification fields of `r` (k8s, evidence, provider,
+ * version_state, git_version ... platform) from what the probe captured:
+ * the leaf certificate, http_status, the headers and the body. Frees and
+ * replaces any classification already there. Never fails on bad input
+ * (garbage becomes VERSION_INVALID); on out of memory some strings stay
+ * NULL. */
+void k8s_classify(struct probe_result *r);
+
+/* ------------------------------------------------------------------------
+ * The worker pool: threads, each an epoll loop over non-blocking TCP + TLS
+ * connections, each probe ending in exactly one call of `done`.
+ * ---------------------------------------------------------------------- */
+
+struct probe_config {
+    unsigned threads;             /* worker threads; 0 = number of online CPUs */
+    unsigned concurrency;         /* connections in flight, all threads; 0 = 1024 */
+    unsigned connect_timeout_ms;  /* 0 = 3000 */
+    unsigned handshake_timeout_ms;/* from TCP established to TLS done; 0 = 5000 */
+    unsigned response_timeout_ms; /* from request written to response parsed; 0 = 5000 */
+    unsigned total_timeout_ms;    /* absolute, from start; 0 = the sum of the three */
+    size_t max_header_bytes;      /* status line + headers; 0 = 16384 */
+    size_t max_body_bytes;        /* body kept (and read); 0 = 65536 */
+    size_t max_chain_bytes;       /* server Certificate message; 0 = 102400 */
+    const char *user_agent;       /* NULL = PROBE_DEFAULT_USER_AGENT; copied */
+    const char *path;             /* request path; NULL = "/version" */
+};
+
+#define PROBE_DEFAULT_USER_AGENT \
+    "kubesurvey/0.1 (research survey of exposed Kubernetes API servers; " \
+    "opt out: kubesurvey-optout@example.org)"
+
+/* Fills every 0/NULL field of `cfg` with its default (what create uses). */
+void probe_config_defaults(struct probe_config *cfg);
+
+/* Called on a worker thread when a probe ends, once per submitted target,
+ * concurrently from several threads. The callee takes ownership of the
+ * contents of *r (keep them, or probe_result_free(r)); the struct itself
+ * belongs to the pool and is reused after the call returns. */
+typedef void (*probe_done_fn)(void *ctx, struct probe_result *r);
+
+struct probe_pool;
+
+/* Start the threads. Raises RLIMIT_NOFILE to what `concurrency` needs and
+ * fails (naming the limit) if that is impossible. */
+int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg,
+                      probe_done_fn done, void *ctx, char *err);
+
+/* Raises RLIMIT_NOFILE to what a pool with `cfg` needs (probe_pool_create
+ * does the same). For callers that drop privileges before creating the pool:
+ * beyond the hard limit this needs CAP_SYS_RESOURCE. */
+int probe_pool_reserve_fds(const struct probe_config *cfg, char *err);
+
+/* Queue one probe. Blocks while the pool is full (every connection slot in
+ * use and the queues full). Thread-safe. -1 if the pool is finishing. */
+int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port);
+
+/* Like submit but never blocks: -1 (and nothing queued) when full. For the
+ * scan receiver, which counts a drop instead of waiting. */
+int probe_pool_try_submit(struct probe_pool *p, uint32_t addr, uint16_t port);
+
+/* Counters, readable at any time (monotonic, 64-bit). */
+struct probe_pool_stats {
+    uint64_t submitted, completed;
+    uint64_t by_outcome[PROBE_OUTCOME_COUNT];
+};
+void probe_pool_stats(struct probe_pool *p, struct probe_pool_stats *out);
+
+/* Wait for every submitted probe to end (each `done` called), stop and join
+ * the threads, free everything. `p` is gone afterwards even on -1. */
+int probe_pool_finish(struct probe_pool *p, char *err);
 
 #endif

@@ -18,11 +18,18 @@ struct command {
 
 static const struct command commands[] = {
     {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
+    {"probe", cmd_probe, "TLS + GET /version probe a list of targets, write JSON Lines"},
     {"scans", cmd_scans, "list the scans stored in a database"},
     {"show", cmd_show, "print the stored record(s) of one address"},
     {"cert", cmd_cert, "print a stored certificate (PEM, DER, text)"},
     {"check", cmd_check, "verify every record of a database"},
     {"compact", cmd_compact, "retrain the certificate dictionary and recompress"},
+    {"stats", cmd_stats, "statistics of a scan as of a date (text or JSON)"},
+    {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
+    {"merge", cmd_merge, "merge shard databases into a new one"},
+    {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
+    {"report", cmd_report, "write a self-contained HTML report"},
+    {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };
 
 static void usage(FILE *out)

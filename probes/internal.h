@@ -1,0 +1,17 @@
+/*
+ * internal.h - shared between the files of probes/ only (not part of the
+ * module's interface, which is probes.h).
+ */
+#ifndef KS_PROBES_INTERNAL_H
+#define KS_PROBES_INTERNAL_H
+
+#include "probes/probes.h"
+
+#include <openssl/x509.h>
+
+/* k8s_cert_inspect and k8s_classify on an already parsed leaf (the pool
+ * has it from the handshake; parsing the DER again would cost as much). */
+void k8s_cert_inspect_x509(X509 *cert, struct k8s_cert_facts *out);
+void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf);
+
+#endif

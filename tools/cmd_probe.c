@@ -1,0 +1,394 @@
+/*
+ * cmd_probe.c - `kubesurvey probe`: probe a list of (address, port) with
+ * TLS + GET /version and write one JSON Lines record per target.
+ *
+ * Input lines (one target each; blank lines and '#' comments skipped):
+ *   198.18.0.1              address, port from -p
+ *   198.18.0.1:6443         address:port
+ *   saddr,sport             CSV (ZMap -O csv, our own); a header line names
+ *   198.18.0.1,6443         the columns, else column 1 = address, 2 = port
+ *   open tcp 443 198.18.0.1 1600000000     masscan -oL
+ * A line that is none of these is reported (file:line) and skipped.
+ */
+#include "probes/probes.h"
+#include "tools/tools.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct output {
+    FILE *out;
+    pthread_mutex_t lock;
+    bool failed;          /* a write failed */
+    struct probe_pool_stats counts; /* of the records written */
+    uint64_t k8s;         /* records with k8s = yes */
+};
+
+struct input {
+    const char *name;
+    FILE *in;
+    uint64_t line_number;
+    uint16_t default_port;
+    int addr_column, port_column; /* CSV columns (0-based); -1 unknown */
+    bool header_seen;
+    uint64_t skipped;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: kubesurvey probe [-f FILE|-] [-p PORT] [-o FILE] [OPTIONS]\n\n"
+            "Probe each listed (address, port): TCP connect, TLS handshake (whole chain\n"
+            "kept), GET /version, Kubernetes classification. One JSON object per line\n"
+            "per target (schema: docs/probe-schema.md).\n\n"
+            "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
+            "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n\n"
+            "options:\n"
+            "  -f, --input FILE          targets (default -, standard input)\n"
+            "  -p, --port PORT           port for lines without one (default 443)\n"
+            "  -o, --output FILE         JSON Lines output (default -, standard output)\n"
+            "      --output-format jsonl the only format for now\n"
+            "      --probe-threads N     worker threads (default: number of CPUs)\n"
+            "      --concurrency N       connections in flight (default 1024)\n"
+            "      --connect-timeout MS  TCP connect (default 3000)\n"
+            "      --handshake-timeout MS  TLS handshake (default 5000)\n"
+            "      --response-timeout MS   request to complete response (default 5000)\n"
+            "      --user-agent S        User-Agent header (default names the survey and a\n"
+            "                            contact)\n"
+            "      --max-body BYTES      body bytes kept per response (default 65536)\n"
+            "  -q, --quiet               no summary on standard error\n"
+            "  -h, --help                this text\n\n"
+            "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
+}
+
+/* Parses a decimal in [min, max]; -1 on anything else. */
+static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_addr(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return -1;
+    *out = ntohl(a.s_addr);
+    return 0;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+    unsigned long v;
+    if (parse_number(s, 1, 65535, &v) < 0)
+        return -1;
+    *out = (uint16_t)v;
+    return 0;
+}
+
+/* Splits `line` at `sep` into at most `max` fields (in place). */
+static int split(char *line, char sep, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        fields[n++] = p;
+        char *next = sep == ' ' ? strpbrk(p, " \t") : strchr(p, sep);
+        if (!next)
+            break;
+        *next++ = '\0';
+        if (sep == ' ')
+            next += strspn(next, " \t");
+        p = next;
+    }
+    return n;
+}
+
+/* A CSV header: find the address and port columns. */
+static bool read_csv_header(struct input *in, char **fields, int n)
+{
+    int addr = -1, port = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(fields[i], "saddr") || !strcmp(fields[i], "addr") ||
+            !strcmp(fields[i], "address") || !strcmp(fields[i], "ip"))
+            addr = i;
+        else if (!strcmp(fields[i], "sport") || !strcmp(fields[i], "port"))
+            port = i;
+    }
+    if (addr < 0)
+        return false;
+    in->addr_column = addr;
+    in->port_column = port;
+    return true;
+}
+
+/* One input line to a target. 1 = target, 0 = nothing on this line,
+ * -1 = not understood (message in err). */
+static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *port, char *err)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    line += strspn(line, " \t");
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        line[--len] = '\0';
+    if (len == 0)
+        return 0;
+    bool first = !in->header_seen;
+    in->header_seen = true;
+
+    char *fields[16];
+    if (strchr(line, ',')) {
+        int n = split(line, ',', fields, 16);
+        if (first && read_csv_header(in, fields, n))
+            return 0;
+        int ac = in->addr_column >= 0 ? in->addr_column : 0;
+        int pc = in->addr_column >= 0 ? in->port_column : 1;
+        if (ac >= n || parse_addr(fields[ac], addr) < 0) {
+            snprintf(err, KS_ERRLEN, "no IPv4 address in CSV column %d", ac + 1);
+            return -1;
+        }
+        *port = in->default_port;
+        if (pc >= 0 && pc < n && fields[pc][0] && parse_port(fields[pc], port) < 0) {
+            snprintf(err, KS_ERRLEN, "bad port '%s' in CSV column %d", fields[pc], pc + 1);
+            return -1;
+        }
+        return 1;
+    }
+    if (strchr(line, ' ') || strchr(line, '\t')) {
+        int n = split(line, ' ', fields, 16);
+        if (n >= 4 && !strcmp(fields[0], "open") && !strcmp(fields[1], "tcp")) {
+            if (parse_port(fields[2], port) < 0 || parse_addr(fields[3], addr) < 0) {
+                snprintf(err, KS_ERRLEN, "bad masscan line (want: open tcp PORT ADDRESS TIME)");
+                return -1;
+            }
+            return 1;
+        }
+        snprintf(err, KS_ERRLEN, "not an address, address:port, CSV or masscan -oL line");
+        return -1;
+    }
+    char *colon = strchr(line, ':');
+    if (colon) {
+        *colon = '\0';
+        if (parse_port(colon + 1, port) < 0) {
+            snprintf(err, KS_ERRLEN, "bad port '%s'", colon + 1);
+            return -1;
+        }
+    } else {
+        *port = in->default_port;
+    }
+    if (parse_addr(line, addr) < 0) {
+        snprintf(err, KS_ERRLEN, "not an IPv4 address: '%s'", line);
+        return -1;
+    }
+    return 1;
+}
+
+static void write_result(void *ctx, struct probe_result *r)
+{
+    struct output *o = ctx;
+    json_t *j = probe_result_to_json(r);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    pthread_mutex_lock(&o->lock);
+    if (!text || fputs(text, o->out) == EOF || fputc('\n', o->out) == EOF)
+        o->failed = true;
+    if (r->k8s == K8S_YES)
+        o->k8s++;
+    o->counts.completed++;
+    if ((unsigned)r->outcome < PROBE_OUTCOME_COUNT)
+        o->counts.by_outcome[r->outcome]++;
+    pthread_mutex_unlock(&o->lock);
+    free(text);
+    json_decref(j);
+    probe_result_free(r);
+}
+
+static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64_t skipped, double secs)
+{
+    fprintf(stderr, "kubesurvey probe: %llu probes in %.1f s (%.0f/s), %llu Kubernetes;",
+            (unsigned long long)s->completed, secs, secs > 0 ? s->completed / secs : 0.0,
+            (unsigned long long)k8s);
+    for (int i = 0; i < PROBE_OUTCOME_COUNT; i++)
+        if (s->by_outcome[i])
+            fprintf(stderr, " %s %llu", probe_outcome_name(i),
+                    (unsigned long long)s->by_outcome[i]);
+    if (skipped)
+        fprintf(stderr, "; %llu input lines skipped", (unsigned long long)skipped);
+    fputc('\n', stderr);
+}
+
+enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY };
+
+int cmd_probe(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"input", required_argument, NULL, 'f'},
+        {"port", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"output-format", required_argument, NULL, OPT_FORMAT},
+        {"probe-threads", required_argument, NULL, OPT_THREADS},
+        {"concurrency", required_argument, NULL, OPT_CONC},
+        {"connect-timeout", required_argument, NULL, OPT_CT},
+        {"handshake-timeout", required_argument, NULL, OPT_HT},
+        {"response-timeout", required_argument, NULL, OPT_RT},
+        {"user-agent", required_argument, NULL, OPT_UA},
+        {"max-body", required_argument, NULL, OPT_BODY},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct probe_config cfg = {0};
+    struct input in = {.name = "-", .default_port = 443, .addr_column = -1, .port_column = -1};
+    const char *output = "-";
+    bool quiet = false;
+    unsigned long v;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":f:p:o:qh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'f': in.name = optarg; break;
+        case 'o': output = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'p':
+            if (parse_port(optarg, &in.default_port) < 0)
+                goto bad_value;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "jsonl") != 0) {
+                fprintf(stderr, "kubesurvey probe: --output-format '%s': only jsonl is supported\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_THREADS:
+            if (parse_number(optarg, 1, 256, &v) < 0) goto bad_value;
+            cfg.threads = (unsigned)v;
+            break;
+        case OPT_CONC:
+            if (parse_number(optarg, 1, 1000000, &v) < 0) goto bad_value;
+            cfg.concurrency = (unsigned)v;
+            break;
+        case OPT_CT:
+            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
+            cfg.connect_timeout_ms = (unsigned)v;
+            break;
+        case OPT_HT:
+            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
+            cfg.handshake_timeout_ms = (unsigned)v;
+            break;
+        case OPT_RT:
+            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
+            cfg.response_timeout_ms = (unsigned)v;
+            break;
+        case OPT_UA: cfg.user_agent = optarg; break;
+        case OPT_BODY:
+            if (parse_number(optarg, 1, 64ul << 20, &v) < 0) goto bad_value;
+            cfg.max_body_bytes = v;
+            break;
+        case ':':
+            fprintf(stderr, "kubesurvey probe: %s needs a value (see --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            fprintf(stderr, "kubesurvey probe: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        continue;
+    bad_value:
+        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg,
+                argv[optind - 1]);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kubesurvey probe: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    for (const char *s = cfg.user_agent; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
+            fprintf(stderr, "kubesurvey probe: --user-agent must be printable ASCII\n");
+            return EXIT_USAGE;
+        }
+
+    in.in = strcmp(in.name, "-") ? fopen(in.name, "r") : stdin;
+    if (!in.in) {
+        fprintf(stderr, "kubesurvey probe: cannot open input %s: %s\n", in.name, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    struct output out = {.out = strcmp(output, "-") ? fopen(output, "w") : stdout};
+    if (!out.out) {
+        fprintf(stderr, "kubesurvey probe: cannot create output %s: %s\n", output, strerror(errno));
+        if (in.in != stdin)
+            fclose(in.in);
+        return EXIT_RUNTIME;
+    }
+    pthread_mutex_init(&out.lock, NULL);
+
+    int status = EXIT_OK;
+    char err[KS_ERRLEN];
+    struct probe_pool *pool;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (probe_pool_create(&pool, &cfg, write_result, &out, err) < 0) {
+        fprintf(stderr, "kubesurvey probe: %s\n", err);
+        status = EXIT_RUNTIME;
+        goto done;
+    }
+    char *line = NULL;
+    size_t capacity = 0;
+    while (getline(&line, &capacity, in.in) != -1) {
+        in.line_number++;
+        uint32_t addr;
+        uint16_t port;
+        int rc = parse_line(&in, line, &addr, &port, err);
+        if (rc < 0) {
+            fprintf(stderr, "kubesurvey probe: %s:%llu: %s; line skipped\n",
+                    in.name, (unsigned long long)in.line_number, err);
+            in.skipped++;
+        } else if (rc > 0) {
+            probe_pool_submit(pool, addr, port);
+        }
+    }
+    if (ferror(in.in)) {
+        fprintf(stderr, "kubesurvey probe: reading %s: %s\n", in.name, strerror(errno));
+        status = EXIT_RUNTIME;
+    }
+    free(line);
+    if (probe_pool_finish(pool, err) < 0) {
+        fprintf(stderr, "kubesurvey probe: %s\n", err);
+        status = EXIT_RUNTIME;
+    }
+done:
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (fflush(out.out) == EOF || out.failed) {
+        fprintf(stderr, "kubesurvey probe: writing %s failed: %s\n", output, strerror(errno));
+        status = EXIT_RUNTIME;
+    }
+    if (!quiet)
+        print_summary(&out.counts, out.k8s, in.skipped,
+                      (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (out.out != stdout && fclose(out.out) == EOF) {
+        fprintf(stderr, "kubesurvey probe: closing %s: %s\n", output, strerror(errno));
+        status = EXIT_RUNTIME;
+    }
+    if (in.in != stdin)
+        fclose(in.in);
+    pthread_mutex_destroy(&out.lock);
+    return status;
+}
