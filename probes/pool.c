@@ -924,6 +924,8 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
     p->path = strdup(cfg.path);
     p->cfg.user_agent = p->user_agent;
     p->cfg.path = p->path;
+    if (!cfg.no_fast_keys)
+        probes_fast_keys_install(); /* optional: on failure OpenSSL's defaults stay */
     p->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     p->ssl_ctx = p->sha256 ? make_ssl_ctx(&cfg, err) : NULL;
     p->workers = calloc(cfg.threads, sizeof(*p->workers));

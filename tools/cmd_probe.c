@@ -62,6 +62,8 @@ static void usage(FILE *f)
             "      --user-agent S        User-Agent header (default names the survey and a\n"
             "                            contact)\n"
             "      --max-body BYTES      body bytes kept per response (default 65536)\n"
+            "      --no-fast-keys        parse certificate keys the slow OpenSSL 3.0 way\n"
+            "                            (see docs/probes.md, Cost)\n"
             "  -q, --quiet               no summary on standard error\n"
             "  -h, --help                this text\n\n"
             "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
@@ -232,7 +234,8 @@ static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64
     fputc('\n', stderr);
 }
 
-enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY };
+enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY,
+       OPT_NO_FAST_KEYS };
 
 int cmd_probe(int argc, char **argv)
 {
@@ -248,6 +251,7 @@ int cmd_probe(int argc, char **argv)
         {"response-timeout", required_argument, NULL, OPT_RT},
         {"user-agent", required_argument, NULL, OPT_UA},
         {"max-body", required_argument, NULL, OPT_BODY},
+        {"no-fast-keys", no_argument, NULL, OPT_NO_FAST_KEYS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -298,6 +302,7 @@ int cmd_probe(int argc, char **argv)
             cfg.response_timeout_ms = (unsigned)v;
             break;
         case OPT_UA: cfg.user_agent = optarg; break;
+        case OPT_NO_FAST_KEYS: cfg.no_fast_keys = true; break;
         case OPT_BODY:
             if (parse_number(optarg, 1, 64ul << 20, &v) < 0) goto bad_value;
             cfg.max_body_bytes = v;
