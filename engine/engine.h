@@ -237,8 +237,11 @@ struct scan_config {
     struct net_config net;
     struct sport_range sports;
     struct cookie_key key;
-    uint64_t start_position;   /* resume: first walk position per thread */
+    uint64_t start_position;   /* resume: each thread skips this many of its
+                                  positions (a checkpoint's walk_position) */
 };
+
+#define SCAN_MAX_THREADS 64
 
 /* Counters, written by the scan threads, read by anyone at any time. */
 struct scan_counters {
@@ -254,7 +257,15 @@ struct scan_counters {
     _Atomic uint64_t queue_drops;    /* responders the consumer could not take */
     _Atomic uint64_t targets_total;  /* what this run will send */
     _Atomic int phase;               /* enum scan_phase */
+    /* Positions each sender thread has sent, counted from start_position.
+     * A checkpoint may resume at start_position + min(walked) once every
+     * reply to those probes has been handled (see scan_checkpoint_position). */
+    _Atomic uint64_t walked[SCAN_MAX_THREADS];
 };
+
+/* start_position + the fewest positions any sender thread has sent so far. */
+uint64_t scan_checkpoint_position(const struct scan_config *cfg,
+                                  struct scan_counters *counters);
 
 enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
 

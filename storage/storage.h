@@ -94,4 +94,57 @@ int store_host_get(struct store *store, uint32_t scan_id, uint32_t addr, uint16_
 int store_cert_get(struct store *store, const uint8_t sha256[32], uint8_t **der,
                    size_t *length, char *err);
 
+/* ---- added with the implementation (storage/, issue 4) ---- */
+
+/* Records the writer has committed so far (durable). Thread-safe. */
+uint64_t store_writer_committed(struct store_writer *w);
+
+/* Every host of one address (port 0 = every port) in scan_id (0 = every
+ * scan), in key order; same contract as store_hosts_foreach. */
+int store_hosts_foreach_addr(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
+                             unsigned flags,
+                             int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
+                             void *ctx, struct store_read_stats *stats, char *err);
+/* Number of host records of one scan. */
+int store_scan_host_count(struct store *store, uint32_t scan_id, uint64_t *count, char *err);
+
+struct store_cert_stats {
+    uint64_t certs;          /* stored certificates */
+    uint64_t der_bytes;      /* their total DER size */
+    uint64_t frame_bytes;    /* their total stored (compressed) size */
+    uint64_t with_dict;      /* frames compressed with a dictionary */
+    uint64_t dicts;          /* stored dictionaries */
+    uint64_t dict_bytes;
+    uint32_t current_dict;   /* id new certificates use, 0 = none yet */
+};
+int store_cert_stats(struct store *store, struct store_cert_stats *out, char *err);
+
+/* LMDB does not checksum its pages: reading a structurally damaged file it
+ * fails an internal assertion and aborts the process. A program may set a
+ * handler that gets a clear message first (and typically exits); if it
+ * returns, the process aborts. Process-wide. */
+void store_set_fatal_handler(void (*handler)(const char *message));
+
+/* Number of stored certificates at which a writer trains the first
+ * dictionary (default 2000). For tests and benchmarks. */
+void store_set_dict_training(struct store *store, unsigned at_certs);
+
+struct store_check_stats {
+    uint64_t scans, hosts, certs, dicts;
+    uint64_t problems;
+};
+/* Verifies the whole store: every scan JSON parses, every host record
+ * decodes and its certificates resolve, every certificate frame
+ * decompresses to DER with its key as SHA-256, every dictionary loads.
+ * problem(ctx, text) is called for each problem found (may be NULL).
+ * Returns 0 if the walk completed (stats->problems says what it found). */
+int store_check(struct store *store, void (*problem)(void *ctx, const char *text), void *ctx,
+                struct store_check_stats *stats, char *err);
+
+/* Retrains the certificate dictionary on the stored certificates and
+ * recompresses every certificate with it (store opened read-write). Each
+ * step commits a consistent store: killed at any point, the store stays
+ * valid and a rerun finishes the job. */
+int store_compact(struct store *store, struct store_cert_stats *after, char *err);
+
 #endif

@@ -3,9 +3,12 @@
  */
 #include "tools/tools.h"
 #include "ks_version.h"
+#include "storage/storage.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
     const char *name;
@@ -16,6 +19,11 @@ struct command {
 static const struct command commands[] = {
     {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
     {"probe", cmd_probe, "TLS + GET /version probe a list of targets, write JSON Lines"},
+    {"scans", cmd_scans, "list the scans stored in a database"},
+    {"show", cmd_show, "print the stored record(s) of one address"},
+    {"cert", cmd_cert, "print a stored certificate (PEM, DER, text)"},
+    {"check", cmd_check, "verify every record of a database"},
+    {"compact", cmd_compact, "retrain the certificate dictionary and recompress"},
 };
 
 static void usage(FILE *out)
@@ -32,8 +40,18 @@ static void usage(FILE *out)
                  "Documentation: docs/cli.md\n");
 }
 
+/* A database damaged inside LMDB's own pages: say so and fail, instead of
+ * LMDB's abort. Nothing was being written (the tools read). */
+static void exit_on_corrupt_db(const char *message)
+{
+    fprintf(stderr, "kubesurvey: %s\n", message);
+    fflush(stderr);
+    _exit(EXIT_RUNTIME);
+}
+
 int main(int argc, char **argv)
 {
+    store_set_fatal_handler(exit_on_corrupt_db);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

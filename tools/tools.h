@@ -10,5 +10,10 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 int cmd_scan(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_scans(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 
 #endif

@@ -1,0 +1,63 @@
+/*
+ * internal.h - shared between the files of engine/ only; not part of the
+ * module's public interface (that is engine.h).
+ */
+#ifndef KS_ENGINE_INTERNAL_H
+#define KS_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+
+#include <pcap/pcap.h>
+#include <pthread.h>
+
+/* Monotonic clock in nanoseconds. */
+uint64_t clock_now_ns(void);
+
+/* One sender thread: its slice of the walk and its share of the rate. */
+struct sender {
+    const struct scan_config *cfg;
+    const struct syn_template *tpl;
+    struct scan_counters *counters;
+    _Atomic int *stop;            /* nonzero: stop sending */
+    _Atomic uint64_t *walked;     /* this thread's counters->walked[] slot */
+    struct scan_walk walk;
+    uint64_t rate_pps;            /* this thread's share; 0 = unlimited */
+    uint64_t deadline_ns;         /* max runtime; 0 = none */
+    char err[KS_ERRLEN];
+    int status;                   /* 0, or -1 with err */
+    pthread_t thread;
+};
+
+void *sender_main(void *arg);
+
+/* A set of 64-bit keys (target indexes) that grows with what it holds:
+ * memory is proportional to responders, not to the target space. */
+struct index_set {
+    uint64_t *slots;              /* key + 1; 0 = empty */
+    size_t capacity;              /* power of two */
+    size_t count;
+};
+
+int index_set_init(struct index_set *set);
+/* 1 if added, 0 if already present, -1 out of memory. */
+int index_set_add(struct index_set *set, uint64_t key);
+void index_set_free(struct index_set *set);
+
+struct receiver {
+    const struct scan_config *cfg;
+    struct scan_counters *counters;
+    scan_responder_fn on_responder;
+    void *ctx;
+    pcap_t *pcap;
+    struct index_set seen;
+    _Atomic int done;             /* set by scan_run to end the capture loop */
+    char err[KS_ERRLEN];
+    int status;
+    pthread_t thread;
+};
+
+int receiver_open(struct receiver *rx, char *err);
+void *receiver_main(void *arg);
+void receiver_close(struct receiver *rx);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * receiver.c - the capture thread: validate replies, report new responders.
+ *
+ * The BPF filter passes only TCP to our address with SYN+ACK or RST set; the
+ * thread then checks, in order: the source is a target (address allowed and
+ * port scanned), the destination port is the one our cookie chose for that
+ * target, and the ack number is the cookie + 1. Only then is a reply counted,
+ * de-duplicated, and handed to the consumer, which must not block us: the
+ * capture thread does no output of its own.
+ *
+ * The capture is non-blocking and polled with our own timeout: libpcap's read
+ * timeout does not fire on an idle interface (masscan hangs on that), and the
+ * thread must notice the end of the cooldown even if nothing arrives.
+ */
+#include "engine/internal.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- index_set: open addressing, linear probing, grows at 1/2 load ---- */
+
+int index_set_init(struct index_set *set)
+{
+    set->capacity = 1024;
+    set->count = 0;
+    set->slots = calloc(set->capacity, sizeof(uint64_t));
+    return set->slots ? 0 : -1;
+}
+
+static size_t slot_of(uint64_t key, size_t mask)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return (size_t)key & mask;
+}
+
+static int index_set_grow(struct index_set *set)
+{
+    size_t cap = set->capacity * 2;
+    uint64_t *slots = calloc(cap, sizeof(uint64_t));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < set->capacity; i++) {
+        if (!set->slots[i])
+            continue;
+        size_t j = slot_of(set->slots[i] - 1, cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = set->slots[i];
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->capacity = cap;
+    return 0;
+}
+
+int index_set_add(struct index_set *set, uint64_t key)
+{
+    if ((set->count + 1) * 2 > set->capacity && index_set_grow(set) < 0)
+        return -1;
+    size_t mask = set->capacity - 1, i = slot_of(key, mask);
+    while (set->slots[i]) {
+        if (set->slots[i] == key + 1)
+            return 0;
+        i = (i + 1) & mask;
+    }
+    set->slots[i] = key + 1;
+    set->count++;
+    return 1;
+}
+
+void index_set_free(struct index_set *set)
+{
+    free(set->slots);
+    set->slots = NULL;
+    set->capacity = set->count = 0;
+}
+
+/* ---- capture ---- */
+
+/* A kernel buffer large enough for about two seconds of replies at the rate,
+ * between 16 MiB and 64 MiB (zeroing a larger ring costs a noticeable fraction of a second at start). */
+static int buffer_for_rate(uint64_t rate)
+{
+    uint64_t bytes = (rate ? rate : 250000) * 2 * 128;
+    if (bytes < (16u << 20))
+        bytes = 16u << 20;
+    if (bytes > (64u << 20))
+        bytes = 64u << 20;
+    return (int)bytes;
+}
+
+int receiver_open(struct receiver *rx, char *err)
+{
+    const struct scan_config *cfg = rx->cfg;
+    char errbuf[PCAP_ERRBUF_SIZE], filter[200], ip[16];
+    pcap_t *pc = pcap_create(cfg->net.ifname, errbuf);
+    if (!pc) {
+        snprintf(err, KS_ERRLEN, "capture on %s: %s", cfg->net.ifname, errbuf);
+        return -1;
+    }
+    if (pcap_set_snaplen(pc, 96) != 0 || pcap_set_promisc(pc, 0) != 0 ||
+        pcap_set_immediate_mode(pc, 1) != 0 ||
+        pcap_set_buffer_size(pc, buffer_for_rate(cfg->rate_pps)) != 0)
+        goto fail;
+    int rc = pcap_activate(pc);
+    if (rc < 0) {
+        snprintf(err, KS_ERRLEN, "capture on %s: %s%s", cfg->net.ifname, pcap_geterr(pc),
+                 rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR
+                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
+                     : "");
+        pcap_close(pc);
+        return -1;
+    }
+    if (pcap_datalink(pc) != DLT_EN10MB) {
+        snprintf(err, KS_ERRLEN, "%s is not an Ethernet interface (link type %s)",
+                 cfg->net.ifname, pcap_datalink_val_to_name(pcap_datalink(pc)));
+        pcap_close(pc);
+        return -1;
+    }
+    /* Only our probes' source ports: the probe workers' own connections
+     * (kernel ephemeral ports) are none of the receiver's business. */
+    snprintf(filter, sizeof(filter),
+             "tcp and dst host %s and dst portrange %u-%u and "
+             "(tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)",
+             ip_format(cfg->net.saddr, ip), cfg->sports.first,
+             cfg->sports.first + cfg->sports.count - 1);
+    struct bpf_program prog;
+    if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        goto fail;
+    rc = pcap_setfilter(pc, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0 || pcap_setnonblock(pc, 1, errbuf) < 0)
+        goto fail;
+    if (index_set_init(&rx->seen) < 0) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        pcap_close(pc);
+        return -1;
+    }
+    rx->pcap = pc;
+    return 0;
+fail:
+    snprintf(err, KS_ERRLEN, "capture on %s: %s", cfg->net.ifname, pcap_geterr(pc));
+    pcap_close(pc);
+    return -1;
+}
+
+static uint32_t get32(const u_char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t get16(const u_char *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *pkt)
+{
+    struct receiver *rx = (struct receiver *)user;
+    const struct scan_config *cfg = rx->cfg;
+    struct scan_counters *c = rx->counters;
+    if (hdr->caplen < 14 + 20 || get16(pkt + 12) != 0x0800)
+        return;
+    const u_char *ip = pkt + 14;
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < 20 || hdr->caplen < 14 + ihl + 20 || ip[9] != 6)
+        return;
+    const u_char *tcp = ip + ihl;
+    uint32_t saddr = get32(ip + 12), daddr = get32(ip + 16);
+    uint16_t sport = get16(tcp), dport = get16(tcp + 2);
+    uint32_t seq = get32(tcp + 4), ack = get32(tcp + 8);
+    uint8_t flags = tcp[13];
+    uint64_t index;
+    if (daddr != cfg->net.saddr || !target_space_index(cfg->space, saddr, sport, &index) ||
+        !syn_cookie_valid(&cfg->key, &cfg->sports, cfg->net.saddr, saddr, sport, dport, ack)) {
+        atomic_fetch_add(&c->invalid, 1);
+        return;
+    }
+    (void)seq;
+    if (flags & 0x04) {
+        atomic_fetch_add(&c->rsts, 1);
+        return;
+    }
+    atomic_fetch_add(&c->replies, 1);
+    int added = index_set_add(&rx->seen, index);
+    if (added == 0) {
+        atomic_fetch_add(&c->duplicates, 1);
+        return;
+    }
+    /* added < 0 (out of memory): report it anyway; a duplicate downstream is
+     * better than a lost responder. */
+    atomic_fetch_add(&c->unique, 1);
+    if (!rx->on_responder(rx->ctx, saddr, sport))
+        atomic_fetch_add(&c->queue_drops, 1);
+}
+
+static void update_drop_counters(struct receiver *rx)
+{
+    struct pcap_stat st;
+    if (pcap_stats(rx->pcap, &st) == 0) {
+        atomic_store(&rx->counters->pcap_drops, st.ps_drop);
+        atomic_store(&rx->counters->pcap_ifdrops, st.ps_ifdrop);
+    }
+}
+
+void *receiver_main(void *arg)
+{
+    struct receiver *rx = arg;
+    struct pollfd pfd = {.fd = pcap_get_selectable_fd(rx->pcap), .events = POLLIN};
+    uint64_t last_stats = clock_now_ns();
+    for (;;) {
+        /* Read `done` before draining, so what arrived before it was set is
+         * still taken. */
+        int finishing = atomic_load(&rx->done);
+        poll(&pfd, 1, finishing ? 0 : 50);
+        int n;
+        while ((n = pcap_dispatch(rx->pcap, 4096, handle_packet, (u_char *)rx)) > 0)
+            ;
+        if (n == PCAP_ERROR) {
+            snprintf(rx->err, KS_ERRLEN, "capture: %s", pcap_geterr(rx->pcap));
+            rx->status = -1;
+            break;
+        }
+        if (clock_now_ns() - last_stats > 200000000ULL) {
+            update_drop_counters(rx);
+            last_stats = clock_now_ns();
+        }
+        if (finishing)
+            break;
+    }
+    update_drop_counters(rx);
+    return NULL;
+}
+
+void receiver_close(struct receiver *rx)
+{
+    if (rx->pcap)
+        pcap_close(rx->pcap);
+    rx->pcap = NULL;
+    index_set_free(&rx->seen);
+}

@@ -1,0 +1,180 @@
+/*
+ * scan.c - one scan: capture first, then senders, then the cooldown.
+ *
+ * The capture opens before the first SYN leaves so no early reply is missed.
+ * Sender thread t of T in shard s of S walks positions p of the permutation
+ * with p % (S*T) == s + S*t: disjoint slices whose union is the shard, and
+ * the shards' union is the whole space.
+ */
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length)
+{
+    /* On the wire a frame also costs preamble (8), FCS (4) and gap (12). */
+    uint64_t bits = (uint64_t)(frame_length + 24) * 8;
+    uint64_t rate = bits_per_second / bits;
+    return rate ? rate : 1;
+}
+
+uint64_t scan_checkpoint_position(const struct scan_config *cfg,
+                                  struct scan_counters *counters)
+{
+    uint64_t fewest = UINT64_MAX;
+    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
+        uint64_t w = atomic_load(&counters->walked[t]);
+        if (w < fewest)
+            fewest = w;
+    }
+    return cfg->start_position + (fewest == UINT64_MAX ? 0 : fewest);
+}
+
+static void sleep_seconds_unless(double seconds, _Atomic int *stop, int level)
+{
+    uint64_t end = clock_now_ns() + (uint64_t)(seconds * 1e9);
+    while (clock_now_ns() < end && !(stop && atomic_load(stop) >= level)) {
+        struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* Splits max_targets among threads: thread t gets its share, the first
+ * (max % threads) one more. */
+static uint64_t thread_limit(uint64_t max_targets, uint32_t threads, uint32_t t)
+{
+    if (max_targets == 0)
+        return 0;
+    uint64_t share = max_targets / threads + (t < max_targets % threads ? 1 : 0);
+    return share ? share : UINT64_MAX; /* 0 would mean "no limit": use an empty walk */
+}
+
+static int start_senders(const struct scan_config *cfg, const struct permutation *perm,
+                         const struct syn_template *tpl, struct scan_counters *counters,
+                         _Atomic int *stop, struct sender *senders, uint32_t *started,
+                         char *err)
+{
+    uint64_t stride = (uint64_t)cfg->shards * cfg->sender_threads;
+    uint64_t deadline = cfg->max_runtime > 0
+                            ? clock_now_ns() + (uint64_t)(cfg->max_runtime * 1e9)
+                            : 0;
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
+        struct sender *s = &senders[t];
+        memset(s, 0, sizeof(*s));
+        s->cfg = cfg;
+        s->tpl = tpl;
+        s->counters = counters;
+        s->stop = stop;
+        s->walked = &counters->walked[t];
+        atomic_store(s->walked, 0);
+        s->deadline_ns = deadline;
+        s->rate_pps = cfg->rate_pps / cfg->sender_threads +
+                      (t < cfg->rate_pps % cfg->sender_threads ? 1 : 0);
+        uint64_t offset = cfg->shard + (uint64_t)cfg->shards * t +
+                          cfg->start_position * stride;
+        uint64_t limit = thread_limit(cfg->max_targets, cfg->sender_threads, t);
+        scan_walk_init(&s->walk, perm, offset, stride, limit);
+        if (limit == UINT64_MAX)
+            s->walk.remaining = 0;
+        total += s->walk.remaining;
+    }
+    atomic_store(&counters->targets_total, total);
+    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
+        int rc = pthread_create(&senders[t].thread, NULL, sender_main, &senders[t]);
+        if (rc != 0) {
+            snprintf(err, KS_ERRLEN, "starting sender thread: %s", strerror(rc));
+            return -1;
+        }
+        (*started)++;
+    }
+    return 0;
+}
+
+static int check_config(const struct scan_config *cfg, char *err)
+{
+    if (cfg->shards == 0 || cfg->shard >= cfg->shards) {
+        snprintf(err, KS_ERRLEN, "shard %u of %u does not exist (shards are 0-based)",
+                 cfg->shard, cfg->shards);
+        return -1;
+    }
+    if (cfg->sender_threads == 0 || cfg->sender_threads > SCAN_MAX_THREADS) {
+        snprintf(err, KS_ERRLEN, "sender threads must be 1-64");
+        return -1;
+    }
+    if (cfg->batch == 0 || cfg->batch > 1024) {
+        snprintf(err, KS_ERRLEN, "batch must be 1-1024 frames");
+        return -1;
+    }
+    if (cfg->sports.count == 0) {
+        snprintf(err, KS_ERRLEN, "empty source port range");
+        return -1;
+    }
+    return 0;
+}
+
+int scan_run(const struct scan_config *cfg, struct scan_counters *counters,
+             scan_responder_fn on_responder, void *ctx, _Atomic int *stop, char *err)
+{
+    if (check_config(cfg, err) < 0)
+        return -1;
+    struct syn_template tpl;
+    if (syn_template_build(&tpl, cfg->net.src_mac, cfg->net.gw_mac, cfg->net.saddr, err) < 0)
+        return -1;
+    struct permutation perm;
+    permutation_init(&perm, cfg->space->size, cfg->seed);
+
+    struct receiver rx;
+    memset(&rx, 0, sizeof(rx));
+    rx.cfg = cfg;
+    rx.counters = counters;
+    rx.on_responder = on_responder;
+    rx.ctx = ctx;
+    if (receiver_open(&rx, err) < 0)
+        return -1;
+    int rc = pthread_create(&rx.thread, NULL, receiver_main, &rx);
+    if (rc != 0) {
+        snprintf(err, KS_ERRLEN, "starting receiver thread: %s", strerror(rc));
+        receiver_close(&rx);
+        return -1;
+    }
+
+    struct sender *senders = calloc(cfg->sender_threads, sizeof(*senders));
+    uint32_t started = 0;
+    int status = 0;
+    _Atomic int local_stop = 0;
+    _Atomic int *stop_flag = stop ? stop : &local_stop;
+    atomic_store(&counters->phase, SCAN_SENDING);
+    if (!senders) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        status = -1;
+    } else if (start_senders(cfg, &perm, &tpl, counters, stop_flag, senders, &started,
+                             err) < 0) {
+        atomic_store(stop_flag, 2);
+        status = -1;
+    }
+    for (uint32_t t = 0; t < started; t++) {
+        pthread_join(senders[t].thread, NULL);
+        if (senders[t].status < 0 && status == 0) {
+            snprintf(err, KS_ERRLEN, "%s", senders[t].err);
+            status = -1;
+        }
+    }
+    atomic_store(&counters->phase, SCAN_COOLDOWN);
+    if (status == 0)
+        sleep_seconds_unless(cfg->cooldown, stop_flag, 2);
+    atomic_store(&rx.done, 1);
+    pthread_join(rx.thread, NULL);
+    if (rx.status < 0 && status == 0) {
+        snprintf(err, KS_ERRLEN, "%s", rx.err);
+        status = -1;
+    }
+    receiver_close(&rx);
+    free(senders);
+    atomic_store(&counters->phase, SCAN_DONE);
+    return status;
+}

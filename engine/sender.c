@@ -1,0 +1,257 @@
+/*
+ * sender.c - the sending threads.
+ *
+ * Default path: an AF_PACKET socket with PACKET_QDISC_BYPASS and sendmmsg,
+ * one system call per batch of frames. On a virtual machine a system call
+ * costs microseconds, so batching is what lifts the rate from ~300k to over a
+ * million packets a second (see docs/benchmarks.md). The portable path is
+ * libnet's own per-packet write.
+ *
+ * Pacing: frame k of a thread is due at t0 + k / rate. The thread sends a
+ * batch when its first frame is due and sleeps (absolute deadline, so errors
+ * do not accumulate) otherwise. The batch shrinks with the rate so a slow scan
+ * is spread evenly; if the thread falls far behind (it was descheduled) it
+ * forgives the debt instead of bursting to catch up.
+ */
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <libnet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BEHIND_NS 20000000ULL  /* forgive lateness beyond 20 ms */
+#define MAX_SEND_ERRORS 100000     /* give up: the interface is gone */
+
+uint64_t clock_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+    struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ULL),
+                          .tv_nsec = (long)(t % 1000000000ULL)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+struct pacer {
+    uint64_t rate;       /* frames per second, 0 = unlimited */
+    uint64_t start_ns;
+    uint64_t frames;     /* frames accounted since start_ns */
+};
+
+static void pacer_init(struct pacer *p, uint64_t rate)
+{
+    p->rate = rate;
+    p->start_ns = clock_now_ns();
+    p->frames = 0;
+}
+
+/* Waits until the next `n` frames may go. */
+static void pacer_wait(struct pacer *p, uint64_t n)
+{
+    if (p->rate == 0)
+        return;
+    uint64_t due = p->start_ns + (uint64_t)((double)p->frames * 1e9 / (double)p->rate);
+    uint64_t now = clock_now_ns();
+    if (now < due)
+        sleep_until_ns(due);
+    else if (now - due > MAX_BEHIND_NS) {
+        p->start_ns = now;
+        p->frames = 0;
+    }
+    p->frames += n;
+}
+
+/* Frames per batch: at most cfg->batch, and about 20,000 batches a second at
+ * low rates so that frames are spread out rather than bunched. */
+static uint32_t batch_for_rate(uint64_t rate, uint32_t max_batch)
+{
+    if (rate == 0)
+        return max_batch;
+    uint64_t b = rate / 20000;
+    if (b < 1)
+        b = 1;
+    return b > max_batch ? max_batch : (uint32_t)b;
+}
+
+/* Fills one frame for the next target; false when the walk is done. */
+static bool next_frame(struct sender *s, uint8_t *frame)
+{
+    uint64_t index;
+    if (!scan_walk_next(&s->walk, &index))
+        return false;
+    uint32_t daddr;
+    uint16_t dport;
+    target_space_at(s->cfg->space, index, &daddr, &dport);
+    struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports, s->cfg->net.saddr,
+                                          daddr, dport);
+    syn_template_fill(s->tpl, frame, daddr, c.sport, dport, c.seq,
+                      (uint16_t)(c.seq ^ (c.seq >> 16)));
+    return true;
+}
+
+static bool should_stop(const struct sender *s)
+{
+    if (atomic_load(s->stop))
+        return true;
+    return s->deadline_ns && clock_now_ns() >= s->deadline_ns;
+}
+
+static int open_packet_socket(const struct sender *s, char *err)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
+    if (fd < 0) {
+        snprintf(err, KS_ERRLEN, "AF_PACKET socket: %s%s", strerror(errno),
+                 errno == EPERM ? " (run as root or with CAP_NET_RAW)" : "");
+        return -1;
+    }
+    struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = s->cfg->net.ifindex};
+    int one = 1, sndbuf = 4 << 20;
+    if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+        snprintf(err, KS_ERRLEN, "bind to %s: %s", s->cfg->net.ifname, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* Not fatal: older kernels lack bypass; the qdisc path still works. */
+    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    return fd;
+}
+
+/* Sends frames [0, n) of the batch, retrying the part a full queue refused. */
+static void send_batch(struct sender *s, int fd, struct mmsghdr *msgs, unsigned n)
+{
+    unsigned done = 0;
+    uint64_t errors = 0;
+    while (done < n && errors < 1000) {
+        int r = sendmmsg(fd, msgs + done, n - done, 0);
+        if (r > 0) {
+            done += (unsigned)r;
+            continue;
+        }
+        errors++;
+        if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+            struct timespec pause = {0, 20000}; /* the device queue is full: let it drain */
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        atomic_fetch_add(&s->counters->send_errors, n - done);
+        break;
+    }
+    atomic_fetch_add(&s->counters->sent, done);
+}
+
+static int send_loop_mmsg(struct sender *s)
+{
+    int fd = open_packet_socket(s, s->err);
+    if (fd < 0)
+        return -1;
+    uint32_t batch = batch_for_rate(s->rate_pps, s->cfg->batch);
+    uint8_t *frames = calloc(batch, SYN_FRAME_MAX);
+    struct mmsghdr *msgs = calloc(batch, sizeof(*msgs));
+    struct iovec *iov = calloc(batch, sizeof(*iov));
+    if (!frames || !msgs || !iov) {
+        snprintf(s->err, KS_ERRLEN, "out of memory for send batch");
+        free(iov), free(msgs), free(frames), close(fd);
+        return -1;
+    }
+    for (uint32_t i = 0; i < batch; i++) {
+        iov[i].iov_base = frames + (size_t)i * SYN_FRAME_MAX;
+        iov[i].iov_len = s->tpl->length;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    struct pacer pacer;
+    pacer_init(&pacer, s->rate_pps);
+    bool more = true;
+    while (more && !should_stop(s)) {
+        unsigned n = 0;
+        while (n < batch && (more = next_frame(s, iov[n].iov_base)))
+            n++;
+        if (n == 0)
+            break;
+        pacer_wait(&pacer, n);
+        send_batch(s, fd, msgs, n);
+        atomic_fetch_add(s->walked, n);
+        if (atomic_load(&s->counters->send_errors) > MAX_SEND_ERRORS) {
+            snprintf(s->err, KS_ERRLEN, "too many send errors on %s", s->cfg->net.ifname);
+            break;
+        }
+    }
+    free(iov), free(msgs), free(frames), close(fd);
+    return s->err[0] ? -1 : 0;
+}
+
+/* The portable path: libnet rebuilds the changed headers and writes each
+ * frame with its own system call (two, in libnet 1.1.6's link mode). */
+static int send_loop_libnet(struct sender *s)
+{
+    char errbuf[LIBNET_ERRBUF_SIZE];
+    libnet_t *l = libnet_init(LIBNET_LINK, s->cfg->net.ifname, errbuf);
+    if (!l) {
+        snprintf(s->err, KS_ERRLEN, "libnet on %s: %s", s->cfg->net.ifname, errbuf);
+        return -1;
+    }
+    const uint8_t *f = s->tpl->frame;
+    const uint8_t *options = f + 14 + 20 + 20;
+    libnet_ptag_t tcp = 0, ip = 0, eth = 0;
+    struct pacer pacer;
+    pacer_init(&pacer, s->rate_pps);
+    uint64_t index;
+    if (libnet_build_tcp_options(options, 20, l, 0) < 0)
+        goto fail;
+    while (!should_stop(s) && scan_walk_next(&s->walk, &index)) {
+        uint32_t daddr;
+        uint16_t dport;
+        target_space_at(s->cfg->space, index, &daddr, &dport);
+        struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
+                                              s->cfg->net.saddr, daddr, dport);
+        tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, 64240, 0, 0, 40, NULL, 0, l,
+                               tcp);
+        ip = libnet_build_ipv4(60, 0, (uint16_t)(c.seq ^ (c.seq >> 16)), IP_DF, 64,
+                               IPPROTO_TCP, 0, htonl(s->cfg->net.saddr), htonl(daddr), NULL,
+                               0, l, ip);
+        if (tcp < 0 || ip < 0)
+            goto fail;
+        /* libnet builds from the top layer down; the link header comes last,
+         * once, and later iterations only modify the TCP and IP blocks. */
+        if (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
+                                                     ETHERTYPE_IP, NULL, 0, l, 0)) < 0)
+            goto fail;
+        pacer_wait(&pacer, 1);
+        if (libnet_write(l) < 0)
+            atomic_fetch_add(&s->counters->send_errors, 1);
+        else
+            atomic_fetch_add(&s->counters->sent, 1);
+        atomic_fetch_add(s->walked, 1);
+    }
+    libnet_destroy(l);
+    return 0;
+fail:
+    snprintf(s->err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
+    libnet_destroy(l);
+    return -1;
+}
+
+void *sender_main(void *arg)
+{
+    struct sender *s = arg;
+    prctl(PR_SET_TIMERSLACK, 1UL); /* wake at the deadline, not 50 us later */
+    if (s->cfg->method == SEND_LIBNET)
+        s->status = send_loop_libnet(s);
+    else
+        s->status = send_loop_mmsg(s);
+    return NULL;
+}

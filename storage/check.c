@@ -1,0 +1,342 @@
+/*
+ * check.c - verifying a whole store (kubesurvey check) and recompressing
+ * every certificate with a freshly trained dictionary (kubesurvey compact).
+ */
+#include "storage/internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct checker {
+    struct store *store;
+    MDB_txn *txn;
+    ZSTD_DCtx *dctx;
+    void (*problem)(void *ctx, const char *text);
+    void *ctx;
+    struct store_check_stats *stats;
+};
+
+static void report(struct checker *ck, const char *fmt, ...)
+{
+    char text[KS_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    ck->stats->problems++;
+    if (ck->problem)
+        ck->problem(ck->ctx, text);
+}
+
+static void hex(char *out, const uint8_t *data, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        sprintf(out + 2 * i, "%02x", data[i]);
+}
+
+static const char *key_text(char *out, const MDB_val *key)
+{
+    hex(out, key->mv_data, key->mv_size > 32 ? 32 : key->mv_size);
+    return out;
+}
+
+/* Walks one sub-database; visit returns 0 to go on. */
+static int walk_db(struct checker *ck, MDB_dbi dbi, const char *name,
+                   void (*visit)(struct checker *ck, const MDB_val *key, const MDB_val *value),
+                   char *err)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_cursor_open(ck->txn, dbi, &cursor);
+    for (rc = rc ? rc : mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+        visit(ck, &key, &value);
+    if (rc == MDB_NOTFOUND) {
+        mdb_cursor_close(cursor);
+        return 0;
+    }
+    char what[64];
+    snprintf(what, sizeof(what), "walk the %s database", name);
+    store_rc_error(ck->store, err, what, rc);
+    return -1;
+}
+
+static void visit_scan(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80];
+    ck->stats->scans++;
+    if (key->mv_size != 4) {
+        report(ck, "scans: key %s is not 4 bytes", key_text(kt, key));
+        return;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(value->mv_data, value->mv_size, 0, &jerr);
+    if (!root || !json_is_object(root))
+        report(ck, "scans: scan %u: JSON does not parse as an object (%s)",
+               store_get_be32(key->mv_data), root ? "not an object" : jerr.text);
+    json_decref(root);
+}
+
+static void visit_dict(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80];
+    ck->stats->dicts++;
+    if (key->mv_size != 4) {
+        report(ck, "dicts: key %s is not 4 bytes", key_text(kt, key));
+        return;
+    }
+    uint32_t id = store_get_be32(key->mv_data);
+    ZSTD_DDict *ddict = ZSTD_createDDict(value->mv_data, value->mv_size);
+    if (!ddict)
+        report(ck, "dicts: dictionary %u does not load", id);
+    else if (ZSTD_getDictID_fromDDict(ddict) != id)
+        report(ck, "dicts: dictionary %u carries id %u", id, ZSTD_getDictID_fromDDict(ddict));
+    ZSTD_freeDDict(ddict);
+}
+
+static void visit_cert(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80], why[KS_ERRLEN];
+    ck->stats->certs++;
+    if (key->mv_size != 32) {
+        report(ck, "certs: key %s is not a 32-byte SHA-256", key_text(kt, key));
+        return;
+    }
+    uint8_t *der;
+    size_t length;
+    if (cert_frame_decode(ck->store, ck->txn, value->mv_data, value->mv_size, ck->dctx, &der,
+                          &length, why)) {
+        report(ck, "certs: %s: %s", key_text(kt, key), why);
+        return;
+    }
+    uint8_t digest[32];
+    SHA256(der, length, digest);
+    if (memcmp(digest, key->mv_data, 32))
+        report(ck, "certs: %s: the DER does not hash to its key", key_text(kt, key));
+    free(der);
+}
+
+static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80], why[KS_ERRLEN];
+    ck->stats->hosts++;
+    if (key->mv_size != STORE_HOST_KEY_LEN) {
+        report(ck, "hosts: key %s is not %d bytes", key_text(kt, key), STORE_HOST_KEY_LEN);
+        return;
+    }
+    const uint8_t *k = key->mv_data;
+    uint32_t scan_id = store_get_be32(k), addr = store_get_be32(k + 4);
+    unsigned port = (unsigned)(k[8] << 8 | k[9]);
+    char where[64];
+    snprintf(where, sizeof(where), "hosts: scan %u %u.%u.%u.%u:%u", scan_id, addr >> 24,
+             (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, port);
+    MDB_val scan_key = {4, (void *)k}, scan_value;
+    if (mdb_get(ck->txn, ck->store->scans, &scan_key, &scan_value))
+        report(ck, "%s: scan %u does not exist", where, scan_id);
+    struct probe_result r;
+    probe_result_init(&r);
+    if (record_decode(value->mv_data, value->mv_size, &r, why)) {
+        report(ck, "%s: %s", where, why);
+        return;
+    }
+    for (size_t i = 0; i < r.chain_length; i++) {
+        MDB_val cert_key = {32, r.chain[i].sha256}, frame;
+        if (mdb_get(ck->txn, ck->store->certs, &cert_key, &frame)) {
+            hex(kt, r.chain[i].sha256, 32);
+            report(ck, "%s: certificate %zu (%s) is missing", where, i, kt);
+        } else if (ZSTD_getFrameContentSize(frame.mv_data, frame.mv_size) != r.chain[i].length) {
+            hex(kt, r.chain[i].sha256, 32);
+            report(ck, "%s: certificate %zu (%s) length differs from the record", where, i, kt);
+        }
+    }
+    probe_result_free(&r);
+}
+
+int store_check(struct store *s, void (*problem)(void *ctx, const char *text), void *ctx,
+                struct store_check_stats *stats, char *err)
+{
+    struct checker ck = {s, NULL, ZSTD_createDCtx(), problem, ctx, stats};
+    memset(stats, 0, sizeof(*stats));
+    if (!ck.dctx) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    if (store_txn_begin(s, false, &ck.txn, err)) {
+        ZSTD_freeDCtx(ck.dctx);
+        return -1;
+    }
+    int result = walk_db(&ck, s->scans, "scans", visit_scan, err);
+    if (!result)
+        result = walk_db(&ck, s->dicts, "dicts", visit_dict, err);
+    uint32_t current;
+    if (!result && cert_current_dict(s, ck.txn, &current, err) == 0 && current) {
+        uint8_t keybuf[4];
+        store_put_be32(keybuf, current);
+        MDB_val key = {4, keybuf}, value;
+        if (mdb_get(ck.txn, s->dicts, &key, &value))
+            report(&ck, "meta: current dictionary %u is not in dicts", current);
+    }
+    if (!result)
+        result = walk_db(&ck, s->certs, "certs", visit_cert, err);
+    if (!result)
+        result = walk_db(&ck, s->hosts, "hosts", visit_host, err);
+    store_txn_abort(s, ck.txn);
+    ZSTD_freeDCtx(ck.dctx);
+    return result;
+}
+
+/* ---- compact ---- */
+
+#define COMPACT_CHUNK 5000   /* certificates rewritten per transaction */
+
+struct compact {
+    uint32_t dict_id;
+    ZSTD_CDict *cdict;
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+    uint8_t last_key[32];
+    bool started, done;
+    uint64_t rewritten;
+};
+
+static int compact_train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    return cert_train_dict(s, txn, (size_t)128 << 20, &((struct compact *)ctx)->dict_id, err);
+}
+
+struct rewrite {
+    uint8_t key[32];
+    struct buf frame;
+};
+
+/* Rewrites (in txn) the certificates after last_key whose frame does not
+ * use the new dictionary, up to COMPACT_CHUNK of them; sets done at the end. */
+static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    struct compact *cp = ctx;
+    MDB_cursor *cursor;
+    MDB_val key = {32, cp->last_key}, value;
+    struct rewrite *todo = calloc(COMPACT_CHUNK, sizeof(*todo));
+    size_t n = 0;
+    int rc = todo ? mdb_cursor_open(txn, s->certs, &cursor) : ENOMEM;
+    if (rc) {
+        free(todo);
+        return rc;
+    }
+    rc = mdb_cursor_get(cursor, &key, &value, cp->started ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && cp->started && key.mv_size == 32 && !memcmp(key.mv_data, cp->last_key, 32))
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+    int result = 0;
+    for (; rc == 0 && n < COMPACT_CHUNK; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != 32 || ZSTD_getDictID_fromFrame(value.mv_data, value.mv_size) == cp->dict_id)
+            continue;
+        uint8_t *der;
+        size_t length;
+        char skip[KS_ERRLEN];
+        if (cert_frame_decode(s, txn, value.mv_data, value.mv_size, cp->dctx, &der, &length, skip))
+            continue;   /* left for check to report; compact does not destroy it */
+        memcpy(todo[n].key, key.mv_data, 32);
+        result = cert_compress(cp->cctx, cp->cdict, der, length, &todo[n].frame, err);
+        free(der);
+        if (result)
+            break;
+        n++;
+    }
+    bool exhausted = rc == MDB_NOTFOUND;
+    mdb_cursor_close(cursor);
+    if (result == 0 && rc && rc != MDB_NOTFOUND)
+        result = rc;
+    for (size_t i = 0; i < n && result == 0; i++) {
+        MDB_val k = {32, todo[i].key}, v = {todo[i].frame.length, todo[i].frame.data};
+        result = mdb_put(txn, s->certs, &k, &v, 0);
+    }
+    if (result == 0 && n) {
+        memcpy(cp->last_key, todo[n - 1].key, 32);
+        cp->started = true;
+    }
+    if (exhausted)
+        cp->done = true;
+    cp->rewritten += n;
+    for (size_t i = 0; i < COMPACT_CHUNK; i++)
+        buf_free(&todo[i].frame);
+    free(todo);
+    return result;
+}
+
+/* The last transaction: rewrites whatever still uses another dictionary
+ * (certificates a scan added meanwhile, chunks whose commit was retried),
+ * then deletes the other dictionaries, which nothing references any more. */
+static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    struct compact *cp = ctx;
+    cp->started = false;   /* from the first key: also after a retried attempt */
+    cp->done = false;
+    while (!cp->done) {
+        int rc = compact_chunk_txn(s, txn, ctx, err);
+        if (rc)
+            return rc;
+    }
+    MDB_cursor *dc;
+    MDB_val dk, dv;
+    int rc = mdb_cursor_open(txn, s->dicts, &dc);
+    if (rc)
+        return rc;
+    int result = 0;
+    for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_FIRST); rc == 0 && result == 0;
+         rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT))
+        if (dk.mv_size != 4 || store_get_be32(dk.mv_data) != cp->dict_id)
+            result = mdb_cursor_del(dc, 0);
+    mdb_cursor_close(dc);
+    if (result == 0 && rc != MDB_NOTFOUND)
+        result = rc;
+    return result;
+}
+
+int store_compact(struct store *s, struct store_cert_stats *after, char *err)
+{
+    struct compact cp = {0};
+    struct store_cert_stats before;
+    int result = -1;
+    if (store_cert_stats(s, &before, err))
+        return -1;
+    if (before.certs < 16) {   /* nothing worth a dictionary */
+        *after = before;
+        return 0;
+    }
+    if (store_write_txn(s, compact_train_txn, &cp, "train a dictionary", err))
+        return -1;
+    MDB_txn *txn;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int loaded = cert_load_cdict(s, txn, cp.dict_id, &cp.cdict, err);
+    store_txn_abort(s, txn);
+    cp.cctx = ZSTD_createCCtx();
+    cp.dctx = ZSTD_createDCtx();
+    if (loaded || !cp.cctx || !cp.dctx) {
+        if (!loaded)
+            snprintf(err, KS_ERRLEN, "out of memory");
+        goto out;
+    }
+    /* Chunks keep each transaction small; every commit leaves a valid store
+     * (old frames keep their dictionary until the final pass). */
+    while (!cp.done) {
+        uint64_t before_chunk = cp.rewritten;
+        if (store_write_txn(s, compact_chunk_txn, &cp, "rewrite certificates", err))
+            goto out;
+        if (cp.rewritten == before_chunk && !cp.done)
+            break;
+    }
+    if (store_write_txn(s, compact_final_txn, &cp, "finish rewriting certificates", err))
+        goto out;
+    result = store_cert_stats(s, after, err);
+out:
+    ZSTD_freeCDict(cp.cdict);
+    ZSTD_freeCCtx(cp.cctx);
+    ZSTD_freeDCtx(cp.dctx);
+    return result;
+}

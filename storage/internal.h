@@ -1,0 +1,97 @@
+/*
+ * internal.h - shared between the files of storage/ only. Not part of the
+ * module's interface (that is storage.h); nothing outside storage/ includes it.
+ */
+#ifndef KS_STORAGE_INTERNAL_H
+#define KS_STORAGE_INTERNAL_H
+
+#include "storage/storage.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <zstd.h>
+
+#define STORE_SCHEMA_VERSION 1u
+#define STORE_FORMAT_NAME "kubesurvey-store"
+#define STORE_RECORD_VERSION 1u        /* first byte of every hosts value */
+#define STORE_HOST_KEY_LEN 10          /* scan id (4) + addr (4) + port (2), big-endian */
+#define STORE_CERT_LEVEL 19            /* zstd level for certificates (small inputs: cheap) */
+#define STORE_CERT_MAX (1u << 20)      /* largest DER we accept or decompress */
+#define STORE_DICT_CAPACITY (32u * 1024u)
+#define STORE_DICT_TRAIN_AT 2000u      /* certificates stored before the first dictionary */
+#define STORE_DICT_ID_BASE 32768u      /* zstd reserves 0..32767 for a public registry */
+#define STORE_INITIAL_MAP (64u << 20)
+
+struct store_ddict {
+    uint32_t id;
+    ZSTD_DDict *ddict;
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi scans, hosts, certs, dicts, meta;
+    char *path;
+    enum store_mode mode;
+    unsigned dict_train_at;
+    /* Every transaction of this process holds resize_lock for reading;
+     * mdb_env_set_mapsize needs it for writing (LMDB requires that no
+     * transaction of the process is active while the map is resized). */
+    pthread_rwlock_t resize_lock;
+    pthread_mutex_t ddict_lock;        /* guards ddicts */
+    struct store_ddict *ddicts;
+    size_t ddict_count;
+};
+
+/* growable byte buffer */
+struct buf {
+    uint8_t *data;
+    size_t length, capacity;
+};
+int buf_reserve(struct buf *b, size_t extra);
+void buf_free(struct buf *b);
+
+/* transactions (take resize_lock; end with store_txn_commit or _abort) */
+int store_txn_begin(struct store *s, bool write, MDB_txn **txn, char *err);
+int store_txn_commit(struct store *s, MDB_txn *txn);   /* returns an LMDB rc */
+void store_txn_abort(struct store *s, MDB_txn *txn);
+/* Doubles the map (up to +4 GiB per step) after MDB_MAP_FULL. */
+int store_grow_map(struct store *s, char *err);
+/* Formats an LMDB or errno rc for the message "what: reason". */
+void store_rc_error(const struct store *s, char *err, const char *what, int rc);
+/* Runs fn in a write transaction, growing the map and retrying after
+ * MDB_MAP_FULL. fn returns 0, an LMDB rc, or -1 with err filled in. */
+int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, void *ctx, char *err),
+                    void *ctx, const char *what, char *err);
+
+/* 0 if json is a JSON object, else -1 naming what. */
+int store_json_check_object(const char *json, const char *what, char *err);
+void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port);
+void store_put_be32(uint8_t *p, uint32_t v);
+uint32_t store_get_be32(const uint8_t *p);
+
+/* record.c: the versioned host record */
+int record_encode(struct buf *out, const struct probe_result *r, char *err);
+/* Fills r (probe_result_init'ed by the caller) from a hosts value; chain
+ * entries get sha256 and length, der stays NULL. -1 if it does not decode. */
+int record_decode(const uint8_t *data, size_t length, struct probe_result *r, char *err);
+
+/* certs.c */
+/* Decompresses a certs frame; reads dictionaries through txn. */
+int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_t frame_length,
+                      ZSTD_DCtx *dctx, uint8_t **der, size_t *length, char *err);
+/* Looks up one certificate in txn: 1 found, 0 not, -1 error. */
+int cert_get_txn(struct store *s, MDB_txn *txn, const uint8_t sha256[32], ZSTD_DCtx *dctx,
+                 uint8_t **der, size_t *length, char *err);
+/* The id of the dictionary new certificates are compressed with (0: none). */
+int cert_current_dict(struct store *s, MDB_txn *txn, uint32_t *id, char *err);
+/* Loads dictionary id as a compression dictionary. */
+int cert_load_cdict(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_CDict **cdict, char *err);
+/* Compresses der (with cdict if not NULL) into out. */
+int cert_compress(ZSTD_CCtx *cctx, ZSTD_CDict *cdict, const uint8_t *der, size_t length,
+                  struct buf *out, char *err);
+/* Trains a dictionary on the stored certificates (at most max_bytes of
+ * samples), stores it under a new id and makes it current. Runs in txn. */
+int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id, char *err);
+void cert_ddict_cache_free(struct store *s);
+
+#endif

@@ -1,0 +1,645 @@
+/*
+ * store.c - opening the LMDB environment, the schema check, transactions
+ * with automatic map growth, and the scans sub-database.
+ */
+#include "storage/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+void store_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+uint32_t store_get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port)
+{
+    store_put_be32(key, scan_id);
+    store_put_be32(key + 4, addr);
+    key[8] = (uint8_t)(port >> 8);
+    key[9] = (uint8_t)port;
+}
+
+int buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->length + extra <= b->capacity)
+        return 0;
+    size_t capacity = b->capacity ? b->capacity : 256;
+    while (capacity < b->length + extra)
+        capacity *= 2;
+    uint8_t *data = realloc(b->data, capacity);
+    if (!data)
+        return -1;
+    b->data = data;
+    b->capacity = capacity;
+    return 0;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+/* LMDB reports a short write as EIO; on a full disk that is what a write
+ * that ran out of space looks like. */
+static bool disk_nearly_full(const char *path)
+{
+    struct statvfs vfs;
+    return path && statvfs(path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (1u << 20);
+}
+
+void store_rc_error(const struct store *s, char *err, const char *what, int rc)
+{
+    const char *path = s ? s->path : "";
+    if (rc == EIO && disk_nearly_full(path))
+        rc = ENOSPC;
+    switch (rc) {
+    case ENOSPC:
+        snprintf(err, KS_ERRLEN, "%s: %s: no space left on the device (disk full); "
+                 "data committed before is intact", path, what);
+        break;
+    case EDQUOT:
+        snprintf(err, KS_ERRLEN, "%s: %s: disk quota exceeded; data committed before is intact",
+                 path, what);
+        break;
+    case EACCES:
+    case EPERM:
+        snprintf(err, KS_ERRLEN, "%s: %s: permission denied", path, what);
+        break;
+    case EROFS:
+        snprintf(err, KS_ERRLEN, "%s: %s: read-only file system", path, what);
+        break;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+        snprintf(err, KS_ERRLEN, "%s: %s: the database file is corrupt (%s)", path, what,
+                 mdb_strerror(rc));
+        break;
+    default:
+        snprintf(err, KS_ERRLEN, "%s: %s: %s", path, what, mdb_strerror(rc));
+    }
+}
+
+int store_txn_begin(struct store *s, bool write, MDB_txn **txn, char *err)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        pthread_rwlock_rdlock(&s->resize_lock);
+        int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&s->resize_lock);
+        if (rc != MDB_MAP_RESIZED) {
+            store_rc_error(s, err, write ? "begin write transaction" : "begin read transaction", rc);
+            return -1;
+        }
+        /* Another process grew the map: adopt its size. */
+        pthread_rwlock_wrlock(&s->resize_lock);
+        rc = mdb_env_set_mapsize(s->env, 0);
+        pthread_rwlock_unlock(&s->resize_lock);
+        if (rc) {
+            store_rc_error(s, err, "adopt the grown map size", rc);
+            return -1;
+        }
+    }
+    snprintf(err, KS_ERRLEN, "%s: the map size keeps changing; giving up", s->path);
+    return -1;
+}
+
+int store_txn_commit(struct store *s, MDB_txn *txn)
+{
+    int rc = mdb_txn_commit(txn);
+    pthread_rwlock_unlock(&s->resize_lock);
+    return rc;
+}
+
+void store_txn_abort(struct store *s, MDB_txn *txn)
+{
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&s->resize_lock);
+}
+
+int store_grow_map(struct store *s, char *err)
+{
+    MDB_envinfo info;
+    pthread_rwlock_wrlock(&s->resize_lock);
+    mdb_env_info(s->env, &info);
+    size_t step = info.me_mapsize < ((size_t)4 << 30) ? info.me_mapsize : ((size_t)4 << 30);
+    int rc = mdb_env_set_mapsize(s->env, info.me_mapsize + step);
+    pthread_rwlock_unlock(&s->resize_lock);
+    if (rc) {
+        char what[96];
+        snprintf(what, sizeof(what), "grow the map to %zu bytes", info.me_mapsize + step);
+        store_rc_error(s, err, what, rc);
+        return -1;
+    }
+    return 0;
+}
+
+int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, void *ctx, char *err),
+                    void *ctx, const char *what, char *err)
+{
+    if (s->mode != STORE_READ_WRITE) {
+        snprintf(err, KS_ERRLEN, "%s: %s: the store is open read-only", s->path, what);
+        return -1;
+    }
+    for (;;) {
+        MDB_txn *txn;
+        if (store_txn_begin(s, true, &txn, err))
+            return -1;
+        int rc = fn(s, txn, ctx, err);
+        if (rc == -1) {
+            store_txn_abort(s, txn);
+            return -1;
+        }
+        if (rc == 0)
+            rc = store_txn_commit(s, txn);
+        else
+            store_txn_abort(s, txn);
+        if (rc == 0)
+            return 0;
+        if (rc != MDB_MAP_FULL) {
+            store_rc_error(s, err, what, rc);
+            return -1;
+        }
+        if (store_grow_map(s, err))
+            return -1;
+    }
+}
+
+/* ---- opening ---- */
+
+static int meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, MDB_val *value)
+{
+    MDB_val key = {strlen(name), (void *)name};
+    return mdb_get(txn, meta, &key, value);
+}
+
+static int meta_put(MDB_txn *txn, MDB_dbi meta, const char *name, const void *data, size_t length)
+{
+    MDB_val key = {strlen(name), (void *)name};
+    MDB_val value = {length, (void *)data};
+    return mdb_put(txn, meta, &key, &value, 0);
+}
+
+static int schema_create(struct store *s, MDB_txn *txn, char *err)
+{
+    static const char *const names[] = {"scans", "hosts", "certs", "dicts", "meta"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->certs, &s->dicts, &s->meta};
+    for (int i = 0; i < 5; i++) {
+        int rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
+        if (rc) {
+            store_rc_error(s, err, "create the sub-databases", rc);
+            return -1;
+        }
+    }
+    uint8_t version[4];
+    store_put_be32(version, STORE_SCHEMA_VERSION);
+    int rc = meta_put(txn, s->meta, "format", STORE_FORMAT_NAME, strlen(STORE_FORMAT_NAME));
+    if (!rc)
+        rc = meta_put(txn, s->meta, "schema_version", version, 4);
+    if (rc) {
+        store_rc_error(s, err, "write the schema version", rc);
+        return -1;
+    }
+    return 0;
+}
+
+static int schema_verify(struct store *s, MDB_txn *txn, char *err)
+{
+    int rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
+    if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+        snprintf(err, KS_ERRLEN, "%s: not a kubesurvey store (an LMDB file without "
+                 "kubesurvey's 'meta' database)", s->path);
+        return -1;
+    }
+    if (rc) {
+        store_rc_error(s, err, "open the meta database", rc);
+        return -1;
+    }
+    MDB_val format, version;
+    if (meta_get(txn, s->meta, "format", &format) ||
+        format.mv_size != strlen(STORE_FORMAT_NAME) ||
+        memcmp(format.mv_data, STORE_FORMAT_NAME, format.mv_size) != 0) {
+        snprintf(err, KS_ERRLEN, "%s: not a kubesurvey store (meta has no format '%s')", s->path,
+                 STORE_FORMAT_NAME);
+        return -1;
+    }
+    if (meta_get(txn, s->meta, "schema_version", &version) || version.mv_size != 4) {
+        snprintf(err, KS_ERRLEN, "%s: corrupt store: no valid schema_version in meta", s->path);
+        return -1;
+    }
+    uint32_t schema = store_get_be32(version.mv_data);
+    if (schema > STORE_SCHEMA_VERSION) {
+        snprintf(err, KS_ERRLEN, "%s: schema version %u is newer than this kubesurvey "
+                 "supports (%u); use a newer kubesurvey", s->path, schema, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    if (schema == 0) {
+        snprintf(err, KS_ERRLEN, "%s: corrupt store: schema version 0", s->path);
+        return -1;
+    }
+    static const char *const names[] = {"scans", "hosts", "certs", "dicts"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->certs, &s->dicts};
+    for (int i = 0; i < 4; i++) {
+        rc = mdb_dbi_open(txn, names[i], 0, dbis[i]);
+        if (rc) {
+            snprintf(err, KS_ERRLEN, "%s: corrupt store: sub-database '%s' missing (%s)", s->path,
+                     names[i], mdb_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* LMDB maps the file and would die of SIGBUS reading past a truncated end:
+ * refuse a file shorter than the pages its meta page says are in use. */
+static int check_not_truncated(struct store *s, char *err)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat st;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &ms);
+    if (stat(s->path, &st)) {
+        snprintf(err, KS_ERRLEN, "%s: %s", s->path, strerror(errno));
+        return -1;
+    }
+    uint64_t needed = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+    if ((uint64_t)st.st_size < needed) {
+        snprintf(err, KS_ERRLEN, "%s: corrupt store: the file is truncated (%lld bytes, its "
+                 "pages need %llu)", s->path, (long long)st.st_size, (unsigned long long)needed);
+        return -1;
+    }
+    return 0;
+}
+
+/* LMDB trusts its file: on a damaged B-tree page it fails an assertion and
+ * aborts. The handler (set by the program) gets a clear message first. */
+static void (*fatal_handler)(const char *message);
+
+void store_set_fatal_handler(void (*handler)(const char *message))
+{
+    fatal_handler = handler;
+}
+
+static void lmdb_assert(MDB_env *env, const char *msg)
+{
+    const struct store *s = mdb_env_get_userctx(env);
+    char text[KS_ERRLEN];
+    snprintf(text, sizeof(text), "%s: the database file is corrupt (LMDB: %s)",
+             s ? s->path : "?", msg);
+    if (fatal_handler)
+        fatal_handler(text);
+}
+
+static int env_setup(struct store *s)
+{
+    int rc = mdb_env_create(&s->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(s->env, 8);
+    if (!rc)
+        rc = mdb_env_set_mapsize(s->env, STORE_INITIAL_MAP);
+    if (!rc)
+        rc = mdb_env_set_userctx(s->env, s);
+    if (!rc)
+        rc = mdb_env_set_assert(s->env, lmdb_assert);
+    return rc;
+}
+
+static int env_open(struct store *s, char *err)
+{
+    unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
+    if (s->mode == STORE_READ_ONLY)
+        flags |= MDB_RDONLY;
+    int rc = env_setup(s);
+    if (rc) {
+        store_rc_error(s, err, "create the LMDB environment", rc);
+        return -1;
+    }
+    rc = mdb_env_open(s->env, s->path, flags, 0644);
+    if (rc == EACCES && s->mode == STORE_READ_ONLY) {
+        /* A read-only directory without a lock file: no writer can be
+         * using the store (it would have created the lock file). */
+        char lock[4096];
+        snprintf(lock, sizeof(lock), "%s-lock", s->path);
+        if (access(lock, F_OK) != 0) {
+            mdb_env_close(s->env);
+            if ((rc = env_setup(s)) == 0)
+                rc = mdb_env_open(s->env, s->path, flags | MDB_NOLOCK, 0644);
+        }
+    }
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_INVALID:
+        snprintf(err, KS_ERRLEN, "%s: not an LMDB file (a foreign or corrupt file)", s->path);
+        break;
+    case MDB_VERSION_MISMATCH:
+        snprintf(err, KS_ERRLEN, "%s: written by an incompatible LMDB version", s->path);
+        break;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        snprintf(err, KS_ERRLEN, "%s: cannot open %s: %s (the file and its directory must be "
+                 "writable for the lock file %s-lock)", s->path,
+                 s->mode == STORE_READ_ONLY ? "for reading" : "for writing", strerror(rc), s->path);
+        break;
+    case ENOENT:
+        snprintf(err, KS_ERRLEN, "%s: no such file or directory", s->path);
+        break;
+    default:
+        store_rc_error(s, err, "open", rc);
+    }
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return -1;
+}
+
+static int schema_open(struct store *s, char *err)
+{
+    MDB_txn *txn;
+    bool write = s->mode == STORE_READ_WRITE;
+    if (store_txn_begin(s, write, &txn, err))
+        return -1;
+    MDB_dbi main_dbi;
+    MDB_stat stat;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+    if (!rc)
+        rc = mdb_stat(txn, main_dbi, &stat);
+    if (rc) {
+        store_rc_error(s, err, "read the main database", rc);
+        store_txn_abort(s, txn);
+        return -1;
+    }
+    int ok;
+    if (stat.ms_entries == 0 && write) {
+        ok = schema_create(s, txn, err);
+    } else if (stat.ms_entries == 0) {
+        snprintf(err, KS_ERRLEN, "%s: an empty LMDB file, not a kubesurvey store", s->path);
+        ok = -1;
+    } else {
+        ok = schema_verify(s, txn, err);
+    }
+    if (ok) {
+        store_txn_abort(s, txn);
+        return -1;
+    }
+    /* Committing (also a read transaction) keeps the dbi handles open. */
+    rc = store_txn_commit(s, txn);
+    if (rc) {
+        store_rc_error(s, err, "write the schema", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int store_open(struct store **out, const char *path, enum store_mode mode, char *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, KS_ERRLEN, "%s: is a directory (the store is a single LMDB file)", path);
+        return -1;
+    }
+    if (mode == STORE_READ_ONLY && stat(path, &st) != 0) {
+        snprintf(err, KS_ERRLEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (mode == STORE_READ_ONLY && st.st_size == 0) {
+        snprintf(err, KS_ERRLEN, "%s: an empty file, not a kubesurvey store", path);
+        return -1;
+    }
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        snprintf(err, KS_ERRLEN, "%s: out of memory", path);
+        return -1;
+    }
+    s->mode = mode;
+    s->dict_train_at = STORE_DICT_TRAIN_AT;
+    pthread_rwlock_init(&s->resize_lock, NULL);
+    pthread_mutex_init(&s->ddict_lock, NULL);
+    if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err)) {
+        store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    cert_ddict_cache_free(s);
+    if (s->env)
+        mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->ddict_lock);
+    pthread_rwlock_destroy(&s->resize_lock);
+    free(s->path);
+    free(s);
+}
+
+void store_set_dict_training(struct store *s, unsigned at_certs)
+{
+    s->dict_train_at = at_certs;
+}
+
+/* ---- scans ---- */
+
+int store_json_check_object(const char *json, const char *what, char *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(json, 0, &jerr);
+    if (!root || !json_is_object(root)) {
+        snprintf(err, KS_ERRLEN, "%s: not a JSON object (%s, line %d)", what,
+                 root ? "another JSON type" : jerr.text, jerr.line);
+        json_decref(root);
+        return -1;
+    }
+    json_decref(root);
+    return 0;
+}
+
+struct scan_write {
+    const char *json;
+    uint32_t id;       /* in: for update; out: for create */
+    bool create;
+};
+
+static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    struct scan_write *sw = ctx;
+    uint8_t keybuf[4];
+    MDB_val key = {4, keybuf}, value;
+    int rc;
+    if (sw->create) {
+        MDB_cursor *cursor;
+        if ((rc = mdb_cursor_open(txn, s->scans, &cursor)))
+            return rc;
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+        uint32_t last = 0;
+        if (rc == 0 && key.mv_size == 4)
+            last = store_get_be32(key.mv_data);
+        mdb_cursor_close(cursor);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        if (last == UINT32_MAX) {
+            snprintf(err, KS_ERRLEN, "%s: no scan id left", s->path);
+            return -1;
+        }
+        sw->id = last + 1;
+    } else {
+        store_put_be32(keybuf, sw->id);
+        key = (MDB_val){4, keybuf};
+        rc = mdb_get(txn, s->scans, &key, &value);
+        if (rc == MDB_NOTFOUND) {
+            snprintf(err, KS_ERRLEN, "%s: no scan %u", s->path, sw->id);
+            return -1;
+        }
+        if (rc)
+            return rc;
+    }
+    store_put_be32(keybuf, sw->id);
+    key = (MDB_val){4, keybuf};
+    value = (MDB_val){strlen(sw->json), (void *)sw->json};
+    return mdb_put(txn, s->scans, &key, &value, 0);
+}
+
+int store_scan_create(struct store *s, const char *json, uint32_t *id, char *err)
+{
+    if (store_json_check_object(json, "scan JSON", err))
+        return -1;
+    struct scan_write sw = {json, 0, true};
+    if (store_write_txn(s, scan_write_txn, &sw, "create a scan", err))
+        return -1;
+    *id = sw.id;
+    return 0;
+}
+
+int store_scan_update(struct store *s, uint32_t id, const char *json, char *err)
+{
+    if (store_json_check_object(json, "scan JSON", err))
+        return -1;
+    struct scan_write sw = {json, id, false};
+    return store_write_txn(s, scan_write_txn, &sw, "update a scan", err);
+}
+
+static char *copy_text(const MDB_val *v)
+{
+    char *text = malloc(v->mv_size + 1);
+    if (text) {
+        memcpy(text, v->mv_data, v->mv_size);
+        text[v->mv_size] = '\0';
+    }
+    return text;
+}
+
+int store_scan_get(struct store *s, uint32_t id, struct store_scan *out, char *err)
+{
+    MDB_txn *txn;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    uint8_t keybuf[4];
+    store_put_be32(keybuf, id);
+    MDB_val key = {4, keybuf}, value;
+    int rc = mdb_get(txn, s->scans, &key, &value);
+    int result = -1;
+    if (rc == MDB_NOTFOUND)
+        snprintf(err, KS_ERRLEN, "%s: no scan %u", s->path, id);
+    else if (rc)
+        store_rc_error(s, err, "read a scan", rc);
+    else if (!(out->json = copy_text(&value)))
+        snprintf(err, KS_ERRLEN, "out of memory");
+    else {
+        out->id = id;
+        result = 0;
+    }
+    store_txn_abort(s, txn);
+    return result;
+}
+
+int store_scan_foreach(struct store *s, int (*fn)(void *ctx, const struct store_scan *scan),
+                       void *ctx, char *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int rc = mdb_cursor_open(txn, s->scans, &cursor);
+    if (rc) {
+        store_rc_error(s, err, "read the scans", rc);
+        store_txn_abort(s, txn);
+        return -1;
+    }
+    MDB_val key, value;
+    int result = 0;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != 4)
+            continue;
+        struct store_scan scan = {store_get_be32(key.mv_data), copy_text(&value)};
+        if (!scan.json) {
+            snprintf(err, KS_ERRLEN, "out of memory");
+            result = -1;
+            break;
+        }
+        int stop = fn(ctx, &scan);
+        free(scan.json);
+        if (stop)
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND && result == 0) {
+        store_rc_error(s, err, "read the scans", rc);
+        result = -1;
+    }
+    mdb_cursor_close(cursor);
+    store_txn_abort(s, txn);
+    return result;
+}
+
+int store_scan_host_count(struct store *s, uint32_t scan_id, uint64_t *count, char *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    *count = 0;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int rc = mdb_cursor_open(txn, s->hosts, &cursor);
+    if (rc) {
+        store_rc_error(s, err, "read the hosts", rc);
+        store_txn_abort(s, txn);
+        return -1;
+    }
+    uint8_t prefix[STORE_HOST_KEY_LEN];
+    store_host_key(prefix, scan_id, 0, 0);
+    MDB_val key = {STORE_HOST_KEY_LEN, prefix}, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT_NODUP)) {
+        if (key.mv_size < 4 || store_get_be32(key.mv_data) != scan_id)
+            break;
+        (*count)++;
+    }
+    mdb_cursor_close(cursor);
+    store_txn_abort(s, txn);
+    if (rc && rc != MDB_NOTFOUND) {
+        store_rc_error(s, err, "count the hosts", rc);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,490 @@
+/*
+ * writer.c - the store writer: producers queue probe results, one thread
+ * owns every write transaction of the scan and commits them in groups (N
+ * records or T milliseconds after the first queued one). A commit that hits
+ * MDB_MAP_FULL grows the map and retries the same group; any other failure
+ * (disk full, I/O error) stops the writer, and every later call reports it.
+ * Records are durable once their group's mdb_txn_commit returned (LMDB
+ * fsyncs data and meta page before returning; no MDB_NOSYNC).
+ */
+#include "storage/internal.h"
+
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- a set of SHA-256 hashes (open addressing; all-zero = empty slot) ---- */
+
+#define HASHSET_MAX_ENTRIES (1u << 20)   /* beyond that, ask LMDB instead */
+
+struct hashset {
+    uint8_t (*slots)[32];
+    size_t capacity, count;
+};
+
+static const uint8_t zero_hash[32];
+
+static size_t hashset_slot(const struct hashset *set, const uint8_t h[32])
+{
+    uint64_t x;
+    memcpy(&x, h, 8);
+    size_t i = (size_t)x & (set->capacity - 1);
+    while (memcmp(set->slots[i], zero_hash, 32) && memcmp(set->slots[i], h, 32))
+        i = (i + 1) & (set->capacity - 1);
+    return i;
+}
+
+static bool hashset_has(const struct hashset *set, const uint8_t h[32])
+{
+    return set->count && memcmp(set->slots[hashset_slot(set, h)], h, 32) == 0;
+}
+
+static void hashset_add(struct hashset *set, const uint8_t h[32])
+{
+    if (!memcmp(h, zero_hash, 32) || set->count >= HASHSET_MAX_ENTRIES)
+        return;
+    if (2 * (set->count + 1) > set->capacity) {
+        struct hashset bigger = {NULL, set->capacity ? set->capacity * 2 : 4096, 0};
+        if (!(bigger.slots = calloc(bigger.capacity, 32)))
+            return;   /* only a cache: LMDB still answers */
+        for (size_t i = 0; i < set->capacity; i++)
+            if (memcmp(set->slots[i], zero_hash, 32))
+                memcpy(bigger.slots[hashset_slot(&bigger, set->slots[i])], set->slots[i], 32);
+        bigger.count = set->count;
+        free(set->slots);
+        *set = bigger;
+    }
+    size_t i = hashset_slot(set, h);
+    if (memcmp(set->slots[i], h, 32)) {
+        memcpy(set->slots[i], h, 32);
+        set->count++;
+    }
+}
+
+static void hashset_clear(struct hashset *set)
+{
+    if (set->count)
+        memset(set->slots, 0, set->capacity * 32);
+    set->count = 0;
+}
+
+static void hashset_free(struct hashset *set)
+{
+    free(set->slots);
+    memset(set, 0, sizeof(*set));
+}
+
+/* ---- the writer ---- */
+
+struct store_writer {
+    struct store *store;
+    uint32_t scan_id;
+    unsigned group_records, group_ms;
+    pthread_t thread;
+    bool thread_started;
+
+    pthread_mutex_t lock;          /* guards everything down to `committed` */
+    pthread_cond_t wake;           /* to the writer thread: work or finish */
+    pthread_cond_t progress;       /* to producers: space, checkpoint done, failure */
+    struct probe_result *queue;    /* ring of capacity records */
+    size_t capacity, head, count;
+    struct timespec first_queued;  /* when the oldest queued record arrived */
+    char *checkpoint_json;         /* pending checkpoint, NULL if none */
+    uint64_t checkpoint_asked, checkpoint_done;
+    bool finishing, failed;
+    char error[KS_ERRLEN];
+    uint64_t committed;
+
+    /* used by the writer thread only */
+    struct probe_result *batch;
+    struct hashset known;          /* certificates committed to the store */
+    struct hashset pending;        /* certificates written in the open txn */
+    struct buf record, frame;
+    ZSTD_CCtx *cctx;
+    ZSTD_CDict *cdict;
+    uint32_t cdict_id;
+    uint64_t cert_count;
+    bool training_tried;
+};
+
+static void deadline_after(struct timespec *t, const struct timespec *from, unsigned ms)
+{
+    *t = *from;
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+static int store_cert(struct store_writer *w, MDB_txn *txn, const struct cert_der *c, char *err)
+{
+    if (hashset_has(&w->known, c->sha256) || hashset_has(&w->pending, c->sha256))
+        return 0;
+    MDB_val key = {32, (void *)c->sha256}, value;
+    int rc = mdb_get(txn, w->store->certs, &key, &value);
+    if (rc == 0) {
+        hashset_add(&w->pending, c->sha256);
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if (cert_compress(w->cctx, w->cdict, c->der, c->length, &w->frame, err))
+        return -1;
+    value = (MDB_val){w->frame.length, w->frame.data};
+    rc = mdb_put(txn, w->store->certs, &key, &value, MDB_NOOVERWRITE);
+    if (rc)
+        return rc;
+    hashset_add(&w->pending, c->sha256);
+    return 0;
+}
+
+/* Follows a dictionary change (first training, or compact in another
+ * process) so new frames always name a dictionary that is in dicts. */
+static int refresh_dict(struct store_writer *w, MDB_txn *txn, char *err)
+{
+    uint32_t id;
+    if (cert_current_dict(w->store, txn, &id, err))
+        return -1;
+    if (id == w->cdict_id)
+        return 0;
+    ZSTD_freeCDict(w->cdict);
+    w->cdict = NULL;
+    w->cdict_id = 0;
+    if (id && cert_load_cdict(w->store, txn, id, &w->cdict, err))
+        return -1;
+    w->cdict_id = id;
+    return 0;
+}
+
+static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const char *checkpoint,
+                       char *err)
+{
+    struct store *s = w->store;
+    int rc;
+    if (refresh_dict(w, txn, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct probe_result *r = &w->batch[i];
+        for (size_t c = 0; c < r->chain_length; c++)
+            if ((rc = store_cert(w, txn, &r->chain[c], err)))
+                return rc;
+        if (record_encode(&w->record, r, err))
+            return -1;
+        uint8_t keybuf[STORE_HOST_KEY_LEN];
+        store_host_key(keybuf, w->scan_id, r->addr, r->port);
+        MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value = {w->record.length, w->record.data};
+        if ((rc = mdb_put(txn, s->hosts, &key, &value, 0)))
+            return rc;
+    }
+    if (checkpoint) {
+        uint8_t keybuf[4];
+        store_put_be32(keybuf, w->scan_id);
+        MDB_val key = {4, keybuf}, value = {strlen(checkpoint), (void *)checkpoint};
+        if ((rc = mdb_put(txn, s->scans, &key, &value, 0)))
+            return rc;
+    }
+    MDB_stat stat;
+    if ((rc = mdb_stat(txn, s->certs, &stat)))
+        return rc;
+    w->cert_count = stat.ms_entries;
+    return 0;
+}
+
+static int commit_group(struct store_writer *w, size_t n, const char *checkpoint, char *err)
+{
+    for (;;) {
+        MDB_txn *txn;
+        if (store_txn_begin(w->store, true, &txn, err))
+            return -1;
+        hashset_clear(&w->pending);
+        int rc = write_group(w, txn, n, checkpoint, err);
+        if (rc == 0)
+            rc = store_txn_commit(w->store, txn);
+        else
+            store_txn_abort(w->store, txn);
+        if (rc == 0) {
+            for (size_t i = 0; i < w->pending.capacity && w->pending.count; i++)
+                if (memcmp(w->pending.slots[i], zero_hash, 32))
+                    hashset_add(&w->known, w->pending.slots[i]);
+            return 0;
+        }
+        if (rc == -1)
+            return -1;
+        if (rc != MDB_MAP_FULL) {
+            char what[64];
+            snprintf(what, sizeof(what), "commit a group of %zu records", n);
+            store_rc_error(w->store, err, what, rc);
+            return -1;
+        }
+        if (store_grow_map(w->store, err))
+            return -1;
+    }
+}
+
+static int train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    uint32_t *id = ctx, current;
+    if (cert_current_dict(s, txn, &current, err))
+        return -1;
+    if (current) {   /* someone else trained one meanwhile */
+        *id = current;
+        return 0;
+    }
+    return cert_train_dict(s, txn, (size_t)16 << 20, id, err);
+}
+
+/* The first dictionary, once enough certificates are stored. Failure only
+ * means certificates keep being stored without one. */
+static void maybe_train(struct store_writer *w)
+{
+    if (w->cdict_id || w->training_tried || w->cert_count < w->store->dict_train_at)
+        return;
+    w->training_tried = true;
+    uint32_t id;
+    char err[KS_ERRLEN];
+    store_write_txn(w->store, train_txn, &id, "train the certificate dictionary", err);
+}
+
+/* Waits (lock held) until a group is due; returns false when the writer
+ * should stop. */
+static bool wait_for_group(struct store_writer *w)
+{
+    for (;;) {
+        if (w->count >= w->group_records || w->finishing ||
+            w->checkpoint_asked > w->checkpoint_done)
+            return w->count || w->checkpoint_asked > w->checkpoint_done || !w->finishing;
+        if (w->count == 0) {
+            pthread_cond_wait(&w->wake, &w->lock);
+            continue;
+        }
+        struct timespec deadline;
+        deadline_after(&deadline, &w->first_queued, w->group_ms);
+        if (pthread_cond_timedwait(&w->wake, &w->lock, &deadline) == ETIMEDOUT)
+            return true;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct store_writer *w = arg;
+    char err[KS_ERRLEN];
+    pthread_mutex_lock(&w->lock);
+    while (wait_for_group(w)) {
+        char *checkpoint = w->checkpoint_json;
+        uint64_t checkpoint_seq = w->checkpoint_asked;
+        w->checkpoint_json = NULL;
+        size_t n = checkpoint ? w->count : (w->count < w->group_records ? w->count : w->group_records);
+        for (size_t i = 0; i < n; i++)
+            w->batch[i] = w->queue[(w->head + i) % w->capacity];
+        w->head = (w->head + n) % w->capacity;
+        w->count -= n;
+        if (w->count)
+            clock_gettime(CLOCK_MONOTONIC, &w->first_queued);
+        pthread_cond_broadcast(&w->progress);
+        pthread_mutex_unlock(&w->lock);
+
+        int failed = (n || checkpoint) ? commit_group(w, n, checkpoint, err) : 0;
+        for (size_t i = 0; i < n; i++)
+            probe_result_free(&w->batch[i]);
+        free(checkpoint);
+        if (!failed)
+            maybe_train(w);
+
+        pthread_mutex_lock(&w->lock);
+        if (failed) {
+            w->failed = true;
+            memcpy(w->error, err, KS_ERRLEN);
+        } else {
+            w->committed += n;
+            if (checkpoint)
+                w->checkpoint_done = checkpoint_seq;
+        }
+        pthread_cond_broadcast(&w->progress);
+        if (failed)
+            break;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void writer_free(struct store_writer *w)
+{
+    for (size_t i = 0; i < w->count; i++)
+        probe_result_free(&w->queue[(w->head + i) % w->capacity]);
+    free(w->queue);
+    free(w->batch);
+    free(w->checkpoint_json);
+    hashset_free(&w->known);
+    hashset_free(&w->pending);
+    buf_free(&w->record);
+    buf_free(&w->frame);
+    ZSTD_freeCCtx(w->cctx);
+    ZSTD_freeCDict(w->cdict);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->progress);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records,
+                       unsigned group_ms, struct store_writer **out, char *err)
+{
+    *out = NULL;
+    if (s->mode != STORE_READ_WRITE) {
+        snprintf(err, KS_ERRLEN, "%s: cannot write: the store is open read-only", s->path);
+        return -1;
+    }
+    if (group_records == 0 || group_records > (1u << 20) || group_ms == 0 || group_ms > 600000) {
+        snprintf(err, KS_ERRLEN, "store writer: group of %u records / %u ms is out of range "
+                 "(1..1048576 records, 1..600000 ms)", group_records, group_ms);
+        return -1;
+    }
+    struct store_scan scan;
+    if (store_scan_get(s, scan_id, &scan, err))
+        return -1;
+    free(scan.json);
+
+    struct store_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    w->store = s;
+    w->scan_id = scan_id;
+    w->group_records = group_records;
+    w->group_ms = group_ms;
+    w->capacity = group_records < 512 ? 1024 : 2 * (size_t)group_records;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_cond_init(&w->progress, NULL);
+    w->queue = calloc(w->capacity, sizeof(*w->queue));
+    w->batch = calloc(w->capacity, sizeof(*w->batch));
+    w->cctx = ZSTD_createCCtx();
+    if (!w->queue || !w->batch || !w->cctx) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        writer_free(w);
+        return -1;
+    }
+    if (pthread_create(&w->thread, NULL, writer_main, w)) {
+        snprintf(err, KS_ERRLEN, "store writer: cannot start a thread");
+        writer_free(w);
+        return -1;
+    }
+    w->thread_started = true;
+    *out = w;
+    return 0;
+}
+
+static int validate_and_hash(struct probe_result *r, char *err)
+{
+    if (r->chain_length > PROBE_CHAIN_MAX) {
+        snprintf(err, KS_ERRLEN, "store writer: chain_length %zu exceeds %d", r->chain_length,
+                 PROBE_CHAIN_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < r->chain_length; i++) {
+        struct cert_der *c = &r->chain[i];
+        if (!c->der || c->length == 0 || c->length > STORE_CERT_MAX) {
+            snprintf(err, KS_ERRLEN, "store writer: chain[%zu] needs its DER (1..%u bytes, has "
+                     "%zu)", i, STORE_CERT_MAX, c->der ? c->length : 0);
+            return -1;
+        }
+        /* Hashed here, in the producer's thread, and never trusted from
+         * the caller: the hash is the certificate's identity in the store. */
+        SHA256(c->der, c->length, c->sha256);
+    }
+    if (r->body_length && !r->body) {
+        snprintf(err, KS_ERRLEN, "store writer: body_length %zu without a body", r->body_length);
+        return -1;
+    }
+    return 0;
+}
+
+int store_writer_put(struct store_writer *w, struct probe_result *r, char *err)
+{
+    if (validate_and_hash(r, err))
+        return -1;
+    pthread_mutex_lock(&w->lock);
+    while (w->count == w->capacity && !w->failed)
+        pthread_cond_wait(&w->progress, &w->lock);
+    if (w->failed || w->finishing) {
+        snprintf(err, KS_ERRLEN, "%s", w->failed ? w->error : "store writer: already finishing");
+        pthread_mutex_unlock(&w->lock);
+        return -1;
+    }
+    w->queue[(w->head + w->count) % w->capacity] = *r;
+    if (w->count++ == 0)
+        clock_gettime(CLOCK_MONOTONIC, &w->first_queued);
+    if (w->count == 1 || w->count >= w->group_records)
+        pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    probe_result_init(r);
+    return 0;
+}
+
+int store_writer_checkpoint(struct store_writer *w, const char *scan_json, char *err)
+{
+    if (store_json_check_object(scan_json, "checkpoint scan JSON", err))
+        return -1;
+    char *copy = strdup(scan_json);
+    if (!copy) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    pthread_mutex_lock(&w->lock);
+    if (w->failed || w->finishing) {
+        snprintf(err, KS_ERRLEN, "%s", w->failed ? w->error : "store writer: already finishing");
+        pthread_mutex_unlock(&w->lock);
+        free(copy);
+        return -1;
+    }
+    free(w->checkpoint_json);   /* a newer checkpoint supersedes a pending one */
+    w->checkpoint_json = copy;
+    uint64_t mine = ++w->checkpoint_asked;
+    pthread_cond_signal(&w->wake);
+    while (w->checkpoint_done < mine && !w->failed)
+        pthread_cond_wait(&w->progress, &w->lock);
+    int result = 0;
+    if (w->checkpoint_done < mine) {
+        snprintf(err, KS_ERRLEN, "%s", w->error);
+        result = -1;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return result;
+}
+
+uint64_t store_writer_committed(struct store_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t n = w->committed;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+int store_writer_finish(struct store_writer *w, char *err)
+{
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    w->finishing = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    int result = 0;
+    if (w->failed) {
+        snprintf(err, KS_ERRLEN, "%s (%zu queued records not stored)", w->error, w->count);
+        result = -1;
+    }
+    writer_free(w);
+    return result;
+}

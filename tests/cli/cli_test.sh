@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# cli_test.sh BINARY - the command line without a network: help, version,
+# exit statuses and messages for bad input, and --dry-run over large spaces
+# (every target exactly once; shards disjoint and complete).
+set -u
+KS=${1:?usage: cli_test.sh BINARY}
+fails=0; checks=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check() { # check NAME EXPECTED_STATUS EXPECTED_STDERR_SUBSTRING -- command...
+    local name=$1 want=$2 msg=$3; shift 4
+    checks=$((checks + 1))
+    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+    if [ "$got" != "$want" ] || ! grep -qF -- "$msg" "$tmp/err" "$tmp/out"; then
+        echo "FAIL $name: status $got (want $want), output lacks '$msg':"; head -5 "$tmp/err"
+        fails=$((fails + 1))
+    fi
+}
+
+check version 0 "kubesurvey 0." -- "$KS" --version
+check help 0 "scan" -- "$KS" --help
+check scan-help 0 "--blocklist FILE" -- "$KS" scan --help
+check no-command 2 "usage" -- "$KS"
+check unknown-command 2 "unknown command 'frobnicate'" -- "$KS" frobnicate
+check unknown-option 2 "--frob" -- "$KS" scan --frob 1.2.3.4
+check bad-cidr 2 "1.2.3.4/33" -- "$KS" scan --dry-run 1.2.3.4/33
+check bad-addr 2 "300.1.1.1" -- "$KS" scan --dry-run 300.1.1.1
+check bad-port 2 "70000" -- "$KS" scan --dry-run -p 70000 1.2.3.4
+check bad-port-range 2 "reversed" -- "$KS" scan --dry-run -p 90-80 1.2.3.4
+check bad-rate 2 "--rate" -- "$KS" scan --dry-run -r fast 1.2.3.4
+check bad-shard 2 "--shard" -- "$KS" scan --dry-run --seed 1 --shards 2 --shard 2 1.2.3.4
+check shard-needs-seed 2 "--seed" -- "$KS" scan --dry-run --shards 2 --shard 0 1.2.3.4
+check no-targets 2 "no targets" -- "$KS" scan --dry-run
+check missing-allowlist 2 "/nonexistent/allow" -- "$KS" scan --dry-run -w /nonexistent/allow
+printf '1.2.3.0/24\nnot-an-address\n' >"$tmp/bad.list"
+check bad-blocklist-line 2 "bad.list:2" -- "$KS" scan --dry-run -b "$tmp/bad.list" 1.2.3.4
+check reserved-only 2 "reserved" -- "$KS" scan --dry-run 10.0.0.0/8
+check bad-mac 2 "--gateway-mac" -- "$KS" scan --syn-only --gateway-mac zz 1.2.3.4 -q -b /dev/null --max-targets 1
+check bad-format 2 "--output-format" -- "$KS" scan --dry-run --output-format xml 1.2.3.4
+
+# The default blocklist applies: 198.18.0.0/15 is reserved; 1.1.1.0/30 is not.
+checks=$((checks + 1))
+n=$("$KS" scan --dry-run -q 198.18.0.0/24 1.1.1.0/30 -p 443 | tail -n +2 | wc -l)
+[ "$n" = 4 ] || { echo "FAIL default-blocklist: $n targets, want 4"; fails=$((fails + 1)); }
+
+# A large space: 2^17 addresses x 64 ports = 8,388,608 targets, each once.
+checks=$((checks + 1))
+"$KS" scan --dry-run -q -b /dev/null --seed 9 -p 1-64 198.18.0.0/15 | tail -n +2 >"$tmp/all"
+total=$(wc -l <"$tmp/all"); uniq=$(sort -u -S 256M "$tmp/all" | wc -l)
+if [ "$total" != 8388608 ] || [ "$uniq" != 8388608 ]; then
+    echo "FAIL large-dry-run: $total lines, $uniq distinct, want 8388608"; fails=$((fails + 1))
+fi
+
+# Shards: disjoint, and their union is the whole space (3 shards x 2 threads).
+checks=$((checks + 1))
+for s in 0 1 2; do
+    "$KS" scan --dry-run -q -b /dev/null --seed 4 --shards 3 --shard $s --sender-threads 2 \
+        -p 443,6443 198.18.0.0/18 | tail -n +2
+done >"$tmp/shards"
+"$KS" scan --dry-run -q -b /dev/null --seed 4 -p 443,6443 198.18.0.0/18 | tail -n +2 >"$tmp/one"
+if [ "$(wc -l <"$tmp/shards")" != 32768 ] || [ "$(sort -u "$tmp/shards" | wc -l)" != 32768 ] ||
+   ! cmp -s <(sort "$tmp/shards") <(sort "$tmp/one"); then
+    echo "FAIL shards: not a disjoint cover of the space"; fails=$((fails + 1))
+fi
+
+# Same seed, same order; --max-targets takes a prefix of the order.
+checks=$((checks + 1))
+a=$("$KS" scan --dry-run -q -b /dev/null --seed 77 198.18.0.0/20 | md5sum)
+b=$("$KS" scan --dry-run -q -b /dev/null --seed 77 198.18.0.0/20 | md5sum)
+m=$("$KS" scan --dry-run -q -b /dev/null --seed 77 --max-targets 100 198.18.0.0/20 | tail -n +2 | wc -l)
+[ "$a" = "$b" ] && [ "$m" = 100 ] || { echo "FAIL seed/max-targets"; fails=$((fails + 1)); }
+
+echo "$((checks - fails)) passed, $fails failed"
+[ "$fails" = 0 ]

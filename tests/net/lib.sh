@@ -1,0 +1,90 @@
+# lib.sh - shared by the network tests; source it, then call net_test_init.
+#
+#   net_test_init NAME ID KUBESURVEY BUILD_DIR
+#       sets KS (scanner binary), SIM (sim.sh), WORK (temp dir), EMPTY (an
+#       empty blocklist file), S/T (namespace names) and installs an EXIT
+#       trap that takes the network down, removes WORK and fails the test
+#       if a ks<ID> namespace survived.
+#   fail MESSAGE              print "NAME: FAIL: MESSAGE" and exit 1
+#   ks_scan ARGS...           run the scanner in ks<ID>s, bounded by a timeout
+#   expect_same_pairs EXPECTED ACTUAL WHAT
+#                             both are CSV files with a one-line header; fail
+#                             with the number and examples of missing/extra
+#                             rows unless the sets are equal and ACTUAL has no
+#                             duplicate rows
+#   count_rows FILE           data rows (lines after the header)
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SIM=$here/sim.sh
+
+fail() {
+    echo "$TEST_NAME: FAIL: $*" >&2
+    exit 1
+}
+
+note() { echo "$TEST_NAME: $*" >&2; }
+
+net_cleanup() {
+    local rc=$?
+    trap - EXIT
+    "$SIM" down "$TEST_ID" >/dev/null 2>&1 || true
+    [[ -n "${WORK:-}" && -d "$WORK" ]] && rm -rf "$WORK"
+    if ip netns list | grep -qE "^ks${TEST_ID}[st]( |$)"; then
+        echo "$TEST_NAME: FAIL: namespace ks${TEST_ID}s/t still exists after cleanup" >&2
+        rc=1
+    fi
+    [[ $rc -eq 0 ]] && echo "$TEST_NAME: PASS" >&2
+    exit $rc
+}
+
+net_test_init() {
+    TEST_NAME=$1 TEST_ID=$2 KS=$3
+    export KS_BUILD=$4
+    [[ $(id -u) -eq 0 ]] || fail "needs root (creates network namespaces)"
+    [[ -x "$KS" ]] || fail "scanner binary '$KS' not found or not executable"
+    S=ks${TEST_ID}s T=ks${TEST_ID}t
+    WORK=$(mktemp -d "/tmp/ks${TEST_ID}-test.XXXXXX")
+    export KS_SIM_DIR=$WORK/sim
+    EMPTY=$WORK/empty-blocklist
+    : >"$EMPTY"
+    trap net_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# Every scan gets a hard time bound so a hung scanner fails the test
+# instead of hanging ctest.
+ks_scan() {
+    timeout -k 5 "${KS_SCAN_TIMEOUT:-90}" ip netns exec "$S" "$KS" scan "$@"
+}
+
+count_rows() { tail -n +2 "$1" | wc -l; }
+
+expect_same_pairs() {
+    local expected=$1 actual=$2 what=$3
+    local want_header got_header
+    want_header=$(head -1 "$expected"); got_header=$(head -1 "$actual")
+    [[ "$got_header" == "$want_header" ]] ||
+        fail "$what: header is '$got_header', expected '$want_header'"
+    local e=$WORK/expected.sorted a=$WORK/actual.sorted
+    tail -n +2 "$expected" | LC_ALL=C sort >"$e"
+    tail -n +2 "$actual" | LC_ALL=C sort >"$a"
+    local dups missing extra
+    dups=$(uniq -d "$a" | wc -l)
+    missing=$(LC_ALL=C comm -23 "$e" "$a" | wc -l)
+    extra=$(LC_ALL=C comm -13 "$e" "$a" | wc -l)
+    if [[ $dups -ne 0 || $missing -ne 0 || $extra -ne 0 ]]; then
+        echo "$TEST_NAME: $what: expected $(wc -l <"$e") rows, got $(wc -l <"$a");" \
+            "missing $missing, extra $extra, duplicate $dups" >&2
+        LC_ALL=C comm -23 "$e" "$a" | head -5 | sed 's/^/  missing: /' >&2
+        LC_ALL=C comm -13 "$e" "$a" | head -5 | sed 's/^/  extra:   /' >&2
+        uniq -d "$a" | head -5 | sed 's/^/  dup:     /' >&2
+        fail "$what: result set differs from the expected set"
+    fi
+    note "$what: exactly the expected $(wc -l <"$e") rows"
+}
+
+# A JSON number field from the scanner's --metadata file, without jq (a
+# fresh Debian may lack it): the first "name": N in the file.
+metadata_number() {
+    grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" "$1" | head -1 | grep -oE '[0-9]+$'
+}

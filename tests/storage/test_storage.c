@@ -1,0 +1,715 @@
+/*
+ * test_storage.c - unit tests of storage/ (cmocka).
+ */
+#include "storage/internal.h"
+#include "tests/storage/fixtures.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* When probes/ appends fields to struct probe_result, storage/record.c must
+ * encode them (bump STORE_RECORD_VERSION), fixtures.c must fill them and
+ * this test compare them; then update this size. */
+_Static_assert(sizeof(struct probe_result) == 1000,
+               "struct probe_result changed: extend storage/record.c and the storage tests");
+
+static char tmpdir[] = "/tmp/ks-storage-test-XXXXXX";
+static char dbpath[4200];
+static unsigned db_counter;
+
+/* A fresh database path for each test. */
+static const char *new_db(void)
+{
+    snprintf(dbpath, sizeof(dbpath), "%s/t%u.lmdb", tmpdir, ++db_counter);
+    return dbpath;
+}
+
+static struct store *open_rw(const char *path)
+{
+    char err[KS_ERRLEN];
+    struct store *s;
+    if (store_open(&s, path, STORE_READ_WRITE, err))
+        fail_msg("store_open: %s", err);
+    return s;
+}
+
+static uint32_t new_scan(struct store *s)
+{
+    char err[KS_ERRLEN];
+    uint32_t id;
+    if (store_scan_create(s, "{\"started\":\"2026-11-29T12:00:00Z\"}", &id, err))
+        fail_msg("store_scan_create: %s", err);
+    return id;
+}
+
+static struct store_writer *start_writer(struct store *s, uint32_t scan, unsigned group)
+{
+    char err[KS_ERRLEN];
+    struct store_writer *w;
+    if (store_writer_start(s, scan, group, 50, &w, err))
+        fail_msg("store_writer_start: %s", err);
+    return w;
+}
+
+static void put(struct store_writer *w, struct probe_result *r)
+{
+    char err[KS_ERRLEN];
+    if (store_writer_put(w, r, err))
+        fail_msg("store_writer_put: %s", err);
+}
+
+static void finish(struct store_writer *w)
+{
+    char err[KS_ERRLEN];
+    if (store_writer_finish(w, err))
+        fail_msg("store_writer_finish: %s", err);
+}
+
+static uint64_t check_problems(struct store *s)
+{
+    char err[KS_ERRLEN];
+    struct store_check_stats stats;
+    if (store_check(s, NULL, NULL, &stats, err))
+        fail_msg("store_check: %s", err);
+    return stats.problems;
+}
+
+/* ---- records ---- */
+
+static void test_roundtrip_every_field(void **state)
+{
+    (void)state;
+    struct store *s = open_rw(new_db());
+    uint32_t scan = new_scan(s);
+    struct store_writer *w = start_writer(s, scan, 100);
+    size_t lengths[3];
+    uint8_t *ders[3];
+    for (int i = 0; i < 3; i++)
+        ders[i] = fixture_x509((unsigned)i, &lengths[i]);
+    struct probe_result expect[40], r;
+    for (uint32_t i = 0; i < 40; i++) {
+        fixture_result(&expect[i], i, 0xC6120000u + i * 977, (uint16_t)(443 + i % 3), ders,
+                       lengths, i % 4);
+        fixture_result(&r, i, 0xC6120000u + i * 977, (uint16_t)(443 + i % 3), ders, lengths,
+                       i % 4);
+        put(w, &r);
+        assert_null(r.tls_version);   /* ownership moved to the writer */
+    }
+    /* the all-default record: NULL strings, -1 versions, empty chain */
+    struct probe_result empty;
+    probe_result_init(&empty);
+    empty.addr = 0xC6130001u;
+    empty.port = 6443;
+    r = empty;
+    put(w, &r);
+    finish(w);
+
+    char err[KS_ERRLEN];
+    for (uint32_t i = 0; i < 40; i++) {
+        struct probe_result got;
+        int found = store_host_get(s, scan, expect[i].addr, expect[i].port, STORE_WITH_CERTS,
+                                   &got, err);
+        assert_int_equal(found, 1);
+        const char *diff = fixture_result_diff(&expect[i], &got);
+        if (diff)
+            fail_msg("record %u: field %s differs", i, diff);
+        for (size_t c = 0; c < got.chain_length; c++)
+            assert_memory_equal(got.chain[c].der, ders[c], lengths[c]);
+        probe_result_free(&got);
+        /* without STORE_WITH_CERTS: hash and length only */
+        assert_int_equal(store_host_get(s, scan, expect[i].addr, expect[i].port, 0, &got, err), 1);
+        assert_null(fixture_result_diff(&expect[i], &got));
+        if (got.chain_length)
+            assert_null(got.chain[0].der);
+        probe_result_free(&got);
+        probe_result_free(&expect[i]);
+    }
+    struct probe_result got;
+    assert_int_equal(store_host_get(s, scan, empty.addr, empty.port, STORE_WITH_CERTS, &got, err), 1);
+    assert_null(fixture_result_diff(&empty, &got));
+    assert_int_equal(got.version_major, -1);
+    assert_null(got.body);
+    probe_result_free(&got);
+    assert_int_equal(store_host_get(s, scan, 0xC6130002u, 6443, 0, &got, err), 0);
+    assert_int_equal(store_host_get(s, scan + 1, empty.addr, empty.port, 0, &got, err), 0);
+    assert_int_equal(check_problems(s), 0);
+    for (int i = 0; i < 3; i++)
+        free(ders[i]);
+    store_close(s);
+}
+
+static int collect_keys(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    uint64_t *keys = ctx;
+    keys[++keys[0]] = (uint64_t)scan_id << 48 | (uint64_t)r->addr << 16 | r->port;
+    return 0;
+}
+
+static void test_key_order_and_walks(void **state)
+{
+    (void)state;
+    struct store *s = open_rw(new_db());
+    uint32_t scan1 = new_scan(s), scan2 = new_scan(s);
+    assert_int_equal(scan1, 1);
+    assert_int_equal(scan2, 2);
+    /* inserted in scrambled order; read back sorted by (scan, addr, port) */
+    uint32_t addrs[] = {0xC6120105u, 0x0A000001u, 0xFFFFFFFEu, 0xC6120104u};
+    uint16_t ports[] = {6443, 443, 8443, 443};
+    for (int k = 0; k < 2; k++) {
+        struct store_writer *w = start_writer(s, k ? scan2 : scan1, 3);
+        for (int i = 3; i >= 0; i--) {
+            struct probe_result r;
+            probe_result_init(&r);
+            r.addr = addrs[i];
+            r.port = ports[i];
+            put(w, &r);
+            if (i == 0 && !k) {   /* a second port of the same address */
+                probe_result_init(&r);
+                r.addr = addrs[0];
+                r.port = 443;
+                put(w, &r);
+            }
+        }
+        finish(w);
+    }
+    char err[KS_ERRLEN];
+    uint64_t keys[32] = {0};
+    struct store_read_stats stats;
+    assert_int_equal(store_hosts_foreach(s, 0, 0, collect_keys, keys, &stats, err), 0);
+    assert_int_equal(keys[0], 9);
+    assert_int_equal(stats.records, 9);
+    assert_int_equal(stats.corrupt, 0);
+    for (int i = 2; i <= 9; i++)
+        assert_true(keys[i - 1] < keys[i]);
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach(s, scan2, 0, collect_keys, keys, &stats, err), 0);
+    assert_int_equal(keys[0], 4);
+    assert_int_equal(keys[1] >> 48, scan2);
+    assert_int_equal((keys[1] >> 16) & 0xffffffffu, 0x0A000001u);
+    /* one address, every port, every scan */
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach_addr(s, 0, addrs[0], 0, 0, collect_keys, keys, &stats,
+                                              err), 0);
+    assert_int_equal(keys[0], 3);   /* scan1: 443, 6443; scan2: 6443 */
+    assert_int_equal(keys[1], (uint64_t)scan1 << 48 | (uint64_t)addrs[0] << 16 | 443);
+    assert_int_equal(keys[2], (uint64_t)scan1 << 48 | (uint64_t)addrs[0] << 16 | 6443);
+    assert_int_equal(keys[3], (uint64_t)scan2 << 48 | (uint64_t)addrs[0] << 16 | 6443);
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach_addr(s, scan1, addrs[0], 6443, 0, collect_keys, keys,
+                                              &stats, err), 0);
+    assert_int_equal(keys[0], 1);
+    uint64_t count;
+    assert_int_equal(store_scan_host_count(s, scan1, &count, err), 0);
+    assert_int_equal(count, 5);
+    assert_int_equal(store_scan_host_count(s, 99, &count, err), 0);
+    assert_int_equal(count, 0);
+    store_close(s);
+}
+
+static void test_record_decode_hostile(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct buf b = {0};
+    struct probe_result r, got;
+    size_t length;
+    uint8_t *der = fixture_blob_cert(1, &length);
+    fixture_result(&r, 12345, 1, 2, &der, &length, 1);
+    assert_int_equal(record_encode(&b, &r, err), 0);
+    assert_int_equal(b.data[0], STORE_RECORD_VERSION);
+    /* every proper prefix fails cleanly */
+    for (size_t n = 0; n < b.length; n++) {
+        probe_result_init(&got);
+        assert_int_equal(record_decode(b.data, n, &got, err), -1);
+    }
+    /* unknown record versions are refused, not guessed at */
+    b.data[0] = STORE_RECORD_VERSION + 1;
+    probe_result_init(&got);
+    assert_int_equal(record_decode(b.data, b.length, &got, err), -1);
+    assert_non_null(strstr(err, "version"));
+    b.data[0] = 0;
+    assert_int_equal(record_decode(b.data, b.length, &got, err), -1);
+    b.data[0] = STORE_RECORD_VERSION;
+    /* a trailing byte is corruption */
+    buf_reserve(&b, 1);
+    b.data[b.length] = 0;
+    assert_int_equal(record_decode(b.data, b.length + 1, &got, err), -1);
+    /* flipped bytes: decodes or fails, never crashes (ASan watches) */
+    srand(7);
+    for (int round = 0; round < 3000; round++) {
+        uint8_t copy[4096];
+        assert_true(b.length <= sizeof(copy));
+        memcpy(copy, b.data, b.length);
+        for (int k = 0; k < 1 + round % 4; k++)
+            copy[1 + (size_t)rand() % (b.length - 1)] = (uint8_t)rand();
+        probe_result_init(&got);
+        if (record_decode(copy, b.length, &got, err) == 0)
+            probe_result_free(&got);
+    }
+    probe_result_free(&r);
+    free(der);
+    buf_free(&b);
+}
+
+/* ---- certificates ---- */
+
+static void test_cert_dedup(void **state)
+{
+    (void)state;
+    struct store *s = open_rw(new_db());
+    uint32_t scan1 = new_scan(s), scan2 = new_scan(s);
+    size_t lengths[3];
+    uint8_t *ders[3];
+    for (int i = 0; i < 3; i++)
+        ders[i] = fixture_x509((unsigned)i + 10, &lengths[i]);
+    for (int k = 0; k < 2; k++) {
+        struct store_writer *w = start_writer(s, k ? scan2 : scan1, 7);
+        for (uint32_t i = 0; i < 100; i++) {
+            struct probe_result r;
+            uint8_t *chain[2] = {ders[i % 2], ders[2]};   /* two leaves, one CA */
+            size_t chain_lengths[2] = {lengths[i % 2], lengths[2]};
+            fixture_result(&r, i, i, 443, chain, chain_lengths, 2);
+            put(w, &r);
+        }
+        finish(w);
+    }
+    char err[KS_ERRLEN];
+    struct store_cert_stats st;
+    assert_int_equal(store_cert_stats(s, &st, err), 0);
+    assert_int_equal(st.certs, 3);
+    assert_int_equal(st.der_bytes, lengths[0] + lengths[1] + lengths[2]);
+    assert_int_equal(st.with_dict, 0);
+    for (int i = 0; i < 3; i++) {
+        uint8_t sha[32], *der;
+        size_t length;
+        SHA256(ders[i], lengths[i], sha);
+        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 1);
+        assert_int_equal(length, lengths[i]);
+        assert_memory_equal(der, ders[i], length);
+        free(der);
+        sha[0] ^= 1;
+        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 0);
+    }
+    uint64_t count;
+    assert_int_equal(store_scan_host_count(s, scan2, &count, err), 0);
+    assert_int_equal(count, 100);
+    assert_int_equal(check_problems(s), 0);
+    for (int i = 0; i < 3; i++)
+        free(ders[i]);
+    store_close(s);
+}
+
+static void put_cert_records(struct store_writer *w, unsigned first, unsigned n, uint8_t **ders,
+                             size_t *lengths)
+{
+    for (unsigned i = first; i < first + n; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, 0x0A000000u + i, 443, &ders[i], &lengths[i], 1);
+        put(w, &r);
+    }
+}
+
+static void assert_all_certs(struct store *s, uint8_t **ders, size_t *lengths, unsigned n)
+{
+    char err[KS_ERRLEN];
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t sha[32], *der;
+        size_t length;
+        SHA256(ders[i], lengths[i], sha);
+        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 1);
+        assert_int_equal(length, lengths[i]);
+        assert_memory_equal(der, ders[i], length);
+        free(der);
+    }
+}
+
+static void test_dictionary_switch_and_compact(void **state)
+{
+    (void)state;
+    enum { BEFORE = 300, AFTER = 120, ALL = BEFORE + AFTER };
+    const char *path = new_db();
+    struct store *s = open_rw(path);
+    store_set_dict_training(s, BEFORE);
+    uint32_t scan = new_scan(s);
+    uint8_t *ders[ALL];
+    size_t lengths[ALL];
+    for (unsigned i = 0; i < ALL; i++)
+        ders[i] = fixture_x509(100 + i, &lengths[i]);
+    char err[KS_ERRLEN];
+    struct store_cert_stats st;
+
+    struct store_writer *w = start_writer(s, scan, 64);
+    put_cert_records(w, 0, BEFORE - 1, ders, lengths);
+    assert_int_equal(store_writer_checkpoint(w, "{\"position\":1}", err), 0);
+    assert_int_equal(store_writer_committed(w), BEFORE - 1);
+    assert_int_equal(store_cert_stats(s, &st, err), 0);
+    assert_int_equal(st.certs, BEFORE - 1);
+    assert_int_equal(st.dicts, 0);           /* one short of the threshold */
+    assert_int_equal(st.current_dict, 0);
+    put_cert_records(w, BEFORE - 1, 1, ders, lengths);
+    /* the checkpoint returns after the commit and the training behind it */
+    assert_int_equal(store_writer_checkpoint(w, "{\"position\":2}", err), 0);
+    assert_int_equal(store_cert_stats(s, &st, err), 0);
+    assert_int_equal(st.dicts, 1);
+    assert_int_equal(st.current_dict, STORE_DICT_ID_BASE);
+    assert_int_equal(st.with_dict, 0);
+    put_cert_records(w, BEFORE, AFTER, ders, lengths);
+    finish(w);
+    assert_int_equal(store_cert_stats(s, &st, err), 0);
+    assert_int_equal(st.certs, ALL);
+    assert_int_equal(st.with_dict, AFTER);   /* exactly the ones after training */
+    uint64_t mixed_bytes = st.frame_bytes;
+    assert_all_certs(s, ders, lengths, ALL);  /* both kinds readable */
+    assert_int_equal(check_problems(s), 0);
+    struct store_scan sc;
+    assert_int_equal(store_scan_get(s, scan, &sc, err), 0);
+    assert_string_equal(sc.json, "{\"position\":2}");
+    free(sc.json);
+
+    struct store_cert_stats after;
+    assert_int_equal(store_compact(s, &after, err), 0);
+    assert_int_equal(after.certs, ALL);
+    assert_int_equal(after.with_dict, ALL);
+    assert_int_equal(after.dicts, 1);
+    assert_int_equal(after.current_dict, STORE_DICT_ID_BASE + 1);
+    assert_true(after.frame_bytes < mixed_bytes);
+    assert_all_certs(s, ders, lengths, ALL);
+    assert_int_equal(check_problems(s), 0);
+    store_close(s);
+
+    /* reopened read-only (fresh dictionary cache): still all readable */
+    assert_int_equal(store_open(&s, path, STORE_READ_ONLY, err), 0);
+    assert_all_certs(s, ders, lengths, ALL);
+    struct probe_result got;
+    assert_int_equal(store_host_get(s, scan, 0x0A000000u + 5, 443, STORE_WITH_CERTS, &got, err), 1);
+    assert_memory_equal(got.chain[0].der, ders[5], lengths[5]);
+    probe_result_free(&got);
+    /* writing needs read-write */
+    struct store_writer *ro_writer;
+    assert_int_equal(store_writer_start(s, scan, 10, 10, &ro_writer, err), -1);
+    assert_int_equal(store_compact(s, &after, err), -1);
+    store_close(s);
+    for (unsigned i = 0; i < ALL; i++)
+        free(ders[i]);
+}
+
+/* ---- scans, checkpoints, writer errors ---- */
+
+static int count_scan(void *ctx, const struct store_scan *scan)
+{
+    (void)scan;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_scans_and_writer_errors(void **state)
+{
+    (void)state;
+    struct store *s = open_rw(new_db());
+    char err[KS_ERRLEN];
+    uint32_t id;
+    assert_int_equal(store_scan_create(s, "not json", &id, err), -1);
+    assert_non_null(strstr(err, "JSON"));
+    assert_int_equal(store_scan_create(s, "[1,2]", &id, err), -1);
+    uint32_t scan = new_scan(s);
+    assert_int_equal(store_scan_update(s, scan, "{\"ended\":\"x\"}", err), 0);
+    assert_int_equal(store_scan_update(s, scan + 5, "{}", err), -1);
+    struct store_scan sc;
+    assert_int_equal(store_scan_get(s, scan, &sc, err), 0);
+    assert_string_equal(sc.json, "{\"ended\":\"x\"}");
+    free(sc.json);
+    assert_int_equal(store_scan_get(s, 77, &sc, err), -1);
+    int n = 0;
+    new_scan(s);
+    assert_int_equal(store_scan_foreach(s, count_scan, &n, err), 0);
+    assert_int_equal(n, 2);
+
+    struct store_writer *w;
+    assert_int_equal(store_writer_start(s, 99, 10, 10, &w, err), -1);   /* no such scan */
+    assert_int_equal(store_writer_start(s, scan, 0, 10, &w, err), -1);
+    w = start_writer(s, scan, 10);
+    struct probe_result r;
+    probe_result_init(&r);
+    r.chain_length = 1;   /* a chain entry without its DER */
+    assert_int_equal(store_writer_put(w, &r, err), -1);
+    assert_non_null(strstr(err, "DER"));
+    r.chain_length = PROBE_CHAIN_MAX + 1;
+    assert_int_equal(store_writer_put(w, &r, err), -1);
+    r.chain_length = 0;
+    assert_int_equal(store_writer_checkpoint(w, "{oops", err), -1);
+    /* time-based group commit: 3 records, group of 10, commit within ms */
+    for (uint32_t i = 0; i < 3; i++) {
+        probe_result_init(&r);
+        r.addr = i;
+        put(w, &r);
+    }
+    for (int wait = 0; wait < 200 && store_writer_committed(w) < 3; wait++)
+        usleep(10000);
+    assert_int_equal(store_writer_committed(w), 3);
+    finish(w);
+    assert_int_equal(check_problems(s), 0);
+    store_close(s);
+}
+
+/* ---- growth, concurrency ---- */
+
+struct reader_args {
+    struct store *store;
+    volatile int stop;
+    uint64_t passes, last, corrupt, backwards;
+};
+
+static int count_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    (void)r;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader_args *ra = arg;
+    char err[KS_ERRLEN];
+    while (!ra->stop) {
+        uint64_t count = 0;
+        struct store_read_stats stats;
+        if (store_hosts_foreach(ra->store, 0, STORE_WITH_CERTS, count_host, &count, &stats, err))
+            ra->corrupt++;
+        ra->corrupt += stats.corrupt;
+        if (count < ra->last)
+            ra->backwards++;
+        ra->last = count;
+        ra->passes++;
+    }
+    return NULL;
+}
+
+static void test_map_growth_and_concurrent_reads(void **state)
+{
+    (void)state;
+    enum { RECORDS = 40000 };
+    struct store *s = open_rw(new_db());
+    uint32_t scan = new_scan(s);
+    struct reader_args ra = {s, 0, 0, 0, 0, 0};
+    pthread_t reader;
+    assert_int_equal(pthread_create(&reader, NULL, reader_main, &ra), 0);
+    struct store_writer *w = start_writer(s, scan, 2000);
+    size_t length;
+    uint8_t *der = fixture_blob_cert(3, &length);
+    for (uint32_t i = 0; i < RECORDS; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, i * 2654435761u, 443, &der, &length, 1);
+        /* 2 KiB bodies: 40000 records overflow the initial 64 MiB map */
+        free(r.body);
+        r.body_length = 2048;
+        r.body = malloc(r.body_length);
+        for (size_t k = 0; k < r.body_length; k++)
+            r.body[k] = (uint8_t)(i * 31 + k * 7);
+        put(w, &r);
+    }
+    finish(w);
+    ra.stop = 1;
+    pthread_join(reader, NULL);
+    free(der);
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    assert_true(info.me_mapsize > STORE_INITIAL_MAP);
+    char err[KS_ERRLEN];
+    uint64_t count;
+    assert_int_equal(store_scan_host_count(s, scan, &count, err), 0);
+    assert_int_equal(count, RECORDS);
+    assert_true(ra.passes > 0);
+    assert_int_equal(ra.corrupt, 0);
+    assert_int_equal(ra.backwards, 0);
+    assert_int_equal(check_problems(s), 0);
+    store_close(s);
+}
+
+/* ---- bad files ---- */
+
+static void write_file(const char *path, const void *data, size_t length)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, length, f), length);
+    fclose(f);
+}
+
+static void expect_open_error(const char *path, enum store_mode mode, const char *words)
+{
+    char err[KS_ERRLEN];
+    struct store *s;
+    assert_int_equal(store_open(&s, path, mode, err), -1);
+    assert_null(s);
+    if (!strstr(err, words))
+        fail_msg("error '%s' lacks '%s'", err, words);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    /* random bytes */
+    const char *path = new_db();
+    uint8_t junk[65536];
+    srand(3);
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)rand();
+    write_file(path, junk, sizeof(junk));
+    expect_open_error(path, STORE_READ_ONLY, "not an LMDB file");
+    expect_open_error(path, STORE_READ_WRITE, "not an LMDB file");
+    /* a text file */
+    write_file(path, "hello\n", 6);
+    expect_open_error(path, STORE_READ_ONLY, "not an LMDB file");
+    /* a directory, a missing file */
+    expect_open_error(tmpdir, STORE_READ_ONLY, "is a directory");
+    char missing[4300];
+    snprintf(missing, sizeof(missing), "%s/none.lmdb", tmpdir);
+    expect_open_error(missing, STORE_READ_ONLY, "No such file");
+
+    /* a foreign LMDB file */
+    path = new_db();
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    MDB_val k = {3, "key"}, v = {5, "value"};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    expect_open_error(path, STORE_READ_ONLY, "not a kubesurvey store");
+    expect_open_error(path, STORE_READ_WRITE, "not a kubesurvey store");
+
+    /* a newer schema */
+    path = new_db();
+    char err[KS_ERRLEN];
+    struct store *s = open_rw(path);
+    uint32_t scan = new_scan(s);
+    struct store_writer *w = start_writer(s, scan, 100);
+    size_t length;
+    uint8_t *der = fixture_blob_cert(1, &length);
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, i, 443, &der, &length, 1);
+        put(w, &r);
+    }
+    finish(w);
+    free(der);
+    store_close(s);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    uint8_t version[4];
+    store_put_be32(version, STORE_SCHEMA_VERSION + 1);
+    MDB_val vk = {14, "schema_version"}, vv = {4, version};
+    assert_int_equal(mdb_put(txn, dbi, &vk, &vv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    expect_open_error(path, STORE_READ_ONLY, "newer");
+    expect_open_error(path, STORE_READ_WRITE, "newer");
+
+    /* a truncated file: refused (LMDB alone would die of SIGBUS) */
+    path = new_db();
+    s = open_rw(path);
+    scan = new_scan(s);
+    w = start_writer(s, scan, 100);
+    der = fixture_blob_cert(1, &length);
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, i, 443, &der, &length, 1);
+        put(w, &r);
+    }
+    finish(w);
+    free(der);
+    store_close(s);
+    assert_int_equal(truncate(path, 64 * 1024), 0);
+    expect_open_error(path, STORE_READ_ONLY, "truncated");
+    expect_open_error(path, STORE_READ_WRITE, "truncated");
+    assert_int_equal(truncate(path, 4096), 0);   /* one meta page left */
+    expect_open_error(path, STORE_READ_ONLY, "");
+
+    /* a damaged host record and a damaged certificate frame: check finds
+     * both, reading skips the record */
+    path = new_db();
+    s = open_rw(path);
+    scan = new_scan(s);
+    w = start_writer(s, scan, 100);
+    der = fixture_blob_cert(2, &length);
+    for (uint32_t i = 0; i < 10; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, i, 443, &der, &length, 1);
+        put(w, &r);
+    }
+    finish(w);
+    assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
+    uint8_t key[STORE_HOST_KEY_LEN];
+    store_host_key(key, scan, 4, 443);
+    MDB_val hk = {STORE_HOST_KEY_LEN, key}, hv = {3, "\x01\x00\x07"};
+    assert_int_equal(mdb_put(txn, s->hosts, &hk, &hv, 0), 0);
+    uint8_t sha[32];
+    SHA256(der, length, sha);
+    MDB_val ck = {32, sha}, cv = {8, "\x28\xb5\x2f\xfd\x00\x00\x00\x00"};
+    assert_int_equal(mdb_put(txn, s->certs, &ck, &cv, 0), 0);
+    assert_int_equal(store_txn_commit(s, txn), 0);
+    struct store_check_stats cs;
+    assert_int_equal(store_check(s, NULL, NULL, &cs, err), 0);
+    assert_int_equal(cs.hosts, 10);
+    assert_int_equal(cs.certs, 1);
+    /* the bad record, the bad frame, and 9 records whose certificate
+     * length no longer matches the (garbage) frame */
+    assert_int_equal(cs.problems, 11);
+    uint64_t count = 0;
+    struct store_read_stats rs;
+    assert_int_equal(store_hosts_foreach(s, scan, 0, count_host, &count, &rs, err), 0);
+    assert_int_equal(rs.records, 9);
+    assert_int_equal(rs.corrupt, 1);
+    struct probe_result got;
+    assert_int_equal(store_host_get(s, scan, 4, 443, 0, &got, err), -1);
+    assert_int_equal(store_host_get(s, scan, 5, 443, STORE_WITH_CERTS, &got, err), -1);
+    assert_int_equal(store_host_get(s, scan, 5, 443, 0, &got, err), 1);
+    probe_result_free(&got);
+    free(der);
+    store_close(s);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_every_field),
+        cmocka_unit_test(test_key_order_and_walks),
+        cmocka_unit_test(test_record_decode_hostile),
+        cmocka_unit_test(test_cert_dedup),
+        cmocka_unit_test(test_dictionary_switch_and_compact),
+        cmocka_unit_test(test_scans_and_writer_errors),
+        cmocka_unit_test(test_map_growth_and_concurrent_reads),
+        cmocka_unit_test(test_bad_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# setup.sh - install what kubesurvey needs to build and test on Debian 12,
+# then build it. Idempotent: installs only missing packages. Run as root.
+#   tools/setup.sh [BUILD_DIR [extra cmake args...]]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    build-essential cmake pkg-config
+    libpcap-dev libnet1-dev libssl-dev liblmdb-dev libzstd-dev
+    libjansson-dev libhttp-parser-dev libcmocka-dev
+    iproute2 nftables nginx-light openssl ca-certificates procps kmod lmdb-utils
+)
+[ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (it installs packages and creates network namespaces)" >&2; exit 1; }
+
+missing=()
+for p in "${packages[@]}" ${KS_EXTRA_PACKAGES:-}; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# nginx-light's package may start a server in this namespace; tests run their
+# own instances inside test namespaces only.
+pkill -x nginx 2>/dev/null || true
+
+build=${1:-build}; shift || true
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+echo "setup.sh: built $build/tools/kubesurvey"
