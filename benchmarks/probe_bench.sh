@@ -17,7 +17,7 @@ ks=${1:-$here/build/tools/kubesurvey}
 n=${2:-20000}
 rounds=${3:-1}
 ks_flags=${4:-}
-id=203
+id=204
 [[ $(id -u) == 0 ]] || { echo "probe_bench.sh: needs root (network namespaces)" >&2; exit 2; }
 [[ -x $ks ]] || { echo "probe_bench.sh: no kubesurvey binary at $ks" >&2; exit 2; }
 (( n >= 1 && n <= 20000 )) || { echo "probe_bench.sh: 1..20000 addresses" >&2; exit 2; }
