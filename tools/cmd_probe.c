@@ -185,6 +185,10 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
         return -1;
     }
     char *colon = strchr(line, ':');
+    if (colon && strchr(colon + 1, ':')) {
+        snprintf(err, KS_ERRLEN, "not an IPv4 address: '%s' (IPv6 is not supported)", line);
+        return -1;
+    }
     if (colon) {
         *colon = '\0';
         if (parse_port(colon + 1, port) < 0) {
@@ -222,12 +226,15 @@ static void write_result(void *ctx, struct probe_result *r)
 
 static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64_t skipped, double secs)
 {
-    fprintf(stderr, "kubesurvey probe: %llu probes in %.1f s (%.0f/s), %llu Kubernetes;",
+    fprintf(stderr, "kubesurvey probe: %llu probes in %.1f s (%.0f/s), %llu Kubernetes",
             (unsigned long long)s->completed, secs, secs > 0 ? s->completed / secs : 0.0,
             (unsigned long long)k8s);
+    int first_outcome = 0;
+    while (first_outcome < PROBE_OUTCOME_COUNT && !s->by_outcome[first_outcome])
+        first_outcome++;
     for (int i = 0; i < PROBE_OUTCOME_COUNT; i++)
         if (s->by_outcome[i])
-            fprintf(stderr, " %s %llu", probe_outcome_name(i),
+            fprintf(stderr, "%s %s %llu", i == first_outcome ? ";" : "", probe_outcome_name(i),
                     (unsigned long long)s->by_outcome[i]);
     if (skipped)
         fprintf(stderr, "; %llu input lines skipped", (unsigned long long)skipped);
@@ -264,7 +271,13 @@ int cmd_probe(int argc, char **argv)
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":f:p:o:qh", options, NULL)) != -1) {
+    int longindex;
+    while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
+        char name[64];
+        if (longindex >= 0)
+            snprintf(name, sizeof(name), "--%s", options[longindex].name);
+        else
+            snprintf(name, sizeof(name), "-%c", opt == ':' || opt == '?' ? optopt : opt);
         switch (opt) {
         case 'f': in.name = optarg; break;
         case 'o': output = optarg; break;
@@ -317,8 +330,7 @@ int cmd_probe(int argc, char **argv)
         }
         continue;
     bad_value:
-        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg,
-                argv[optind - 1]);
+        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg, name);
         return EXIT_USAGE;
     }
     if (optind < argc) {
