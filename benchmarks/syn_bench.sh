@@ -51,7 +51,13 @@ export KS_BUILD=$build
 S=ks${id}s T=ks${id}t VA=ks${id}a VB=ks${id}b
 WORK=$(mktemp -d /tmp/ks-bench.XXXXXX)
 export KS_SIM_DIR=$WORK/sim
+export KS_SIM_OWNER=$$ # sim.sh refuses an ID another live run owns
+exec 9>"/run/ks-net-$id.lock"
+flock -w 300 9 || { echo "syn_bench.sh: namespace ID $id busy for 300 s; use --id" >&2; exit 1; }
 RUN_TIMEOUT=60
+# masscan 1.3.2 often waits long after --wait when nothing comes back (its
+# capture thread sits in poll); bound it tighter. Its row then says exit 124.
+MASSCAN_TIMEOUT=25
 
 cleanup() {
     "$SIM" down "$id" >/dev/null 2>&1 || true
@@ -86,13 +92,15 @@ CONF
 # Appends "packets window wall cpu rss status" to $WORK/LABEL.runs.
 run_one() {
     local label=$1 kind=$2 result=$3; shift 4
+    local run_timeout=$RUN_TIMEOUT
+    [[ $label == masscan.* ]] && run_timeout=$MASSCAN_TIMEOUT
     local meter=$WORK/meter.out timef=$WORK/time.out errf=$WORK/$label.err
     rm -f "$timef"
     ip netns exec "$T" "$RXMETER" -t $((RUN_TIMEOUT + 10)) "$VB" >"$meter" &
     local meter_pid=$!
     sleep 0.3
     local status=0
-    timeout -k 5 "$RUN_TIMEOUT" ip netns exec "$S" /usr/bin/time -o "$timef" -f "%e %U %S %M" \
+    timeout -k 5 "$run_timeout" ip netns exec "$S" /usr/bin/time -o "$timef" -f "%e %U %S %M" \
         "$@" >"$WORK/$label.stdout" 2>"$errf" || status=$?
     sleep 0.3
     kill -INT "$meter_pid" 2>/dev/null || true

@@ -43,6 +43,7 @@ struct checkpoint_sample {
 
 struct scan_job {
     struct scan_options *opts;
+    struct scan *scan;            /* engine handle: raw sockets open */
     const struct target_space *space;
     struct scan_config cfg;
     struct scan_counters counters;
@@ -83,7 +84,7 @@ static double now_wall(void)
 static void *scan_thread(void *arg)
 {
     struct scan_job *job = arg;
-    job->scan_status = scan_run(&job->cfg, &job->counters, scan_pipeline_push, &job->pipe,
+    job->scan_status = scan_run(job->scan, &job->counters, scan_pipeline_push, &job->pipe,
                                 &job->stop, job->err);
     atomic_store(&job->scan_finished, 1);
     return NULL;
@@ -337,7 +338,7 @@ static int open_store(struct scan_job *job, char *err)
         if (rc < 0)
             return -1;
     }
-    return store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err);
+    return 0;
 }
 
 /* ---- the command ---- */
@@ -395,7 +396,20 @@ static int run_scan(struct scan_job *job)
     int rc = EXIT_RUNTIME;
     struct probe_config pc;
     probe_config_from_options(opts, &pc);
-    if (!opts->syn_only && opts->db && open_store(job, err) < 0) {
+    /* Everything that needs a privilege happens before privileges_drop: the
+     * raw sockets (scan_open, in cmd_scan), the descriptor limit, opening
+     * files. Every thread is created after it, so none keeps a capability. */
+    if (!opts->syn_only && (probe_pool_reserve_fds(&pc, err) < 0 ||
+                            (opts->db && open_store(job, err) < 0))) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    if (privileges_drop(err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    if (job->store &&
+        store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         goto out;
     }
@@ -483,7 +497,8 @@ int cmd_scan(int argc, char **argv)
     job->opts = &opts;
     job->space = &space;
     job->start = now_wall();
-    if (scan_options_config(&opts, &space, &job->cfg, err) < 0) {
+    if (scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
+        scan_open(&job->scan, &job->cfg, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         rc = EXIT_RUNTIME;
         goto out;
@@ -496,6 +511,7 @@ int cmd_scan(int argc, char **argv)
     rc = run_scan(job);
 out:
     if (job) {
+        scan_close(job->scan);
         if (job->store)
             store_close(job->store);
         json_decref(job->previous);

@@ -24,6 +24,12 @@ static const struct command commands[] = {
     {"cert", cmd_cert, "print a stored certificate (PEM, DER, text)"},
     {"check", cmd_check, "verify every record of a database"},
     {"compact", cmd_compact, "retrain the certificate dictionary and recompress"},
+    {"stats", cmd_stats, "statistics of a scan as of a date (text or JSON)"},
+    {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
+    {"merge", cmd_merge, "merge shard databases into a new one"},
+    {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
+    {"report", cmd_report, "write a self-contained HTML report"},
+    {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };
 
 static void usage(FILE *out)

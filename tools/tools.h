@@ -1,10 +1,24 @@
 /*
- * tools.h - the kubesurvey subcommands. Each takes the arguments after its
- * name (argv[0] is the subcommand) and returns the process exit status:
- * 0 success, 1 runtime failure, 2 usage error.
+ * tools.h - the kubesurvey subcommands and the offline analysis they share:
+ * Kubernetes lifecycle data (tools/data/), version parsing, CVE matching,
+ * Crypto-PAn address anonymisation, prefix-to-AS lookup and the statistics
+ * aggregator. This header is the whole public interface of tools/.
+ *
+ * Each cmd_* takes the arguments after its name (argv[0] is the subcommand)
+ * and returns the process exit status: 0 success, 1 runtime failure,
+ * 2 usage error. Everything else follows the project convention: 0 / -1
+ * with a message in err (KS_ERRLEN bytes); nothing here prints or exits.
  */
 #ifndef KS_TOOLS_H
 #define KS_TOOLS_H
+
+#include "probes/probes.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -15,5 +29,206 @@ int cmd_show(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_compact(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* ---- dates: whole UTC days since 1970-01-01 ---- */
+
+#define KS_NO_DATE INT32_MIN
+
+/* "YYYY-MM-DD" (a real calendar date) -> day number. */
+int ks_date_parse(const char *text, int32_t *day);
+/* Day number -> "YYYY-MM-DD" in out (at least 11 bytes). */
+void ks_date_format(int32_t day, char *out);
+/* The day of an ISO-8601 UTC timestamp "YYYY-MM-DDTHH:MM:SS..." (only the
+ * date part is used). */
+int ks_date_from_iso8601(const char *text, int32_t *day);
+
+/* ---- Kubernetes versions ---- */
+
+/* Pre-release kinds, ordered: 1.20.0-alpha.1 < -beta.0 < -rc.1 < 1.20.0. */
+enum kver_pre { PRE_ALPHA = 0, PRE_BETA = 1, PRE_RC = 2, PRE_NONE = 3 };
+
+struct kver {
+    int major, minor, patch;  /* patch -1 when the string had none */
+    enum kver_pre pre;
+    int pre_number;           /* the N of -alpha.N, 0 if absent */
+};
+
+/* Parses a gitVersion ("v1.21.5", "v1.19.6-eks-49a6c0", "v1.20.0-alpha.2",
+ * "v1.29.6+k3s1", "1.14") into out. Only -alpha/-beta/-rc suffixes make a
+ * pre-release; vendor suffixes (-eks-..., -gke.N, +k3s1, git-describe -N+sha)
+ * are builds of the base version. Returns 0, or -1 if it is not a version. */
+int kver_parse(const char *text, struct kver *out);
+/* Orders two versions (an unknown patch counts as 0): <0, 0, >0. */
+int kver_compare(const struct kver *a, const struct kver *b);
+/* The version of a stored result: gitVersion if it parses, else the
+ * major/minor/patch fields; 0 if found, -1 if the result has no version
+ * (version_state other than VERSION_VALID, or nothing parseable). */
+int kver_of_result(const struct probe_result *r, struct kver *out);
+
+/* ---- lifecycle data (tools/data/ JSON files) ---- */
+
+enum lc_status { LC_UNKNOWN = 0, LC_SUPPORTED = 1, LC_UNSUPPORTED = 2 };
+
+enum cve_scope { CVE_SCOPE_APISERVER = 0, CVE_SCOPE_NODE, CVE_SCOPE_CLIENT, CVE_SCOPE_OTHER };
+
+enum constraint_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ };
+
+struct cve_range {
+    struct {
+        enum constraint_op op;
+        struct kver version;
+    } bound[4];
+    size_t bounds;
+    bool has_fixed;
+    struct kver fixed;
+};
+
+struct cve {
+    char *id, *name, *severity;
+    double cvss;
+    enum cve_scope scope;
+    bool unauthenticated;
+    bool unverified;
+    int32_t published;            /* KS_NO_DATE if the sources give none */
+    struct cve_range *ranges;
+    size_t range_count;
+};
+
+struct lc_minor {
+    int major, minor;
+    int32_t released, end_of_standard, end_of_life; /* KS_NO_DATE if unknown */
+    bool planned;
+};
+
+struct lc_provider_minor {
+    int major, minor;
+    int32_t released, end_of_standard, end_of_extended;
+};
+
+struct lc_provider {
+    char *id, *title;
+    char **names;                 /* classifier names this table applies to */
+    size_t name_count;
+    bool counts_extended;         /* "counted": "extended" */
+    struct lc_provider_minor *minors;
+    size_t minor_count;
+};
+
+struct lifecycle {
+    struct lc_minor *minors;      /* ascending */
+    size_t minor_count;
+    struct lc_provider *providers;
+    size_t provider_count;
+    struct cve *cves;
+    size_t cve_count;
+    json_t *api_removals;         /* the "removals" array, for the report */
+};
+
+/* Loads and validates the four data files from dir, or the copies compiled
+ * into the binary when dir is NULL. Any problem (JSON syntax, missing key,
+ * a date that is not a date, dates out of order, a malformed range, a
+ * duplicate): -1 with a message naming the file and the line or entry. */
+int lifecycle_load(struct lifecycle **out, const char *dir, char *err);
+void lifecycle_free(struct lifecycle *lc);
+
+/* Upstream status of major.minor on day: UNSUPPORTED when day is after the
+ * minor's end of life (or, with no date of its own, after the end of life of
+ * a newer minor); UNKNOWN for a minor the data does not list and cannot
+ * place (newer than every listed minor, or major != 1). */
+enum lc_status lifecycle_upstream_status(const struct lifecycle *lc, int major, int minor,
+                                         int32_t day);
+/* The same by the provider's own window. A provider name no table lists
+ * (k3s, rke2, upstream, NULL, ...) falls back to the upstream status. */
+enum lc_status lifecycle_provider_status(const struct lifecycle *lc, const char *provider,
+                                         int major, int minor, int32_t day);
+/* The provider table for a classifier name, or NULL. */
+const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
+                                                  const char *provider);
+/* Does the CVE's affected ranges contain v? An unknown patch matches only
+ * when every patch of the minor is affected. */
+bool cve_affects(const struct cve *cve, const struct kver *v);
+const char *cve_scope_name(enum cve_scope scope);
+
+/* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002) ---- */
+
+struct cryptopan;
+
+/* key: 32 bytes (16 AES-128 key, 16 pad secret). */
+int cryptopan_new(struct cryptopan **out, const uint8_t key[32], char *err);
+/* Reads a key file of exactly 32 bytes. */
+int cryptopan_load_key(const char *path, uint8_t key[32], char *err);
+/* Prefix-preserving: two addresses sharing their first k bits map to two
+ * addresses sharing exactly their first k bits. Host byte order. */
+uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr);
+void cryptopan_free(struct cryptopan *cp);
+
+/* ---- prefix -> origin AS (CAIDA RouteViews prefix2as) ---- */
+
+struct pfx2as;
+
+/* Lines "prefix<TAB>length<TAB>AS" where AS is "N", "N_M" (multi-origin) or
+ * "N,M" (AS set); '#' comments and blank lines ignored. Errors name the
+ * line. */
+int pfx2as_load(struct pfx2as **out, const char *path, char *err);
+int pfx2as_load_stream(struct pfx2as **out, FILE *in, const char *name, char *err);
+/* Longest-prefix match: 1 and *origin set (the AS field as written, e.g.
+ * "16509" or "3_4") when found, 0 when no prefix covers addr. */
+int pfx2as_lookup(const struct pfx2as *p, uint32_t addr, const char **origin);
+size_t pfx2as_count(const struct pfx2as *p);
+void pfx2as_free(struct pfx2as *p);
+
+/* ---- statistics over a stream of probe_results ---- */
+
+struct stats;
+
+struct stats_options {
+    int32_t as_of;                  /* day number */
+    const struct lifecycle *lc;
+    const struct pfx2as *pfx2as;    /* optional */
+};
+
+int stats_new(struct stats **out, const struct stats_options *opt, char *err);
+/* Adds one endpoint record. */
+int stats_add(struct stats *s, const struct probe_result *r, char *err);
+/* Records that n stored records could not be decoded. */
+void stats_add_corrupt(struct stats *s, uint64_t n);
+/* The statistics object (docs/statistics.md): new reference. */
+json_t *stats_to_json(const struct stats *s);
+void stats_free(struct stats *s);
+
+/* Human-readable summary of a stats_to_json object. */
+void stats_print_summary(FILE *out, const json_t *stats);
+/* The HTML report page for a stats_to_json object (self-contained). */
+int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc,
+                      const char *title, char *err);
+
+/* ---- helpers the store-reading commands share (store_util.c) ---- */
+
+struct store;
+
+/* Opens a database read-only with a message naming the path on failure. */
+int tool_store_open(const char *path, struct store **out, char *err);
+/* The scan to work on: `requested` if nonzero (it must exist), else the
+ * one with the highest id. *scan_json gets its parsed JSON (new reference,
+ * an empty object if the stored text does not parse). */
+int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t **scan_json,
+                   char *err);
+/* "7" -> 7 (1..UINT32_MAX). */
+int tool_parse_scan_id(const char *text, uint32_t *id);
+/* The scan's start day from its "started" ISO-8601 UTC time. */
+int tool_scan_start_day(const json_t *scan_json, int32_t *day);
+/* The statistics object of one scan of db (stats and report); *lc_out, if
+ * not NULL, gets the lifecycle data used (caller frees). */
+int tool_compute_stats(const char *db, uint32_t scan_request, const char *as_of_text,
+                       const char *data_dir, const char *pfx2as_path, json_t **out,
+                       struct lifecycle **lc_out, char *err);
+/* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
+const char *tool_ip_text(uint32_t addr, char *out);
 
 #endif

@@ -1,0 +1,17 @@
+# Turns data files into a C source of NUL-terminated char arrays.
+# cmake -DOUT=file.c -DFILES="a.json|b.json" -DNAMES="sym_a|sym_b" -P embed.cmake
+string(REPLACE "|" ";" FILES "${FILES}")
+string(REPLACE "|" ";" NAMES "${NAMES}")
+set(content "/* Generated from tools/data/ by cmake/embed.cmake: do not edit. */\n")
+list(LENGTH FILES count)
+math(EXPR last "${count} - 1")
+foreach(i RANGE ${last})
+  list(GET FILES ${i} file)
+  list(GET NAMES ${i} name)
+  file(READ "${file}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "(0x[0-9a-f][0-9a-f],){16}" "\\0\n" bytes "${bytes}")
+  string(APPEND content "const char ${name}[] = {\n${bytes}0x00};\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "${content}")
+file(RENAME "${OUT}.tmp" "${OUT}")

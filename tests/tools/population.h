@@ -1,0 +1,93 @@
+/*
+ * population.h - the crafted endpoint population whose statistics are
+ * computed by hand in test_stats.c (and written to a database by gen_db).
+ */
+#ifndef KS_TEST_POPULATION_H
+#define KS_TEST_POPULATION_H
+
+#include "probes/probes.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct spec {
+    uint32_t last_octet;
+    uint16_t port;
+    bool tls;
+    bool k8s;
+    uint32_t evidence;
+    const char *provider;
+    int http_status;
+    const char *git_version;  /* NULL: no version */
+    char cert;                /* leaf certificate 'A'.., 0 for none */
+};
+
+/* The population; expectations in test_crafted_population (as of 2021-06-10). */
+static const struct spec population[] = {
+    {1, 443, false, false, 0, NULL, 0, NULL, 0},
+    {2, 443, true, false, 0, NULL, 404, NULL, 'Z'},
+    {3, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.16.15-eks-ad4801", 'A'},
+    {4, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-49a6c0", 'B'},
+    {4, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-49a6c0", 'B'},
+    {5, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "gke", 200,
+     "v1.17.17-gke.1", 'C'},
+    {6, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
+    {7, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "upstream", 200,
+     "v1.15.12", 'E'},
+    {8, 443, true, true, EVIDENCE_STATUS_BODY, "upstream", 403, NULL, 'F'},
+    {9, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.22.0-alpha.1", 0},
+    {10, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.40.1", 'A'},
+};
+
+/* The same endpoints in a later scan (test of `diff`): against population,
+ * upgraded 2 (.3:443, .9:443), downgraded 1 (.5:443), unchanged 2
+ * (.4:6443, .7:6443), version_unknown 2 (.6:6443, .8:443), gone 2 (.4:443,
+ * .10:443), new 2 (.2:443 now Kubernetes, .11:443). */
+static const struct spec population_later[] = {
+    {1, 443, false, false, 0, NULL, 0, NULL, 0},
+    {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.20.1", 'Z'},
+    {3, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.8-eks-1234567", 'A'},
+    {4, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-7654321", 'B'},
+    {5, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "gke", 200,
+     "v1.17.16-gke.2", 'C'},
+    {6, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
+    {7, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "upstream", 200,
+     "v1.15.12", 'E'},
+    {8, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.0", 'F'},
+    {9, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.22.0", 0},
+    {11, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.2", 'G'},
+};
+
+#define POPULATION_LATER_COUNT (sizeof(population_later) / sizeof(population_later[0]))
+#define POPULATION_COUNT (sizeof(population) / sizeof(population[0]))
+
+/* Makes the record of s. With der, the leaf is a real (64-byte, fake) DER
+ * body whose SHA-256 the store computes; without, only its hash is set. */
+static inline void population_fill(struct probe_result *r, const struct spec *s, bool der)
+{
+    probe_result_init(r);
+    r->addr = 0xC6120000u | s->last_octet; /* 198.18.0.x */
+    r->port = s->port;
+    r->tls_done = s->tls;
+    r->k8s = s->k8s ? K8S_YES : K8S_NO;
+    r->evidence = s->evidence;
+    r->provider = s->provider ? strdup(s->provider) : NULL;
+    r->http_status = s->http_status;
+    if (s->git_version) {
+        r->version_state = VERSION_VALID;
+        r->git_version = strdup(s->git_version);
+    }
+    if (s->cert) {
+        r->chain_length = 1;
+        if (der) {
+            r->chain[0].der = malloc(64);
+            memset(r->chain[0].der, s->cert, 64);
+            r->chain[0].length = 64;
+        } else {
+            memset(r->chain[0].sha256, s->cert, 32);
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * test_commands.c - the store-reading commands end to end: databases are
+ * written by gen_db through the real store writer, the kubesurvey binary is
+ * run, its output checked against hand-computed expectations (the crafted
+ * population of population.h, see test_stats.c for the arithmetic).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "tools/tools.h"
+#include "storage/storage.h"
+#include "population.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <zstd.h>
+
+static char dir[64];
+
+/* Runs a shell command; returns its exit status, *out (if given) its stdout. */
+static int run(char **out, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static json_t *run_json(const char *fmt, const char *arg)
+{
+    char *out;
+    int rc = run(&out, fmt, arg);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, out);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (!j)
+        fail_msg("not JSON (%s): %s", jerr.text, out);
+    free(out);
+    return j;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/ks-cmd-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    /* c.db: the crafted scan plus 2 corrupt records; s0..s2: its shards;
+     * d.db: the crafted scan then the later one; nostart.db: no start time */
+    return run(NULL,
+               "cd %s && " GEN_DB " c.db --crafted --corrupt 2 && " GEN_DB " one.db --crafted && "
+               GEN_DB " s0.db --crafted --shard 0/3 --started 2021-06-10T09:00:00Z && "
+               GEN_DB " s1.db --crafted --shard 1/3 --started 2021-06-10T08:00:00Z && "
+               GEN_DB " s2.db --crafted --shard 2/3 --started 2021-06-10T10:00:00Z && "
+               GEN_DB " d.db --crafted && " GEN_DB " d.db --later --started 2022-01-01T00:00:00Z && "
+               GEN_DB " nostart.db --crafted --started '' && "
+               "printf '198.18.0.0\\t16\\t64500\\n198.18.0.0\\t24\\t64501_64502\\n"
+               "198.18.0.8\\t29\\t64503,64504\\n' > p2a.txt && "
+               "head -c 32 /dev/urandom > k1 && head -c 32 /dev/urandom > k2",
+               dir);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return run(NULL, "rm -rf %s", dir);
+}
+
+static void expect_json(json_t *got, const char *want_text)
+{
+    json_error_t jerr;
+    json_t *want = json_loads(want_text, 0, &jerr);
+    if (!want)
+        fail_msg("bad expectation: %s", jerr.text);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
+        print_error("got:  %s\nwant: %s\n", g, w);
+        free(g);
+        free(w);
+        fail();
+    }
+    json_decref(want);
+}
+
+static void test_stats_on_store(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/c.db --pfx2as %s/p2a.txt", dir, dir);
+    json_t *o = run_json(KUBESURVEY " stats --json %s", path);
+    assert_float_equal(json_real_value(json_object_get(o, "unsupported_share")), 3.0 / 7.0, 1e-12);
+    json_object_del(o, "unsupported_share");
+    json_object_del(o, "provider_unsupported_share");
+    /* as_of is the scan's start day; the 2 corrupt records are counted, not fatal */
+    expect_json(o, "{\"scan\": 1, \"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"
+                   " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"
+                   " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"
+                   " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"
+                   " \"corrupt_records\": 2,"
+                   " \"by_provider\": {"
+                   "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"
+                   "   \"gke\": {\"hosts\": 1, \"version_public\": 1, \"unsupported\": 1, \"provider_unsupported\": 0},"
+                   "   \"k3s\": {\"hosts\": 1, \"version_public\": 0, \"unsupported\": 0, \"provider_unsupported\": 0},"
+                   "   \"upstream\": {\"hosts\": 4, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 1}},"
+                   " \"by_minor\": {\"1.15\": 1, \"1.16\": 1, \"1.17\": 1, \"1.19\": 2, \"1.22\": 1, \"1.40\": 1},"
+                   " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"
+                   "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"
+                   " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"
+                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3},"
+                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0}],"
+                   " \"k8s_no_network\": 0}");
+    json_decref(o);
+    /* a later date: EKS 1.16 (2021-09-27) and GKE 1.17 (2021-11-01) have ended;
+     * 1.19 (upstream 2021-10-28) too, EKS 1.19 runs to 2022-08-01 */
+    snprintf(path, sizeof(path), "%s/c.db", dir);
+    o = run_json(KUBESURVEY " stats --json --as-of 2022-04-01 %s", path);
+    assert_int_equal(json_integer_value(json_object_get(o, "unsupported")), 5);
+    assert_int_equal(json_integer_value(json_object_get(o, "provider_unsupported")), 3);
+    json_decref(o);
+    char *out;
+    snprintf(path, sizeof(path), "%s/nostart.db", dir);
+    assert_int_equal(run(&out, KUBESURVEY " stats %s 2>&1", path), 1);
+    assert_non_null(strstr(out, "has no \"started\" time"));
+    free(out);
+    assert_int_equal(run(NULL, KUBESURVEY " stats --as-of 2021-06-10 %s >/dev/null", path), 0);
+}
+
+static void test_usage_and_errors(void **state)
+{
+    (void)state;
+    static const char *const commands[] = {"stats", "export", "merge", "diff", "report", "data"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        assert_int_equal(run(NULL, KUBESURVEY " %s --help >/dev/null", commands[i]), 0);
+        assert_int_equal(run(NULL, KUBESURVEY " %s --no-such-option x 2>/dev/null", commands[i]), 2);
+    }
+    char *out;
+    assert_int_equal(run(&out, KUBESURVEY " stats /nonexistent/x.db 2>&1"), 1);
+    assert_non_null(strstr(out, "/nonexistent/x.db"));
+    free(out);
+    assert_int_equal(run(NULL, KUBESURVEY " stats --as-of 2021-02-30 %s/c.db 2>/dev/null", dir), 2);
+    assert_int_equal(run(NULL, KUBESURVEY " stats --scan 0 %s/c.db 2>/dev/null", dir), 2);
+    assert_int_equal(run(&out, KUBESURVEY " stats --scan 9 %s/c.db 2>&1", dir), 1);
+    assert_non_null(strstr(out, "no scan 9"));
+    free(out);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format xml 2>/dev/null", dir), 2);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format csv --certs pem 2>/dev/null", dir), 2);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format jsonl --certs pem "
+                               "--anonymize %s/k1 2>/dev/null", dir, dir), 2);
+    assert_int_equal(run(&out, KUBESURVEY " export %s/c.db --format jsonl --anonymize %s/p2a.txt "
+                               "2>&1 >/dev/null", dir, dir), 1);
+    assert_non_null(strstr(out, "exactly 32 bytes"));
+    free(out);
+    assert_int_equal(run(NULL, KUBESURVEY " diff %s/d.db --from 1 2>/dev/null", dir), 2);
+    assert_int_equal(run(NULL, KUBESURVEY " report %s/c.db 2>/dev/null", dir), 2);
+    assert_int_equal(run(NULL, KUBESURVEY " merge %s/c.db %s/one.db 2>/dev/null", dir, dir), 2);
+    /* a file that is not a database */
+    assert_int_equal(run(&out, KUBESURVEY " stats %s/p2a.txt 2>&1", dir), 1);
+    assert_non_null(strstr(out, "p2a.txt"));
+    free(out);
+    assert_int_equal(run(NULL, KUBESURVEY " data check >/dev/null"), 0);
+    assert_int_equal(run(NULL, KUBESURVEY " data check --data /nonexistent 2>/dev/null"), 1);
+}
+
+static uint32_t ip(const char *s)
+{
+    struct in_addr a;
+    assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+    return ntohl(a.s_addr);
+}
+
+/* addr of each JSON line, in order */
+static size_t export_addrs(const char *jsonl, uint32_t *addrs, char shas[][65], size_t max)
+{
+    size_t n = 0;
+    const char *line = jsonl;
+    while (*line && n < max) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        json_t *o = json_loadb(line, (size_t)(end - line), 0, NULL);
+        assert_non_null(o);
+        addrs[n] = ip(json_string_value(json_object_get(o, "addr")));
+        const char *sha = json_string_value(
+            json_object_get(json_array_get(json_object_get(o, "chain"), 0), "sha256"));
+        snprintf(shas[n], 65, "%s", sha ? sha : "");
+        json_decref(o);
+        n++;
+        line = end + 1;
+    }
+    return n;
+}
+
+static void test_export(void **state)
+{
+    (void)state;
+    char *plain, *anon1, *anon1b, *anon2, *csv, *pem;
+    assert_int_equal(run(&plain, KUBESURVEY " export %s/c.db --format jsonl 2>/dev/null", dir), 0);
+    assert_int_equal(run(&anon1, KUBESURVEY " export %s/c.db --format jsonl --anonymize %s/k1 "
+                                 "2>/dev/null", dir, dir), 0);
+    assert_int_equal(run(&anon1b, KUBESURVEY " export %s/c.db --format jsonl --anonymize %s/k1 "
+                                  "--pfx2as %s/p2a.txt 2>/dev/null", dir, dir, dir), 0);
+    assert_int_equal(run(&anon2, KUBESURVEY " export %s/c.db --format jsonl --anonymize %s/k2 "
+                                 "2>/dev/null", dir, dir), 0);
+    uint32_t a[16], b[16], b2[16], c[16];
+    char sa[16][65], sb[16][65], sb2[16][65], sc[16][65];
+    assert_int_equal(export_addrs(plain, a, sa, 16), POPULATION_COUNT);
+    assert_int_equal(export_addrs(anon1, b, sb, 16), POPULATION_COUNT);
+    assert_int_equal(export_addrs(anon1b, b2, sb2, 16), POPULATION_COUNT);
+    assert_int_equal(export_addrs(anon2, c, sc, 16), POPULATION_COUNT);
+    for (size_t i = 0; i < POPULATION_COUNT; i++) {
+        assert_int_equal(a[i], 0xC6120000u | population[i].last_octet);
+        /* consistent across exports with one key, different with another */
+        assert_int_equal(b[i], b2[i]);
+        assert_string_equal(sb[i], sb2[i]);
+        assert_int_not_equal(b[i], a[i]);
+        assert_int_not_equal(b[i], c[i]);
+        /* certificate hashes are keyed */
+        if (sa[i][0])
+            assert_string_not_equal(sa[i], sb[i]);
+        for (size_t j = 0; j < POPULATION_COUNT; j++) {
+            uint32_t x = a[i] ^ a[j], y = b[i] ^ b[j];
+            int want = x ? __builtin_clz(x) : 32, got = y ? __builtin_clz(y) : 32;
+            assert_int_equal(got, want);   /* prefix preserved */
+        }
+    }
+    /* no original address appears anywhere in the anonymised output */
+    for (size_t i = 0; i < POPULATION_COUNT; i++) {
+        char needle[32];
+        snprintf(needle, sizeof(needle), "\"198.18.0.%u\"", population[i].last_octet);
+        assert_null(strstr(anon1, needle));
+        assert_non_null(strstr(plain, needle));
+    }
+    assert_non_null(strstr(anon1b, "\"as\":\"64501_64502\""));
+    /* zstd output decompresses to the plain export */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/out.jsonl.zst", dir);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format jsonl --zstd -o %s 2>/dev/null",
+                         dir, path), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char frame[1 << 16], back[1 << 16];
+    size_t flen = fread(frame, 1, sizeof(frame), f);
+    fclose(f);
+    size_t blen = ZSTD_decompress(back, sizeof(back), frame, flen);
+    assert_false(ZSTD_isError(blen));
+    assert_int_equal(blen, strlen(plain));
+    assert_memory_equal(back, plain, blen);
+    /* CSV: header + one line per endpoint */
+    assert_int_equal(run(&csv, KUBESURVEY " export %s/c.db --format csv 2>/dev/null", dir), 0);
+    size_t lines = 0;
+    for (const char *p = csv; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, POPULATION_COUNT + 1);
+    assert_non_null(strstr(csv, "\n1,198.18.0.5,443,,0,0,ok,,true,,,,1,"));
+    assert_non_null(strstr(csv, "cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
+    /* PEM certificates: the 64-byte leaf of 'A' (base64 of "AAAA..." is "QUFB...") */
+    assert_int_equal(run(&pem, KUBESURVEY " export %s/c.db --format jsonl --certs pem 2>/dev/null",
+                         dir), 0);
+    assert_non_null(strstr(pem, "\"pem\":\"-----BEGIN CERTIFICATE-----\\nQUFBQUFB"));
+    free(plain);
+    free(anon1);
+    free(anon1b);
+    free(anon2);
+    free(csv);
+    free(pem);
+}
+
+static void test_merge_equals_single_run(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m.db %s/s0.db %s/s1.db %s/s2.db", dir, dir,
+                         dir, dir), 0);
+    assert_non_null(strstr(out, "1 scan(s), 11 endpoint record(s) copied"));
+    free(out);
+    char path[96];
+    snprintf(path, sizeof(path), "%s/m.db", dir);
+    json_t *merged = run_json(KUBESURVEY " stats --json %s", path);
+    snprintf(path, sizeof(path), "%s/one.db", dir);
+    json_t *single = run_json(KUBESURVEY " stats --json %s", path);
+    if (!json_equal(merged, single)) {
+        char *m = json_dumps(merged, JSON_SORT_KEYS), *s = json_dumps(single, JSON_SORT_KEYS);
+        fail_msg("merged %s\nsingle %s", m, s);
+    }
+    json_decref(merged);
+    json_decref(single);
+    /* certificates stored once: A, B, C, D, E, F, Z */
+    struct store *store;
+    struct store_cert_stats cs;
+    char err[KS_ERRLEN];
+    snprintf(path, sizeof(path), "%s/m.db", dir);
+    assert_int_equal(store_open(&store, path, STORE_READ_ONLY, err), 0);
+    assert_int_equal(store_cert_stats(store, &cs, err), 0);
+    assert_int_equal(cs.certs, 7);
+    struct store_scan scan;
+    assert_int_equal(store_scan_get(store, 1, &scan, err), 0);
+    json_t *j = json_loads(scan.json, 0, NULL);
+    free(scan.json);
+    assert_string_equal(json_string_value(json_object_get(j, "started")), "2021-06-10T08:00:00Z");
+    assert_int_equal(json_array_size(json_object_get(j, "merged_shards")), 3);
+    assert_null(json_object_get(j, "shard"));
+    json_decref(j);
+    store_close(store);
+    /* unsharded runs stay apart, even with equal parameters: d.db holds two */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m2.db %s/d.db %s/one.db", dir, dir, dir), 0);
+    assert_non_null(strstr(out, "3 scan(s), 32 endpoint record(s) copied"));
+    free(out);
+    /* a second copy of a shard is a scan of its own */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m3.db %s/s0.db %s/s1.db %s/s0.db", dir, dir,
+                         dir, dir), 0);
+    assert_non_null(strstr(out, "2 scan(s), 12 endpoint record(s) copied"));
+    free(out);
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    char path[96];
+    snprintf(path, sizeof(path), "%s/d.db", dir);
+    json_t *o = run_json(KUBESURVEY " diff %s --from 1 --to 2 --json", path);
+    json_object_del(o, "from_db");
+    json_object_del(o, "to_db");
+    expect_json(o, "{\"from_scan\": 1, \"to_scan\": 2, \"upgraded\": 2, \"downgraded\": 1,"
+                   " \"unchanged\": 2, \"version_unknown\": 2, \"gone\": 2, \"new\": 2,"
+                   " \"corrupt_records\": 0}");
+    json_decref(o);
+    char *out;
+    assert_int_equal(run(&out, KUBESURVEY " diff %s --from 1 --to 2 --hosts", path), 0);
+    assert_non_null(strstr(out, "upgraded         198.18.0.3:443 v1.16.15 -> v1.19.8\n"));
+    assert_non_null(strstr(out, "upgraded         198.18.0.9:443 v1.22.0-alpha.1 -> v1.22.0\n"));
+    assert_non_null(strstr(out, "downgraded       198.18.0.5:443 v1.17.17 -> v1.17.16\n"));
+    assert_non_null(strstr(out, "gone             198.18.0.4:443 v1.19.6\n"));
+    assert_non_null(strstr(out, "gone             198.18.0.10:443 v1.40.1\n"));
+    assert_non_null(strstr(out, "new              198.18.0.2:443 v1.20.1\n"));
+    assert_non_null(strstr(out, "new              198.18.0.11:443 v1.21.2\n"));
+    free(out);
+    /* two databases: the same comparison */
+    char two[160];
+    snprintf(two, sizeof(two), "%s/one.db %s/d.db --to 2", dir, dir);
+    o = run_json(KUBESURVEY " diff %s --json", two);
+    assert_int_equal(json_integer_value(json_object_get(o, "upgraded")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "gone")), 2);
+    json_decref(o);
+}
+
+static void test_report(void **state)
+{
+    (void)state;
+    char *html;
+    assert_int_equal(run(NULL, KUBESURVEY " report %s/c.db -o %s/r.html --title '<b>x</b>'", dir,
+                         dir), 0);
+    assert_int_equal(run(&html, "cat %s/r.html", dir), 0);
+    assert_non_null(strstr(html, "<svg id=\"chart-minors\""));
+    assert_non_null(strstr(html, "<svg id=\"chart-providers\""));
+    assert_non_null(strstr(html, "<svg id=\"chart-cves\""));
+    assert_non_null(strstr(html, "<title>&lt;b&gt;x&lt;/b&gt;</title>"));
+    /* 1.15, 1.16, 1.17 past EOL on 2021-06-10; 1.19 and 1.22 supported; 1.40 unknown */
+    size_t unsupported = 0, supported = 0, unknown = 0;
+    for (const char *p = html; (p = strstr(p, "<rect class=\"bar ")); p++) {
+        unsupported += !strncmp(p + 17, "unsupported\"", 12);
+        supported += !strncmp(p + 17, "supported\"", 10);
+        unknown += !strncmp(p + 17, "unknown\"", 8);
+    }
+    assert_int_equal(unsupported, 3);
+    assert_int_equal(supported, 2);
+    assert_int_equal(unknown, 1);
+    assert_null(strstr(html, "http://") == NULL ? NULL : strstr(strstr(html, "http://"), "src="));
+    assert_null(strstr(html, "<script"));
+    free(html);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stats_on_store),
+        cmocka_unit_test(test_usage_and_errors),
+        cmocka_unit_test(test_export),
+        cmocka_unit_test(test_merge_equals_single_run),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_report),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

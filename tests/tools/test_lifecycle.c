@@ -1,0 +1,390 @@
+/*
+ * test_lifecycle.c - dates, version parsing, lifecycle queries on both sides
+ * of an end of life, provider windows, CVE matching, data validation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "tools/tools.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int32_t day(const char *text)
+{
+    int32_t d;
+    assert_int_equal(ks_date_parse(text, &d), 0);
+    return d;
+}
+
+static void test_dates(void **state)
+{
+    (void)state;
+    int32_t d;
+    char out[11];
+    assert_int_equal(day("1970-01-01"), 0);
+    assert_int_equal(day("2021-06-10"), 18788);
+    ks_date_format(18788, out);
+    assert_string_equal(out, "2021-06-10");
+    assert_int_equal(day("2024-02-29") + 1, day("2024-03-01"));
+    assert_int_equal(ks_date_parse("2023-02-29", &d), -1);
+    assert_int_equal(ks_date_parse("2021-13-01", &d), -1);
+    assert_int_equal(ks_date_parse("2021-6-10", &d), -1);
+    assert_int_equal(ks_date_parse("2021-06-10x", &d), -1);
+    assert_int_equal(ks_date_parse("", &d), -1);
+    assert_int_equal(ks_date_from_iso8601("2021-06-10T12:00:00Z", &d), 0);
+    assert_int_equal(d, 18788);
+    assert_int_equal(ks_date_from_iso8601("2021-06-10", &d), 0);
+    assert_int_equal(ks_date_from_iso8601("2021-06-10X", &d), -1);
+}
+
+static void expect_version(const char *text, int major, int minor, int patch,
+                           enum kver_pre pre, int pre_number)
+{
+    struct kver v;
+    assert_int_equal(kver_parse(text, &v), 0);
+    assert_int_equal(v.major, major);
+    assert_int_equal(v.minor, minor);
+    assert_int_equal(v.patch, patch);
+    assert_int_equal(v.pre, pre);
+    assert_int_equal(v.pre_number, pre_number);
+}
+
+static void test_version_parse(void **state)
+{
+    (void)state;
+    struct kver v;
+    expect_version("v1.21.5", 1, 21, 5, PRE_NONE, 0);
+    expect_version("v1.19.6-eks-49a6c0", 1, 19, 6, PRE_NONE, 0);
+    expect_version("v1.29.5-gke.1091000", 1, 29, 5, PRE_NONE, 0);
+    expect_version("v1.29.6+k3s1", 1, 29, 6, PRE_NONE, 0);
+    expect_version("v1.20.0+bafe72f", 1, 20, 0, PRE_NONE, 0);
+    /* git-describe build (minor "21+" in version.Info) */
+    expect_version("v1.21.1-12+8e423b6625fc64", 1, 21, 1, PRE_NONE, 0);
+    expect_version("v1.20.0-alpha.2", 1, 20, 0, PRE_ALPHA, 2);
+    expect_version("v1.10.0-beta.3", 1, 10, 0, PRE_BETA, 3);
+    expect_version("v1.33.0-rc.1", 1, 33, 0, PRE_RC, 1);
+    expect_version("1.14", 1, 14, -1, PRE_NONE, 0);
+    /* un-stamped dev build */
+    expect_version("v0.0.0-master+$Format:%H$", 0, 0, 0, PRE_NONE, 0);
+    expect_version("v1.99.0", 1, 99, 0, PRE_NONE, 0);
+    assert_int_equal(kver_parse("", &v), -1);
+    assert_int_equal(kver_parse("v1", &v), -1);
+    assert_int_equal(kver_parse("v1.", &v), -1);
+    assert_int_equal(kver_parse("va.b.c", &v), -1);
+    assert_int_equal(kver_parse("v1.21.5x", &v), -1);
+    assert_int_equal(kver_parse("v1.2222222222.5", &v), -1);
+    assert_int_equal(kver_parse(NULL, &v), -1);
+}
+
+static void test_version_compare(void **state)
+{
+    (void)state;
+    struct kver a, b;
+    kver_parse("v1.20.0-alpha.2", &a);
+    kver_parse("v1.20.0-beta.0", &b);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.20.0", &b);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.19.16", &a);
+    assert_true(kver_compare(&a, &b) < 0);
+    kver_parse("v1.20.0-eks-1", &a);
+    assert_int_equal(kver_compare(&a, &b), 0);
+    kver_parse("1.20", &a);
+    assert_int_equal(kver_compare(&a, &b), 0);
+}
+
+static void test_version_of_result(void **state)
+{
+    (void)state;
+    struct probe_result r;
+    struct kver v;
+    probe_result_init(&r);
+    /* no version state: nothing */
+    assert_int_equal(kver_of_result(&r, &v), -1);
+    r.version_state = VERSION_VALID;
+    assert_int_equal(kver_of_result(&r, &v), -1);
+    /* minor "19+" in the body; gitVersion decides */
+    r.git_version = strdup("v1.19.6-eks-49a6c0");
+    r.version_major = 1;
+    r.version_minor = 19;
+    assert_int_equal(kver_of_result(&r, &v), 0);
+    assert_int_equal(v.minor, 19);
+    assert_int_equal(v.patch, 6);
+    /* empty major/minor strings in the body (Baidu CCM example): gitVersion decides */
+    free(r.git_version);
+    r.git_version = strdup("v1.0.11-167+3f240d4c97126d-dirty");
+    r.version_major = r.version_minor = -1;
+    assert_int_equal(kver_of_result(&r, &v), 0);
+    assert_int_equal(v.major, 1);
+    assert_int_equal(v.minor, 0);
+    assert_int_equal(v.patch, 11);
+    /* unparseable gitVersion: the numeric fields */
+    free(r.git_version);
+    r.git_version = strdup("weird");
+    r.version_major = 1;
+    r.version_minor = 22;
+    assert_int_equal(kver_of_result(&r, &v), 0);
+    assert_int_equal(v.minor, 22);
+    assert_int_equal(v.patch, -1);
+    probe_result_free(&r);
+}
+
+static struct lifecycle *load_builtin(void)
+{
+    char err[KS_ERRLEN] = "";
+    struct lifecycle *lc = NULL;
+    if (lifecycle_load(&lc, NULL, err) != 0)
+        fail_msg("built-in data: %s", err);
+    return lc;
+}
+
+static void test_builtin_equals_files(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN] = "";
+    struct lifecycle *a = load_builtin(), *b = NULL;
+    if (lifecycle_load(&b, KS_DATA_DIR, err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(a->minor_count, b->minor_count);
+    assert_int_equal(a->cve_count, b->cve_count);
+    assert_int_equal(a->provider_count, b->provider_count);
+    assert_int_equal(a->minor_count, 38);    /* 1.0 .. 1.37 */
+    assert_int_equal(a->provider_count, 5);  /* eks gke aks ack openshift */
+    assert_int_equal(a->cve_count, 68);
+    lifecycle_free(a);
+    lifecycle_free(b);
+}
+
+static void test_upstream_boundaries(void **state)
+{
+    (void)state;
+    struct lifecycle *lc = load_builtin();
+    /* 1.18: final patch / EOL 2021-06-18 */
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 18, day("2021-06-17")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 18, day("2021-06-18")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 18, day("2021-06-19")), LC_UNSUPPORTED);
+    /* Aqua June 2021 check: <= 1.17 unsupported on 2021-06-10 */
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 17, day("2021-06-10")), LC_UNSUPPORTED);
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 19, day("2021-06-10")), LC_SUPPORTED);
+    /* 1.0 has no EOL of its own: inferred from 1.2's (2016-10-23) */
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 0, day("2016-10-23")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 0, day("2016-10-24")), LC_UNSUPPORTED);
+    /* 1.37 is planned, no EOL: supported; unknown future minors: unknown */
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 37, day("2026-11-01")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_upstream_status(lc, 1, 99, day("2026-11-01")), LC_UNKNOWN);
+    assert_int_equal(lifecycle_upstream_status(lc, 0, 0, day("2026-11-01")), LC_UNKNOWN);
+    assert_int_equal(lifecycle_upstream_status(lc, 2, 0, day("2026-11-01")), LC_UNKNOWN);
+    lifecycle_free(lc);
+}
+
+static void test_provider_windows(void **state)
+{
+    (void)state;
+    struct lifecycle *lc = load_builtin();
+    /* EKS 1.16: standard support to 2021-09-27, no extended */
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-06-10")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-09-27")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-09-28")),
+                     LC_UNSUPPORTED);
+    /* EKS counts extended support: 1.21 standard to 2023-02-16, extended to 2024-07-15 */
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 21, day("2023-06-01")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 21, day("2024-07-16")),
+                     LC_UNSUPPORTED);
+    /* AKS counts standard only: 1.27 ends 2024-07-31 (LTS to 2025-07-31 not counted) */
+    assert_int_equal(lifecycle_provider_status(lc, "aks", 1, 27, day("2024-07-31")), LC_SUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, "aks", 1, 27, day("2024-08-01")),
+                     LC_UNSUPPORTED);
+    /* EKS 1.15 not listed: unknown while 1.16 is supported, then inferred unsupported */
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 15, day("2021-06-10")), LC_UNKNOWN);
+    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 15, day("2021-09-28")),
+                     LC_UNSUPPORTED);
+    /* alias names; providers without a table follow upstream */
+    assert_int_equal(lifecycle_provider_status(lc, "alibaba", 1, 18, day("2022-10-01")),
+                     LC_UNSUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, "k3s", 1, 18, day("2021-06-19")),
+                     LC_UNSUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, NULL, 1, 18, day("2021-06-18")), LC_SUPPORTED);
+    assert_null(lifecycle_provider_find(lc, "upstream"));
+    assert_string_equal(lifecycle_provider_find(lc, "aliyun")->id, "ack");
+    lifecycle_free(lc);
+}
+
+static const struct cve *find_cve(const struct lifecycle *lc, const char *id)
+{
+    for (size_t i = 0; i < lc->cve_count; i++)
+        if (!strcmp(lc->cves[i].id, id))
+            return &lc->cves[i];
+    fail_msg("no %s", id);
+    return NULL;
+}
+
+static bool affects(const struct cve *c, const char *version)
+{
+    struct kver v;
+    assert_int_equal(kver_parse(version, &v), 0);
+    return cve_affects(c, &v);
+}
+
+static void test_cve_matching(void **state)
+{
+    (void)state;
+    struct lifecycle *lc = load_builtin();
+    /* <= 1.10.10; >= 1.11.0, <= 1.11.4; >= 1.12.0, <= 1.12.2 */
+    const struct cve *c = find_cve(lc, "CVE-2018-1002105");
+    assert_true(c->unauthenticated);
+    assert_int_equal(c->scope, CVE_SCOPE_APISERVER);
+    assert_true(affects(c, "v1.10.10"));
+    assert_false(affects(c, "v1.10.11"));
+    assert_true(affects(c, "v1.11.4-eks-abcdef"));
+    assert_false(affects(c, "v1.11.5"));
+    /* a pre-release of 1.12.0 sorts below 1.12.0, so outside ">= 1.12.0, <= 1.12.2" */
+    assert_false(affects(c, "v1.12.0-rc.1"));
+    assert_true(affects(c, "v1.12.2-rc.1"));
+    assert_false(affects(c, "v1.12.3+k3s1"));
+    assert_false(affects(c, "v1.13.0"));
+    assert_true(affects(c, "v1.9"));            /* every 1.9.x is affected */
+    assert_false(affects(c, "v1.12"));          /* only some 1.12.x are */
+    assert_false(affects(c, "v1.99.0"));        /* unknown future minor */
+    /* pre-release bounds: < 1.2.0-alpha.5 */
+    c = find_cve(lc, "CVE-2015-7528");
+    assert_true(affects(c, "v1.2.0-alpha.4"));
+    assert_false(affects(c, "v1.2.0-alpha.5"));
+    assert_false(affects(c, "v1.2.0-beta.0"));
+    assert_true(affects(c, "v1.1.8"));
+    /* the repaired quirk ">= 1.14, < 1.14.0": pre-releases of 1.14.0 */
+    c = find_cve(lc, "CVE-2019-9946");
+    assert_true(affects(c, "v1.14.0-beta.1"));
+    assert_false(affects(c, "v1.14.0"));
+    assert_true(affects(c, "v1.13.4"));
+    assert_false(affects(c, "v1.13.5"));
+    /* exact version range "1.32.0" */
+    c = find_cve(lc, "CVE-2024-9042");
+    assert_true(affects(c, "v1.32.0"));
+    assert_false(affects(c, "v1.32.1"));
+    /* no fix: every version */
+    c = find_cve(lc, "CVE-2025-1767");
+    assert_true(affects(c, "v1.99.3"));
+    assert_true(affects(c, "v1.30"));
+    lifecycle_free(lc);
+}
+
+/* Writes a data directory: the real files with one of them replaced. */
+static char *data_dir_with(const char *file, const char *content)
+{
+    char tmpl[] = "/tmp/ks-data-XXXXXX";
+    char *dir = strdup(mkdtemp(tmpl));
+    const char *names[] = {"upstream.json", "providers.json", "cves.json", "api-removals.json"};
+    for (size_t i = 0; i < 4; i++) {
+        char src[4096], dst[4096], cmd[8300];
+        snprintf(src, sizeof(src), "%s/%s", KS_DATA_DIR, names[i]);
+        snprintf(dst, sizeof(dst), "%s/%s", dir, names[i]);
+        if (!strcmp(names[i], file)) {
+            FILE *f = fopen(dst, "w");
+            assert_non_null(f);
+            fputs(content, f);
+            fclose(f);
+        } else {
+            snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+            assert_int_equal(system(cmd), 0);
+        }
+    }
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+static void expect_load_error(const char *file, const char *content, const char *needle)
+{
+    char err[KS_ERRLEN] = "";
+    struct lifecycle *lc = NULL;
+    char *dir = data_dir_with(file, content);
+    assert_int_equal(lifecycle_load(&lc, dir, err), -1);
+    assert_null(lc);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not contain '%s'", err, needle);
+    remove_dir(dir);
+}
+
+#define SRC "\"sources\": [{\"key\": \"T\", \"what\": \"test\"}]"
+
+static void test_data_check_errors(void **state)
+{
+    (void)state;
+    expect_load_error("upstream.json", "{" SRC ", \"minors\": [\n  {\"minor\": \"1.2\",}\n]}",
+                      "upstream.json: line 2");
+    expect_load_error("upstream.json",
+                      "{" SRC ", \"minors\": [{\"minor\": \"1.2\", \"released\": \"2016-03-16\", "
+                      "\"end_of_life\": \"2016-01-01\"}]}",
+                      "upstream.json: minors[0] (1.2): released 2016-03-16 is after end_of_life "
+                      "2016-01-01");
+    expect_load_error("upstream.json",
+                      "{" SRC ", \"minors\": [{\"minor\": \"1.3\", \"released\": \"2016-07-01\"},"
+                      "{\"minor\": \"1.2\", \"released\": \"2016-07-02\"}]}",
+                      "minors[1] (1.2): minors must be listed once each, in ascending order");
+    expect_load_error("upstream.json",
+                      "{" SRC ", \"minors\": [{\"minor\": \"1.2\", \"released\": \"2016-02-30\"}]}",
+                      "minors[0] (1.2): \"released\" is not a YYYY-MM-DD date");
+    expect_load_error("upstream.json", "{\"minors\": []}", "\"sources\" must list");
+    expect_load_error("cves.json",
+                      "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"ranges\": [{\"affected\": \">= 1.5.0, <= 1.4.0\", \"fixed\": \"1.5.1\"}]}]}",
+                      "cves[0] (CVE-1): ranges[0]: \">= 1.5.0, <= 1.4.0\" admits no version");
+    expect_load_error("cves.json",
+                      "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"ranges\": [{\"affected\": \"<= 1.4.0\", \"fixed\": \"1.3.0\"}]}]}",
+                      "fixed version 1.3.0 is inside the affected range");
+    expect_load_error("cves.json",
+                      "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"ranges\": [{\"affected\": \"~> 1.4\", \"fixed\": null}]}]}",
+                      "ranges[0]: \"affected\" must be constraints");
+    expect_load_error("cves.json",
+                      "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
+                      "\"High\", \"cvss\": 5, \"scope\": \"kernel\", \"unauthenticated\": false,"
+                      " \"ranges\": []}]}",
+                      "scope must be");
+    expect_load_error("providers.json",
+                      "{" SRC ", \"providers\": [{\"id\": \"eks\", \"title\": \"E\", \"counted\": "
+                      "\"standard\", \"names\": [\"eks\"], \"minors\": [{\"minor\": \"1.16\", "
+                      "\"released\": \"2020-04-30\", \"end_of_standard_support\": \"2020-01-01\"}]}]}",
+                      "providers[0] (eks) minors[0] (1.16): released 2020-04-30 is after "
+                      "end_of_standard_support 2020-01-01");
+    expect_load_error("providers.json",
+                      "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", \"counted\": "
+                      "\"standard\", \"names\": [\"x\"], \"minors\": []}, {\"id\": \"b\", \"title\": "
+                      "\"B\", \"counted\": \"standard\", \"names\": [\"x\"], \"minors\": []}]}",
+                      "providers[1]: name \"x\" is already used by provider a");
+    char err[KS_ERRLEN] = "";
+    struct lifecycle *lc = NULL;
+    assert_int_equal(lifecycle_load(&lc, "/nonexistent-ks-dir", err), -1);
+    assert_non_null(strstr(err, "/nonexistent-ks-dir/upstream.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_version_parse),
+        cmocka_unit_test(test_version_compare),
+        cmocka_unit_test(test_version_of_result),
+        cmocka_unit_test(test_builtin_equals_files),
+        cmocka_unit_test(test_upstream_boundaries),
+        cmocka_unit_test(test_provider_windows),
+        cmocka_unit_test(test_cve_matching),
+        cmocka_unit_test(test_data_check_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,148 @@
+/*
+ * test_stats.c - every statistic of a crafted population against a
+ * hand-computed expectation (docs/statistics.md), and the as-of boundary.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "tools/tools.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "population.h"
+
+static struct lifecycle *lc;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    return lifecycle_load(&lc, NULL, err);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lifecycle_free(lc);
+    return 0;
+}
+
+static json_t *run(const char *as_of, const struct pfx2as *p, const struct spec *specs, size_t n)
+{
+    char err[KS_ERRLEN];
+    struct stats_options opt = {.lc = lc, .pfx2as = p};
+    struct stats *s;
+    assert_int_equal(ks_date_parse(as_of, &opt.as_of), 0);
+    assert_int_equal(stats_new(&s, &opt, err), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct probe_result r;
+        population_fill(&r, &specs[i], false);
+        assert_int_equal(stats_add(s, &r, err), 0);
+        probe_result_free(&r);
+    }
+    stats_add_corrupt(s, 2);
+    json_t *o = stats_to_json(s);
+    stats_free(s);
+    return o;
+}
+
+static void expect_json(json_t *got, const char *want_text)
+{
+    json_error_t jerr;
+    json_t *want = json_loads(want_text, 0, &jerr);
+    if (!want)
+        fail_msg("bad expectation: %s", jerr.text);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
+        print_error("got:  %s\nwant: %s\n", g, w);
+        free(g);
+        free(w);
+        fail();
+    }
+    json_decref(want);
+}
+
+static void test_crafted_population(void **state)
+{
+    (void)state;
+    static const char table[] = "198.18.0.0\t16\t64500\n"
+                                "198.18.0.0\t24\t64501_64502\n"
+                                "198.18.0.8\t29\t64503,64504\n";
+    char err[KS_ERRLEN];
+    struct pfx2as *p;
+    FILE *f = fmemopen((void *)table, strlen(table), "r");
+    assert_int_equal(pfx2as_load_stream(&p, f, "t", err), 0);
+    fclose(f);
+    json_t *o = run("2021-06-10", p, population, POPULATION_COUNT);
+    /* 3 of 7 versions past upstream EOL (1.16, 1.17, 1.15); by provider
+     * windows only 1.15 on "upstream" (EKS 1.16 to 2021-09-27, GKE 1.17 to
+     * 2021-11-01) */
+    assert_float_equal(json_real_value(json_object_get(o, "unsupported_share")), 3.0 / 7.0, 1e-12);
+    assert_float_equal(json_real_value(json_object_get(o, "provider_unsupported_share")),
+                       1.0 / 7.0, 1e-12);
+    json_object_del(o, "unsupported_share");
+    json_object_del(o, "provider_unsupported_share");
+    expect_json(o, "{\"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"
+                   " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"
+                   " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"
+                   " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"
+                   " \"corrupt_records\": 2,"
+                   " \"by_provider\": {"
+                   "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"
+                   "   \"gke\": {\"hosts\": 1, \"version_public\": 1, \"unsupported\": 1, \"provider_unsupported\": 0},"
+                   "   \"k3s\": {\"hosts\": 1, \"version_public\": 0, \"unsupported\": 0, \"provider_unsupported\": 0},"
+                   "   \"upstream\": {\"hosts\": 4, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 1}},"
+                   " \"by_minor\": {\"1.15\": 1, \"1.16\": 1, \"1.17\": 1, \"1.19\": 2, \"1.22\": 1, \"1.40\": 1},"
+                   " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"
+                   "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"
+                   " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"
+                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3},"
+                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0}],"
+                   " \"k8s_no_network\": 0}");
+    json_decref(o);
+    pfx2as_free(p);
+}
+
+static void test_as_of_boundary(void **state)
+{
+    (void)state;
+    static const struct spec one[] = {
+        {1, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.18.20", 'A'},
+    };
+    /* upstream 1.18 EOL 2021-06-18; EKS 1.18 standard support to 2022-03-31 */
+    json_t *o = run("2021-06-18", NULL, one, 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "unsupported")), 0);
+    json_decref(o);
+    o = run("2021-06-19", NULL, one, 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "unsupported")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "provider_unsupported")), 0);
+    assert_null(json_object_get(o, "networks"));
+    json_decref(o);
+    o = run("2022-04-01", NULL, one, 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "provider_unsupported")), 1);
+    json_decref(o);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    json_t *o = run("2021-06-10", NULL, NULL, 0);
+    assert_true(json_is_null(json_object_get(o, "unsupported_share")));
+    assert_int_equal(json_integer_value(json_object_get(o, "syn_open")), 0);
+    assert_int_equal(json_object_size(json_object_get(o, "by_minor")), 0);
+    json_decref(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crafted_population),
+        cmocka_unit_test(test_as_of_boundary),
+        cmocka_unit_test(test_empty),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,149 @@
+/*
+ * cmd_stats.c - `kubesurvey stats DB`: the statistics of docs/statistics.md
+ * for one scan as of a date, streamed over the store (memory: see stats.c).
+ */
+#include "tools/tools.h"
+#include "storage/storage.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void stats_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey stats DB [--scan ID] [--as-of YYYY-MM-DD] [--json]\n"
+            "                        [--data DIR] [--pfx2as FILE]\n\n"
+            "Counts endpoints ((address, port) pairs) of one scan: SYN-open, TLS, Kubernetes,\n"
+            "versions, unsupported minors (upstream and by provider windows) as of a date,\n"
+            "CVEs, /version access, estimated clusters. Definitions: docs/statistics.md.\n\n"
+            "  --scan ID       the scan (default: the newest in DB)\n"
+            "  --as-of DATE    judge support as of this day (default: the scan's start day)\n"
+            "  --json          one JSON object instead of the readable summary\n"
+            "  --data DIR      lifecycle data files instead of the built-in copies\n"
+            "  --pfx2as FILE   CAIDA RouteViews prefix2as file: adds top origin networks\n"
+            "  -h, --help      this help\n");
+}
+
+struct stats_walk {
+    struct stats *stats;
+    char *err;
+};
+
+static int add_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct stats_walk *w = ctx;
+    return stats_add(w->stats, r, w->err) == 0 ? 0 : 1;
+}
+
+/* Shared with `report`: computes the statistics object of one scan. */
+int tool_compute_stats(const char *db, uint32_t scan_request, const char *as_of_text,
+                       const char *data_dir, const char *pfx2as_path, json_t **out,
+                       struct lifecycle **lc_out, char *err)
+{
+    struct lifecycle *lc = NULL;
+    struct pfx2as *p2a = NULL;
+    struct store *store = NULL;
+    struct stats *stats = NULL;
+    json_t *scan = NULL;
+    uint32_t scan_id;
+    int rc = -1;
+    struct stats_options opt = {0};
+
+    if (lifecycle_load(&lc, data_dir, err) != 0)
+        goto done;
+    if (pfx2as_path && pfx2as_load(&p2a, pfx2as_path, err) != 0)
+        goto done;
+    if (tool_store_open(db, &store, err) != 0 ||
+        tool_scan_pick(store, scan_request, &scan_id, &scan, err) != 0)
+        goto done;
+    if (as_of_text) {
+        if (ks_date_parse(as_of_text, &opt.as_of) != 0) {
+            snprintf(err, KS_ERRLEN, "--as-of '%s' is not a YYYY-MM-DD date", as_of_text);
+            goto done;
+        }
+    } else if (tool_scan_start_day(scan, &opt.as_of) != 0) {
+        snprintf(err, KS_ERRLEN,
+                 "scan %u has no \"started\" time to take the date from; give --as-of", scan_id);
+        goto done;
+    }
+    opt.lc = lc;
+    opt.pfx2as = p2a;
+    if (stats_new(&stats, &opt, err) != 0)
+        goto done;
+    struct stats_walk walk = {stats, err};
+    struct store_read_stats read = {0};
+    if (store_hosts_foreach(store, scan_id, 0, add_host, &walk, &read, err) != 0)
+        goto done;
+    stats_add_corrupt(stats, read.corrupt);
+    *out = stats_to_json(stats);
+    json_object_set_new(*out, "scan", json_integer(scan_id));
+    rc = 0;
+done:
+    stats_free(stats);
+    json_decref(scan);
+    store_close(store);
+    pfx2as_free(p2a);
+    if (rc == 0 && lc_out)
+        *lc_out = lc;
+    else
+        lifecycle_free(lc);
+    return rc;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"scan", required_argument, NULL, 's'},  {"as-of", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},        {"data", required_argument, NULL, 'd'},
+        {"pfx2as", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *as_of = NULL, *data = NULL, *pfx2as = NULL;
+    uint32_t scan = 0;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (tool_parse_scan_id(optarg, &scan) != 0) {
+                fprintf(stderr, "kubesurvey stats: --scan '%s' is not a scan id\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'a': as_of = optarg; break;
+        case 'j': json = true; break;
+        case 'd': data = optarg; break;
+        case 'p': pfx2as = optarg; break;
+        case 'h': stats_usage(stdout); return EXIT_OK;
+        default: stats_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        stats_usage(stderr);
+        return EXIT_USAGE;
+    }
+    int32_t day;
+    if (as_of && ks_date_parse(as_of, &day) != 0) {
+        fprintf(stderr, "kubesurvey stats: --as-of '%s' is not a YYYY-MM-DD date\n", as_of);
+        return EXIT_USAGE;
+    }
+    char err[KS_ERRLEN] = "";
+    json_t *result = NULL;
+    if (tool_compute_stats(argv[optind], scan, as_of, data, pfx2as, &result, NULL, err) != 0) {
+        fprintf(stderr, "kubesurvey stats: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    if (json) {
+        json_dumpf(result, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else {
+        printf("scan %lld of %s\n", (long long)json_integer_value(json_object_get(result, "scan")),
+               argv[optind]);
+        stats_print_summary(stdout, result);
+    }
+    json_decref(result);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
