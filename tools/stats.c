@@ -36,9 +36,16 @@ struct cert_slot {
     bool used;
 };
 
+/* Per origin AS also the classifier's providers of its Kubernetes
+ * endpoints (provider by version string / certificate vs by network), for
+ * the first NETWORK_PROVIDERS provider names seen; later names count as
+ * "(other)". */
+#define NETWORK_PROVIDERS 24
+
 struct network_count {
     const char *origin;  /* owned by the pfx2as table */
     uint64_t k8s, version_public, unsupported;
+    uint32_t providers[NETWORK_PROVIDERS + 1];
 };
 
 struct stats {
@@ -358,6 +365,8 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
             if (!(net = network_get(s, origin)))
                 goto oom;
             net->k8s++;
+            size_t pi = (size_t)(p - s->providers);
+            net->providers[pi < NETWORK_PROVIDERS ? pi : NETWORK_PROVIDERS]++;
         } else {
             s->k8s_no_network++;
         }
@@ -440,11 +449,19 @@ static json_t *networks_json(const struct stats *s)
         if (s->networks[i].origin)
             all[n++] = s->networks[i];
     qsort(all, n, sizeof(*all), cmp_network);
-    for (size_t i = 0; i < n && i < TOP_NETWORKS; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "as", all[i].origin, "k8s",
-                                             (json_int_t)all[i].k8s, "version_public",
+    for (size_t i = 0; i < n && i < TOP_NETWORKS; i++) {
+        json_t *providers = json_object();
+        for (size_t p = 0; p <= NETWORK_PROVIDERS; p++)
+            if (all[i].providers[p])
+                json_object_set_new(providers,
+                                    p < NETWORK_PROVIDERS ? s->providers[p].name : "(other)",
+                                    json_integer((json_int_t)all[i].providers[p]));
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:o}", "as", all[i].origin,
+                                             "k8s", (json_int_t)all[i].k8s, "version_public",
                                              (json_int_t)all[i].version_public, "unsupported",
-                                             (json_int_t)all[i].unsupported));
+                                             (json_int_t)all[i].unsupported, "providers",
+                                             providers));
+    }
     free(all);
     return arr;
 }

@@ -60,10 +60,20 @@ void stats_print_summary(FILE *out, const json_t *s)
     json_t *nets = json_object_get(s, "networks");
     if (json_array_size(nets)) {
         size_t i;
-        fprintf(out, "\ntop origin ASes        k8s  with version  unsupported\n");
-        json_array_foreach(nets, i, v)
-            fprintf(out, "  AS%-14s %8lld %13lld %12lld\n",
+        fprintf(out, "\ntop origin ASes        k8s  with version  unsupported  providers (classifier)\n");
+        json_array_foreach(nets, i, v) {
+            const char *name;
+            json_t *count;
+            int first = 1;
+            fprintf(out, "  AS%-14s %8lld %13lld %12lld  ",
                     json_string_value(json_object_get(v, "as")), num(v, "k8s"),
                     num(v, "version_public"), num(v, "unsupported"));
+            json_object_foreach(json_object_get(v, "providers"), name, count) {
+                fprintf(out, "%s%s %lld", first ? "" : ", ", name,
+                        (long long)json_integer_value(count));
+                first = 0;
+            }
+            fputc('\n', out);
+        }
     }
 }

@@ -129,8 +129,10 @@ static void test_stats_on_store(void **state)
                    " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"
                    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"
                    " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"
-                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3},"
-                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0}],"
+                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"
+                   "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"
+                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0,"
+                   "                 \"providers\": {\"upstream\": 3}}],"
                    " \"k8s_no_network\": 0}");
     json_decref(o);
     /* a later date: EKS 1.16 (2021-09-27) and GKE 1.17 (2021-11-01) have ended;
