@@ -274,13 +274,23 @@ enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
  * queue drop). */
 typedef bool (*scan_responder_fn)(void *ctx, uint32_t addr, uint16_t port);
 
-/* Runs a whole scan: opens the capture, starts sender threads and the
- * receiver, waits for the senders, then the cooldown. `stop` (may be NULL)
- * ends sending early when set (SIGINT); the cooldown still runs unless stop
- * is set to 2. Returns 0 or -1 with err. */
-int scan_run(const struct scan_config *cfg, struct scan_counters *counters,
-             scan_responder_fn on_responder, void *ctx, _Atomic int *stop,
-             char *err);
+/* A scan in two steps, so that privileges can be dropped in between:
+ * scan_open builds the frame template and opens everything that needs
+ * CAP_NET_RAW (the capture, one send socket per sender thread); scan_run
+ * then needs no privilege. scan_run starts the receiver and the senders,
+ * waits for the senders, then the cooldown. `stop` (may be NULL) ends sending
+ * early when set to 1 (the cooldown still runs) and also skips the cooldown
+ * when set to 2. Both return 0 or -1 with err. */
+struct scan;
+int scan_open(struct scan **out, const struct scan_config *cfg, char *err);
+int scan_run(struct scan *scan, struct scan_counters *counters,
+             scan_responder_fn on_responder, void *ctx, _Atomic int *stop, char *err);
+void scan_close(struct scan *scan);
+
+/* Drops every capability of the calling thread (and so of the threads it
+ * creates afterwards) and forbids regaining any (no_new_privs). Call it
+ * after scan_open and before starting threads that parse network input. */
+int privileges_drop(char *err);
 
 /* How many frames per second a rate in bits per second allows. */
 uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length);

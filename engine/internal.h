@@ -23,12 +23,17 @@ struct sender {
     struct scan_walk walk;
     uint64_t rate_pps;            /* this thread's share; 0 = unlimited */
     uint64_t deadline_ns;         /* max runtime; 0 = none */
+    int fd;                       /* SEND_MMSG: AF_PACKET socket, opened by scan_open */
+    struct libnet_context *libnet;/* SEND_LIBNET: libnet_t, opened by scan_open */
     char err[KS_ERRLEN];
     int status;                   /* 0, or -1 with err */
     pthread_t thread;
 };
 
 void *sender_main(void *arg);
+/* Opens s->fd or s->libnet for cfg->method (needs CAP_NET_RAW). */
+int sender_open(struct sender *s, char *err);
+void sender_close(struct sender *s);
 
 /* A set of 64-bit keys (target indexes) that grows with what it holds:
  * memory is proportional to responders, not to the target space. */

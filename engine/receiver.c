@@ -97,7 +97,7 @@ static int buffer_for_rate(uint64_t rate)
 int receiver_open(struct receiver *rx, char *err)
 {
     const struct scan_config *cfg = rx->cfg;
-    char errbuf[PCAP_ERRBUF_SIZE], filter[160], ip[16];
+    char errbuf[PCAP_ERRBUF_SIZE], filter[200], ip[16];
     pcap_t *pc = pcap_create(cfg->net.ifname, errbuf);
     if (!pc) {
         snprintf(err, KS_ERRLEN, "capture on %s: %s", cfg->net.ifname, errbuf);
@@ -122,9 +122,13 @@ int receiver_open(struct receiver *rx, char *err)
         pcap_close(pc);
         return -1;
     }
+    /* Only our probes' source ports: the probe workers' own connections
+     * (kernel ephemeral ports) are none of the receiver's business. */
     snprintf(filter, sizeof(filter),
-             "tcp and dst host %s and (tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)",
-             ip_format(cfg->net.saddr, ip));
+             "tcp and dst host %s and dst portrange %u-%u and "
+             "(tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)",
+             ip_format(cfg->net.saddr, ip), cfg->sports.first,
+             cfg->sports.first + cfg->sports.count - 1);
     struct bpf_program prog;
     if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
         goto fail;

@@ -53,46 +53,46 @@ static uint64_t thread_limit(uint64_t max_targets, uint32_t threads, uint32_t t)
     return share ? share : UINT64_MAX; /* 0 would mean "no limit": use an empty walk */
 }
 
-static int start_senders(const struct scan_config *cfg, const struct permutation *perm,
-                         const struct syn_template *tpl, struct scan_counters *counters,
-                         _Atomic int *stop, struct sender *senders, uint32_t *started,
-                         char *err)
+struct scan {
+    const struct scan_config *cfg;
+    struct syn_template tpl;
+    struct permutation perm;
+    struct receiver rx;
+    struct sender *senders;       /* cfg->sender_threads, sockets open */
+};
+
+/* Gives every sender its slice of the walk and its share of the rate. */
+static void plan_senders(struct scan *scan, struct scan_counters *counters, _Atomic int *stop)
 {
+    const struct scan_config *cfg = scan->cfg;
+    /* Here, not in scan_open: a resume may still change the seed and start. */
+    permutation_init(&scan->perm, cfg->space->size, cfg->seed);
     uint64_t stride = (uint64_t)cfg->shards * cfg->sender_threads;
     uint64_t deadline = cfg->max_runtime > 0
                             ? clock_now_ns() + (uint64_t)(cfg->max_runtime * 1e9)
                             : 0;
     uint64_t total = 0;
     for (uint32_t t = 0; t < cfg->sender_threads; t++) {
-        struct sender *s = &senders[t];
-        memset(s, 0, sizeof(*s));
-        s->cfg = cfg;
-        s->tpl = tpl;
+        struct sender *s = &scan->senders[t];
+        s->tpl = &scan->tpl;
         s->counters = counters;
         s->stop = stop;
         s->walked = &counters->walked[t];
         atomic_store(s->walked, 0);
         s->deadline_ns = deadline;
+        s->err[0] = '\0';
+        s->status = 0;
         s->rate_pps = cfg->rate_pps / cfg->sender_threads +
                       (t < cfg->rate_pps % cfg->sender_threads ? 1 : 0);
         uint64_t offset = cfg->shard + (uint64_t)cfg->shards * t +
                           cfg->start_position * stride;
         uint64_t limit = thread_limit(cfg->max_targets, cfg->sender_threads, t);
-        scan_walk_init(&s->walk, perm, offset, stride, limit);
+        scan_walk_init(&s->walk, &scan->perm, offset, stride, limit);
         if (limit == UINT64_MAX)
             s->walk.remaining = 0;
         total += s->walk.remaining;
     }
     atomic_store(&counters->targets_total, total);
-    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
-        int rc = pthread_create(&senders[t].thread, NULL, sender_main, &senders[t]);
-        if (rc != 0) {
-            snprintf(err, KS_ERRLEN, "starting sender thread: %s", strerror(rc));
-            return -1;
-        }
-        (*started)++;
-    }
-    return 0;
 }
 
 static int check_config(const struct scan_config *cfg, char *err)
@@ -103,7 +103,7 @@ static int check_config(const struct scan_config *cfg, char *err)
         return -1;
     }
     if (cfg->sender_threads == 0 || cfg->sender_threads > SCAN_MAX_THREADS) {
-        snprintf(err, KS_ERRLEN, "sender threads must be 1-64");
+        snprintf(err, KS_ERRLEN, "sender threads must be 1-%d", SCAN_MAX_THREADS);
         return -1;
     }
     if (cfg->batch == 0 || cfg->batch > 1024) {
@@ -117,64 +117,99 @@ static int check_config(const struct scan_config *cfg, char *err)
     return 0;
 }
 
-int scan_run(const struct scan_config *cfg, struct scan_counters *counters,
-             scan_responder_fn on_responder, void *ctx, _Atomic int *stop, char *err)
+int scan_open(struct scan **out, const struct scan_config *cfg, char *err)
 {
+    *out = NULL;
     if (check_config(cfg, err) < 0)
         return -1;
-    struct syn_template tpl;
-    if (syn_template_build(&tpl, cfg->net.src_mac, cfg->net.gw_mac, cfg->net.saddr, err) < 0)
-        return -1;
-    struct permutation perm;
-    permutation_init(&perm, cfg->space->size, cfg->seed);
-
-    struct receiver rx;
-    memset(&rx, 0, sizeof(rx));
-    rx.cfg = cfg;
-    rx.counters = counters;
-    rx.on_responder = on_responder;
-    rx.ctx = ctx;
-    if (receiver_open(&rx, err) < 0)
-        return -1;
-    int rc = pthread_create(&rx.thread, NULL, receiver_main, &rx);
-    if (rc != 0) {
-        snprintf(err, KS_ERRLEN, "starting receiver thread: %s", strerror(rc));
-        receiver_close(&rx);
+    struct scan *scan = calloc(1, sizeof(*scan));
+    if (!scan) {
+        snprintf(err, KS_ERRLEN, "out of memory");
         return -1;
     }
+    scan->cfg = cfg;
+    scan->rx.cfg = cfg;
+    scan->senders = calloc(cfg->sender_threads, sizeof(*scan->senders));
+    if (!scan->senders) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        goto fail;
+    }
+    for (uint32_t t = 0; t < cfg->sender_threads; t++) {
+        scan->senders[t].cfg = cfg;
+        scan->senders[t].fd = -1;
+    }
+    if (syn_template_build(&scan->tpl, cfg->net.src_mac, cfg->net.gw_mac, cfg->net.saddr,
+                           err) < 0 ||
+        receiver_open(&scan->rx, err) < 0)
+        goto fail;
+    for (uint32_t t = 0; t < cfg->sender_threads; t++)
+        if (sender_open(&scan->senders[t], err) < 0)
+            goto fail;
+    *out = scan;
+    return 0;
+fail:
+    scan_close(scan);
+    return -1;
+}
 
-    struct sender *senders = calloc(cfg->sender_threads, sizeof(*senders));
-    uint32_t started = 0;
-    int status = 0;
+void scan_close(struct scan *scan)
+{
+    if (!scan)
+        return;
+    if (scan->senders)
+        for (uint32_t t = 0; t < scan->cfg->sender_threads; t++)
+            sender_close(&scan->senders[t]);
+    free(scan->senders);
+    receiver_close(&scan->rx);
+    free(scan);
+}
+
+int scan_run(struct scan *scan, struct scan_counters *counters, scan_responder_fn on_responder,
+             void *ctx, _Atomic int *stop, char *err)
+{
+    const struct scan_config *cfg = scan->cfg;
+    struct receiver *rx = &scan->rx;
     _Atomic int local_stop = 0;
     _Atomic int *stop_flag = stop ? stop : &local_stop;
+    rx->counters = counters;
+    rx->on_responder = on_responder;
+    rx->ctx = ctx;
+    atomic_store(&rx->done, 0);
+    int rc = pthread_create(&rx->thread, NULL, receiver_main, rx);
+    if (rc != 0) {
+        snprintf(err, KS_ERRLEN, "starting receiver thread: %s", strerror(rc));
+        return -1;
+    }
+    plan_senders(scan, counters, stop_flag);
     atomic_store(&counters->phase, SCAN_SENDING);
-    if (!senders) {
-        snprintf(err, KS_ERRLEN, "out of memory");
-        status = -1;
-    } else if (start_senders(cfg, &perm, &tpl, counters, stop_flag, senders, &started,
-                             err) < 0) {
-        atomic_store(stop_flag, 2);
-        status = -1;
+    int status = 0;
+    uint32_t started = 0;
+    for (; started < cfg->sender_threads; started++) {
+        rc = pthread_create(&scan->senders[started].thread, NULL, sender_main,
+                            &scan->senders[started]);
+        if (rc != 0) {
+            snprintf(err, KS_ERRLEN, "starting sender thread: %s", strerror(rc));
+            atomic_store(stop_flag, 2);
+            status = -1;
+            break;
+        }
     }
     for (uint32_t t = 0; t < started; t++) {
-        pthread_join(senders[t].thread, NULL);
-        if (senders[t].status < 0 && status == 0) {
-            snprintf(err, KS_ERRLEN, "%s", senders[t].err);
+        pthread_join(scan->senders[t].thread, NULL);
+        if (scan->senders[t].status < 0 && status == 0) {
+            snprintf(err, KS_ERRLEN, "%s", scan->senders[t].err);
             status = -1;
         }
     }
     atomic_store(&counters->phase, SCAN_COOLDOWN);
     if (status == 0)
         sleep_seconds_unless(cfg->cooldown, stop_flag, 2);
-    atomic_store(&rx.done, 1);
-    pthread_join(rx.thread, NULL);
-    if (rx.status < 0 && status == 0) {
-        snprintf(err, KS_ERRLEN, "%s", rx.err);
+    atomic_store(&rx->done, 1);
+    pthread_join(rx->thread, NULL);
+    if (rx->status < 0 && status == 0) {
+        snprintf(err, KS_ERRLEN, "%s", rx->err);
         status = -1;
     }
-    receiver_close(&rx);
-    free(senders);
     atomic_store(&counters->phase, SCAN_DONE);
     return status;
 }

@@ -155,16 +155,14 @@ static void send_batch(struct sender *s, int fd, struct mmsghdr *msgs, unsigned 
 
 static int send_loop_mmsg(struct sender *s)
 {
-    int fd = open_packet_socket(s, s->err);
-    if (fd < 0)
-        return -1;
+    int fd = s->fd;
     uint32_t batch = batch_for_rate(s->rate_pps, s->cfg->batch);
     uint8_t *frames = calloc(batch, SYN_FRAME_MAX);
     struct mmsghdr *msgs = calloc(batch, sizeof(*msgs));
     struct iovec *iov = calloc(batch, sizeof(*iov));
     if (!frames || !msgs || !iov) {
         snprintf(s->err, KS_ERRLEN, "out of memory for send batch");
-        free(iov), free(msgs), free(frames), close(fd);
+        free(iov), free(msgs), free(frames);
         return -1;
     }
     for (uint32_t i = 0; i < batch; i++) {
@@ -190,7 +188,7 @@ static int send_loop_mmsg(struct sender *s)
             break;
         }
     }
-    free(iov), free(msgs), free(frames), close(fd);
+    free(iov), free(msgs), free(frames);
     return s->err[0] ? -1 : 0;
 }
 
@@ -198,12 +196,7 @@ static int send_loop_mmsg(struct sender *s)
  * frame with its own system call (two, in libnet 1.1.6's link mode). */
 static int send_loop_libnet(struct sender *s)
 {
-    char errbuf[LIBNET_ERRBUF_SIZE];
-    libnet_t *l = libnet_init(LIBNET_LINK, s->cfg->net.ifname, errbuf);
-    if (!l) {
-        snprintf(s->err, KS_ERRLEN, "libnet on %s: %s", s->cfg->net.ifname, errbuf);
-        return -1;
-    }
+    libnet_t *l = s->libnet;
     const uint8_t *f = s->tpl->frame;
     const uint8_t *options = f + 14 + 20 + 20;
     libnet_ptag_t tcp = 0, ip = 0, eth = 0;
@@ -237,12 +230,37 @@ static int send_loop_libnet(struct sender *s)
             atomic_fetch_add(&s->counters->sent, 1);
         atomic_fetch_add(s->walked, 1);
     }
-    libnet_destroy(l);
     return 0;
 fail:
     snprintf(s->err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
-    libnet_destroy(l);
     return -1;
+}
+
+int sender_open(struct sender *s, char *err)
+{
+    s->fd = -1;
+    s->libnet = NULL;
+    if (s->cfg->method == SEND_MMSG) {
+        s->fd = open_packet_socket(s, err);
+        return s->fd < 0 ? -1 : 0;
+    }
+    char errbuf[LIBNET_ERRBUF_SIZE];
+    s->libnet = libnet_init(LIBNET_LINK, s->cfg->net.ifname, errbuf);
+    if (!s->libnet) {
+        snprintf(err, KS_ERRLEN, "libnet on %s: %s", s->cfg->net.ifname, errbuf);
+        return -1;
+    }
+    return 0;
+}
+
+void sender_close(struct sender *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->libnet)
+        libnet_destroy(s->libnet);
+    s->fd = -1;
+    s->libnet = NULL;
 }
 
 void *sender_main(void *arg)

@@ -892,6 +892,15 @@ static bool is_printable_ascii(const char *s)
     return true;
 }
 
+int probe_pool_reserve_fds(const struct probe_config *cfg_in, char *err)
+{
+    struct probe_config cfg = *cfg_in;
+    probe_config_defaults(&cfg);
+    if (cfg.threads > cfg.concurrency)
+        cfg.threads = cfg.concurrency;
+    return raise_fd_limit((rlim_t)cfg.concurrency + 2 * cfg.threads + 64, cfg.concurrency, err);
+}
+
 int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in,
                       probe_done_fn done, void *ctx, char *err)
 {

@@ -210,6 +210,11 @@ struct probe_pool;
 int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg,
                       probe_done_fn done, void *ctx, char *err);
 
+/* Raises RLIMIT_NOFILE to what a pool with `cfg` needs (probe_pool_create
+ * does the same). For callers that drop privileges before creating the pool:
+ * beyond the hard limit this needs CAP_SYS_RESOURCE. */
+int probe_pool_reserve_fds(const struct probe_config *cfg, char *err);
+
 /* Queue one probe. Blocks while the pool is full (every connection slot in
  * use and the queues full). Thread-safe. -1 if the pool is finishing. */
 int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port);

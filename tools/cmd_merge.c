@@ -40,6 +40,7 @@ static const char *const run_keys[] = {
     "shard", "started", "ended", "duration", "counters", "checkpoint", "error",
     "interface", "source_ip", "sender_threads", "rate_pps", "kubesurvey_version",
     "max_runtime", "cooldown", "metadata", "merged_from", "merged_shards",
+    "state", "interrupted", "previous_runs",
 };
 
 struct merged_scan {

@@ -1,16 +1,27 @@
 /*
- * cmd_scan.c - `kubesurvey scan`: options, targets, the run, its outputs.
+ * cmd_scan.c - `kubesurvey scan`: the whole survey run.
  *
- * The scan itself runs on its own thread (engine's scan_run); this thread
- * prints the status line once a second and turns signals into a stop
- * request. Responders travel from the capture thread to the output thread
- * through a single-producer single-consumer ring that never blocks the
- * capture thread: when it is full the responder is counted as dropped.
+ * Threads: the engine's senders and receiver (scan_run, on its own thread),
+ * the pipeline's feeder and probe workers, the store's writer, and this one,
+ * which prints the status line once a second, turns signals into stop
+ * requests and writes checkpoints.
+ *
+ * A checkpoint says "every target before walk position P has been probed
+ * and its result committed". Position P, sampled at time t, qualifies once
+ * the cooldown has passed since t (every reply to those SYNs has arrived, the
+ * same assumption the end of a scan makes) and every responder that had
+ * arrived by then has been probed and handed to the writer; the writer
+ * commits the checkpoint in the same transaction as those records. A resumed
+ * scan restarts at P: targets after P may be probed twice, and the second
+ * record replaces the first under the same key, so nothing is lost and
+ * nothing is duplicated.
  */
 #include "engine/engine.h"
-#include "tools/tools.h"
+#include "probes/probes.h"
+#include "storage/storage.h"
 #include "tools/scan_options.h"
-#include "ks_version.h"
+#include "tools/scan_pipeline.h"
+#include "tools/tools.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -19,63 +30,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-/* ---- responder ring (one producer: capture; one consumer: output) ---- */
+#define CHECKPOINT_SAMPLES 4096
 
-struct responder_ring {
-    uint64_t *items;              /* addr << 16 | port */
-    size_t mask;
-    _Atomic size_t head;          /* next to write (producer) */
-    _Atomic size_t tail;          /* next to read (consumer) */
+struct checkpoint_sample {
+    double time;
+    uint64_t position;   /* scan_checkpoint_position at that time */
+    uint64_t pushed;     /* responders that had entered the pipeline */
 };
-
-static int ring_init(struct responder_ring *r, size_t capacity_pow2)
-{
-    r->items = malloc(capacity_pow2 * sizeof(uint64_t));
-    r->mask = capacity_pow2 - 1;
-    atomic_store(&r->head, 0);
-    atomic_store(&r->tail, 0);
-    return r->items ? 0 : -1;
-}
-
-static bool ring_push(struct responder_ring *r, uint64_t v)
-{
-    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (head - atomic_load_explicit(&r->tail, memory_order_acquire) > r->mask)
-        return false;
-    r->items[head & r->mask] = v;
-    atomic_store_explicit(&r->head, head + 1, memory_order_release);
-    return true;
-}
-
-static bool ring_pop(struct responder_ring *r, uint64_t *v)
-{
-    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    if (tail == atomic_load_explicit(&r->head, memory_order_acquire))
-        return false;
-    *v = r->items[tail & r->mask];
-    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
-    return true;
-}
-
-/* ---- the run ---- */
 
 struct scan_job {
     struct scan_options *opts;
+    struct scan *scan;            /* engine handle: raw sockets open */
+    const struct target_space *space;
     struct scan_config cfg;
     struct scan_counters counters;
-    struct responder_ring ring;
-    FILE *out;
+    struct scan_pipeline pipe;
     _Atomic int stop;
     _Atomic int scan_finished;
     int scan_status;
-    uint64_t status_sent;         /* sent at the previous status line */
-    double status_time;
     char err[KS_ERRLEN];
-    uint64_t written;
+    double start;
+    uint64_t status_sent;
+    double status_time;
+    /* store */
+    struct store *store;
+    struct store_writer *writer;
+    uint32_t scan_id;
+    json_t *previous;             /* the resumed scan's record, or NULL */
+    struct checkpoint_sample samples[CHECKPOINT_SAMPLES];
+    size_t sample_count;
+    uint64_t checkpoint;          /* last committed walk position */
+    double last_checkpoint_time;
 };
 
 static _Atomic int signal_count;
@@ -86,51 +74,23 @@ static void on_signal(int sig)
     atomic_fetch_add(&signal_count, 1);
 }
 
-static bool push_responder(void *ctx, uint32_t addr, uint16_t port)
+static double now_wall(void)
 {
-    struct scan_job *job = ctx;
-    return ring_push(&job->ring, (uint64_t)addr << 16 | port);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void *scan_thread(void *arg)
 {
     struct scan_job *job = arg;
-    job->scan_status = scan_run(&job->cfg, &job->counters, push_responder, job, &job->stop,
-                                job->err);
+    job->scan_status = scan_run(job->scan, &job->counters, scan_pipeline_push, &job->pipe,
+                                &job->stop, job->err);
     atomic_store(&job->scan_finished, 1);
     return NULL;
 }
 
-static void write_responder(struct scan_job *job, uint64_t v)
-{
-    char ip[16];
-    ip_format((uint32_t)(v >> 16), ip);
-    /* Fields are an address and a number: nothing to escape. */
-    if (job->opts->format == FORMAT_JSONL)
-        fprintf(job->out, "{\"saddr\":\"%s\",\"sport\":%u}\n", ip, (unsigned)(v & 0xffff));
-    else
-        fprintf(job->out, "%s,%u\n", ip, (unsigned)(v & 0xffff));
-    job->written++;
-}
-
-static void *output_thread(void *arg)
-{
-    struct scan_job *job = arg;
-    if (job->opts->format == FORMAT_CSV)
-        fprintf(job->out, "saddr,sport\n");
-    for (;;) {
-        uint64_t v;
-        bool finished = atomic_load(&job->scan_finished);
-        while (ring_pop(&job->ring, &v))
-            write_responder(job, v);
-        if (finished)
-            break;
-        struct timespec pause = {0, 2000000};
-        nanosleep(&pause, NULL);
-    }
-    fflush(job->out);
-    return NULL;
-}
+/* ---- status line ---- */
 
 static void format_duration(double s, char *buf, size_t size)
 {
@@ -151,7 +111,7 @@ static void print_status(struct scan_job *job, double elapsed, bool final)
     double rate = span > 0 ? (double)(final ? sent : sent - job->status_sent) / span : 0;
     job->status_sent = sent;
     job->status_time = elapsed;
-    char el[32], eta[32];
+    char el[32], eta[32], probed[96] = "";
     format_duration(elapsed, el, sizeof(el));
     if (atomic_load(&c->phase) >= SCAN_COOLDOWN)
         snprintf(eta, sizeof(eta), "cooldown");
@@ -159,28 +119,112 @@ static void print_status(struct scan_job *job, double elapsed, bool final)
         format_duration((double)(total - sent) * elapsed / (double)sent, eta, sizeof(eta));
     else
         snprintf(eta, sizeof(eta), "?");
+    if (!job->opts->syn_only)
+        snprintf(probed, sizeof(probed), " probed %lu k8s %lu",
+                 (unsigned long)atomic_load(&job->pipe.probed),
+                 (unsigned long)atomic_load(&job->pipe.k8s));
     fprintf(stderr,
-            "%s %s %5.1f%% sent %lu (%.0f p/s) replies %lu (hit %.3f%%) drops pcap %lu "
+            "%s %s %5.1f%% sent %lu (%.0f p/s) replies %lu (hit %.3f%%)%s drops pcap %lu "
             "queue %lu%s%s\n",
             final ? "done" : "", el, pct, (unsigned long)sent, rate, (unsigned long)unique,
-            sent ? 100.0 * (double)unique / (double)sent : 0.0,
+            sent ? 100.0 * (double)unique / (double)sent : 0.0, probed,
             (unsigned long)(atomic_load(&c->pcap_drops) + atomic_load(&c->pcap_ifdrops)),
             (unsigned long)atomic_load(&c->queue_drops), final ? "" : " ETA ",
             final ? "" : eta);
 }
 
-static double now_wall(void)
+/* ---- the scan record and checkpoints ---- */
+
+static json_t *scan_record(struct scan_job *job, const char *state, double end)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    json_t *j = scan_summary_json(job->opts, job->space, &job->cfg, &job->counters,
+                                  job->start, end, job->scan_status < 0 ? job->err : NULL,
+                                  atomic_load(&job->stop) != 0);
+    if (!j)
+        return NULL;
+    if (job->previous) {
+        /* A resumed scan keeps its first start time and the earlier runs' counters. */
+        json_t *started = json_object_get(job->previous, "started");
+        if (started)
+            json_object_set(j, "started", started);
+        json_t *runs = json_object_get(job->previous, "previous_runs");
+        runs = runs ? json_copy(runs) : json_array();
+        json_t *prev = json_object_get(job->previous, "counters");
+        if (prev)
+            json_array_append(runs, prev);
+        json_object_set_new(j, "previous_runs", runs);
+    }
+    char when[32];
+    iso_time(job->last_checkpoint_time ? job->last_checkpoint_time : job->start, when,
+             sizeof(when));
+    json_object_set_new(j, "state", json_string(state));
+    json_object_set_new(j, "checkpoint", json_pack("{s:I,s:s}", "walk_position",
+                                                   (json_int_t)job->checkpoint, "time", when));
+    return j;
 }
 
-/* Waits for the scan thread, printing status and honouring signals:
- * the first SIGINT stops sending (cooldown still runs), the second ends it. */
-static void supervise(struct scan_job *job, double start)
+static int commit_record(struct scan_job *job, const char *state, double end, char *err)
 {
-    double next_status = start + 1;
+    json_t *j = scan_record(job, state, end);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text) {
+        snprintf(err, KS_ERRLEN, "out of memory for the scan record");
+        return -1;
+    }
+    int rc = store_writer_checkpoint(job->writer, text, err);
+    free(text);
+    return rc;
+}
+
+/* The newest sample every reply to whose probes has been handled. */
+static bool safe_position(struct scan_job *job, uint64_t *position)
+{
+    uint64_t handled = scan_pipeline_handled(&job->pipe);
+    size_t n = job->sample_count < CHECKPOINT_SAMPLES ? job->sample_count : CHECKPOINT_SAMPLES;
+    /* b: the earliest sample at least `cooldown` after a; walk a from new to old. */
+    for (size_t back = 0; back < n; back++) {
+        const struct checkpoint_sample *a =
+            &job->samples[(job->sample_count - 1 - back) % CHECKPOINT_SAMPLES];
+        const struct checkpoint_sample *b = NULL;
+        for (size_t k = 0; k < back; k++) {
+            const struct checkpoint_sample *s =
+                &job->samples[(job->sample_count - back + k) % CHECKPOINT_SAMPLES];
+            if (s->time >= a->time + job->cfg.cooldown + 0.5) {
+                b = s;
+                break;
+            }
+        }
+        if (b && handled >= b->pushed) {
+            *position = a->position;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void checkpoint_tick(struct scan_job *job, double now)
+{
+    struct checkpoint_sample *s = &job->samples[job->sample_count++ % CHECKPOINT_SAMPLES];
+    s->time = now;
+    s->position = scan_checkpoint_position(&job->cfg, &job->counters);
+    s->pushed = atomic_load(&job->pipe.pushed);
+    uint64_t position;
+    if (safe_position(job, &position) && position > job->checkpoint) {
+        char err[KS_ERRLEN];
+        job->checkpoint = position;
+        job->last_checkpoint_time = now;
+        if (commit_record(job, "running", 0, err) < 0 && !job->opts->quiet)
+            fprintf(stderr, "kubesurvey scan: checkpoint failed: %s\n", err);
+    }
+}
+
+/* Waits for the scan thread, printing status, honouring signals (the first
+ * SIGINT stops sending and the cooldown still runs; the second ends it) and
+ * writing checkpoints. */
+static void supervise(struct scan_job *job)
+{
+    double next_tick = job->start + 1;
     while (!atomic_load(&job->scan_finished)) {
         struct timespec pause = {0, 50000000};
         nanosleep(&pause, NULL);
@@ -188,16 +232,240 @@ static void supervise(struct scan_job *job, double start)
         if (sigs > 0 && atomic_load(&job->stop) < (sigs > 1 ? 2 : 1)) {
             atomic_store(&job->stop, sigs > 1 ? 2 : 1);
             if (!job->opts->quiet)
-                fprintf(stderr, "kubesurvey: %s\n", sigs > 1 ? "stopping now"
-                                                             : "stopping; waiting for late "
-                                                               "replies (Ctrl-C again to skip)");
+                fprintf(stderr, "kubesurvey: %s\n",
+                        sigs > 1 ? "stopping now"
+                                 : "stopping; waiting for late replies (Ctrl-C again to skip)");
         }
         double now = now_wall();
-        if (!job->opts->quiet && now >= next_status) {
-            print_status(job, now - start, false);
-            next_status += 1;
-        }
+        if (now < next_tick)
+            continue;
+        next_tick += 1;
+        if (!job->opts->quiet)
+            print_status(job, now - job->start, false);
+        if (job->writer)
+            checkpoint_tick(job, now);
     }
+}
+
+/* ---- opening the store, resuming ---- */
+
+struct last_scan {
+    uint32_t id;
+    json_t *json;
+};
+
+static int keep_last_scan(void *ctx, const struct store_scan *scan)
+{
+    struct last_scan *last = ctx;
+    json_decref(last->json);
+    last->id = scan->id;
+    last->json = json_loads(scan->json, 0, NULL);
+    return 0;
+}
+
+/* Compares one parameter of the stored scan with this run's. */
+static int resume_check(json_t *prev, const char *key, json_t *now, char *err)
+{
+    json_t *was = json_object_get(prev, key);
+    int same = was && json_equal(was, now);
+    if (!same)
+        snprintf(err, KS_ERRLEN, "cannot resume: %s differs from the interrupted scan's "
+                                 "(give exactly the same targets, ports, blocklist, seed, "
+                                 "shard and sender threads)", key);
+    json_decref(now);
+    return same ? 0 : -1;
+}
+
+static int resume_prepare(struct scan_job *job, char *err)
+{
+    struct last_scan last = {0, NULL};
+    if (store_scan_foreach(job->store, keep_last_scan, &last, err) < 0)
+        return -1;
+    if (!last.json) {
+        snprintf(err, KS_ERRLEN, "cannot resume: %s holds no scan", job->opts->db);
+        return -1;
+    }
+    const char *state = json_string_value(json_object_get(last.json, "state"));
+    json_t *cp = json_object_get(json_object_get(last.json, "checkpoint"), "walk_position");
+    if (!state || !strcmp(state, "done") || !json_is_integer(cp)) {
+        snprintf(err, KS_ERRLEN, "cannot resume: the last scan in %s (id %u) %s",
+                 job->opts->db, last.id,
+                 state && !strcmp(state, "done") ? "is complete" : "has no checkpoint");
+        json_decref(last.json);
+        return -1;
+    }
+    struct scan_options *o = job->opts;
+    const char *seed = json_string_value(json_object_get(last.json, "seed"));
+    if (!o->seed_given && seed) /* not given again: take the interrupted scan's */
+        o->seed = strtoull(seed, NULL, 10);
+    char seed_now[24];
+    snprintf(seed_now, sizeof(seed_now), "%llu", (unsigned long long)o->seed);
+    if (resume_check(last.json, "allow_digest", json_string(o->allow_digest), err) < 0 ||
+        resume_check(last.json, "block_digest", json_string(o->block_digest), err) < 0 ||
+        resume_check(last.json, "ports", json_string(o->ports), err) < 0 ||
+        resume_check(last.json, "seed", json_string(seed_now), err) < 0 ||
+        resume_check(last.json, "shard", json_integer(o->shard), err) < 0 ||
+        resume_check(last.json, "shards", json_integer(o->shards), err) < 0 ||
+        resume_check(last.json, "sender_threads", json_integer(o->sender_threads), err) < 0 ||
+        resume_check(last.json, "syn_only", json_false(), err) < 0) {
+        json_decref(last.json);
+        return -1;
+    }
+    job->scan_id = last.id;
+    job->previous = last.json;
+    job->checkpoint = (uint64_t)json_integer_value(cp);
+    return 0;
+}
+
+static int open_store(struct scan_job *job, char *err)
+{
+    if (store_open(&job->store, job->opts->db, STORE_READ_WRITE, err) < 0)
+        return -1;
+    if (job->opts->resume) {
+        if (resume_prepare(job, err) < 0)
+            return -1;
+        job->cfg.start_position = job->checkpoint;
+        job->cfg.seed = job->opts->seed; /* perhaps taken from the stored scan */
+        if (!job->opts->quiet)
+            fprintf(stderr, "kubesurvey scan: resuming scan %u of %s at walk position %llu\n",
+                    job->scan_id, job->opts->db, (unsigned long long)job->checkpoint);
+    } else {
+        json_t *j = scan_record(job, "running", 0);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(j);
+        int rc = text ? store_scan_create(job->store, text, &job->scan_id, err) : -1;
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the command ---- */
+
+static void probe_config_from_options(const struct scan_options *o, struct probe_config *pc)
+{
+    memset(pc, 0, sizeof(*pc));
+    pc->threads = o->probe.threads;
+    pc->concurrency = o->probe.concurrency;
+    pc->connect_timeout_ms = o->probe.connect_ms;
+    pc->handshake_timeout_ms = o->probe.handshake_ms;
+    pc->response_timeout_ms = o->probe.response_ms;
+    pc->max_body_bytes = o->probe.max_body;
+    pc->user_agent = o->probe.user_agent;
+    probe_config_defaults(pc);
+}
+
+/* The last step: the final record (state done or interrupted). */
+static int finish_store(struct scan_job *job, double end, char *err)
+{
+    int rc = 0;
+    if (job->writer) {
+        bool interrupted = atomic_load(&job->stop) != 0 || job->scan_status < 0;
+        /* A full cooldown ran (or the scan ended normally): every probe sent
+         * is accounted for. After a second Ctrl-C keep the last safe point. */
+        if (atomic_load(&job->stop) < 2 && job->scan_status == 0)
+            job->checkpoint = scan_checkpoint_position(&job->cfg, &job->counters);
+        job->last_checkpoint_time = end;
+        rc = commit_record(job, interrupted ? "interrupted" : "done", end, err);
+        char ferr[KS_ERRLEN];
+        if (store_writer_finish(job->writer, ferr) < 0 && rc == 0) {
+            snprintf(err, KS_ERRLEN, "%s", ferr);
+            rc = -1;
+        }
+        job->writer = NULL;
+    }
+    return rc;
+}
+
+static int run_scan(struct scan_job *job)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    FILE *out = NULL;
+    if (opts->output) {
+        out = fopen(opts->output, "w");
+        if (!out) {
+            fprintf(stderr, "kubesurvey scan: cannot write %s: %s\n", opts->output,
+                    strerror(errno));
+            return EXIT_RUNTIME;
+        }
+    } else if (opts->syn_only) {
+        out = stdout;
+    }
+    int rc = EXIT_RUNTIME;
+    struct probe_config pc;
+    probe_config_from_options(opts, &pc);
+    /* Everything that needs a privilege happens before privileges_drop: the
+     * raw sockets (scan_open, in cmd_scan), the descriptor limit, opening
+     * files. Every thread is created after it, so none keeps a capability. */
+    if (!opts->syn_only && (probe_pool_reserve_fds(&pc, err) < 0 ||
+                            (opts->db && open_store(job, err) < 0))) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    if (privileges_drop(err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    if (job->store &&
+        store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    if (scan_pipeline_start(&job->pipe, opts, out, NULL, opts->syn_only ? NULL : &pc,
+                            job->writer, err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        goto out;
+    }
+    pthread_t scan_tid;
+    pthread_create(&scan_tid, NULL, scan_thread, job);
+    supervise(job);
+    pthread_join(scan_tid, NULL);
+    rc = EXIT_OK;
+    if (scan_pipeline_finish(&job->pipe, err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    double end = now_wall();
+    if (!opts->quiet)
+        print_status(job, end - job->start, true);
+    if (job->scan_status < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", job->err);
+        rc = EXIT_RUNTIME;
+    } else if (atomic_load(&job->stop)) {
+        /* Stopped early: the output is valid but incomplete, and scripts
+         * must be able to tell. */
+        fprintf(stderr, "kubesurvey scan: interrupted after %lu of %lu probes%s\n",
+                (unsigned long)atomic_load(&job->counters.sent),
+                (unsigned long)atomic_load(&job->counters.targets_total),
+                job->writer ? "; continue with --resume" : "");
+        rc = EXIT_RUNTIME;
+    }
+    if (finish_store(job, end, err) < 0) {
+        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    if (opts->metadata) {
+        json_t *meta = scan_record(job, rc == EXIT_OK ? "done" : "interrupted", end);
+        if (!meta || json_dump_file(meta, opts->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+            fprintf(stderr, "kubesurvey scan: cannot write metadata %s: %s\n", opts->metadata,
+                    strerror(errno));
+            rc = EXIT_RUNTIME;
+        }
+        json_decref(meta);
+    }
+out:
+    scan_pipeline_free(&job->pipe);
+    if (job->writer) {
+        store_writer_finish(job->writer, err);
+        job->writer = NULL;
+    }
+    if (out && out != stdout && fclose(out) != 0 && rc == EXIT_OK) {
+        fprintf(stderr, "kubesurvey scan: writing %s: %s\n", opts->output, strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
+    return rc;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -220,65 +488,33 @@ int cmd_scan(int argc, char **argv)
         scan_options_free(&opts);
         return rc;
     }
-
     struct scan_job *job = calloc(1, sizeof(*job));
-    rc = EXIT_RUNTIME;
-    if (!job || ring_init(&job->ring, 1u << 20) < 0) {
+    if (!job) {
         fprintf(stderr, "kubesurvey scan: out of memory\n");
+        rc = EXIT_RUNTIME;
         goto out;
     }
     job->opts = &opts;
-    if (scan_options_config(&opts, &space, &job->cfg, err) < 0) {
+    job->space = &space;
+    job->start = now_wall();
+    if (scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
+        scan_open(&job->scan, &job->cfg, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
-        goto out;
-    }
-    job->out = opts.output ? fopen(opts.output, "w") : stdout;
-    if (!job->out) {
-        fprintf(stderr, "kubesurvey scan: cannot write %s: %s\n", opts.output, strerror(errno));
+        rc = EXIT_RUNTIME;
         goto out;
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-
-    double start = now_wall();
-    pthread_t scan_tid, out_tid;
-    pthread_create(&out_tid, NULL, output_thread, job);
-    pthread_create(&scan_tid, NULL, scan_thread, job);
-    supervise(job, start);
-    pthread_join(scan_tid, NULL);
-    pthread_join(out_tid, NULL);
-    double end = now_wall();
-    if (!opts.quiet)
-        print_status(job, end - start, true);
-    rc = EXIT_OK;
-    if (job->scan_status < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", job->err);
-        rc = EXIT_RUNTIME;
-    } else if (atomic_load(&job->stop)) {
-        /* Stopped early: the output is valid but incomplete, and scripts
-         * must be able to tell. */
-        fprintf(stderr, "kubesurvey scan: interrupted after %lu of %lu probes\n",
-                (unsigned long)atomic_load(&job->counters.sent),
-                (unsigned long)atomic_load(&job->counters.targets_total));
-        rc = EXIT_RUNTIME;
-    }
-    if (opts.output && fclose(job->out) != 0) {
-        fprintf(stderr, "kubesurvey scan: writing %s: %s\n", opts.output, strerror(errno));
-        rc = EXIT_RUNTIME;
-    }
-    job->out = NULL;
-    if (opts.metadata && scan_write_metadata(&opts, &space, &job->cfg, &job->counters, start,
-                                             end, job->scan_status < 0 ? job->err : NULL,
-                                             atomic_load(&job->stop) != 0, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
-        rc = EXIT_RUNTIME;
-    }
+    /* A server closing while we write must fail that write, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    rc = run_scan(job);
 out:
     if (job) {
-        if (job->out && opts.output)
-            fclose(job->out);
-        free(job->ring.items);
+        scan_close(job->scan);
+        if (job->store)
+            store_close(job->store);
+        json_decref(job->previous);
         free(job);
     }
     target_space_free(&space);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@
 static const char scan_usage[] =
     "usage: kubesurvey scan [OPTIONS] [TARGET...]\n"
     "\n"
-    "SYN-scan TARGETs (addresses or CIDRs) on the given ports. With --syn-only, write\n"
-    "every responsive (address, port) as CSV (header saddr,sport) or JSON Lines.\n"
+    "SYN-scan TARGETs (addresses or CIDRs) on the given ports, then probe every\n"
+    "responder (TCP, TLS with the certificate chain, GET /version), classify it and\n"
+    "store the result in --db (and as JSON Lines with -o). With --syn-only, only list\n"
+    "each responsive (address, port) as CSV (header saddr,sport) or JSON Lines.\n"
     "\n"
     "Targets\n"
     "  -p, --ports LIST          ports, e.g. 443,6443,10250-10255 (default " DEFAULT_PORTS ")\n"
@@ -50,10 +53,21 @@ static const char scan_usage[] =
     "                            the kernel's ephemeral range)\n"
     "Output\n"
     "      --syn-only            report SYN-ACK responders only (no TLS/HTTP probes)\n"
-    "  -o, --output FILE         results (default stdout)\n"
+    "  -o, --output FILE         results (--syn-only: default stdout)\n"
     "      --output-format F     csv (default) or jsonl\n"
     "      --metadata FILE       JSON summary of the run (parameters, counters, times)\n"
     "  -q, --quiet               no status line on stderr\n"
+    "Probing and storage (without --syn-only every responder is probed: TLS, GET /version)\n"
+    "      --db PATH             LMDB store for the results (default survey.lmdb)\n"
+    "      --no-db               do not store; write JSON Lines with -o instead\n"
+    "      --resume              continue the interrupted scan in --db from its last\n"
+    "                            checkpoint (same targets, ports, blocklist, seed, shard)\n"
+    "      --probe-threads N     probe worker threads (default: number of CPUs)\n"
+    "      --concurrency N       connections in flight (default 1024)\n"
+    "      --connect-timeout MS  --handshake-timeout MS  --response-timeout MS\n"
+    "                            per-phase timeouts (defaults 3000, 5000, 5000)\n"
+    "      --max-body BYTES      response body kept (default 65536)\n"
+    "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"
     "  -h, --help\n"
     "\n"
     "Run it only where you may scan. See docs/survey-guide.md.\n";
@@ -61,7 +75,8 @@ static const char scan_usage[] =
 enum {
     OPT_SEED = 256, OPT_SHARDS, OPT_SHARD, OPT_MAX_TARGETS, OPT_DRY_RUN, OPT_THREADS,
     OPT_METHOD, OPT_BATCH, OPT_MAX_RUNTIME, OPT_SOURCE_IP, OPT_GATEWAY_MAC, OPT_SPORTS,
-    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA,
+    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME, OPT_PTHREADS,
+    OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_BODY, OPT_UA,
 };
 
 static const struct option scan_long_options[] = {
@@ -89,6 +104,16 @@ static const struct option scan_long_options[] = {
     {"output-format", required_argument, NULL, OPT_FORMAT},
     {"metadata", required_argument, NULL, OPT_METADATA},
     {"quiet", no_argument, NULL, 'q'},
+    {"db", required_argument, NULL, OPT_DB},
+    {"no-db", no_argument, NULL, OPT_NO_DB},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"probe-threads", required_argument, NULL, OPT_PTHREADS},
+    {"concurrency", required_argument, NULL, OPT_CONC},
+    {"connect-timeout", required_argument, NULL, OPT_CT},
+    {"handshake-timeout", required_argument, NULL, OPT_HT},
+    {"response-timeout", required_argument, NULL, OPT_RT},
+    {"max-body", required_argument, NULL, OPT_BODY},
+    {"user-agent", required_argument, NULL, OPT_UA},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -160,6 +185,20 @@ static void set_defaults(struct scan_options *o)
     o->method = SEND_MMSG;
     o->sports.first = DEFAULT_SPORT_FIRST;
     o->sports.count = DEFAULT_SPORT_LAST - DEFAULT_SPORT_FIRST + 1;
+    o->db = "survey.lmdb";
+}
+
+static int parse_uint_option(const char *name, const char *arg, uint64_t min, uint64_t max,
+                             unsigned *out)
+{
+    uint64_t v;
+    if (!parse_count(arg, max, false, &v) || v < min) {
+        fprintf(stderr, "kubesurvey scan: %s '%s' must be %llu-%llu\n(see kubesurvey scan --help)\n",
+                name, arg, (unsigned long long)min, (unsigned long long)max);
+        return EXIT_USAGE;
+    }
+    *out = (unsigned)v;
+    return -1;
 }
 
 /* One option; returns -1 if fine, else an exit status. */
@@ -253,8 +292,28 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
             o->format = FORMAT_JSONL;
         else
             return usage_error("--output-format '%s' must be csv or jsonl", arg);
+        o->format_given = true;
         break;
     case OPT_METADATA: o->metadata = arg; break;
+    case OPT_DB: o->db = arg; break;
+    case OPT_NO_DB: o->db = NULL; break;
+    case OPT_RESUME: o->resume = true; break;
+    case OPT_PTHREADS: return parse_uint_option("--probe-threads", arg, 1, 256, &o->probe.threads);
+    case OPT_CONC: return parse_uint_option("--concurrency", arg, 1, 1000000, &o->probe.concurrency);
+    case OPT_CT: return parse_uint_option("--connect-timeout", arg, 1, 600000, &o->probe.connect_ms);
+    case OPT_HT: return parse_uint_option("--handshake-timeout", arg, 1, 600000, &o->probe.handshake_ms);
+    case OPT_RT: return parse_uint_option("--response-timeout", arg, 1, 600000, &o->probe.response_ms);
+    case OPT_BODY: {
+        unsigned v = 0;
+        int rc = parse_uint_option("--max-body", arg, 1, 64u << 20, &v);
+        o->probe.max_body = v;
+        return rc;
+    }
+    case OPT_UA:
+        if (!*arg || strpbrk(arg, "\r\n"))
+            return usage_error("--user-agent '%s' must be one non-empty line", arg);
+        o->probe.user_agent = arg;
+        break;
     case 'q': o->quiet = true; break;
     case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     default: return usage_error("%s", "unknown option");
@@ -270,8 +329,16 @@ static int check_options(struct scan_options *o)
         return usage_error("%s", "--shard must be below --shards (shards are 0-based)");
     if (o->shards > 1 && !o->seed_given)
         return usage_error("%s", "--shards needs --seed, the same on every shard");
-    if (!o->syn_only && !o->dry_run)
-        return usage_error("%s", "probing (TLS + /version) is not built yet: use --syn-only");
+    if (!o->syn_only && o->format_given && o->format == FORMAT_CSV)
+        return usage_error("%s", "probe results are JSON Lines: use --output-format jsonl");
+    if (!o->syn_only)
+        o->format = FORMAT_JSONL;
+    if (o->syn_only && o->resume)
+        return usage_error("%s", "--resume works on a store: it cannot be used with --syn-only");
+    if (o->resume && !o->db)
+        return usage_error("%s", "--resume needs --db PATH");
+    if (!o->syn_only && !o->db && !o->output && !o->dry_run)
+        return usage_error("%s", "--no-db needs -o FILE for the probe results");
     return -1;
 }
 
@@ -304,7 +371,28 @@ void scan_options_free(struct scan_options *o)
     (void)o; /* nothing owned yet; kept so callers free symmetrically */
 }
 
-int scan_options_targets(const struct scan_options *o, struct target_space *space, char *err)
+/* SHA-256 (hex) of a normalized list: identifies it in the scan record, so
+ * a resume can tell that the targets or the blocklist changed. */
+static void list_digest(const struct ip_list *list, char hex[65])
+{
+    unsigned char md[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (size_t i = 0; i < list->count; i++) {
+        unsigned char be[8];
+        for (int b = 0; b < 4; b++) {
+            be[b] = (unsigned char)(list->ranges[i].first >> (24 - 8 * b));
+            be[4 + b] = (unsigned char)(list->ranges[i].last >> (24 - 8 * b));
+        }
+        EVP_DigestUpdate(ctx, be, sizeof(be));
+    }
+    EVP_DigestFinal_ex(ctx, md, NULL);
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+int scan_options_targets(struct scan_options *o, struct target_space *space, char *err)
 {
     struct ip_list allow, block;
     struct port_list ports = {0};
@@ -327,6 +415,8 @@ int scan_options_targets(const struct scan_options *o, struct target_space *spac
     }
     ip_list_normalize(&allow);
     ip_list_normalize(&block);
+    list_digest(&allow, o->allow_digest);
+    list_digest(&block, o->block_digest);
     if (port_list_parse(&ports, o->ports, err) < 0)
         goto out;
     rc = target_space_init(space, &allow, &block, &ports, err);
@@ -440,7 +530,7 @@ int scan_options_config(const struct scan_options *o, const struct target_space 
     return 0;
 }
 
-static void iso_time(double t, char *buf, size_t size)
+void iso_time(double t, char *buf, size_t size)
 {
     time_t s = (time_t)t;
     struct tm tm;
@@ -472,37 +562,27 @@ static json_t *counters_json(struct scan_counters *c)
                      "queue_drops", (json_int_t)atomic_load(&c->queue_drops));
 }
 
-int scan_write_metadata(const struct scan_options *o, const struct target_space *space,
-                        const struct scan_config *cfg, struct scan_counters *counters,
-                        double start, double end, const char *failure, bool interrupted,
-                        char *err)
+json_t *scan_summary_json(const struct scan_options *o, const struct target_space *space,
+                          const struct scan_config *cfg, struct scan_counters *counters,
+                          double start, double end, const char *failure, bool interrupted)
 {
     char started[32], ended[32], saddr[16], seed[24];
-    /* JSON integers are signed 64-bit in jansson: keep the seed exact as text. */
-    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
     iso_time(start, started, sizeof(started));
     iso_time(end, ended, sizeof(ended));
-    json_t *meta = json_pack(
-        "{s:s,s:o,s:s?,s:s?,s:s,s:I,s:I,s:s,s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:s,s:s,s:s,s:s,"
-        "s:f,s:o,s:s?,s:b}",
+    /* JSON integers are signed 64-bit in jansson: keep the seed exact as text. */
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
+    return json_pack(
+        "{s:s,s:o,s:s?,s:s?,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:s,s:s,"
+        "s:s,s:s?,s:f,s:o,s:s?,s:b,s:b}",
         "kubesurvey_version", KS_VERSION, "targets", targets_json(o), "allowlist", o->allowlist,
         "blocklist", o->blocklist, "blocklist_mode", o->blocklist ? "file" : "builtin-reserved",
+        "allow_digest", o->allow_digest, "block_digest", o->block_digest,
         "target_addresses", (json_int_t)space->address_count, "target_space",
-        (json_int_t)space->size, "ports", o->ports, "seed", seed, "shard",
-        (int)o->shard, "shards", (int)o->shards, "sender_threads", (int)o->sender_threads,
-        "rate_pps", (json_int_t)cfg->rate_pps, "max_runtime", o->max_runtime, "cooldown",
-        o->cooldown, "interface", cfg->net.ifname, "source_ip", ip_format(cfg->net.saddr, saddr),
-        "started", started, "ended", ended, "duration", end - start, "counters",
-        counters_json(counters), "error", failure, "interrupted", interrupted);
-    if (!meta) {
-        snprintf(err, KS_ERRLEN, "building metadata failed");
-        return -1;
-    }
-    int rc = json_dump_file(meta, o->metadata, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(meta);
-    if (rc < 0) {
-        snprintf(err, KS_ERRLEN, "cannot write metadata %s: %s", o->metadata, strerror(errno));
-        return -1;
-    }
-    return 0;
+        (json_int_t)space->size, "ports", o->ports, "seed", seed, "shard", (int)o->shard,
+        "shards", (int)o->shards, "sender_threads", (int)o->sender_threads, "rate_pps",
+        (json_int_t)cfg->rate_pps, "max_runtime", o->max_runtime, "cooldown", o->cooldown,
+        "interface", cfg->net.ifname, "source_ip", ip_format(cfg->net.saddr, saddr), "started",
+        started, "ended", end > 0 ? ended : NULL, "duration", end > 0 ? end - start : 0.0,
+        "counters", counters_json(counters), "error", failure, "interrupted", interrupted,
+        "syn_only", o->syn_only);
 }

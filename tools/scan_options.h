@@ -7,6 +7,8 @@
 
 #include "engine/engine.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +32,17 @@ struct scan_options {
     struct sport_range sports;
     const char *output, *metadata;
     enum output_format format;
+    bool format_given;
+    /* probing and storage (not with --syn-only) */
+    const char *db;          /* NULL with --no-db */
+    bool resume;
+    struct probe_options_raw {
+        unsigned threads, concurrency, connect_ms, handshake_ms, response_ms;
+        size_t max_body;
+        const char *user_agent;
+    } probe;
+    /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */
+    char allow_digest[65], block_digest[65];
 };
 
 /* Returns -1 when the scan should run, else the exit status to return
@@ -37,16 +50,18 @@ struct scan_options {
 int scan_options_parse(struct scan_options *opts, int argc, char **argv);
 void scan_options_free(struct scan_options *opts);
 /* Allowlist (arguments and file) minus blocklist (file or built-in) x ports. */
-int scan_options_targets(const struct scan_options *opts, struct target_space *space,
-                         char *err);
+int scan_options_targets(struct scan_options *opts, struct target_space *space, char *err);
 /* Prints every (address, port) of this shard in scan order; exit status. */
 int scan_dry_run(const struct scan_options *opts, const struct target_space *space);
 /* Fills the engine config: network detection, keys, rate. */
 int scan_options_config(const struct scan_options *opts, const struct target_space *space,
                         struct scan_config *cfg, char *err);
-int scan_write_metadata(const struct scan_options *opts, const struct target_space *space,
-                        const struct scan_config *cfg, struct scan_counters *counters,
-                        double start, double end, const char *failure, bool interrupted,
-                        char *err);
+/* The run as JSON: parameters, digests, times, counters. This is both the
+ * --metadata file and the scan record in the store. end = 0: still running. */
+json_t *scan_summary_json(const struct scan_options *opts, const struct target_space *space,
+                          const struct scan_config *cfg, struct scan_counters *counters,
+                          double start, double end, const char *failure, bool interrupted);
+/* Formats a Unix time as ISO-8601 UTC ("2021-06-10T12:00:00Z"). */
+void iso_time(double t, char *buf, size_t size);
 
 #endif

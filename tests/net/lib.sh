@@ -1,6 +1,8 @@
 # lib.sh - shared by the network tests; source it, then call net_test_init.
 #
 #   net_test_init NAME ID KUBESURVEY BUILD_DIR
+#       ID is offset by $KS_NET_ID_OFFSET (default 0) so that two checkouts can
+#       run the network tests at the same time (e.g. KS_NET_ID_OFFSET=100).
 #       sets KS (scanner binary), SIM (sim.sh), WORK (temp dir), EMPTY (an
 #       empty blocklist file), S/T (namespace names) and installs an EXIT
 #       trap that takes the network down, removes WORK and fails the test
@@ -38,7 +40,15 @@ net_cleanup() {
 }
 
 net_test_init() {
-    TEST_NAME=$1 TEST_ID=$2 KS=$3
+    TEST_NAME=$1 TEST_ID=$(($2 + ${KS_NET_ID_OFFSET:-0})) KS=$3
+    ((TEST_ID >= 0 && TEST_ID <= 999)) || fail "namespace ID $TEST_ID out of 0-999 (KS_NET_ID_OFFSET?)"
+    export KS_SIM_OWNER=$$
+    # Another checkout may run the same test (same ID) right now: wait for it
+    # rather than collide. The kernel drops the lock when this process ends,
+    # even on SIGKILL; sim.sh keeps fd 9 away from the long-lived listener.
+    exec 9>"/run/ks-net-$TEST_ID.lock"
+    flock -w "${KS_NET_LOCK_WAIT:-300}" 9 ||
+        fail "namespace ID $TEST_ID stayed busy for ${KS_NET_LOCK_WAIT:-300} s (another run of this test?)"
     export KS_BUILD=$4
     [[ $(id -u) -eq 0 ]] || fail "needs root (creates network namespaces)"
     [[ -x "$KS" ]] || fail "scanner binary '$KS' not found or not executable"

@@ -9,6 +9,8 @@
 #       kernel answers SYN-ACK for the open pairs. Prints the path of the
 #       ground truth CSV (header saddr,sport; numeric order) on stdout.
 #   sim.sh down ID               remove the namespaces and the state dir
+#                                (refused while another live process owns ID,
+#                                unless KS_SIM_FORCE=1; see claim_id)
 #   sim.sh rx ID                 rx_packets of ks<ID>b (what reached the target)
 #   sim.sh counter ID NAME       packets counted by nft counter NAME (syn_in, ...)
 #   sim.sh add-counter ID NAME CIDR
@@ -23,13 +25,14 @@
 #   KS_BUILD            build directory (default: <repo>/build)
 #   KS_SIM_DIR          where the population files go (default /tmp/ks<ID>-sim)
 #   KS_LISTENER_SECONDS lifetime of the listeners (default 900)
+#   KS_SIM_OWNER        pid that owns the ID (default: the calling process)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${KS_BUILD:-$here/../../build}
 
 die() { echo "sim.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,30s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 cmd=${1:-}; id=${2:-}
 [[ -n "$cmd" ]] || usage
@@ -79,12 +82,29 @@ table inet ks {
 NFT
 }
 
+# One run owns an ID at a time: `up` records its owner (KS_SIM_OWNER, else the
+# calling process) in /run/ks-sim/ID.owner and refuses an ID whose owner is
+# still alive, instead of tearing down another run's network. A dead
+# owner's leftovers (a test killed by a timeout) are simply replaced.
+owner_file=/run/ks-sim/$id.owner
+claim_id() {
+    local me=${KS_SIM_OWNER:-$PPID} other
+    mkdir -p /run/ks-sim
+    if other=$(cat "$owner_file" 2>/dev/null) && [[ "$other" != "$me" ]] &&
+        kill -0 "$other" 2>/dev/null; then
+        die "ID $id is in use by process $other ($(ps -o args= -p "$other" | cut -c1-80));" \
+            "use another ID, or run 'sim.sh down $id' if that run is gone"
+    fi
+    echo "$me" >"$owner_file"
+}
+
 sim_up() {
     local seed=${1:-} cidr=${2:-198.18.0.0/16} ports=${3:-443,6443}
     local open=${4:-100} rst=${5:-10}
     [[ "$seed" =~ ^[0-9]+$ ]] || die "bad or missing SEED '$seed'"
     local pop=$build/tests/net/ks_population listener=$build/tests/net/ks_listener
     [[ -x "$pop" && -x "$listener" ]] || die "build first: $pop or $listener missing (set KS_BUILD)"
+    claim_id
     local port_words; port_words=$(expand_ports "$ports")
     mkdir -p "$dir"
     "$pop" --seed "$seed" --cidr "$cidr" --ports "$ports" --open-permille "$open" \
@@ -96,7 +116,7 @@ sim_up() {
     # setsid: the listener must not die with this shell's process group.
     # shellcheck disable=SC2086
     ip netns exec "$T" setsid "$listener" -t "${KS_LISTENER_SECONDS:-900}" $port_words \
-        </dev/null >"$dir/listener.log" 2>&1 &
+        </dev/null >"$dir/listener.log" 2>&1 9>&- &
     local p
     for p in $port_words; do wait_listening "$p"; done
     echo "$dir/truth.csv"
@@ -110,8 +130,13 @@ list_pairs() {
 case "$cmd" in
     up) shift 2; sim_up "$@" ;;
     down)
+        if other=$(cat "$owner_file" 2>/dev/null) && [[ "$other" != "${KS_SIM_OWNER:-$PPID}" ]] &&
+            kill -0 "$other" 2>/dev/null && [[ -z "${KS_SIM_FORCE:-}" ]]; then
+            die "ID $id belongs to running process $other; not taking it down (KS_SIM_FORCE=1 to force)"
+        fi
         "$here/netns.sh" down "$id"
         rm -rf "$dir"
+        rm -f "$owner_file"
         ;;
     rx) ip netns exec "$T" cat "/sys/class/net/$VB/statistics/rx_packets" ;;
     counter)

@@ -256,8 +256,24 @@ ip netns exec "$T" nft add element inet ks open "{ $(IFS=,; echo "${open_set[*]}
     esac
   done
 } > "$tmp/targets"
-ip netns exec "$S" "$ks" probe -f "$tmp/targets" -o "$tmp/out.jsonl" -p 443 \
-  --connect-timeout 2000 --handshake-timeout 3000 --response-timeout 3000
+if [[ ${KS_FIXTURES_MODE:-probe} == scan ]]; then
+  # The same population found by the whole pipeline: SYN scan of
+  # 198.18.2.0/24 on the fixture ports, every responder probed, results in
+  # JSON Lines and in the store, which must pass `kubesurvey check`.
+  ports=$(printf '%s\n' "${!expect[@]}" | sed 's/.*://' | sort -un | paste -sd, -)
+  : > "$tmp/empty"
+  ip netns exec "$S" "$ks" scan -b "$tmp/empty" -p "$ports" -c 2 -q --db "$tmp/survey.lmdb" \
+    -o "$tmp/out.jsonl" --metadata "$tmp/scan.json" \
+    --connect-timeout 2000 --handshake-timeout 3000 --response-timeout 3000 198.18.2.0/24
+  "$ks" check "$tmp/survey.lmdb" || { echo "fixtures: kubesurvey check failed"; exit 1; }
+  records=$(wc -l < "$tmp/out.jsonl")
+  (( records == ${#expect[@]} )) ||
+    { echo "fixtures: scan found $records endpoints, expected ${#expect[@]}"; exit 1; }
+  grep -q '"state": "done"' "$tmp/scan.json" || { echo "fixtures: scan state not done"; exit 1; }
+else
+  ip netns exec "$S" "$ks" probe -f "$tmp/targets" -o "$tmp/out.jsonl" -p 443 \
+    --connect-timeout 2000 --handshake-timeout 3000 --response-timeout 3000
+fi
 
 # ------------------------------------------------------------- the checks
 field() { # JSONL-LINE NAME -> value as printed (strings without quotes)

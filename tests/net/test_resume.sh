@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Kill -9 at random moments during a probing scan with a store, then check
+# and resume, until the scan completes: the store must pass `kubesurvey
+# check` after every kill, keep every host it had committed, and end with
+# exactly the hosts of the ground truth (no host lost, none duplicated:
+# host keys are unique per scan). Resume must refuse changed parameters.
+#   test_resume.sh KUBESURVEY BUILD_DIR
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+net_test_init resume 120 "$@"
+
+truth=$("$SIM" up "$TEST_ID" 120 198.18.0.0/17 443,6443)
+db=$WORK/survey.lmdb
+args=(-b "$EMPTY" -p 443,6443 -r 4000 -c 2 -q --db "$db" --seed 99
+      --connect-timeout 1000 --handshake-timeout 1000 --response-timeout 1000 198.18.0.0/17)
+
+# The (address, port) of every host record of the store, as CSV. Keys are
+# scan id (4 bytes), address (4), port (2), big-endian (docs/storage.md).
+stored_pairs() {
+    echo "saddr,sport"
+    mdb_dump -n -s hosts "$db" | awk '
+        function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+        /^HEADER=END/ { data = 1; next }
+        /^DATA=END/ { data = 0 }
+        data && ++n % 2 == 1 {
+            k = $1
+            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
+                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
+        }'
+}
+
+# An uninterrupted scan at 4000 pps takes about 33 s; kill within the first 20.
+kills=0
+ip netns exec "$S" "$KS" scan "${args[@]}" & pid=$!
+for delay in $((3 + RANDOM % 8)) $((2 + RANDOM % 6)); do
+    sleep "$delay"
+    kill -0 "$pid" 2>/dev/null || break
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    kills=$((kills + 1))
+    "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed after kill $kills"; }
+    stored_pairs >"$WORK/before.csv"
+    note "kill $kills after ${delay}s: $(count_rows "$WORK/before.csv") hosts stored"
+    # A changed parameter is refused, and changes nothing.
+    if ip netns exec "$S" "$KS" scan "${args[@]}" -p 443 --resume 2>"$WORK/refuse.log"; then
+        fail "resume with different ports was accepted"
+    fi
+    grep -q "ports differs" "$WORK/refuse.log" || fail "refusal does not name the ports: $(cat "$WORK/refuse.log")"
+    ip netns exec "$S" "$KS" scan "${args[@]}" --resume & pid=$!
+done
+wait "$pid" || fail "the last resumed scan failed"
+[[ $kills -ge 1 ]] || fail "the scan finished before it could be killed"
+
+"$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed at the end"; }
+stored_pairs >"$WORK/final.csv"
+# Every host committed before the last kill is still there.
+missing=$(comm -23 <(tail -n +2 "$WORK/before.csv" | sort) <(tail -n +2 "$WORK/final.csv" | sort) | wc -l)
+[[ $missing -eq 0 ]] || fail "$missing hosts committed before a kill are gone"
+expect_same_pairs "$truth" "$WORK/final.csv" "after $kills kills and resumes"
+scans=$("$KS" scans "$db" | grep -c . || true)
+note "$kills kills; $(count_rows "$WORK/final.csv") hosts; 'kubesurvey scans' printed $scans lines"
