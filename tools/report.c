@@ -84,6 +84,7 @@ static void chart_minors(FILE *out, const json_t *s, const struct lifecycle *lc,
     json_object_foreach(minors, key, v)
         if (json_integer_value(v) > max)
             max = json_integer_value(v);
+    max = (max + 3) / 4 * 4; /* four whole-number tick steps */
     const int width = 1000, height = 320, left = 60, bottom = 50, top = 20;
     double slot = (double)(width - left - 10) / (double)n;
     fprintf(out, "<svg id=\"chart-minors\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
