@@ -182,6 +182,14 @@ static void test_usage_and_errors(void **state)
     assert_int_equal(run(&out, KUBESURVEY " stats %s/p2a.txt 2>&1", dir), 1);
     assert_non_null(strstr(out, "p2a.txt"));
     free(out);
+    /* a failed merge leaves no half-written OUT */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/bad.db %s/one.db /nonexistent/in.db 2>&1", dir,
+                         dir), 1);
+    assert_non_null(strstr(out, "/nonexistent/in.db"));
+    free(out);
+    assert_int_equal(run(NULL, "test ! -e %s/bad.db && test ! -e %s/bad.db-lock", dir, dir), 0);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format csv -o /nonexistent/x.csv "
+                               "2>/dev/null", dir), 1);
     assert_int_equal(run(NULL, KUBESURVEY " data check >/dev/null"), 0);
     assert_int_equal(run(NULL, KUBESURVEY " data check --data /nonexistent 2>/dev/null"), 1);
 }
