@@ -37,6 +37,11 @@ void stats_print_summary(FILE *out, const json_t *s)
     print_share(out, s, "unsupported_share");
     fprintf(out, "\n  unsupported by provider   %12lld", num(s, "provider_unsupported"));
     print_share(out, s, "provider_unsupported_share");
+    fprintf(out, "\n  clusters with a version   %12lld\n", num(s, "clusters_version_public"));
+    fprintf(out, "  ... unsupported upstream  %12lld", num(s, "clusters_unsupported"));
+    print_share(out, s, "clusters_unsupported_share");
+    fprintf(out, "\n  ... unsupported by provider %10lld", num(s, "clusters_provider_unsupported"));
+    print_share(out, s, "clusters_provider_unsupported_share");
     fprintf(out, "\n");
     json_t *auth = json_object_get(s, "auth");
     fprintf(out, "  /version status: 200 %lld, 401 %lld, 403 %lld\n", num(auth, "public"),

@@ -114,11 +114,15 @@ static void test_stats_on_store(void **state)
     assert_float_equal(json_real_value(json_object_get(o, "unsupported_share")), 3.0 / 7.0, 1e-12);
     json_object_del(o, "unsupported_share");
     json_object_del(o, "provider_unsupported_share");
+    json_object_del(o, "clusters_unsupported_share");
+    json_object_del(o, "clusters_provider_unsupported_share");
     /* as_of is the scan's start day; the 2 corrupt records are counted, not fatal */
     expect_json(o, "{\"scan\": 1, \"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"
                    " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"
                    " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"
                    " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"
+                   " \"clusters_version_public\": 5, \"clusters_unsupported\": 3,"
+                   " \"clusters_provider_unsupported\": 1,"
                    " \"corrupt_records\": 2,"
                    " \"by_provider\": {"
                    "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"
