@@ -203,9 +203,10 @@ expected_stats() { # DAY
             if ($7 != "-") {
                 if (!($6 in eol)) { print "no end of life for " $6 > "/dev/stderr"; exit 1 }
                 vp++; pvp[$5]++; minor[$6]++
-                if (day > eol[$6]) { uns++; puns[$5]++ }
+                if (!($9 in cvp)) { cvp[$9]; ncvp++ }
+                if (day > eol[$6]) { uns++; puns[$5]++; if (!($9 in cuns)) { cuns[$9]; ncu++ } }
                 st = provider_state($5, $6)
-                if (st == "u") { puns_p++; ppuns[$5]++ } else if (st == "?") punknown++
+                if (st == "u") { puns_p++; ppuns[$5]++; if (!($9 in cpuns)) { cpuns[$9]; ncpu++ } } else if (st == "?") punknown++
             }
         }
         END {
@@ -214,6 +215,9 @@ expected_stats() { # DAY
             printf "provider_unsupported=%d\nprovider_unsupported_share=%.6f\nprovider_lifecycle_unknown=%d\n",
                 puns_p, puns_p / vp, punknown
             printf "clusters=%d\nk8s_without_cert=0\ncorrupt_records=0\n", clusters
+            # Per estimated cluster (certificate): one with any such endpoint.
+            printf "clusters_version_public=%d\nclusters_unsupported=%d\nclusters_unsupported_share=%.6f\n", ncvp, ncu, ncu / ncvp
+            printf "clusters_provider_unsupported=%d\nclusters_provider_unsupported_share=%.6f\n", ncpu, ncpu / ncvp
             for (p in hosts) {
                 printf "by_provider.%s.hosts=%d\nby_provider.%s.version_public=%d\n", p, hosts[p], p, pvp[p]
                 printf "by_provider.%s.unsupported=%d\nby_provider.%s.provider_unsupported=%d\n", p, puns[p], p, ppuns[p]
@@ -241,7 +245,7 @@ flatten_stats() {
             next
         }
         /^[ ]*}/ && depth > 0 { depth-- }' |
-        grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|provider_unsupported|provider_unsupported_share|provider_lifecycle_unknown|clusters|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported|provider_unsupported)|by_minor\..+|auth\..+)=' |
+        grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|provider_unsupported|provider_unsupported_share|provider_lifecycle_unknown|clusters|clusters_version_public|clusters_unsupported|clusters_unsupported_share|clusters_provider_unsupported|clusters_provider_unsupported_share|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported|provider_unsupported)|by_minor\..+|auth\..+)=' |
         LC_ALL=C sort
 }
 if "$KS" stats --help >/dev/null 2>&1; then
