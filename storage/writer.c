@@ -79,6 +79,12 @@ static void hashset_free(struct hashset *set)
 
 /* ---- the writer ---- */
 
+struct batch_order {
+    uint64_t key;      /* addr << 16 | port */
+    size_t index;      /* position in the batch: later puts win */
+};
+
+
 struct store_writer {
     struct store *store;
     uint32_t scan_id;
@@ -100,6 +106,7 @@ struct store_writer {
 
     /* used by the writer thread only */
     struct probe_result *batch;
+    struct batch_order *order;     /* batch indexes in key order */
     struct hashset known;          /* certificates committed to the store */
     struct hashset pending;        /* certificates written in the open txn */
     struct buf record, frame;
@@ -161,6 +168,23 @@ static int refresh_dict(struct store_writer *w, MDB_txn *txn, char *err)
     return 0;
 }
 
+static int batch_order_cmp(const void *a, const void *b)
+{
+    const struct batch_order *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Records arrive in scan order (a random permutation of addresses); put in
+ * key order, consecutive puts walk neighbouring B-tree pages. */
+static void sort_batch(struct store_writer *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        w->order[i] = (struct batch_order){(uint64_t)w->batch[i].addr << 16 | w->batch[i].port, i};
+    qsort(w->order, n, sizeof(*w->order), batch_order_cmp);
+}
+
 static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const char *checkpoint,
                        char *err)
 {
@@ -168,8 +192,8 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
     int rc;
     if (refresh_dict(w, txn, err))
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        const struct probe_result *r = &w->batch[i];
+    for (size_t k = 0; k < n; k++) {
+        const struct probe_result *r = &w->batch[w->order[k].index];
         for (size_t c = 0; c < r->chain_length; c++)
             if ((rc = store_cert(w, txn, &r->chain[c], err)))
                 return rc;
@@ -288,6 +312,7 @@ static void *writer_main(void *arg)
         pthread_cond_broadcast(&w->progress);
         pthread_mutex_unlock(&w->lock);
 
+        sort_batch(w, n);
         int failed = (n || checkpoint) ? commit_group(w, n, checkpoint, err) : 0;
         for (size_t i = 0; i < n; i++)
             probe_result_free(&w->batch[i]);
@@ -318,6 +343,7 @@ static void writer_free(struct store_writer *w)
         probe_result_free(&w->queue[(w->head + i) % w->capacity]);
     free(w->queue);
     free(w->batch);
+    free(w->order);
     free(w->checkpoint_json);
     hashset_free(&w->known);
     hashset_free(&w->pending);
@@ -368,8 +394,9 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     pthread_cond_init(&w->progress, NULL);
     w->queue = calloc(w->capacity, sizeof(*w->queue));
     w->batch = calloc(w->capacity, sizeof(*w->batch));
+    w->order = calloc(w->capacity, sizeof(*w->order));
     w->cctx = ZSTD_createCCtx();
-    if (!w->queue || !w->batch || !w->cctx) {
+    if (!w->queue || !w->batch || !w->order || !w->cctx) {
         snprintf(err, KS_ERRLEN, "out of memory");
         writer_free(w);
         return -1;
