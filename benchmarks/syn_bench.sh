@@ -57,7 +57,7 @@ flock -w 300 9 || { echo "syn_bench.sh: namespace ID $id busy for 300 s; use --i
 RUN_TIMEOUT=60
 # masscan 1.3.2 often waits long after --wait when nothing comes back (its
 # capture thread sits in poll); bound it tighter. Its row then says exit 124.
-MASSCAN_TIMEOUT=25
+MASSCAN_TIMEOUT=30
 
 cleanup() {
     "$SIM" down "$id" >/dev/null 2>&1 || true
@@ -100,8 +100,10 @@ run_one() {
     local meter_pid=$!
     sleep 0.3
     local status=0
-    timeout -k 5 "$run_timeout" ip netns exec "$S" /usr/bin/time -o "$timef" -f "%e %U %S %M" \
-        "$@" >"$WORK/$label.stdout" 2>"$errf" || status=$?
+    # GNU time outside `timeout`: a run cut short still gets its wall time,
+    # CPU and peak RSS (timeout reaps the scanner, so its usage counts).
+    /usr/bin/time -o "$timef" -f "%e %U %S %M" timeout -k 5 "$run_timeout" \
+        ip netns exec "$S" "$@" >"$WORK/$label.stdout" 2>"$errf" || status=$?
     sleep 0.3
     kill -INT "$meter_pid" 2>/dev/null || true
     wait "$meter_pid" || true
@@ -193,7 +195,9 @@ trafgen_rate() { echo "trafgen --dev $VA --conf $WORK/syn.trafgen -n 1048576 --c
 # run LABEL PHASE KIND COMMAND_STRING
 run() {
     local label=$1 phase=$2 kind=$3 cmd=$4 result=$WORK/$1.result
-    CMDLINE["$label.$phase"]+="${CMDLINE["$label.$phase"]:+ ; }ip netns exec $S $cmd"
+    local shown="ip netns exec $S $cmd"
+    [[ "${CMDLINE["$label.$phase"]:-}" == *"$shown"* ]] ||
+        CMDLINE["$label.$phase"]+="${CMDLINE["$label.$phase"]:+ ; }$shown"
     rm -f "$result"
     # shellcheck disable=SC2086
     run_one "$label.$phase" "$kind" "$result" -- ${cmd//@OUT@/$result}

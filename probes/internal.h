@@ -14,4 +14,8 @@
 void k8s_cert_inspect_x509(X509 *cert, struct k8s_cert_facts *out);
 void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf);
 
+/* fastkey.c: legacy (cheap) public key decoding for EC and RSA; true if
+ * installed. Once per process; see the comment there. */
+bool probes_fast_keys_install(void);
+
 #endif

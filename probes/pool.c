@@ -59,7 +59,11 @@ struct conn {
     enum conn_state state;
     int fd;
     SSL *ssl;                 /* created on first use, then SSL_clear'ed */
-    BIO *bio;                 /* socket BIO owned by ssl, fd swapped per probe */
+    bool skip_read;           /* next BIO read: say "nothing yet" without read() */
+    bool last_read_full;      /* the last read() filled its buffer: more may wait */
+    char *out;                /* what OpenSSL wrote, not yet sent (cork BIO) */
+    size_t out_length, out_sent, out_capacity;
+    bool request_queued;
     struct worker *w;
     struct probe_result r;
     int64_t phase_deadline;   /* monotonic ms */
@@ -440,6 +444,10 @@ static void conn_read(struct conn *c)
 static void start_reading(struct conn *c)
 {
     c->state = CONN_READING;
+    /* The answer cannot be there yet: anything that arrives from now on
+     * raises a new (edge-triggered) event, and what came before was read
+     * with the handshake unless that read filled its buffer. */
+    c->skip_read = !c->last_read_full;
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
     conn_read(c);
@@ -462,30 +470,123 @@ static size_t build_request(struct conn *c)
     return (size_t)length;
 }
 
-static void conn_write(struct conn *c)
+/* ------------------------------------------------ the connection's BIO */
+
+/*
+ * OpenSSL reads and writes through this BIO. Reads go straight to read(2)
+ * (but see skip_read). Writes go into c->out and flushes do nothing;
+ * the pool sends c->out itself when the handshake waits for the peer, and
+ * after the request. So the client Finished and the HTTP request leave in
+ * one send() and one packet instead of two.
+ */
+static BIO_METHOD *conn_bio_method;
+
+static int conn_bio_write(BIO *b, const char *data, int length)
 {
-    size_t length = build_request(c);
-    ERR_clear_error();
-    errno = 0;
-    int n = SSL_write(c->ssl, c->w->request, (int)length);
-    if (n > 0) {
-        start_reading(c);
-        return;
+    struct conn *c = BIO_get_data(b);
+    if (length <= 0)
+        return 0;
+    if (c->out_length + (size_t)length > c->out_capacity) {
+        size_t want = c->out_capacity ? c->out_capacity : 2048;
+        while (want < c->out_length + (size_t)length)
+            want *= 2;
+        char *grown = realloc(c->out, want);
+        if (!grown)
+            return -1;
+        c->out = grown;
+        c->out_capacity = want;
     }
-    int e = SSL_get_error(c->ssl, n);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return;
-    if (e == SSL_ERROR_SYSCALL) {
-        conn_finish(c, PROBE_CLOSED, "%s while sending the request",
-                    errno ? strerror(errno) : "connection closed");
-        return;
-    }
-    char text[256];
-    ssl_error_text(text, sizeof(text));
-    conn_finish(c, PROBE_TLS_ERROR, "TLS error while sending the request: %s", text);
+    memcpy(c->out + c->out_length, data, (size_t)length);
+    c->out_length += (size_t)length;
+    return length;
 }
 
-/* ------------------------------------------------------------- TLS side */
+static int conn_bio_read(BIO *b, char *buffer, int length)
+{
+    struct conn *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (c->skip_read) {
+        c->skip_read = false;
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    ssize_t n = read(c->fd, buffer, (size_t)length);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            BIO_set_retry_read(b);
+        return -1;
+    }
+    c->last_read_full = n == length;
+    return (int)n;
+}
+
+static long conn_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH || cmd == BIO_CTRL_PUSH || cmd == BIO_CTRL_POP;
+}
+
+static int conn_bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void make_conn_bio_method(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "kubesurvey conn");
+    if (m && BIO_meth_set_write(m, conn_bio_write) && BIO_meth_set_read(m, conn_bio_read) &&
+        BIO_meth_set_ctrl(m, conn_bio_ctrl) && BIO_meth_set_create(m, conn_bio_create))
+        conn_bio_method = m;
+    else
+        BIO_meth_free(m);
+}
+
+/* Sends what OpenSSL wrote. 1 all sent, 0 the socket is full (wait for
+ * EPOLLOUT), -1 error (errno). */
+static int conn_flush(struct conn *c)
+{
+    while (c->out_sent < c->out_length) {
+        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_length - c->out_sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c->out_sent += (size_t)n;
+    }
+    c->out_length = c->out_sent = 0;
+    return 1;
+}
+
+/* ------------------------------------------------------ request and TLS */
+
+static void conn_write(struct conn *c)
+{
+    if (!c->request_queued) {
+        size_t length = build_request(c);
+        ERR_clear_error();
+        if (SSL_write(c->ssl, c->w->request, (int)length) <= 0) {
+            char text[256];
+            ssl_error_text(text, sizeof(text));
+            conn_finish(c, PROBE_TLS_ERROR, "TLS error while sending the request: %s", text);
+            return;
+        }
+        c->request_queued = true;
+    }
+    int sent = conn_flush(c);
+    if (sent == 0)
+        return; /* EPOLLOUT brings us back */
+    if (sent < 0) {
+        conn_finish(c, PROBE_CLOSED, "%s while sending the request", strerror(errno));
+        return;
+    }
+    start_reading(c);
+}
 
 /* Copies the peer's chain (leaf first) as DER with SHA-256 into c->r. */
 static void capture_chain(struct conn *c)
@@ -540,22 +641,32 @@ static void capture_tls(struct conn *c)
 
 static void conn_handshake(struct conn *c)
 {
+    /* A flight OpenSSL wrote earlier must be out before we wait for more. */
+    int sent = c->out_length ? conn_flush(c) : 1;
+    if (sent == 0)
+        return;
     ERR_clear_error();
     errno = 0;
-    int rc = SSL_do_handshake(c->ssl);
+    int rc = sent < 0 ? -1 : SSL_do_handshake(c->ssl);
     if (rc == 1) {
         capture_tls(c);
         c->state = CONN_WRITING;
         c->phase_deadline = c->w->now + c->w->pool->cfg.response_timeout_ms;
-        conn_write(c);
+        conn_write(c); /* the Finished goes out with the request */
         return;
     }
-    int e = SSL_get_error(c->ssl, rc);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return;
+    int e = sent < 0 ? SSL_ERROR_SYSCALL : SSL_get_error(c->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        sent = conn_flush(c);
+        if (sent >= 0)
+            return;
+        e = SSL_ERROR_SYSCALL;
+    }
     int saved_errno = errno;
     char text[256];
-    if (e == SSL_ERROR_SYSCALL)
+    if (e == SSL_ERROR_ZERO_RETURN)
+        snprintf(text, sizeof(text), "connection closed during the TLS handshake");
+    else if (e == SSL_ERROR_SYSCALL)
         snprintf(text, sizeof(text), "%s during the TLS handshake",
                  saved_errno ? strerror(saved_errno) : "connection closed");
     else
@@ -564,24 +675,27 @@ static void conn_handshake(struct conn *c)
     conn_finish(c, PROBE_TLS_ERROR, "%s", text);
 }
 
-static void conn_connected(struct conn *c)
+static void conn_connected(struct conn *c, uint32_t events)
 {
     struct worker *w = c->w;
     if (!c->ssl) {
         c->ssl = SSL_new(w->pool->ssl_ctx);
-        c->bio = c->ssl ? BIO_new(BIO_s_socket()) : NULL;
-        if (!c->bio) {
+        BIO *bio = c->ssl ? BIO_new(conn_bio_method) : NULL;
+        if (!bio) {
             SSL_free(c->ssl);
             c->ssl = NULL;
             conn_finish(c, PROBE_INTERNAL_ERROR, "out of memory for a TLS connection");
             return;
         }
-        SSL_set_bio(c->ssl, c->bio, c->bio);
+        BIO_set_data(bio, c);
+        SSL_set_bio(c->ssl, bio, bio);
     }
-    BIO_set_fd(c->bio, c->fd, BIO_NOCLOSE);
     SSL_set_connect_state(c->ssl);
     c->state = CONN_HANDSHAKE;
     c->phase_deadline = w->now + w->pool->cfg.handshake_timeout_ms;
+    /* A TLS server says nothing before our ClientHello; unless the event
+     * says data is there (a banner), do not spend a read() to hear that. */
+    c->skip_read = !(events & EPOLLIN);
     conn_handshake(c);
 }
 
@@ -603,6 +717,9 @@ static void conn_start(struct worker *w, struct target t)
     c->header_bytes = 0;
     c->message_complete = c->headers_too_big = c->in_header_field = false;
     c->got_response_bytes = false;
+    c->out_length = c->out_sent = 0;
+    c->request_queued = false;
+    c->skip_read = c->last_read_full = false;
     c->keeping = KEEP_NONE;
     c->body_capacity = 0;
 
@@ -611,8 +728,10 @@ static void conn_start(struct worker *w, struct target t)
         conn_finish(c, PROBE_INTERNAL_ERROR, "socket: %s", strerror(errno));
         return;
     }
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* Close with RST: no FIN handshake and no TIME_WAIT per probe (the
+     * request said Connection: close; we never send after the response). */
+    struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t.port),
                              .sin_addr.s_addr = htonl(t.addr)};
     if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
@@ -644,7 +763,7 @@ static void conn_event(struct conn *c, uint32_t events)
                 conn_finish(c, PROBE_CONNECT_ERROR, "connect: %s",
                             strerror(error ? error : ECONNABORTED));
         } else if (events & EPOLLOUT) {
-            conn_connected(c);
+            conn_connected(c, events);
         }
         break;
     case CONN_HANDSHAKE:
@@ -808,7 +927,8 @@ static SSL_CTX *make_ssl_ctx(const struct probe_config *cfg, char *err)
      * alone still runs X509_verify_cert and ignores its result). */
     SSL_CTX_set_cert_verify_callback(ctx, accept_any_chain, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_max_cert_list(ctx, (long)cfg->max_chain_bytes);
@@ -819,8 +939,10 @@ static SSL_CTX *make_ssl_ctx(const struct probe_config *cfg, char *err)
 
 static void worker_destroy(struct worker *w)
 {
-    for (unsigned i = 0; w->conns && i < w->slots; i++)
-        SSL_free(w->conns[i].ssl); /* frees the BIO too */
+    for (unsigned i = 0; w->conns && i < w->slots; i++) {
+        SSL_free(w->conns[i].ssl); /* frees the BIOs too */
+        free(w->conns[i].out);
+    }
     free(w->conns);
     free(w->free_list);
     free(w->queue);
@@ -912,6 +1034,12 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
         snprintf(err, KS_ERRLEN, "user agent and path must be printable ASCII (path from '/')");
         return -1;
     }
+    static pthread_once_t bio_method_once = PTHREAD_ONCE_INIT;
+    pthread_once(&bio_method_once, make_conn_bio_method);
+    if (!conn_bio_method) {
+        snprintf(err, KS_ERRLEN, "cannot create an OpenSSL BIO method");
+        return -1;
+    }
     if (cfg.threads > cfg.concurrency)
         cfg.threads = cfg.concurrency;
     /* Descriptors: one per connection, two per thread, some for the rest. */
@@ -933,6 +1061,8 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
     p->path = strdup(cfg.path);
     p->cfg.user_agent = p->user_agent;
     p->cfg.path = p->path;
+    if (!cfg.no_fast_keys)
+        probes_fast_keys_install(); /* optional: on failure OpenSSL's defaults stay */
     p->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     p->ssl_ctx = p->sha256 ? make_ssl_ctx(&cfg, err) : NULL;
     p->workers = calloc(cfg.threads, sizeof(*p->workers));

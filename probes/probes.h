@@ -188,6 +188,8 @@ struct probe_config {
     size_t max_chain_bytes;       /* server Certificate message; 0 = 102400 */
     const char *user_agent;       /* NULL = PROBE_DEFAULT_USER_AGENT; copied */
     const char *path;             /* request path; NULL = "/version" */
+    bool no_fast_keys;            /* keep OpenSSL 3.0's slow provider key decoding
+                                     (see probes/fastkey.c; process-wide) */
 };
 
 #define PROBE_DEFAULT_USER_AGENT \

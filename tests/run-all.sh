@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Tests also need: chromium (the HTML report is rendered headless) and
+# GNU time (the resource checks).
+export KS_EXTRA_PACKAGES="chromium time"
 tools/setup.sh build
 (cd build && ctest --output-on-failure --timeout 900)
 

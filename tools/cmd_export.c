@@ -372,6 +372,7 @@ static int run_export(const struct export_args *a, char *err)
         e.out.zbuf = malloc(e.out.zbuf_size);
         if (!e.out.zstd || !e.out.zbuf) {
             snprintf(err, KS_ERRLEN, "out of memory");
+            e.out.failed = true;
             goto done;
         }
         ZSTD_CCtx_setParameter(e.out.zstd, ZSTD_c_compressionLevel, 3);
@@ -399,6 +400,8 @@ static int run_export(const struct export_args *a, char *err)
     rc = 0;
 done:
     if (output_open) {
+        if (rc != 0)
+            e.out.failed = true; /* no end frame after an error */
         if (output_finish(&e.out) != 0 && rc == 0) {
             snprintf(err, KS_ERRLEN, "writing %s failed", a->output ? a->output : "the output");
             rc = -1;

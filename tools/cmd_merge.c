@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void merge_usage(FILE *out)
 {
@@ -374,5 +375,13 @@ done:
     }
     free(m.scans);
     store_close(m.out);
+    if (status != EXIT_OK && m.out) {
+        /* OUT is ours and incomplete: leave nothing half-merged behind */
+        char lock[4200];
+        snprintf(lock, sizeof(lock), "%s-lock", out_path);
+        unlink(out_path);
+        unlink(lock);
+        fprintf(stderr, "kubesurvey merge: removed the incomplete %s\n", out_path);
+    }
     return status;
 }

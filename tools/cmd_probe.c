@@ -62,6 +62,8 @@ static void usage(FILE *f)
             "      --user-agent S        User-Agent header (default names the survey and a\n"
             "                            contact)\n"
             "      --max-body BYTES      body bytes kept per response (default 65536)\n"
+            "      --no-fast-keys        parse certificate keys the slow OpenSSL 3.0 way\n"
+            "                            (see docs/probes.md, Cost)\n"
             "  -q, --quiet               no summary on standard error\n"
             "  -h, --help                this text\n\n"
             "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
@@ -183,6 +185,10 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
         return -1;
     }
     char *colon = strchr(line, ':');
+    if (colon && strchr(colon + 1, ':')) {
+        snprintf(err, KS_ERRLEN, "not an IPv4 address: '%s' (IPv6 is not supported)", line);
+        return -1;
+    }
     if (colon) {
         *colon = '\0';
         if (parse_port(colon + 1, port) < 0) {
@@ -220,19 +226,23 @@ static void write_result(void *ctx, struct probe_result *r)
 
 static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64_t skipped, double secs)
 {
-    fprintf(stderr, "kubesurvey probe: %llu probes in %.1f s (%.0f/s), %llu Kubernetes;",
+    fprintf(stderr, "kubesurvey probe: %llu probes in %.1f s (%.0f/s), %llu Kubernetes",
             (unsigned long long)s->completed, secs, secs > 0 ? s->completed / secs : 0.0,
             (unsigned long long)k8s);
+    int first_outcome = 0;
+    while (first_outcome < PROBE_OUTCOME_COUNT && !s->by_outcome[first_outcome])
+        first_outcome++;
     for (int i = 0; i < PROBE_OUTCOME_COUNT; i++)
         if (s->by_outcome[i])
-            fprintf(stderr, " %s %llu", probe_outcome_name(i),
+            fprintf(stderr, "%s %s %llu", i == first_outcome ? ";" : "", probe_outcome_name(i),
                     (unsigned long long)s->by_outcome[i]);
     if (skipped)
         fprintf(stderr, "; %llu input lines skipped", (unsigned long long)skipped);
     fputc('\n', stderr);
 }
 
-enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY };
+enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY,
+       OPT_NO_FAST_KEYS };
 
 int cmd_probe(int argc, char **argv)
 {
@@ -248,6 +258,7 @@ int cmd_probe(int argc, char **argv)
         {"response-timeout", required_argument, NULL, OPT_RT},
         {"user-agent", required_argument, NULL, OPT_UA},
         {"max-body", required_argument, NULL, OPT_BODY},
+        {"no-fast-keys", no_argument, NULL, OPT_NO_FAST_KEYS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -260,7 +271,13 @@ int cmd_probe(int argc, char **argv)
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":f:p:o:qh", options, NULL)) != -1) {
+    int longindex;
+    while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
+        char name[64];
+        if (longindex >= 0)
+            snprintf(name, sizeof(name), "--%s", options[longindex].name);
+        else
+            snprintf(name, sizeof(name), "-%c", opt == ':' || opt == '?' ? optopt : opt);
         switch (opt) {
         case 'f': in.name = optarg; break;
         case 'o': output = optarg; break;
@@ -298,6 +315,7 @@ int cmd_probe(int argc, char **argv)
             cfg.response_timeout_ms = (unsigned)v;
             break;
         case OPT_UA: cfg.user_agent = optarg; break;
+        case OPT_NO_FAST_KEYS: cfg.no_fast_keys = true; break;
         case OPT_BODY:
             if (parse_number(optarg, 1, 64ul << 20, &v) < 0) goto bad_value;
             cfg.max_body_bytes = v;
@@ -312,8 +330,7 @@ int cmd_probe(int argc, char **argv)
         }
         continue;
     bad_value:
-        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg,
-                argv[optind - 1]);
+        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg, name);
         return EXIT_USAGE;
     }
     if (optind < argc) {

@@ -19,6 +19,12 @@ struct cryptopan {
     EVP_CIPHER_CTX *ctx;
     uint8_t pad[16];       /* AES_K(second half of the key) */
     uint32_t pad_prefix;   /* first 4 bytes of pad, big-endian */
+    /* The previous address and its flip bits: flip bit i depends only on
+     * the first i bits of the address, so an address sharing k leading bits
+     * with the previous one reuses bits 0..k (exports walk addresses in
+     * order, so most of the 32 AES operations are saved). */
+    bool have_last;
+    uint32_t last_addr, last_flips;
 };
 
 static int aes_block(EVP_CIPHER_CTX *ctx, const uint8_t in[16], uint8_t out[16])
@@ -72,8 +78,20 @@ uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr)
 {
     uint8_t in[16], out[16];
     uint32_t flips = 0;
+    int pos = 0;
+    if (cp->have_last) {
+        uint32_t differ = addr ^ cp->last_addr;
+        int common = differ ? __builtin_clz(differ) : 32; /* leading bits shared */
+        if (common >= 31) { /* every flip bit depends on shared bits only */
+            cp->last_addr = addr;
+            return addr ^ cp->last_flips;
+        }
+        /* bits 0..common depend on prefixes of length <= common: reuse */
+        pos = common + 1;
+        flips = cp->last_flips & ~(0xffffffffu >> pos);
+    }
     memcpy(in, cp->pad, 16);
-    for (int pos = 0; pos < 32; pos++) {
+    for (; pos < 32; pos++) {
         uint32_t keep = pos == 0 ? 0 : (addr >> (32 - pos)) << (32 - pos);
         uint32_t fill = pos == 0 ? cp->pad_prefix : (cp->pad_prefix << pos) >> pos;
         uint32_t block = keep | fill;
@@ -85,6 +103,9 @@ uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr)
             abort(); /* cannot fail for ECB on whole blocks once initialised */
         flips |= (uint32_t)(out[0] >> 7) << (31 - pos);
     }
+    cp->have_last = true;
+    cp->last_addr = addr;
+    cp->last_flips = flips;
     return addr ^ flips;
 }
 

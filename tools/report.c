@@ -63,6 +63,12 @@ static void headline(FILE *out, const json_t *s)
     fprintf(out, ")</td></tr>\n<tr class=\"key\"><td>&hellip; past the provider&#39;s own support "
                  "window</td><td>%lld (", num(s, "provider_unsupported"));
     put_share(out, s, "provider_unsupported_share");
+    fprintf(out, ")</td></tr>\n<tr><td>Clusters with a version: past upstream end of life / past "
+                 "provider window</td><td>%lld of %lld (", num(s, "clusters_unsupported"),
+            num(s, "clusters_version_public"));
+    put_share(out, s, "clusters_unsupported_share");
+    fprintf(out, ") / %lld (", num(s, "clusters_provider_unsupported"));
+    put_share(out, s, "clusters_provider_unsupported_share");
     fprintf(out, ")</td></tr>\n<tr><td>GET /version status 200 / 401 / 403</td>"
                  "<td>%lld / %lld / %lld</td></tr>\n</table>\n",
             num(auth, "public"), num(auth, "unauthorized_401"), num(auth, "forbidden_403"));
@@ -84,6 +90,7 @@ static void chart_minors(FILE *out, const json_t *s, const struct lifecycle *lc,
     json_object_foreach(minors, key, v)
         if (json_integer_value(v) > max)
             max = json_integer_value(v);
+    max = (max + 3) / 4 * 4; /* four whole-number tick steps */
     const int width = 1000, height = 320, left = 60, bottom = 50, top = 20;
     double slot = (double)(width - left - 10) / (double)n;
     fprintf(out, "<svg id=\"chart-minors\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "

@@ -31,14 +31,29 @@ struct version_slot {
     uint64_t *cves;      /* bitset of lc->cves */
 };
 
+/* What the endpoints presenting one certificate showed (cluster level). */
+enum cluster_flag {
+    CLUSTER_VERSION = 1,              /* some endpoint gave a version */
+    CLUSTER_UNSUPPORTED = 2,          /* some endpoint past upstream EOL */
+    CLUSTER_PROVIDER_UNSUPPORTED = 4, /* some endpoint past its provider's window */
+};
+
 struct cert_slot {
     uint8_t sha256[32];
     bool used;
+    uint8_t flags;                    /* enum cluster_flag */
 };
+
+/* Per origin AS also the classifier's providers of its Kubernetes
+ * endpoints (provider by version string / certificate vs by network), for
+ * the first NETWORK_PROVIDERS provider names seen; later names count as
+ * "(other)". */
+#define NETWORK_PROVIDERS 24
 
 struct network_count {
     const char *origin;  /* owned by the pfx2as table */
     uint64_t k8s, version_public, unsupported;
+    uint32_t providers[NETWORK_PROVIDERS + 1];
 };
 
 struct stats {
@@ -46,6 +61,7 @@ struct stats {
     uint64_t syn_open, tls, k8s, k8s_by_cert, version_public, unsupported,
         provider_unsupported, lifecycle_unknown, provider_lifecycle_unknown, auth_public,
         auth_401, auth_403, corrupt, k8s_without_cert, k8s_no_network;
+    uint64_t nocert_version, nocert_unsupported, nocert_provider_unsupported;
 
     struct provider_count *providers;
     size_t provider_count, provider_cap;
@@ -276,23 +292,25 @@ static int cert_table_grow(struct stats *s)
     return 0;
 }
 
-/* Adds a leaf hash to the set of serving certificates (SHA-256 output is
- * uniform, so its first 8 bytes are the hash). */
-static int cert_add(struct stats *s, const uint8_t sha256[32])
+/* Finds or adds a leaf hash in the set of serving certificates (SHA-256
+ * output is uniform, so its first 8 bytes are the hash). The slot stays
+ * valid until the next cert_add. NULL when out of memory. */
+static struct cert_slot *cert_add(struct stats *s, const uint8_t sha256[32])
 {
+    if ((s->cert_used + 1) * 2 > s->cert_cap && cert_table_grow(s) != 0)
+        return NULL;
     uint64_t h;
     memcpy(&h, sha256, 8);
     size_t j = h & (s->cert_cap - 1);
     while (s->certs[j].used) {
         if (!memcmp(s->certs[j].sha256, sha256, 32))
-            return 0;
+            return &s->certs[j];
         j = (j + 1) & (s->cert_cap - 1);
     }
     memcpy(s->certs[j].sha256, sha256, 32);
     s->certs[j].used = true;
-    if (++s->cert_used * 2 > s->cert_cap)
-        return cert_table_grow(s);
-    return 0;
+    s->cert_used++;
+    return &s->certs[j];
 }
 
 static struct network_count *network_get(struct stats *s, const char *origin)
@@ -340,8 +358,9 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         s->auth_401++;
     else if (r->http_status == 403)
         s->auth_403++;
+    struct cert_slot *cluster = NULL;
     if (r->chain_length > 0) {
-        if (cert_add(s, r->chain[0].sha256) != 0)
+        if (!(cluster = cert_add(s, r->chain[0].sha256)))
             goto oom;
     } else {
         s->k8s_without_cert++;
@@ -358,6 +377,8 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
             if (!(net = network_get(s, origin)))
                 goto oom;
             net->k8s++;
+            size_t pi = (size_t)(p - s->providers);
+            net->providers[pi < NETWORK_PROVIDERS ? pi : NETWORK_PROVIDERS]++;
         } else {
             s->k8s_no_network++;
         }
@@ -368,6 +389,10 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         return 0;
     s->version_public++;
     p->version_public++;
+    if (cluster)
+        cluster->flags |= CLUSTER_VERSION;
+    else
+        s->nocert_version++;
     if (net)
         net->version_public++;
     if (minor_add(s, v.major, v.minor) != 0 || count_cves(s, &v) != 0)
@@ -387,6 +412,10 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         prov = lifecycle_provider_status(s->opt.lc, r->provider, v.major, v.minor, s->opt.as_of);
     }
     if (up == LC_UNSUPPORTED) {
+        if (cluster)
+            cluster->flags |= CLUSTER_UNSUPPORTED;
+        else
+            s->nocert_unsupported++;
         s->unsupported++;
         p->unsupported++;
         if (net)
@@ -395,6 +424,10 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         s->lifecycle_unknown++;
     }
     if (prov == LC_UNSUPPORTED) {
+        if (cluster)
+            cluster->flags |= CLUSTER_PROVIDER_UNSUPPORTED;
+        else
+            s->nocert_provider_unsupported++;
         s->provider_unsupported++;
         p->provider_unsupported++;
     } else if (prov == LC_UNKNOWN) {
@@ -440,11 +473,19 @@ static json_t *networks_json(const struct stats *s)
         if (s->networks[i].origin)
             all[n++] = s->networks[i];
     qsort(all, n, sizeof(*all), cmp_network);
-    for (size_t i = 0; i < n && i < TOP_NETWORKS; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "as", all[i].origin, "k8s",
-                                             (json_int_t)all[i].k8s, "version_public",
+    for (size_t i = 0; i < n && i < TOP_NETWORKS; i++) {
+        json_t *providers = json_object();
+        for (size_t p = 0; p <= NETWORK_PROVIDERS; p++)
+            if (all[i].providers[p])
+                json_object_set_new(providers,
+                                    p < NETWORK_PROVIDERS ? s->providers[p].name : "(other)",
+                                    json_integer((json_int_t)all[i].providers[p]));
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:o}", "as", all[i].origin,
+                                             "k8s", (json_int_t)all[i].k8s, "version_public",
                                              (json_int_t)all[i].version_public, "unsupported",
-                                             (json_int_t)all[i].unsupported));
+                                             (json_int_t)all[i].unsupported, "providers",
+                                             providers));
+    }
     free(all);
     return arr;
 }
@@ -470,6 +511,19 @@ json_t *stats_to_json(const struct stats *s)
     SET("provider_lifecycle_unknown", s->provider_lifecycle_unknown);
     SET("clusters", s->cert_used + s->k8s_without_cert);
     SET("k8s_without_cert", s->k8s_without_cert);
+    uint64_t cv = s->nocert_version, cu = s->nocert_unsupported,
+             cp = s->nocert_provider_unsupported;
+    for (size_t i = 0; i < s->cert_cap; i++) {
+        uint8_t f = s->certs[i].used ? s->certs[i].flags : 0;
+        cv += (f & CLUSTER_VERSION) != 0;
+        cu += (f & CLUSTER_UNSUPPORTED) != 0;
+        cp += (f & CLUSTER_PROVIDER_UNSUPPORTED) != 0;
+    }
+    SET("clusters_version_public", cv);
+    SET("clusters_unsupported", cu);
+    json_object_set_new(o, "clusters_unsupported_share", share(cu, cv));
+    SET("clusters_provider_unsupported", cp);
+    json_object_set_new(o, "clusters_provider_unsupported_share", share(cp, cv));
     SET("corrupt_records", s->corrupt);
 #undef SET
 

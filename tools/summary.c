@@ -37,6 +37,11 @@ void stats_print_summary(FILE *out, const json_t *s)
     print_share(out, s, "unsupported_share");
     fprintf(out, "\n  unsupported by provider   %12lld", num(s, "provider_unsupported"));
     print_share(out, s, "provider_unsupported_share");
+    fprintf(out, "\n  clusters with a version   %12lld\n", num(s, "clusters_version_public"));
+    fprintf(out, "  ... unsupported upstream  %12lld", num(s, "clusters_unsupported"));
+    print_share(out, s, "clusters_unsupported_share");
+    fprintf(out, "\n  ... unsupported by provider %10lld", num(s, "clusters_provider_unsupported"));
+    print_share(out, s, "clusters_provider_unsupported_share");
     fprintf(out, "\n");
     json_t *auth = json_object_get(s, "auth");
     fprintf(out, "  /version status: 200 %lld, 401 %lld, 403 %lld\n", num(auth, "public"),
@@ -60,10 +65,20 @@ void stats_print_summary(FILE *out, const json_t *s)
     json_t *nets = json_object_get(s, "networks");
     if (json_array_size(nets)) {
         size_t i;
-        fprintf(out, "\ntop origin ASes        k8s  with version  unsupported\n");
-        json_array_foreach(nets, i, v)
-            fprintf(out, "  AS%-14s %8lld %13lld %12lld\n",
+        fprintf(out, "\ntop origin ASes        k8s  with version  unsupported  providers (classifier)\n");
+        json_array_foreach(nets, i, v) {
+            const char *name;
+            json_t *count;
+            int first = 1;
+            fprintf(out, "  AS%-14s %8lld %13lld %12lld  ",
                     json_string_value(json_object_get(v, "as")), num(v, "k8s"),
                     num(v, "version_public"), num(v, "unsupported"));
+            json_object_foreach(json_object_get(v, "providers"), name, count) {
+                fprintf(out, "%s%s %lld", first ? "" : ", ", name,
+                        (long long)json_integer_value(count));
+                first = 0;
+            }
+            fputc('\n', out);
+        }
     }
 }

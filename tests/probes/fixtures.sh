@@ -245,6 +245,7 @@ ip netns exec "$T" nft add element inet ks open "{ $(IFS=,; echo "${open_set[*]}
 # Input mixes every accepted line format.
 {
   echo "# fixture population"
+  echo "saddr,sport   # a ZMap CSV header"
   i=0
   for key in "${!expect[@]}"; do
     addr=${key%:*} port=${key#*:}

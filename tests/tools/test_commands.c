@@ -114,11 +114,15 @@ static void test_stats_on_store(void **state)
     assert_float_equal(json_real_value(json_object_get(o, "unsupported_share")), 3.0 / 7.0, 1e-12);
     json_object_del(o, "unsupported_share");
     json_object_del(o, "provider_unsupported_share");
+    json_object_del(o, "clusters_unsupported_share");
+    json_object_del(o, "clusters_provider_unsupported_share");
     /* as_of is the scan's start day; the 2 corrupt records are counted, not fatal */
     expect_json(o, "{\"scan\": 1, \"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"
                    " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"
                    " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"
                    " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"
+                   " \"clusters_version_public\": 5, \"clusters_unsupported\": 3,"
+                   " \"clusters_provider_unsupported\": 1,"
                    " \"corrupt_records\": 2,"
                    " \"by_provider\": {"
                    "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"
@@ -129,8 +133,10 @@ static void test_stats_on_store(void **state)
                    " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"
                    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"
                    " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"
-                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3},"
-                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0}],"
+                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"
+                   "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"
+                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0,"
+                   "                 \"providers\": {\"upstream\": 3}}],"
                    " \"k8s_no_network\": 0}");
     json_decref(o);
     /* a later date: EKS 1.16 (2021-09-27) and GKE 1.17 (2021-11-01) have ended;
@@ -180,6 +186,14 @@ static void test_usage_and_errors(void **state)
     assert_int_equal(run(&out, KUBESURVEY " stats %s/p2a.txt 2>&1", dir), 1);
     assert_non_null(strstr(out, "p2a.txt"));
     free(out);
+    /* a failed merge leaves no half-written OUT */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/bad.db %s/one.db /nonexistent/in.db 2>&1", dir,
+                         dir), 1);
+    assert_non_null(strstr(out, "/nonexistent/in.db"));
+    free(out);
+    assert_int_equal(run(NULL, "test ! -e %s/bad.db && test ! -e %s/bad.db-lock", dir, dir), 0);
+    assert_int_equal(run(NULL, KUBESURVEY " export %s/c.db --format csv -o /nonexistent/x.csv "
+                               "2>/dev/null", dir), 1);
     assert_int_equal(run(NULL, KUBESURVEY " data check >/dev/null"), 0);
     assert_int_equal(run(NULL, KUBESURVEY " data check --data /nonexistent 2>/dev/null"), 1);
 }

@@ -114,6 +114,30 @@ static void test_consistency_and_key_dependence(void **state)
     cryptopan_free(c);
 }
 
+/* The previous-address cache gives what a fresh object computes. */
+static void test_cache_matches_uncached(void **state)
+{
+    (void)state;
+    struct cryptopan *shared = make(reference_key);
+    uint32_t x = 0xC6120000, seq[4000];
+    for (int i = 0; i < 4000; i++) {
+        /* runs of neighbours (like a sorted export), jumps, repeats, last-bit pairs */
+        if (i % 50 == 0)
+            x = x * 2654435761u + 12345u;
+        else if (i % 7 == 0)
+            x ^= 1;
+        else if (i % 11 != 0)
+            x++;
+        seq[i] = x;
+    }
+    for (int i = 0; i < 4000; i++) {
+        struct cryptopan *fresh = make(reference_key);
+        assert_int_equal(cryptopan_anonymize(shared, seq[i]), cryptopan_anonymize(fresh, seq[i]));
+        cryptopan_free(fresh);
+    }
+    cryptopan_free(shared);
+}
+
 static void test_key_file(void **state)
 {
     (void)state;
@@ -143,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_reference_vectors),
         cmocka_unit_test(test_prefix_preservation),
         cmocka_unit_test(test_consistency_and_key_dependence),
+        cmocka_unit_test(test_cache_matches_uncached),
         cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

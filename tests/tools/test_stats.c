@@ -84,12 +84,23 @@ static void test_crafted_population(void **state)
     assert_float_equal(json_real_value(json_object_get(o, "unsupported_share")), 3.0 / 7.0, 1e-12);
     assert_float_equal(json_real_value(json_object_get(o, "provider_unsupported_share")),
                        1.0 / 7.0, 1e-12);
+    /* clusters (distinct leaf certificates; no certificate = own cluster):
+     * with a version A B C E + the certless 1.22 = 5; past upstream EOL
+     * A (1.16) C (1.17) E (1.15) = 3; past the provider window E only */
+    assert_float_equal(json_real_value(json_object_get(o, "clusters_unsupported_share")), 0.6,
+                       1e-12);
+    assert_float_equal(
+        json_real_value(json_object_get(o, "clusters_provider_unsupported_share")), 0.2, 1e-12);
     json_object_del(o, "unsupported_share");
     json_object_del(o, "provider_unsupported_share");
+    json_object_del(o, "clusters_unsupported_share");
+    json_object_del(o, "clusters_provider_unsupported_share");
     expect_json(o, "{\"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"
                    " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"
                    " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"
                    " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"
+                   " \"clusters_version_public\": 5, \"clusters_unsupported\": 3,"
+                   " \"clusters_provider_unsupported\": 1,"
                    " \"corrupt_records\": 2,"
                    " \"by_provider\": {"
                    "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"
@@ -100,8 +111,10 @@ static void test_crafted_population(void **state)
                    " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"
                    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"
                    " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"
-                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3},"
-                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0}],"
+                   " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"
+                   "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"
+                   "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0,"
+                   "                 \"providers\": {\"upstream\": 3}}],"
                    " \"k8s_no_network\": 0}");
     json_decref(o);
     pfx2as_free(p);

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# probe_bench.sh - TLS + GET /version probes per second and client CPU per
+# completed probe: kubesurvey probe vs curl --parallel, same hosts, one run.
+#
+#   usage: sudo benchmarks/probe_bench.sh [KUBESURVEY] [N_ADDRESSES] [ROUNDS] [KS_FLAGS]
+#   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys)
+#
+# Target namespace: nginx (ECDSA P-256, TLS 1.2/1.3) answers a version.Info
+# on 198.18.16.0 + N addresses, port 443. Scanner namespace: kubesurvey
+# probe over all of them, then curl over the same URLs in lists of 2,000
+# (curl slows down on long lists), both with 256 connections in flight.
+# Client CPU = user + system time of the client processes (bash `times`).
+# Rounds alternate the two tools so machine noise hits both alike.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+ks=${1:-$here/build/tools/kubesurvey}
+n=${2:-20000}
+rounds=${3:-1}
+ks_flags=${4:-}
+id=204
+[[ $(id -u) == 0 ]] || { echo "probe_bench.sh: needs root (network namespaces)" >&2; exit 2; }
+[[ -x $ks ]] || { echo "probe_bench.sh: no kubesurvey binary at $ks" >&2; exit 2; }
+(( n >= 1 && n <= 20000 )) || { echo "probe_bench.sh: 1..20000 addresses" >&2; exit 2; }
+S=ks${id}s T=ks${id}t
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+cleanup() {
+  [[ -f $tmp/nginx.pid ]] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+  "$here/tests/net/netns.sh" down $id || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$here/tests/net/netns.sh" up $id
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
+  -out "$tmp/cert.pem" -days 30 -subj "/CN=kube-apiserver" \
+  -addext "subjectAltName=DNS:kubernetes,DNS:kubernetes.default.svc" 2>/dev/null
+printf '{\n  "major": "1",\n  "minor": "29",\n  "gitVersion": "v1.29.4",\n  "platform": "linux/amd64"\n}' > "$tmp/version.json"
+cat > "$tmp/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 19000;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events { worker_connections 8000; }
+http {
+  access_log off;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {
+    listen 443 ssl backlog=8192;
+    ssl_certificate $tmp/cert.pem;
+    ssl_certificate_key $tmp/key.pem;
+    location = /version { default_type application/json; alias $tmp/version.json; }
+  }
+}
+EOF
+ip netns exec "$T" nginx -c "$tmp/nginx.conf"
+
+# addresses 198.18.16.0 .. + n-1
+for ((i = 0; i < n; i++)); do echo "198.18.$((16 + i / 256)).$((i % 256))"; done > "$tmp/targets"
+last=$(tail -1 "$tmp/targets")
+ip netns exec "$T" nft add element inet ks open "{ 198.18.16.0-$last . 443 }"
+split -l 2000 -d "$tmp/targets" "$tmp/list."
+for f in "$tmp"/list.*; do
+  sed 's|.*|url = "https://&/version"\noutput = "/dev/null"|' "$f" > "$f.curl"
+done
+
+# Runs a command in the scanner namespace; prints "wall_s cpu_s".
+measure() {
+  ip netns exec "$S" bash -c '
+    start=$(date +%s.%N)
+    eval "$1" > /dev/null
+    end=$(date +%s.%N)
+    times > "$2"  # a builtin, no fork: the children are the client processes
+    echo "$start $end $(tail -1 "$2")"' _ "$1" "$tmp/times" |
+  awk '{
+    split($3, u, /[ms]/); split($4, s, /[ms]/);
+    printf "%.3f %.3f\n", $2 - $1, u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+
+ua="kubesurvey-benchmark (test network)"
+ks_cmd="'$ks' probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
+curl_cmd="for f in '$tmp'/list.*.curl; do curl -s --no-progress-meter -k --parallel --parallel-max 256 \
+  -A '$ua' -H 'Accept: application/json' -w '%{http_code}\n' -K \"\$f\"; done > '$tmp/curl.codes'"
+
+printf '%-12s %6s %9s %9s %10s %15s\n' tool round completed wall_s probes/s "cpu_ms/probe"
+ratios=()
+for ((r = 1; r <= rounds; r++)); do
+  read -r ks_wall ks_cpu < <(measure "$ks_cmd")
+  ks_done=$(grep -c '"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"' "$tmp/ks.jsonl" || true)
+  read -r c_wall c_cpu < <(measure "$curl_cmd")
+  c_done=$(grep -c '^200$' "$tmp/curl.codes" || true)
+  for t in ks c; do
+    wall=${t}_wall cpu=${t}_cpu done=${t}_done
+    name=$([[ $t == ks ]] && echo kubesurvey || echo curl)
+    awk -v n="$name" -v r="$r" -v d="${!done}" -v w="${!wall}" -v c="${!cpu}" 'BEGIN {
+      printf "%-12s %6d %9d %9.2f %10.0f %15.3f\n", n, r, d, w, d / w, d ? 1000 * c / d : 0 }'
+  done
+  ratios+=("$(awk -v a="$ks_cpu" -v b="$ks_done" -v c="$c_cpu" -v d="$c_done" \
+    'BEGIN { printf "%.2f", (a / b) / (c / d) }')")
+  [[ $ks_done == "$n" ]] || echo "WARNING: kubesurvey completed $ks_done of $n correctly"
+  [[ $c_done == "$n" ]] || echo "WARNING: curl completed $c_done of $n"
+done
+echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"

@@ -1,0 +1,412 @@
+# k8s_population.awk - the seeded model behind k8s_population.sh: a
+# June-2021-like population of Kubernetes API servers and other services in
+# 198.18.0.0/16 on ports 443 and 6443 (k8s-facts.md §1.4, §4, §5, §8).
+#
+#   awk -v seed=N -v count=N -v out=DIR -f k8s_population.awk
+#
+# It only decides; k8s_population.sh makes the certificates and runs nginx.
+# Files written in DIR:
+#   expected.tsv   one line per open endpoint (header first), tab-separated:
+#                  addr port tls k8s provider minor git_version http_status
+#                  cert cert_marker model  ("-" = none; see docs/testnet.md)
+#   ca.jobs        name|subject                     one CA per line
+#   leaf.jobs      cert|ca|subject|subjectAltName   one serving certificate
+#   servers.conf   nginx server blocks, one per certificate (its endpoints,
+#                  certificate, headers, answer) and per plain-HTTP endpoint
+#   bodies/CERT    what GET /version answers (version.Info, Status, HTML ...)
+#   population.nft the nft sets `open` (every endpoint) and `rst`
+#
+# Every random choice comes from one MINSTD generator (x = x * 48271 mod
+# 2^31-1, exact in awk's doubles) seeded with `seed`, in a fixed order, so the
+# files depend only on (seed, count): integer arithmetic below 2^53 and no
+# reliance on array order, so any POSIX awk gives the same files (the tests
+# run Debian's default, mawk).
+
+function rnd() { state = (state * 48271) % 2147483647; return state }
+function rint(n) { return rnd() % n }
+function chance(percent) { return rint(100) < percent }
+function hexn(n,   s) {
+    s = ""
+    while (length(s) < n) s = s sprintf("%06x", rnd() % 16777216)
+    return substr(s, 1, n)
+}
+function uuid() { return hexn(8) "-" hexn(4) "-4" hexn(3) "-a" hexn(3) "-" hexn(12) }
+function one_of(list,   parts, n) { n = split(list, parts, " "); return parts[1 + rint(n)] }
+# "a:3 b:1" -> a three times as often as b
+function weighted(list,   parts, n, i, kv, total, r) {
+    n = split(list, parts, " ")
+    total = 0
+    for (i = 1; i <= n; i++) { split(parts[i], kv, ":"); total += kv[2] }
+    r = rint(total)
+    for (i = 1; i <= n; i++) {
+        split(parts[i], kv, ":")
+        if (r < kv[2]) return kv[1]
+        r -= kv[2]
+    }
+}
+# Minors weighted as a June-2021 population (most on 1.16-1.19), restricted
+# to the ones a provider shipped then.
+function pick_minor(allowed,   parts, n, i, list) {
+    n = split(allowed, parts, " ")
+    list = ""
+    for (i = 1; i <= n; i++) list = list " " parts[i] ":" minor_weight[parts[i]]
+    return weighted(substr(list, 2))
+}
+function new_addr(   a, b) {
+    do { a = 1 + rint(254); b = 1 + rint(254) } while ((a, b) in used)
+    used[a, b] = 1
+    return "198.18." a "." b
+}
+
+# The issuer of each CA name used by the models (k8s-facts.md §4): one CA
+# per provider (and a few per-cluster-style variants), reused by its leaves.
+function ca_subject(name) {
+    if (name == "eks" || name ~ /^kubeadm/ || name == "ack" || name == "tke") return "/CN=kubernetes"
+    if (name ~ /^gke/) return "/CN=" gke_uuid[name]
+    if (name == "aks") return "/CN=ca"
+    if (name == "openshift") return "/OU=openshift/CN=kube-apiserver-lb-signer"
+    if (name ~ /^k3s/) return "/CN=k3s-server-ca@" (1600000000 + 1000 * substr(name, 4))
+    if (name ~ /^rke2/) return "/CN=rke2-server-ca@" (1610000000 + 1000 * substr(name, 5))
+    if (name == "letsencrypt") return "/C=US/O=Let's Encrypt/CN=R3"
+    if (name == "digicert") return "/C=US/O=DigiCert Inc/CN=DigiCert TLS RSA SHA256 2020 CA1"
+    if (name == "ibm") return "/C=US/O=IBM/CN=IBM Cloud Kubernetes Service CA"
+    if (name == "etcd") return "/CN=etcd-ca"
+    if (name == "docker") return "/CN=docker-ca"
+    if (name == "dynamiclistener") return "/O=dynamiclistener-org/CN=dynamiclistener-ca@1612345678"
+    return "/CN=private-ca"
+}
+
+# ------------------------------------------------------------- one cluster
+# A cluster: one serving certificate, one answer, endpoints ep_addr/ep_port.
+function cluster_reset() {
+    n_ep = 0; subject = ""; ca = ""; sans = ""; kind = ""; body = ""
+    k8s = "no"; provider = "-"; minor = "-"; gitv = "-"; status = 0; tls = 1
+    pf = 0; audit = 0; docker = 0; marker = 0
+}
+function add_ep(addr, port) { n_ep++; ep_addr[n_ep] = addr; ep_port[n_ep] = port }
+function kube_sans(svc_ip) {
+    return "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc," \
+           "DNS:kubernetes.default.svc.cluster.local,IP:" svc_ip
+}
+# version.Info of kube-apiserver, pretty-printed like the real one.
+function version_body(git, commit, tree,   m, suffix, go, y, mo, d) {
+    m = minor; sub(/^1\./, "", m)
+    suffix = git; sub(/^v[0-9]+\.[0-9]+\.[0-9]+/, "", suffix)
+    go = go_version[minor]
+    y = (m + 0 >= 20) ? 2021 : 2020; mo = 1 + rint(12); d = 1 + rint(28)
+    if (y == 2021 && mo > 5) mo = 1 + rint(5)
+    return "{\n" \
+        "  \"major\": \"1\",\n" \
+        "  \"minor\": \"" m (suffix ~ /^-/ ? "+" : "") "\",\n" \
+        "  \"gitVersion\": \"" git "\",\n" \
+        "  \"gitCommit\": \"" commit "\",\n" \
+        "  \"gitTreeState\": \"" tree "\",\n" \
+        "  \"buildDate\": \"" sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, rint(24), rint(60), rint(60)) "\",\n" \
+        "  \"goVersion\": \"" go "\",\n" \
+        "  \"compiler\": \"gc\",\n" \
+        "  \"platform\": \"" (chance(90) ? "linux/amd64" : "linux/arm64") "\"\n" \
+        "}"
+}
+function minor_number(m) { sub(/^1\./, "", m); return m + 0 }
+function patch_of(m) { return rint(max_patch[m] + 1) }
+# The answer of a Kubernetes cluster: public version (200), or 401/403 Status.
+function kube_answer(auth, git, commit, tree) {
+    k8s = "yes"
+    if (auth == "public") {
+        gitv = git; status = 200; kind = "json"
+        body = version_body(git, commit, tree)
+    } else if (auth == "401") {
+        minor = "-"; status = 401; kind = "s401"; body = status401
+    } else {
+        minor = "-"; status = 403; kind = "s403"; body = status403; pf = 1
+    }
+    # API Priority and Fairness headers on every answer from 1.20 (beta,
+    # on by default); Audit-Id where auditing is on.
+    if (minor != "-" && minor_number(minor) >= 20) pf = 1
+    if (chance(40)) audit = 1
+}
+
+function model_eks(   n, i, region, name, m, commit, auth) {
+    m = pick_minor("1.13 1.14 1.15 1.16 1.17 1.18 1.19 1.20")
+    minor = m
+    commit = hexn(40)
+    auth = weighted("public:92 403:8")
+    kube_answer(auth, "v" m "." patch_of(m) "-eks-" substr(commit, 1, 6), commit, "clean")
+    marker = 1
+    provider = "eks"
+    region = one_of("us-east-1 us-east-1 us-east-2 us-west-2 eu-west-1 eu-central-1 ap-southeast-1 ap-northeast-1 ap-south-1 sa-east-1")
+    name = toupper(hexn(32)) "." one_of("gr7 yl4 sk1") "." region ".eks.amazonaws.com"
+    subject = "/CN=kube-apiserver"; ca = "eks"
+    sans = "DNS:" name ",DNS:ip-172-16-" rint(256) "-" rint(256) "." \
+           (region == "us-east-1" ? "ec2.internal" : region ".compute.internal") "," \
+           kube_sans(chance(70) ? "10.100.0.1" : "172.20.0.1")
+    # A public EKS endpoint is a load balancer with one address per zone.
+    n = weighted("1:20 2:70 3:10") + 0
+    for (i = 1; i <= n; i++) add_ep(new_addr(), 443)
+}
+function model_gke(   m, addr, auth) {
+    m = pick_minor("1.16 1.17 1.18 1.19 1.20")
+    minor = m
+    auth = weighted("public:90 403:10")
+    kube_answer(auth, "v" m "." patch_of(m) "-gke." (100 + rint(2200)), hexn(40), "clean")
+    marker = 1
+    provider = "gke"
+    addr = new_addr()
+    # Per-cluster CA named by a UUID; the leaf names the public address.
+    subject = "/CN=" addr; ca = "gke" rint(4)
+    sans = kube_sans("10." rint(128) ".0.1") ",IP:" addr
+    add_ep(addr, 443)
+}
+function model_aks(   m, auth, region) {
+    m = pick_minor("1.17 1.18 1.19 1.20 1.21")
+    minor = m
+    auth = weighted("public:90 403:10")
+    kube_answer(auth, "v" m "." patch_of(m), hexn(40), "clean")
+    marker = 1
+    provider = "aks"
+    region = one_of("eastus eastus2 westus2 westeurope northeurope uksouth southeastasia australiaeast canadacentral japaneast")
+    subject = "/CN=apiserver"; ca = "aks"
+    sans = kube_sans("10.0.0.1") ",DNS:" one_of("prod dev staging aks k8s app") "-" one_of("dns rg cluster") "-" hexn(8) ".hcp." region ".azmk8s.io"
+    add_ep(new_addr(), 443)
+}
+# kubeadm, kind, kops, kubespray ...: plain upstream versions, CN=kube-apiserver
+# signed by CN=kubernetes; port 6443, often also 443 (same certificate).
+function model_kubeadm(   m, auth, addr, layout, node) {
+    m = pick_minor("1.13 1.14 1.15 1.16 1.17 1.18 1.19 1.20 1.21")
+    minor = m
+    auth = weighted("public:84 403:8 401:8")
+    kube_answer(auth, "v" m "." patch_of(m), hexn(40), "clean")
+    marker = 1
+    provider = "upstream"
+    addr = new_addr()
+    node = one_of("master k8s-master cp control-plane kube-master node") "-" (1 + rint(3))
+    subject = "/CN=kube-apiserver"; ca = "kubeadm" rint(3)
+    sans = "DNS:" node "," kube_sans("10.96.0.1") ",IP:" addr
+    layout = weighted("6443:55 both:25 443:10 two:10")
+    if (layout == "6443" || layout == "both") add_ep(addr, 6443)
+    if (layout == "443" || layout == "both") add_ep(addr, 443)
+    if (layout == "two") { add_ep(addr, 6443); add_ep(new_addr(), 6443) }
+}
+# An upstream build behind an ordinary certificate for its host name: only
+# the version.Info body says Kubernetes.
+function model_custom(   m, host) {
+    m = pick_minor("1.15 1.16 1.17 1.18 1.19 1.20 1.21")
+    minor = m
+    kube_answer("public", "v" m "." patch_of(m), hexn(40), "clean")
+    provider = "upstream"
+    host = one_of("k8s api kube cluster") "." one_of("acme corp shop lab example") rint(1000) ".example.net"
+    subject = "/CN=" host; ca = "letsencrypt"; sans = "DNS:" host
+    add_ep(new_addr(), one_of("443 6443"))
+}
+function model_openshift(   m, auth, host, commit) {
+    m = pick_minor("1.16 1.17 1.18 1.19 1.20")
+    minor = m
+    auth = weighted("public:85 403:15")
+    commit = hexn(40)
+    # OCP 4.x kept the .0 patch of its Kubernetes minor for a whole z-stream.
+    kube_answer(auth, "v" m ".0+" substr(commit, 1, 7), commit, "clean")
+    marker = 1
+    provider = "openshift"
+    host = "api." one_of("prod ocp dev cluster1 cluster2 okd") "." one_of("example.com example.org corp.example")
+    subject = "/CN=" host; ca = "openshift"; sans = "DNS:" host
+    add_ep(new_addr(), 6443)
+}
+function model_ack(   m, commit) {
+    m = pick_minor("1.14 1.16 1.18 1.20")
+    minor = m
+    commit = hexn(7)
+    kube_answer("public", "v" m "." patch_of(m) "-aliyun.1", commit, "")
+    marker = 1
+    provider = "ack"
+    subject = "/CN=kube-apiserver"; ca = "ack"; sans = kube_sans("172.21.0.1")
+    add_ep(new_addr(), 6443)
+}
+function model_tke(   m) {
+    m = pick_minor("1.14 1.16 1.18 1.20")
+    minor = m
+    kube_answer("public", "v" m "." patch_of(m) "-tke." (1 + rint(20)), hexn(40), "clean")
+    marker = 1
+    provider = "tke"
+    subject = "/CN=kube-apiserver"; ca = "tke"
+    sans = "DNS:cls-" hexn(8) ".ccs.tencent-cloud.com," kube_sans("172.16.255.1")
+    add_ep(new_addr(), 443)
+}
+function model_iks(   m, host) {
+    m = pick_minor("1.17 1.18 1.19 1.20")
+    minor = m
+    kube_answer("public", "v" m "." patch_of(m) "+IKS", hexn(40), "clean")
+    provider = "iks"
+    host = "c" (1 + rint(120)) "." one_of("us-south us-east eu-de eu-gb jp-tok") ".containers.cloud.ibm.com"
+    subject = "/CN=" host; ca = "ibm"; sans = "DNS:" host
+    add_ep(new_addr(), 443)
+}
+# k3s and RKE2 turn anonymous access off: /version is 401 and only the
+# certificate tells what it is.
+function model_rancher(dist,   addr) {
+    kube_answer("401")
+    provider = dist
+    marker = 1
+    addr = new_addr()
+    subject = "/O=" dist "/CN=" dist; ca = dist rint(3)
+    sans = "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc.cluster.local,DNS:localhost," \
+           "IP:10.43.0.1,IP:127.0.0.1,IP:" addr
+    add_ep(addr, 6443)
+    if (chance(20)) add_ep(addr, 443)
+}
+
+# ------------------------------------------------------- not Kubernetes
+function model_html(   host) {
+    host = one_of("www shop mail portal intranet blog") "." one_of("alpha beta gamma delta omega") rint(10000) ".example.com"
+    subject = "/CN=" host; ca = one_of("letsencrypt digicert"); sans = "DNS:" host
+    if (chance(85)) { kind = "html"; status = 200; body = html_page }
+    else { kind = "404"; status = 404 }
+    add_ep(new_addr(), weighted("443:9 6443:1"))
+}
+function model_etcd(   n) {
+    n = rint(100)
+    subject = "/CN=etcd-" n; ca = "etcd"; sans = "DNS:localhost,DNS:etcd-" n ",IP:127.0.0.1"
+    kind = "json"; status = 200
+    body = "{\"etcdserver\":\"3." one_of("3.4 3.10 3.13 4.3 4.9 4.13 4.16") "\",\"etcdcluster\":\"3." one_of("3 4") ".0\"}"
+    add_ep(new_addr(), one_of("443 6443"))
+}
+function model_docker(   v) {
+    v = one_of("19.03.13 20.10.2 20.10.6 20.10.7")
+    subject = "/CN=docker-" hexn(6); ca = "docker"; sans = "DNS:docker-host"
+    kind = "json"; status = 200; docker = 1
+    body = "{\"Platform\":{\"Name\":\"Docker Engine - Community\"},\"Components\":[{\"Name\":\"Engine\",\"Version\":\"" v "\",\"Details\":{\"ApiVersion\":\"1.41\",\"Arch\":\"amd64\",\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\"}}],\"Version\":\"" v "\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\",\"Arch\":\"amd64\"}"
+    add_ep(new_addr(), one_of("443 6443"))
+}
+# Rancher server and other dynamiclistener users: a k3s-like certificate
+# family that is not an API server (a false-positive source).
+function model_dynamic() {
+    subject = "/O=dynamic/CN=dynamic"; ca = "dynamiclistener"
+    sans = "DNS:rancher." one_of("corp lab example") rint(1000) ".example.com"
+    kind = "html"; status = 200; body = html_page
+    add_ep(new_addr(), 443)
+}
+function model_garbage() {
+    subject = "/CN=svc" rint(10000) ".example.io"; ca = "private"; sans = "DNS:svc.example.io"
+    kind = "bin"; status = 200; body = "\001\002\003 binary \377\376 garbage"
+    add_ep(new_addr(), one_of("443 6443"))
+}
+# Plain HTTP on 443/6443: the TLS handshake fails.
+function model_plain() { tls = 0; add_ep(new_addr(), one_of("443 6443")) }
+
+# --------------------------------------------------------------- output
+# One nginx server block per serving certificate, listening on each of its
+# endpoints, so nginx loads every certificate once at start (a certificate
+# chosen per handshake costs a key load, ~2 ms with OpenSSL 3.0).
+function write_cluster(model,   i, cert, bf, listen) {
+    cert = "-"
+    if (tls) cert = sprintf("c%04d", ++n_cert)
+    listen = ""
+    for (i = 1; i <= n_ep && n_out < count; i++) {
+        n_out++
+        printf "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", ep_addr[i], ep_port[i], tls, k8s,
+            provider, (gitv == "-" ? "-" : minor), gitv, status, cert, marker, model > expected
+        open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+        if (n_out % 512 == 0) flush_open()
+        listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+    }
+    printf "  server {\n%s", listen > servers
+    if (!tls) {
+        # Plain HTTP: the scanner's ClientHello gets nginx's 400 page.
+        printf "    location / { return 200 \"<html><body>plain http</body></html>\\n\"; }\n  }\n" > servers
+        return
+    }
+    printf "%s|%s|%s|%s\n", cert, ca, subject, sans > leafjobs
+    if (!(ca in ca_used)) { ca_used[ca] = 1; ca_order[++n_ca] = ca }
+    printf "    ssl_certificate %s/certs/%s.crt;\n    set $ks_c %s;\n", out, cert, cert > servers
+    if (pf) {
+        printf "    add_header X-Kubernetes-Pf-Flowschema-Uid %s always;\n", uuid() > servers
+        printf "    add_header X-Kubernetes-Pf-Prioritylevel-Uid %s always;\n", uuid() > servers
+    }
+    if (audit) printf "    add_header Audit-Id %s always;\n", uuid() > servers
+    if (docker) printf "    add_header Api-Version 1.41 always;\n    add_header Ostype linux always;\n" > servers
+    printf "    location / { rewrite ^ /@%s last; }\n    include %s/locations.conf;\n  }\n", kind, out > servers
+    if (body != "") {
+        bf = out "/bodies/" cert
+        printf "%s", body > bf
+        close(bf)
+    }
+}
+function flush_open() {
+    if (open_elems != "") print "add element inet ks open { " open_elems " }" > nft
+    open_elems = ""
+}
+
+BEGIN {
+    if (seed !~ /^[0-9]+$/ || count !~ /^[0-9]+$/ || count < 1 || out == "") {
+        print "k8s_population.awk: need -v seed=N -v count=N (>= 1) -v out=DIR" > "/dev/stderr"
+        exit 2
+    }
+    state = (seed % 2147483646) + 1
+    for (i = 0; i < 16; i++) rnd()
+    for (i = 0; i < 4; i++) gke_uuid["gke" i] = uuid()
+
+    split("1.13:2 1.14:3 1.15:5 1.16:8 1.17:12 1.18:20 1.19:22 1.20:18 1.21:8", mw, " ")
+    for (i in mw) { split(mw[i], kv, ":"); minor_weight[kv[1]] = kv[2] }
+    # Newest patch of each minor on 2021-06-10 (1.18.20 came on 2021-06-16).
+    split("1.13:12 1.14:10 1.15:12 1.16:15 1.17:17 1.18:19 1.19:11 1.20:7 1.21:1", mp, " ")
+    for (i in mp) { split(mp[i], kv, ":"); max_patch[kv[1]] = kv[2] }
+    split("1.13:go1.11.13 1.14:go1.12.12 1.15:go1.12.17 1.16:go1.13.15 1.17:go1.13.15 1.18:go1.13.15 1.19:go1.15.12 1.20:go1.15.12 1.21:go1.16.4", gv, " ")
+    for (i in gv) { split(gv[i], kv, ":"); go_version[kv[1]] = kv[2] }
+
+    status401 = "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"Unauthorized\",\n  \"reason\": \"Unauthorized\",\n  \"code\": 401\n}"
+    status403 = "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {\n    \n  },\n  \"status\": \"Failure\",\n  \"message\": \"forbidden: User \\\"system:anonymous\\\" cannot get path \\\"/version\\\"\",\n  \"reason\": \"Forbidden\",\n  \"details\": {\n    \n  },\n  \"code\": 403\n}"
+    html_page = "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n"
+
+    expected = out "/expected.tsv"; leafjobs = out "/leaf.jobs"; nft = out "/population.nft"
+    servers = out "/servers.conf"
+    print "addr\tport\ttls\tk8s\tprovider\tminor\tgit_version\thttp_status\tcert\tcert_marker\tmodel" > expected
+    print "flush set inet ks open" > nft
+    print "flush set inet ks rst" > nft
+    printf "" > servers
+    printf "" > leafjobs
+
+    # Cluster mix (per cluster; EKS clusters have ~2 endpoints each).
+    models = "eks:30 gke:14 aks:12 kubeadm:15 custom:3 openshift:6 ack:4 tke:3 iks:2 k3s:6 rke2:3 " \
+             "html:9 etcd:2 docker:2 dynamic:1 garbage:2 plain:3"
+    n_out = 0; n_cert = 0
+    while (n_out < count) {
+        cluster_reset()
+        model = weighted(models)
+        if (model == "eks") model_eks()
+        else if (model == "gke") model_gke()
+        else if (model == "aks") model_aks()
+        else if (model == "kubeadm") model_kubeadm()
+        else if (model == "custom") model_custom()
+        else if (model == "openshift") model_openshift()
+        else if (model == "ack") model_ack()
+        else if (model == "tke") model_tke()
+        else if (model == "iks") model_iks()
+        else if (model == "k3s" || model == "rke2") model_rancher(model)
+        else if (model == "html") model_html()
+        else if (model == "etcd") model_etcd()
+        else if (model == "docker") model_docker()
+        else if (model == "dynamic") model_dynamic()
+        else if (model == "garbage") model_garbage()
+        else model_plain()
+        if (status == 403 || status == 401) model = model "-" status
+        write_cluster(model)
+    }
+    flush_open()
+
+    # Addresses that answer RST on every port not open: about 1% of the /16,
+    # some of them population addresses (their other port resets).
+    rst_elems = ""; n_rst = 0
+    for (i = 0; i < 655; i++) {
+        a = 1 + rint(254); b = 1 + rint(254)
+        if ((a, b) in rst_used) continue
+        rst_used[a, b] = 1
+        rst_elems = rst_elems (rst_elems == "" ? "" : ", ") "198.18." a "." b
+        if (++n_rst % 512 == 0) { print "add element inet ks rst { " rst_elems " }" > nft; rst_elems = "" }
+    }
+    if (rst_elems != "") print "add element inet ks rst { " rst_elems " }" > nft
+
+    cajobs = out "/ca.jobs"
+    printf "" > cajobs
+    for (i = 1; i <= n_ca; i++) printf "%s|%s\n", ca_order[i], ca_subject(ca_order[i]) > cajobs
+    close(cajobs)
+    close(servers)
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# k8s_population.sh - a simulated internet of Kubernetes API servers, on top
+# of netns.sh: a seeded, deterministic population of COUNT endpoints in
+# 198.18.0.0/16 on ports 443 and 6443, modelled on a June-2021 world
+# (EKS-heavy, minors 1.13-1.21, k3s/RKE2 answering 401, some 403, shared
+# certificates, plus ordinary HTTPS sites, etcd, Docker, plain HTTP and
+# garbage). One nginx in the target namespace serves all of it.
+#
+#   k8s_population.sh up ID SEED [COUNT]
+#       netns.sh up ID; write the population (COUNT endpoints, default
+#       1500), make its certificates, start nginx in ks<ID>t, load the nft
+#       sets (`open` = every endpoint, `rst` = ~1% of the /16). Prints the
+#       path of the expected-results file (expected.tsv) on stdout.
+#   k8s_population.sh down ID
+#       stop nginx, netns.sh down ID, remove the state directory.
+#
+# expected.tsv (tab-separated, header first, one line per open endpoint):
+#   addr port tls k8s provider minor git_version http_status cert model
+# tls 1/0 (handshake completes), k8s yes/no, provider as the classifier
+# names it ("-" if not Kubernetes), minor "1.N" only when /version gives a
+# version, http_status (0 when there is no TLS), cert = serving certificate
+# id (endpoints with the same id present the same certificate: one cluster),
+# model = what the endpoint imitates. See docs/testnet.md.
+#
+# Environment: KS_POP_DIR state directory (default /tmp/ks<ID>-k8spop).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { echo "k8s_population.sh: $*" >&2; exit 2; }
+usage() {
+    echo "usage: k8s_population.sh up ID SEED [COUNT] | down ID" >&2
+    sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+cmd=${1:-}; id=${2:-}
+[[ -n "$cmd" ]] || usage
+[[ "$id" =~ ^[0-9]{1,3}$ ]] || die "bad or missing ID '$id' (0-999)"
+T=ks${id}t
+dir=${KS_POP_DIR:-/tmp/ks${id}-k8spop}
+
+# One leaf per line of leaf.jobs: CERT|CA|SUBJECT|SANS -> certs/CERT.crt
+# (leaf then CA, as servers send). All leaves share one key: only the
+# certificates need to differ. The CA is appended from memory (ca_pem) to
+# spare a process per certificate.
+make_leaves() {
+    local cert ca subject sans
+    while IFS='|' read -r cert ca subject sans; do
+        {
+            KS_SAN=$sans openssl req -x509 -new -config "$dir/openssl.cnf" -extensions leaf \
+                -key "$dir/leaf.key" -subj "$subject" -CA "$dir/ca/$ca.crt" -CAkey "$dir/ca.key" \
+                -days 365 2>>"$dir/openssl.log" ||
+                { echo "k8s_population.sh: openssl failed for $cert ($subject)" >&2; return 1; }
+            printf '%s\n' "${ca_pem[$ca]}"
+        } >"$dir/certs/$cert.crt"
+    done <"$1"
+}
+
+make_certificates() {
+    declare -gA ca_pem=()
+    mkdir -p "$dir/ca" "$dir/certs"
+    cat >"$dir/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+[dn]
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = ${ENV::KS_SAN}
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+EOF
+    openssl ecparam -name prime256v1 -genkey -noout -out "$dir/leaf.key" 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out "$dir/ca.key" 2>/dev/null
+    local name subject
+    while IFS='|' read -r name subject; do
+        KS_SAN=- openssl req -x509 -new -config "$dir/openssl.cnf" -extensions ca \
+            -key "$dir/ca.key" -subj "$subject" -days 3650 -out "$dir/ca/$name.crt" 2>>"$dir/openssl.log" ||
+            die "openssl failed for CA $name ($subject)"
+        ca_pem[$name]=$(<"$dir/ca/$name.crt")
+    done <"$dir/ca.jobs"
+    # Two halves in parallel (the machine has 2 cores).
+    split -n l/2 "$dir/leaf.jobs" "$dir/leaf.part."
+    local part pids=()
+    for part in "$dir"/leaf.part.*; do
+        make_leaves "$part" & pids+=($!)
+    done
+    local pid ok=1
+    for pid in "${pids[@]}"; do wait "$pid" || ok=0; done
+    ((ok)) || die "certificate generation failed (see $dir/openssl.log)"
+}
+
+write_nginx_conf() {
+    # A default certificate for the catch-all server (never reached: nft
+    # lets only the population's endpoints through).
+    KS_SAN=- openssl req -x509 -new -config "$dir/openssl.cnf" -extensions ca -key "$dir/leaf.key" \
+        -subj /CN=default.invalid -days 365 -out "$dir/default.crt" 2>>"$dir/openssl.log"
+    cat >"$dir/locations.conf" <<EOF
+    # The answer of GET /version, chosen by the server's rewrite to /@KIND;
+    # \$ks_c names the server's certificate, and its body file.
+    location = /@json { internal; default_type application/json; alias $dir/bodies/\$ks_c; }
+    location = /@html { internal; default_type text/html; alias $dir/bodies/\$ks_c; }
+    location = /@bin { internal; default_type application/octet-stream; alias $dir/bodies/\$ks_c; }
+    location = /@s401 { internal; return 401; }
+    location = /@s403 { internal; return 403; }
+    location = /@404 { internal; return 404; }
+    location = /@status { internal; default_type application/json; alias $dir/bodies/\$ks_c; }
+EOF
+    cat >"$dir/nginx.conf" <<EOF
+# Generated by k8s_population.sh. servers.conf has one server block per
+# certificate, listening on that certificate's endpoints.
+# Workers run as root: the state directory may sit in a private (0700)
+# temporary directory, and this nginx serves only the test namespaces.
+user root;
+worker_processes 1;
+worker_rlimit_nofile 4096;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 2048; }
+http {
+  access_log off;
+  server_tokens off;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_certificate_key $dir/leaf.key;
+  error_page 401 403 /@status;
+  server {
+    listen 443 ssl default_server backlog=4096;
+    listen 6443 ssl default_server backlog=4096;
+    ssl_certificate $dir/default.crt;
+    return 404;
+  }
+  include $dir/servers.conf;
+}
+EOF
+}
+
+wait_listening() {
+    local port=$1 i
+    for i in $(seq 50); do
+        ip netns exec "$T" ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
+        sleep 0.1
+    done
+    die "nginx is not listening on port $port in $T (see $dir/error.log)"
+}
+
+pop_up() {
+    local seed=${1:-} count=${2:-1500}
+    [[ "$seed" =~ ^[0-9]{1,9}$ ]] || die "bad or missing SEED '$seed' (0-999999999)"
+    [[ "$count" =~ ^[1-9][0-9]{0,4}$ ]] && ((count <= 20000)) ||
+        die "bad COUNT '$count' (1-20000)"
+    pop_down
+    mkdir -p "$dir/bodies"
+    dir=$(cd "$dir" && pwd) # nginx needs absolute paths
+    LC_ALL=C awk -v seed="$seed" -v count="$count" -v out="$dir" -f "$here/k8s_population.awk" ||
+        die "the population model failed"
+    local t0=$SECONDS
+    make_certificates
+    local t1=$SECONDS
+    write_nginx_conf
+    "$here/netns.sh" up "$id"
+    ip netns exec "$T" nginx -c "$dir/nginx.conf" 2>"$dir/nginx-start.log" ||
+        { cat "$dir/nginx-start.log" >&2; die "nginx did not start with the generated configuration"; }
+    wait_listening 443
+    wait_listening 6443
+    ip netns exec "$T" nft -f "$dir/population.nft"
+    echo "k8s_population.sh: $(grep -c . "$dir/leaf.jobs") certificates in $((t1 - t0)) s, nginx up in $((SECONDS - t1)) s" >&2
+    echo "$dir/expected.tsv"
+}
+
+pop_down() {
+    if [[ -f "$dir/nginx.pid" ]]; then
+        kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    fi
+    "$here/netns.sh" down "$id"
+    rm -rf "$dir"
+}
+
+case "$cmd" in
+    up) shift 2; pop_up "$@" ;;
+    down) pop_down ;;
+    *) usage ;;
+esac

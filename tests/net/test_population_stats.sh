@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# End-to-end statistics on the Kubernetes population (k8s_population.sh):
+# bring it up, scan 198.18.0.0/16 on 443 and 6443 with the whole pipeline
+# into a store, then check, exactly:
+#   - the population model is deterministic per seed and differs across seeds;
+#   - the store holds exactly the population's endpoints (read with mdb_dump,
+#     independently of kubesurvey) and passes `kubesurvey check`;
+#   - every JSON Lines record says what expected.tsv says (TLS, verdict,
+#     provider, minor, gitVersion, HTTP status), and endpoints share a leaf
+#     certificate exactly when they share a certificate id;
+#   - `kubesurvey stats --json` (when the command exists) equals the figures
+#     computed here with awk from expected.tsv and the upstream and provider
+#     end dates (k8s-facts.md §2.2-2.6), for 2021-06-10, 2021-06-19 (the day
+#     after 1.18's end of life), 2021-09-28 (after EKS 1.16's), 2022-08-01
+#     (after AKS 1.21's) and the scan's own date.
+#   test_population_stats.sh KUBESURVEY BUILD_DIR
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+net_test_init population_stats 510 "$@"
+POP=$here/k8s_population.sh
+export KS_POP_DIR=$WORK/pop
+SEED=2021
+
+# Stop nginx and remove the population before lib.sh's cleanup (which takes
+# the namespaces down and checks that none survived); keep the exit status.
+pop_cleanup() {
+    local rc=$?
+    "$POP" down "$TEST_ID" >/dev/null 2>&1 || true
+    (exit $rc)
+    net_cleanup
+}
+trap pop_cleanup EXIT
+
+# ---------------------------------------------------------------- the model
+for s in $SEED $SEED 7; do
+    d=$WORK/model-$s-$RANDOM
+    mkdir -p "$d/bodies"
+    LC_ALL=C awk -v seed="$s" -v count=1500 -v out="$d" -f "$here/k8s_population.awk"
+    echo "$d"
+done >"$WORK/models"
+mapfile -t models <"$WORK/models"
+for f in expected.tsv leaf.jobs ca.jobs population.nft; do
+    cmp -s "${models[0]}/$f" "${models[1]}/$f" || fail "seed $SEED twice gives different $f"
+done
+cmp -s "${models[0]}/expected.tsv" "${models[2]}/expected.tsv" &&
+    fail "seeds $SEED and 7 give the same population"
+[[ $(($(wc -l <"${models[0]}/expected.tsv") - 1)) == 1500 ]] || fail "model did not write 1500 endpoints"
+# Exactly COUNT endpoints for small counts too (the last cluster is cut),
+# each (address, port) once, all in 198.18.0.0/16 on 443 or 6443.
+for n in 1 2 3 17; do
+    d=$WORK/model-count-$n
+    mkdir -p "$d/bodies"
+    LC_ALL=C awk -v seed=5 -v count="$n" -v out="$d" -f "$here/k8s_population.awk"
+    got=$(tail -n +2 "$d/expected.tsv" | cut -f1,2 | sort -u |
+        awk -F'\t' '$1 ~ /^198\.18\.[0-9]+\.[0-9]+$/ && ($2 == 443 || $2 == 6443)' | wc -l)
+    [[ $got == "$n" && $(($(wc -l <"$d/expected.tsv") - 1)) == "$n" ]] ||
+        fail "count $n: $got distinct valid endpoints"
+done
+# Bad arguments: exit status 2 and a message naming the value, no namespace.
+bad_args() { # EXPECTED-WORD ARGS...
+    local word=$1 rc=0; shift
+    "$POP" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err" || rc=$?
+    [[ $rc == 2 ]] || fail "k8s_population.sh $*: exit status $rc, expected 2"
+    grep -q -- "$word" "$WORK/bad.err" || fail "k8s_population.sh $*: message does not name '$word': $(cat "$WORK/bad.err")"
+}
+bad_args "'x1'" up x1 1
+bad_args "'abc'" up "$TEST_ID" abc
+bad_args "'0'" up "$TEST_ID" 1 0
+bad_args "'20001'" up "$TEST_ID" 1 20001
+bad_args "usage" sideways "$TEST_ID"
+ip netns list | grep -qE "^ks${TEST_ID}[st]( |$)" && fail "a bad invocation left a namespace"
+
+# ------------------------------------------------------------------ bring up
+t0=$(date +%s.%N)
+expected=$("$POP" up "$TEST_ID" "$SEED")
+t1=$(date +%s.%N)
+note "population up in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+cmp -s "$expected" "${models[0]}/expected.tsv" || fail "k8s_population.sh wrote another population than the model"
+endpoints=$(($(wc -l <"$expected") - 1))
+note "$endpoints endpoints, $(tail -n +2 "$expected" | awk -F'\t' '$4 == "yes"' | wc -l) Kubernetes"
+
+# -------------------------------------------------------------------- scan
+db=$WORK/survey.lmdb
+t0=$(date +%s.%N)
+ks_scan -b "$EMPTY" -p 443,6443 -r 50000 -c 2 -q --db "$db" --metadata "$WORK/scan.json" \
+    -o "$WORK/out.jsonl" 198.18.0.0/16 || fail "scan failed"
+t1=$(date +%s.%N)
+note "scan of 131072 targets with probes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+grep -q '"state": "done"' "$WORK/scan.json" || fail "scan state is not done"
+"$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log" >&2; fail "kubesurvey check failed"; }
+
+# ------------------------------------------- the store holds the population
+# Host keys are scan id (4 bytes), address (4), port (2), big-endian
+# (docs/storage.md); read them with mdb_dump, not with kubesurvey.
+stored_pairs() {
+    echo "saddr,sport"
+    mdb_dump -n -s hosts "$db" | awk '
+        function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+        /^HEADER=END/ { data = 1; next }
+        /^DATA=END/ { data = 0 }
+        data && ++n % 2 == 1 {
+            k = $1
+            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
+                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
+        }'
+}
+{ echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
+stored_pairs >"$WORK/stored.csv"
+expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints"
+
+# ------------------------------------------------ every record as expected
+# JSON Lines record -> addr port tls k8s provider minor git_version
+# http_status leaf-sha256 (fields of the top level; strings in the body are
+# escaped, so "name": never matches inside it).
+awk '
+    function field(name,   re, v) {
+        re = "\"" name "\":(\"[^\"]*\"|[^,}]*)"
+        if (!match($0, re)) return "?"
+        v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+        if (v == "null") return "-"
+        gsub(/^"|"$/, "", v)
+        return v
+    }
+    {
+        minor = field("version_minor")
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field("addr"), field("port"),
+            (field("tls_done") == "true" ? 1 : 0), (field("k8s") == "true" ? "yes" : "no"),
+            field("provider"), (minor == "-" ? "-" : field("version_major") "." minor),
+            field("git_version"), (field("http_status") == "-" ? 0 : field("http_status")),
+            field("sha256")
+    }' "$WORK/out.jsonl" | LC_ALL=C sort >"$WORK/got.tsv"
+tail -n +2 "$expected" | cut -f1-8 | LC_ALL=C sort >"$WORK/want8.tsv"
+cut -f1-8 "$WORK/got.tsv" >"$WORK/got8.tsv"
+if ! cmp -s "$WORK/want8.tsv" "$WORK/got8.tsv"; then
+    diff "$WORK/want8.tsv" "$WORK/got8.tsv" | head -20 >&2
+    fail "records differ from expected.tsv ($(diff "$WORK/want8.tsv" "$WORK/got8.tsv" | grep -c '^>') lines)"
+fi
+note "all $endpoints records: TLS, verdict, provider, minor, gitVersion, HTTP status as expected"
+# Same certificate id <=> same leaf: the (id, sha256) pairs are a bijection.
+tail -n +2 "$expected" | cut -f1,2,9 | LC_ALL=C sort >"$WORK/ids"
+cut -f1,2,9 "$WORK/got.tsv" >"$WORK/shas"
+LC_ALL=C join -t $'\t' <(awk -F'\t' '{ print $1 ":" $2 "\t" $3 }' "$WORK/ids" | LC_ALL=C sort) \
+    <(awk -F'\t' '{ print $1 ":" $2 "\t" $3 }' "$WORK/shas" | LC_ALL=C sort) |
+    awk -F'\t' '$2 != "-" { pair[$2 " " $3]; id[$2]; sha[$3] }
+        END { np = length(pair); ni = length(id); ns = length(sha)
+              print np, ni, ns; exit !(np == ni && ni == ns) }' >"$WORK/bijection" ||
+    fail "certificate ids and leaf certificates do not correspond: pairs ids shas = $(cat "$WORK/bijection")"
+note "certificates: $(cut -d' ' -f2 "$WORK/bijection") distinct, one per certificate id"
+
+# --------------------------------------------------------------- statistics
+# Expected figures from expected.tsv alone. Upstream end of life per minor
+# (k8s-facts.md §2.2, date of the final patch) and the providers' own
+# windows (§2.3-2.6: EKS end of extended support where it exists, else of
+# standard support; GKE, AKS, ACK, OpenShift end of standard support);
+# unsupported on day D when D > the end date; a minor missing from a
+# provider's table is unsupported once a newer minor of the table has ended,
+# else unknown; providers without a table follow upstream
+# (docs/statistics.md).
+expected_stats() { # DAY
+    tail -n +2 "$expected" | awk -F'\t' -v day="$1" '
+        function table(spec, into,   n, t, i, kv) {
+            n = split(spec, t, " ")
+            for (i = 1; i <= n; i++) { split(t[i], kv, "="); into[kv[1]] = kv[2] }
+        }
+        function minor_number(m) { sub(/^1\./, "", m); return m + 0 }
+        # "u" unsupported, "s" supported, "?" unknown, for provider p on day
+        function provider_state(p, m,   k, spec, n, t, i, kv, newer_ended) {
+            if (!(p in windows)) return day > eol[m] ? "u" : "s"
+            n = split(windows[p], t, " ")
+            newer_ended = 0
+            for (i = 1; i <= n; i++) {
+                split(t[i], kv, "=")
+                if (kv[1] == m) return day > kv[2] ? "u" : "s"
+                if (minor_number(kv[1]) > minor_number(m) && day > kv[2]) newer_ended = 1
+            }
+            return newer_ended ? "u" : "?"
+        }
+        BEGIN {
+            table("1.13=2019-10-15 1.14=2019-12-11 1.15=2020-05-06 1.16=2020-09-02 " \
+                  "1.17=2021-01-13 1.18=2021-06-18 1.19=2021-10-28 1.20=2022-02-28 " \
+                  "1.21=2022-06-28", eol)
+            windows["eks"] = "1.16=2021-09-27 1.17=2021-11-02 1.18=2022-03-31 1.19=2022-08-01 1.20=2022-11-01 1.21=2024-07-15"
+            windows["gke"] = "1.17=2021-11-01 1.18=2022-03-01 1.19=2022-06-01 1.20=2022-08-01 1.21=2023-01-31"
+            windows["aks"] = "1.21=2022-07-31 1.22=2022-12-04"
+            windows["ack"] = "1.12=2020-12-31 1.14=2021-07-31 1.16=2022-06-30 1.18=2022-09-30 1.20=2023-04-30"
+            windows["openshift"] = "1.20=2022-08-24 1.25=2024-07-17"
+        }
+        { syn++; if ($3 == 1) tls++ }
+        $4 == "yes" {
+            k8s++; hosts[$5]++
+            if ($10 == 1) by_cert++
+            if (!($9 in cert)) { cert[$9]; clusters++ }
+            if ($8 == 200) pub++; else if ($8 == 401) a401++; else if ($8 == 403) a403++
+            if ($7 != "-") {
+                if (!($6 in eol)) { print "no end of life for " $6 > "/dev/stderr"; exit 1 }
+                vp++; pvp[$5]++; minor[$6]++
+                if (day > eol[$6]) { uns++; puns[$5]++ }
+                st = provider_state($5, $6)
+                if (st == "u") { puns_p++; ppuns[$5]++ } else if (st == "?") punknown++
+            }
+        }
+        END {
+            printf "syn_open=%d\ntls=%d\nk8s=%d\nk8s_by_cert=%d\nversion_public=%d\n", syn, tls, k8s, by_cert, vp
+            printf "unsupported=%d\nunsupported_share=%.6f\nlifecycle_unknown=0\n", uns, uns / vp
+            printf "provider_unsupported=%d\nprovider_unsupported_share=%.6f\nprovider_lifecycle_unknown=%d\n",
+                puns_p, puns_p / vp, punknown
+            printf "clusters=%d\nk8s_without_cert=0\ncorrupt_records=0\n", clusters
+            for (p in hosts) {
+                printf "by_provider.%s.hosts=%d\nby_provider.%s.version_public=%d\n", p, hosts[p], p, pvp[p]
+                printf "by_provider.%s.unsupported=%d\nby_provider.%s.provider_unsupported=%d\n", p, puns[p], p, ppuns[p]
+            }
+            for (m in minor) printf "by_minor.%s=%d\n", m, minor[m]
+            printf "auth.public=%d\nauth.unauthorized_401=%d\nauth.forbidden_403=%d\n", pub, a401, a403
+        }' | LC_ALL=C sort
+}
+# `stats --json` (jansson, indent 2) flattened to path=value lines, keeping
+# the keys computed above.
+flatten_stats() {
+    awk '
+        /^[ ]*"[^"]*": / {
+            line = $0; sub(/^[ ]*"/, "", line)
+            key = line; sub(/": .*/, "", key)
+            value = line; sub(/^[^"]*": /, "", value); sub(/,$/, "", value)
+            if (value == "{") { path[++depth] = key; next }
+            if (value ~ /^\[/) next
+            full = ""
+            for (i = 1; i <= depth; i++) full = full path[i] "."
+            full = full key
+            gsub(/^"|"$/, "", value)
+            if (key ~ /_share$/ && value != "null") value = sprintf("%.6f", value)
+            print full "=" value
+            next
+        }
+        /^[ ]*}/ && depth > 0 { depth-- }' |
+        grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|provider_unsupported|provider_unsupported_share|provider_lifecycle_unknown|clusters|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported|provider_unsupported)|by_minor\..+|auth\..+)=' |
+        LC_ALL=C sort
+}
+if "$KS" stats --help >/dev/null 2>&1; then
+    scan_day=$(grep -oE '"started": "[0-9]{4}-[0-9]{2}-[0-9]{2}' "$WORK/scan.json" | grep -oE '[0-9-]{10}$')
+    for day in 2021-06-10 2021-06-19 2021-09-28 2022-08-01 "$scan_day"; do
+        expected_stats "$day" >"$WORK/want-$day.stats"
+        "$KS" stats "$db" --json --as-of "$day" >"$WORK/stats-$day.json" ||
+            fail "kubesurvey stats --as-of $day failed"
+        grep -q "\"as_of\": \"$day\"" "$WORK/stats-$day.json" || fail "stats as_of is not $day"
+        flatten_stats <"$WORK/stats-$day.json" >"$WORK/got-$day.stats"
+        if ! cmp -s "$WORK/want-$day.stats" "$WORK/got-$day.stats"; then
+            diff "$WORK/want-$day.stats" "$WORK/got-$day.stats" >&2 || true
+            fail "kubesurvey stats --as-of $day differs from the figures computed from expected.tsv"
+        fi
+        note "stats --as-of $day: $(wc -l <"$WORK/want-$day.stats") figures as expected ($(grep -E '^(version_public|unsupported)=' "$WORK/want-$day.stats" | paste -sd' '))"
+    done
+    "$KS" stats "$db" --as-of 2021-06-10 >"$WORK/summary.txt" || fail "readable stats summary failed"
+    [[ -s "$WORK/summary.txt" ]] || fail "readable stats summary is empty"
+else
+    note "kubesurvey has no 'stats' command yet: statistics checked per record only"
+fi

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# cli.sh - `kubesurvey probe` argument and input errors. Sends no packet:
+# every input here is rejected before anything is probed.
+#   usage: cli.sh KUBESURVEY
+set -uo pipefail
+ks=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() { # WANT_STATUS STDERR_SUBSTRING -- ARGS...
+  local want=$1 text=$2; shift 3
+  "$ks" "$@" > "$tmp/out" 2> "$tmp/err" < "${STDIN:-/dev/null}"
+  local got=$?
+  if [[ $got != "$want" ]] || ! grep -qF -- "$text" "$tmp/err" "$tmp/out"; then
+    echo "FAIL: kubesurvey $*: status $got (want $want), output: $(cat "$tmp/err" "$tmp/out" | head -3)"
+    fail=1
+  fi
+}
+expect 0 "usage: kubesurvey probe" -- probe --help
+expect 2 "unknown option '--bogus'" -- probe --bogus
+expect 2 "bad value '0' for --concurrency" -- probe --concurrency 0
+expect 2 "bad value 'abc' for -p" -- probe -p abc
+expect 2 "bad value '70000' for --port" -- probe --port 70000
+expect 2 "bad value '-5' for --connect-timeout" -- probe --connect-timeout -5
+expect 2 "only jsonl is supported" -- probe --output-format csv
+expect 2 "needs a value" -- probe --max-body
+expect 2 "unexpected argument 'extra'" -- probe extra
+expect 2 "--user-agent must be printable ASCII" -- probe --user-agent $'bad\r\nX-Injected: 1'
+expect 1 "cannot open input $tmp/missing" -- probe -f "$tmp/missing"
+expect 1 "cannot create output" -- probe -f /dev/null -o "$tmp/no/such/dir/out.jsonl"
+
+# bad lines are reported with file:line and skipped; nothing is probed
+cat > "$tmp/bad" <<'LINES'
+# comment only
+not-an-address
+198.18.0.1:99999
+198.18.0.1:0
+1.2.3
+::1
+open tcp 443 nonsense 1600000000
+198.18.0.1,notaport
+hello world again
+LINES
+expect 0 "$tmp/bad:2: not an IPv4 address: 'not-an-address'; line skipped" -- probe -f "$tmp/bad" -o "$tmp/out.jsonl"
+for want in ":3: bad port '99999'" ":4: bad port '0'" ":5: not an IPv4 address: '1.2.3'" \
+            ":6: not an IPv4 address: '::1'" ":7: bad masscan line" ":8: bad port 'notaport'" \
+            ":9: not an address, address:port, CSV or masscan -oL line" "0 probes" "8 input lines skipped"; do
+  grep -qF -- "$want" "$tmp/err" || { echo "FAIL: no '$want' in: $(cat "$tmp/err")"; fail=1; }
+done
+[[ ! -s $tmp/out.jsonl ]] || { echo "FAIL: records written for bad input"; fail=1; }
+(( fail == 0 )) && echo "cli: all checks passed"
+exit $fail

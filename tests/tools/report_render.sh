@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# report_render.sh - renders `kubesurvey report` of the crafted population in
+# headless Chromium (Debian package `chromium`; skipped, 77, without it) and
+# checks the parsed page: the three inline SVG charts, the six minor bars
+# (3 unsupported, 2 supported, 1 unknown on 2021-06-10) and a screenshot.
+#   usage: report_render.sh KUBESURVEY GEN_DB
+set -euo pipefail
+ks=$1 gen=$2
+command -v chromium >/dev/null || { echo "report_render: no chromium; skipped"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$gen" "$work/c.db" --crafted
+"$ks" report "$work/c.db" -o "$work/report.html"
+chrome() {
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$work/profile" "$@" "file://$work/report.html" 2>/dev/null
+}
+chrome --dump-dom > "$work/dom.html"
+chrome --screenshot="$work/report.png" --window-size=1200,2400 > /dev/null
+fail() { echo "report_render: $*"; exit 1; }
+for id in chart-minors chart-providers chart-cves; do
+    grep -q "<svg id=\"$id\"" "$work/dom.html" || fail "no <svg id=\"$id\"> in the rendered DOM"
+done
+count() { grep -o "<rect class=\"bar $1\"" "$work/dom.html" | wc -l; }
+[ "$(count unsupported)" = 3 ] || fail "expected 3 unsupported minor bars, got $(count unsupported)"
+[ "$(count supported)" = 2 ] || fail "expected 2 supported minor bars, got $(count supported)"
+[ "$(count unknown)" = 1 ] || fail "expected 1 unknown minor bar, got $(count unknown)"
+[ -s "$work/report.png" ] || fail "no screenshot"
+echo "report_render: ok (3 charts, 6 minor bars, screenshot $(stat -c %s "$work/report.png") bytes)"
