@@ -102,8 +102,10 @@ run_one() {
     local status=0
     # GNU time outside `timeout`: a run cut short still gets its wall time,
     # CPU and peak RSS (timeout reaps the scanner, so its usage counts).
-    /usr/bin/time -o "$timef" -f "%e %U %S %M" timeout -k 5 "$run_timeout" \
-        ip netns exec "$S" "$@" >"$WORK/$label.stdout" 2>"$errf" || status=$?
+    # SIGINT first: masscan then flushes its output (and writes paused.conf,
+    # hence the cd), the others stop cleanly too.
+    (cd "$WORK" && /usr/bin/time -o "$timef" -f "%e %U %S %M" timeout -s INT -k 5 "$run_timeout" \
+        ip netns exec "$S" "$@") >"$WORK/$label.stdout" 2>"$errf" || status=$?
     sleep 0.3
     kill -INT "$meter_pid" 2>/dev/null || true
     wait "$meter_pid" || true

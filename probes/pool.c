@@ -236,19 +236,18 @@ static void ssl_error_text(char *out, size_t size)
 
 /* ------------------------------------------------------------- HTTP side */
 
-static void set_kept_header(struct probe_result *r, enum kept_header which, char *value)
-{
-    char **slot[KEEP_COUNT] = {&r->http_server, &r->http_content_type, &r->http_audit_id,
-                               &r->http_pf_flowschema, &r->http_pf_prioritylevel};
-    free(*slot[which]);
-    *slot[which] = value;
-}
-
 static char **kept_header_slot(struct probe_result *r, enum kept_header which)
 {
     char **slot[KEEP_COUNT] = {&r->http_server, &r->http_content_type, &r->http_audit_id,
                                &r->http_pf_flowschema, &r->http_pf_prioritylevel};
     return slot[which];
+}
+
+static void set_kept_header(struct probe_result *r, enum kept_header which, char *value)
+{
+    char **slot = kept_header_slot(r, which);
+    free(*slot);
+    *slot = value;
 }
 
 static int count_header_bytes(struct conn *c, size_t length)

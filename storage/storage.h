@@ -64,7 +64,9 @@ struct store_writer;
 int store_writer_start(struct store *store, uint32_t scan_id, unsigned group_records,
                        unsigned group_ms, struct store_writer **out, char *err);
 /* Queues a record; takes ownership of r's contents (r is reset). Blocks when
- * the queue is full. Thread-safe. */
+ * the queue is full. Thread-safe. Every chain entry needs its DER (the
+ * writer hashes it; a caller's sha256 is overwritten). On failure (-1) r
+ * stays the caller's to free. */
 int store_writer_put(struct store_writer *w, struct probe_result *r, char *err);
 /* Commits what is queued together with a new scan JSON (checkpoint), atomically. */
 int store_writer_checkpoint(struct store_writer *w, const char *scan_json, char *err);

@@ -407,6 +407,7 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
         return -1;
     }
     w->thread_started = true;
+    pthread_setname_np(w->thread, "ks-store-writer");
     *out = w;
     return 0;
 }

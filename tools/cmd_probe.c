@@ -11,6 +11,7 @@
  * A line that is none of these is reported (file:line) and skipped.
  */
 #include "probes/probes.h"
+#include "tools/probe_options.h"
 #include "tools/tools.h"
 
 #include <arpa/inet.h>
@@ -241,8 +242,7 @@ static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64
     fputc('\n', stderr);
 }
 
-enum { OPT_FORMAT = 256, OPT_THREADS, OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_UA, OPT_BODY,
-       OPT_NO_FAST_KEYS };
+enum { OPT_FORMAT = 256 };
 
 int cmd_probe(int argc, char **argv)
 {
@@ -251,14 +251,7 @@ int cmd_probe(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
         {"output-format", required_argument, NULL, OPT_FORMAT},
-        {"probe-threads", required_argument, NULL, OPT_THREADS},
-        {"concurrency", required_argument, NULL, OPT_CONC},
-        {"connect-timeout", required_argument, NULL, OPT_CT},
-        {"handshake-timeout", required_argument, NULL, OPT_HT},
-        {"response-timeout", required_argument, NULL, OPT_RT},
-        {"user-agent", required_argument, NULL, OPT_UA},
-        {"max-body", required_argument, NULL, OPT_BODY},
-        {"no-fast-keys", no_argument, NULL, OPT_NO_FAST_KEYS},
+        PROBE_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -267,12 +260,16 @@ int cmd_probe(int argc, char **argv)
     struct input in = {.name = "-", .default_port = 443, .addr_column = -1, .port_column = -1};
     const char *output = "-";
     bool quiet = false;
-    unsigned long v;
     int opt;
     optind = 1;
     opterr = 0;
     int longindex;
     while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
+        if (probe_option_is(opt)) {
+            if (probe_option_apply(&cfg, opt, optarg, "probe") < 0)
+                return EXIT_USAGE;
+            continue;
+        }
         char name[64];
         if (longindex >= 0)
             snprintf(name, sizeof(name), "--%s", options[longindex].name);
@@ -294,32 +291,6 @@ int cmd_probe(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case OPT_THREADS:
-            if (parse_number(optarg, 1, 256, &v) < 0) goto bad_value;
-            cfg.threads = (unsigned)v;
-            break;
-        case OPT_CONC:
-            if (parse_number(optarg, 1, 1000000, &v) < 0) goto bad_value;
-            cfg.concurrency = (unsigned)v;
-            break;
-        case OPT_CT:
-            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
-            cfg.connect_timeout_ms = (unsigned)v;
-            break;
-        case OPT_HT:
-            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
-            cfg.handshake_timeout_ms = (unsigned)v;
-            break;
-        case OPT_RT:
-            if (parse_number(optarg, 1, 600000, &v) < 0) goto bad_value;
-            cfg.response_timeout_ms = (unsigned)v;
-            break;
-        case OPT_UA: cfg.user_agent = optarg; break;
-        case OPT_NO_FAST_KEYS: cfg.no_fast_keys = true; break;
-        case OPT_BODY:
-            if (parse_number(optarg, 1, 64ul << 20, &v) < 0) goto bad_value;
-            cfg.max_body_bytes = v;
-            break;
         case ':':
             fprintf(stderr, "kubesurvey probe: %s needs a value (see --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
@@ -337,12 +308,6 @@ int cmd_probe(int argc, char **argv)
         fprintf(stderr, "kubesurvey probe: unexpected argument '%s' (see --help)\n", argv[optind]);
         return EXIT_USAGE;
     }
-    for (const char *s = cfg.user_agent; s && *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
-            fprintf(stderr, "kubesurvey probe: --user-agent must be printable ASCII\n");
-            return EXIT_USAGE;
-        }
-
     in.in = strcmp(in.name, "-") ? fopen(in.name, "r") : stdin;
     if (!in.in) {
         fprintf(stderr, "kubesurvey probe: cannot open input %s: %s\n", in.name, strerror(errno));

@@ -343,19 +343,6 @@ static int open_store(struct scan_job *job, char *err)
 
 /* ---- the command ---- */
 
-static void probe_config_from_options(const struct scan_options *o, struct probe_config *pc)
-{
-    memset(pc, 0, sizeof(*pc));
-    pc->threads = o->probe.threads;
-    pc->concurrency = o->probe.concurrency;
-    pc->connect_timeout_ms = o->probe.connect_ms;
-    pc->handshake_timeout_ms = o->probe.handshake_ms;
-    pc->response_timeout_ms = o->probe.response_ms;
-    pc->max_body_bytes = o->probe.max_body;
-    pc->user_agent = o->probe.user_agent;
-    probe_config_defaults(pc);
-}
-
 /* The last step: the final record (state done or interrupted). */
 static int finish_store(struct scan_job *job, double end, char *err)
 {
@@ -394,8 +381,8 @@ static int run_scan(struct scan_job *job)
         out = stdout;
     }
     int rc = EXIT_RUNTIME;
-    struct probe_config pc;
-    probe_config_from_options(opts, &pc);
+    struct probe_config pc = opts->probe;
+    probe_config_defaults(&pc);
     /* Everything that needs a privilege happens before privileges_drop: the
      * raw sockets (scan_open, in cmd_scan), the descriptor limit, opening
      * files. Every thread is created after it, so none keeps a capability. */

@@ -2,8 +2,8 @@
  * cmd_show.c - kubesurvey show DB ADDRESS[:PORT]: the stored records of one
  * host, readable or as JSON (one object per line).
  *
- * The JSON encoding here is show's own (probe_result_to_json from probes/
- * had not landed when this was written).
+ * The JSON is probes' probe_result_to_json record plus the scan id and the
+ * certificates' subjects and issuers.
  */
 #include "storage/storage.h"
 #include "tools/tools.h"
@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,73 +55,26 @@ static void cert_names(const uint8_t *der, size_t length, char *subject, char *i
     X509_free(x);
 }
 
-static void set_string(json_t *obj, const char *name, const char *value)
-{
-    json_object_set_new(obj, name, value ? json_string(value) : json_null());
-}
-
+/* probes' JSON record (docs/probe-schema.md) with the scan id in front and
+ * each certificate's subject and issuer added. */
 static json_t *result_json(uint32_t scan_id, const struct probe_result *r)
 {
-    char addr[INET_ADDRSTRLEN];
-    struct in_addr in = {htonl(r->addr)};
-    inet_ntop(AF_INET, &in, addr, sizeof(addr));
-    json_t *o = json_object();
-    json_object_set_new(o, "scan", json_integer(scan_id));
-    json_object_set_new(o, "addr", json_string(addr));
-    json_object_set_new(o, "port", json_integer(r->port));
-    json_object_set_new(o, "started_ms", json_integer(r->started_ms));
-    json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));
-    json_object_set_new(o, "outcome", json_string(probe_outcome_name(r->outcome)));
-    set_string(o, "error", r->error);
-    json_object_set_new(o, "tls_done", json_boolean(r->tls_done));
-    set_string(o, "tls_version", r->tls_version);
-    set_string(o, "tls_cipher", r->tls_cipher);
-    set_string(o, "tls_alpn", r->tls_alpn);
-    json_t *chain = json_array();
-    for (size_t i = 0; i < r->chain_length; i++) {
-        char h[65], subject[512], issuer[512];
-        hex(h, r->chain[i].sha256, 32);
+    json_t *fields = probe_result_to_json(r), *o = json_object();
+    if (!fields || !o || json_object_set_new(o, "scan", json_integer(scan_id)) ||
+        json_object_update(o, fields)) {
+        json_decref(fields);
+        json_decref(o);
+        return NULL;
+    }
+    json_decref(fields);
+    json_t *chain = json_object_get(o, "chain");
+    for (size_t i = 0; i < r->chain_length && i < json_array_size(chain); i++) {
+        char subject[512], issuer[512];
         cert_names(r->chain[i].der, r->chain[i].length, subject, issuer, sizeof(subject));
-        json_t *c = json_object();
-        json_object_set_new(c, "sha256", json_string(h));
-        json_object_set_new(c, "length", json_integer((json_int_t)r->chain[i].length));
-        set_string(c, "subject", subject);
-        set_string(c, "issuer", issuer);
-        json_array_append_new(chain, c);
+        json_t *c = json_array_get(chain, i);
+        json_object_set_new(c, "subject", json_string(subject));
+        json_object_set_new(c, "issuer", json_string(issuer));
     }
-    json_object_set_new(o, "chain", chain);
-    json_object_set_new(o, "chain_truncated", json_boolean(r->chain_truncated));
-    json_object_set_new(o, "http_status", json_integer(r->http_status));
-    set_string(o, "http_server", r->http_server);
-    set_string(o, "http_content_type", r->http_content_type);
-    set_string(o, "http_audit_id", r->http_audit_id);
-    set_string(o, "http_pf_flowschema", r->http_pf_flowschema);
-    set_string(o, "http_pf_prioritylevel", r->http_pf_prioritylevel);
-    json_t *body = r->body ? json_stringn((const char *)r->body, r->body_length) : json_null();
-    if (!body) {   /* not UTF-8: base64 */
-        char *b64 = malloc(4 * ((r->body_length + 2) / 3) + 1);
-        if (b64) {
-            EVP_EncodeBlock((unsigned char *)b64, r->body, (int)r->body_length);
-            json_object_set_new(o, "body_base64", json_string(b64));
-        }
-        free(b64);
-    } else {
-        json_object_set_new(o, "body", body);
-    }
-    json_object_set_new(o, "body_truncated", json_boolean(r->body_truncated));
-    json_object_set_new(o, "k8s", json_boolean(r->k8s == K8S_YES));
-    json_object_set_new(o, "evidence", json_integer(r->evidence));
-    set_string(o, "provider", r->provider);
-    json_object_set_new(o, "version_state", json_integer(r->version_state));
-    set_string(o, "git_version", r->git_version);
-    json_object_set_new(o, "version_major", json_integer(r->version_major));
-    json_object_set_new(o, "version_minor", json_integer(r->version_minor));
-    json_object_set_new(o, "version_patch", json_integer(r->version_patch));
-    set_string(o, "version_suffix", r->version_suffix);
-    set_string(o, "git_commit", r->git_commit);
-    set_string(o, "build_date", r->build_date);
-    set_string(o, "go_version", r->go_version);
-    set_string(o, "platform", r->platform);
     return o;
 }
 
@@ -182,7 +134,7 @@ static int show_one(void *arg, uint32_t scan_id, const struct probe_result *r)
     struct show_ctx *ctx = arg;
     if (ctx->json) {
         json_t *o = result_json(scan_id, r);
-        char *text = json_dumps(o, JSON_COMPACT);
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
         else

@@ -2,6 +2,7 @@
  * scan_options.c - parsing and checking the options of `kubesurvey scan`.
  */
 #include "tools/scan_options.h"
+#include "tools/probe_options.h"
 #include "tools/tools.h"
 #include "ks_version.h"
 
@@ -62,21 +63,14 @@ static const char scan_usage[] =
     "      --no-db               do not store; write JSON Lines with -o instead\n"
     "      --resume              continue the interrupted scan in --db from its last\n"
     "                            checkpoint (same targets, ports, blocklist, seed, shard)\n"
-    "      --probe-threads N     probe worker threads (default: number of CPUs)\n"
-    "      --concurrency N       connections in flight (default 1024)\n"
-    "      --connect-timeout MS  --handshake-timeout MS  --response-timeout MS\n"
-    "                            per-phase timeouts (defaults 3000, 5000, 5000)\n"
-    "      --max-body BYTES      response body kept (default 65536)\n"
-    "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"
-    "  -h, --help\n"
+    PROBE_OPTIONS_HELP    "  -h, --help\n"
     "\n"
     "Run it only where you may scan. See docs/survey-guide.md.\n";
 
 enum {
     OPT_SEED = 256, OPT_SHARDS, OPT_SHARD, OPT_MAX_TARGETS, OPT_DRY_RUN, OPT_THREADS,
     OPT_METHOD, OPT_BATCH, OPT_MAX_RUNTIME, OPT_SOURCE_IP, OPT_GATEWAY_MAC, OPT_SPORTS,
-    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME, OPT_PTHREADS,
-    OPT_CONC, OPT_CT, OPT_HT, OPT_RT, OPT_BODY, OPT_UA,
+    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME,
 };
 
 static const struct option scan_long_options[] = {
@@ -107,13 +101,7 @@ static const struct option scan_long_options[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"no-db", no_argument, NULL, OPT_NO_DB},
     {"resume", no_argument, NULL, OPT_RESUME},
-    {"probe-threads", required_argument, NULL, OPT_PTHREADS},
-    {"concurrency", required_argument, NULL, OPT_CONC},
-    {"connect-timeout", required_argument, NULL, OPT_CT},
-    {"handshake-timeout", required_argument, NULL, OPT_HT},
-    {"response-timeout", required_argument, NULL, OPT_RT},
-    {"max-body", required_argument, NULL, OPT_BODY},
-    {"user-agent", required_argument, NULL, OPT_UA},
+    PROBE_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -186,19 +174,6 @@ static void set_defaults(struct scan_options *o)
     o->sports.first = DEFAULT_SPORT_FIRST;
     o->sports.count = DEFAULT_SPORT_LAST - DEFAULT_SPORT_FIRST + 1;
     o->db = "survey.lmdb";
-}
-
-static int parse_uint_option(const char *name, const char *arg, uint64_t min, uint64_t max,
-                             unsigned *out)
-{
-    uint64_t v;
-    if (!parse_count(arg, max, false, &v) || v < min) {
-        fprintf(stderr, "kubesurvey scan: %s '%s' must be %llu-%llu\n(see kubesurvey scan --help)\n",
-                name, arg, (unsigned long long)min, (unsigned long long)max);
-        return EXIT_USAGE;
-    }
-    *out = (unsigned)v;
-    return -1;
 }
 
 /* One option; returns -1 if fine, else an exit status. */
@@ -298,25 +273,12 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case OPT_DB: o->db = arg; break;
     case OPT_NO_DB: o->db = NULL; break;
     case OPT_RESUME: o->resume = true; break;
-    case OPT_PTHREADS: return parse_uint_option("--probe-threads", arg, 1, 256, &o->probe.threads);
-    case OPT_CONC: return parse_uint_option("--concurrency", arg, 1, 1000000, &o->probe.concurrency);
-    case OPT_CT: return parse_uint_option("--connect-timeout", arg, 1, 600000, &o->probe.connect_ms);
-    case OPT_HT: return parse_uint_option("--handshake-timeout", arg, 1, 600000, &o->probe.handshake_ms);
-    case OPT_RT: return parse_uint_option("--response-timeout", arg, 1, 600000, &o->probe.response_ms);
-    case OPT_BODY: {
-        unsigned v = 0;
-        int rc = parse_uint_option("--max-body", arg, 1, 64u << 20, &v);
-        o->probe.max_body = v;
-        return rc;
-    }
-    case OPT_UA:
-        if (!*arg || strpbrk(arg, "\r\n"))
-            return usage_error("--user-agent '%s' must be one non-empty line", arg);
-        o->probe.user_agent = arg;
-        break;
     case 'q': o->quiet = true; break;
+    default:
+        if (probe_option_is(c))
+            return probe_option_apply(&o->probe, c, arg, "scan") < 0 ? EXIT_USAGE : -1;
+        return usage_error("%s", "unknown option");
     case 'h': fputs(scan_usage, stdout); return EXIT_OK;
-    default: return usage_error("%s", "unknown option");
     }
     return -1;
 }

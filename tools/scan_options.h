@@ -6,6 +6,7 @@
 #define KS_SCAN_OPTIONS_H
 
 #include "engine/engine.h"
+#include "probes/probes.h"
 
 #include <jansson.h>
 
@@ -36,11 +37,7 @@ struct scan_options {
     /* probing and storage (not with --syn-only) */
     const char *db;          /* NULL with --no-db */
     bool resume;
-    struct probe_options_raw {
-        unsigned threads, concurrency, connect_ms, handshake_ms, response_ms;
-        size_t max_body;
-        const char *user_agent;
-    } probe;
+    struct probe_config probe;  /* as given; defaults filled when used */
     /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */
     char allow_digest[65], block_digest[65];
 };

@@ -70,5 +70,23 @@ b=$("$KS" scan --dry-run -q -b /dev/null --seed 77 198.18.0.0/20 | md5sum)
 m=$("$KS" scan --dry-run -q -b /dev/null --seed 77 --max-targets 100 198.18.0.0/20 | tail -n +2 | wc -l)
 [ "$a" = "$b" ] && [ "$m" = 100 ] || { echo "FAIL seed/max-targets"; fails=$((fails + 1)); }
 
+# deploy/run-shard.sh takes its shard from the scheduler's variable; the
+# union of 3 shards' dry runs is the whole space (no scheduler needed).
+checks=$((checks + 1))
+here=$(cd "$(dirname "$0")/../.." && pwd)
+for i in 0 1 2; do
+    JOB_COMPLETION_INDEX=$i KUBESURVEY=$KS "$here/deploy/run-shard.sh" 3 5 "$tmp/deploy-out" \
+        --dry-run -q -b /dev/null -p 443 198.18.0.0/22 | tail -n +2
+done | sort >"$tmp/deploy"
+"$KS" scan --dry-run -q -b /dev/null -p 443 198.18.0.0/22 | tail -n +2 | sort >"$tmp/whole"
+if ! cmp -s "$tmp/deploy" "$tmp/whole" || [ "$(wc -l <"$tmp/deploy")" != 1024 ]; then
+    echo "FAIL deploy/run-shard.sh: shards do not cover the space"; fails=$((fails + 1))
+fi
+checks=$((checks + 1))
+if SLURM_ARRAY_TASK_ID=3 KUBESURVEY=$KS "$here/deploy/run-shard.sh" 3 5 "$tmp/deploy-out" \
+        --dry-run 198.18.0.0/22 2>"$tmp/err"; then
+    echo "FAIL deploy/run-shard.sh accepted shard 3 of 3"; fails=$((fails + 1))
+fi
+
 echo "$((checks - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -1,0 +1,50 @@
+/*
+ * probe_options.h - private to tools/: the options that configure the probe
+ * workers, shared by `kubesurvey scan` and `kubesurvey probe` so both accept
+ * the same names, ranges and messages.
+ */
+#ifndef KS_PROBE_OPTIONS_H
+#define KS_PROBE_OPTIONS_H
+
+#include "probes/probes.h"
+
+#include <getopt.h>
+
+/* getopt_long values of the probe options (above any single character). */
+enum {
+    OPT_PROBE_FIRST = 1000,
+    OPT_PROBE_THREADS = OPT_PROBE_FIRST, OPT_PROBE_CONCURRENCY, OPT_PROBE_CONNECT_TIMEOUT,
+    OPT_PROBE_HANDSHAKE_TIMEOUT, OPT_PROBE_RESPONSE_TIMEOUT, OPT_PROBE_MAX_BODY,
+    OPT_PROBE_USER_AGENT, OPT_PROBE_NO_FAST_KEYS, OPT_PROBE_LAST = OPT_PROBE_NO_FAST_KEYS,
+};
+
+#define PROBE_LONG_OPTIONS                                                              \
+    {"probe-threads", required_argument, NULL, OPT_PROBE_THREADS},                      \
+    {"concurrency", required_argument, NULL, OPT_PROBE_CONCURRENCY},                    \
+    {"connect-timeout", required_argument, NULL, OPT_PROBE_CONNECT_TIMEOUT},            \
+    {"handshake-timeout", required_argument, NULL, OPT_PROBE_HANDSHAKE_TIMEOUT},        \
+    {"response-timeout", required_argument, NULL, OPT_PROBE_RESPONSE_TIMEOUT},          \
+    {"max-body", required_argument, NULL, OPT_PROBE_MAX_BODY},                          \
+    {"user-agent", required_argument, NULL, OPT_PROBE_USER_AGENT},                      \
+    {"no-fast-keys", no_argument, NULL, OPT_PROBE_NO_FAST_KEYS}
+
+#define PROBE_OPTIONS_HELP                                                              \
+    "      --probe-threads N     probe worker threads (default: number of CPUs)\n"     \
+    "      --concurrency N       connections in flight (default 1024)\n"               \
+    "      --connect-timeout MS  --handshake-timeout MS  --response-timeout MS\n"      \
+    "                            per-phase timeouts (defaults 3000, 5000, 5000)\n"     \
+    "      --max-body BYTES      response body kept (default 65536)\n"                 \
+    "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"     \
+    "      --no-fast-keys        use OpenSSL 3's own (slower) public-key decoding\n"
+
+/* True if opt is one of the probe options. */
+static inline int probe_option_is(int opt)
+{
+    return opt >= OPT_PROBE_FIRST && opt <= OPT_PROBE_LAST;
+}
+
+/* Applies a probe option to cfg; 0, or -1 after printing "kubesurvey CMD:
+ * ..." naming the option and the bad value. */
+int probe_option_apply(struct probe_config *cfg, int opt, const char *arg, const char *cmd);
+
+#endif
