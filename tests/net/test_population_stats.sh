@@ -24,9 +24,11 @@ export KS_POP_DIR=$WORK/pop
 SEED=2021
 
 # Stop nginx and remove the population before lib.sh's cleanup (which takes
-# the namespaces down and checks that none survived); keep the exit status.
+# the namespaces down and checks that none survived); keep the exit status
+# (errexit off: `(exit $rc)` must hand $rc to net_cleanup, not end the trap).
 pop_cleanup() {
     local rc=$?
+    set +e
     "$POP" down "$TEST_ID" >/dev/null 2>&1 || true
     (exit $rc)
     net_cleanup
@@ -89,6 +91,10 @@ ks_scan -b "$EMPTY" -p 443,6443 -r 50000 -c 2 -q --db "$db" --metadata "$WORK/sc
 t1=$(date +%s.%N)
 note "scan of 131072 targets with probes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 grep -q '"state": "done"' "$WORK/scan.json" || fail "scan state is not done"
+# nginx must have served the whole scan (a missing listener turns SYN-ACKs
+# into RSTs; tools/setup.sh, for one, runs `pkill -x nginx` machine-wide).
+kill -0 "$(cat "$KS_POP_DIR/nginx.pid" 2>/dev/null)" 2>/dev/null ||
+    fail "the population's nginx is gone (killed during the scan?); scan counters: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_number "$WORK/scan.json" rsts) RSTs"
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log" >&2; fail "kubesurvey check failed"; }
 
 # ------------------------------------------- the store holds the population
