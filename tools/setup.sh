@@ -23,9 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# nginx-light's package may start a server in this namespace; tests run their
-# own instances inside test namespaces only.
-pkill -x nginx 2>/dev/null || true
+# nginx-light's package may start its service in this (the machine's)
+# namespace; tests run their own instances inside test namespaces only. Stop
+# the packaged one by its pid file, never every nginx: other runs' test
+# servers must live.
+if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    kill "$(cat /run/nginx.pid)" 2>/dev/null || true
+fi
 
 build=${1:-build}; shift || true
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
