@@ -98,3 +98,20 @@ expect_same_pairs() {
 metadata_number() {
     grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" "$1" | head -1 | grep -oE '[0-9]+$'
 }
+
+# stored_pairs DB: CSV (saddr,sport) of every host record of the store, read
+# with mdb_dump rather than kubesurvey. Keys are scan id (4 bytes), address
+# (4), port (2), big-endian (docs/storage.md).
+stored_pairs() {
+    local db=$1
+    echo "saddr,sport"
+    mdb_dump -n -s hosts "$db" | awk '
+        function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+        /^HEADER=END/ { data = 1; next }
+        /^DATA=END/ { data = 0 }
+        data && ++n % 2 == 1 {
+            k = $1
+            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
+                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
+        }'
+}

@@ -100,18 +100,6 @@ kill -0 "$(cat "$KS_POP_DIR/nginx.pid" 2>/dev/null)" 2>/dev/null ||
 # ------------------------------------------- the store holds the population
 # Host keys are scan id (4 bytes), address (4), port (2), big-endian
 # (docs/storage.md); read them with mdb_dump, not with kubesurvey.
-stored_pairs() {
-    echo "saddr,sport"
-    mdb_dump -n -s hosts "$db" | awk '
-        function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
-        /^HEADER=END/ { data = 1; next }
-        /^DATA=END/ { data = 0 }
-        data && ++n % 2 == 1 {
-            k = $1
-            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
-                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
-        }'
-}
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 # The network side first: the target answered SYN-ACK from exactly the
 # population's endpoints (set `answered`, see k8s_population.sh).
@@ -121,7 +109,7 @@ stored_pairs() {
         grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ \. [0-9]+' | sed 's/ \. /,/'
 } >"$WORK/answered.csv"
 expect_same_pairs "$WORK/population.csv" "$WORK/answered.csv" "target-side SYN-ACKs"
-stored_pairs >"$WORK/stored.csv"
+stored_pairs "$db" >"$WORK/stored.csv"
 note "scan: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_number "$WORK/scan.json" unique) unique, $(wc -l <"$WORK/out.jsonl") JSON Lines records, $(($(wc -l <"$WORK/stored.csv") - 1)) stored, pcap drops $(metadata_number "$WORK/scan.json" pcap_drops)"
 expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints"
 

@@ -14,20 +14,6 @@ db=$WORK/survey.lmdb
 args=(-b "$EMPTY" -p 443,6443 -r 4000 -c 2 -q --db "$db" --seed 99
       --connect-timeout 1000 --handshake-timeout 1000 --response-timeout 1000 198.18.0.0/17)
 
-# The (address, port) of every host record of the store, as CSV. Keys are
-# scan id (4 bytes), address (4), port (2), big-endian (docs/storage.md).
-stored_pairs() {
-    echo "saddr,sport"
-    mdb_dump -n -s hosts "$db" | awk '
-        function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
-        /^HEADER=END/ { data = 1; next }
-        /^DATA=END/ { data = 0 }
-        data && ++n % 2 == 1 {
-            k = $1
-            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
-                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
-        }'
-}
 
 # An uninterrupted scan at 4000 pps takes about 33 s; kill within the first 20.
 kills=0
@@ -38,7 +24,7 @@ for delay in $((3 + RANDOM % 8)) $((2 + RANDOM % 6)); do
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
     kills=$((kills + 1))
     "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed after kill $kills"; }
-    stored_pairs >"$WORK/before.csv"
+    stored_pairs "$db" >"$WORK/before.csv"
     note "kill $kills after ${delay}s: $(count_rows "$WORK/before.csv") hosts stored"
     # A changed parameter is refused, and changes nothing.
     if ip netns exec "$S" "$KS" scan "${args[@]}" -p 443 --resume 2>"$WORK/refuse.log"; then
@@ -51,7 +37,7 @@ wait "$pid" || fail "the last resumed scan failed"
 [[ $kills -ge 1 ]] || fail "the scan finished before it could be killed"
 
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed at the end"; }
-stored_pairs >"$WORK/final.csv"
+stored_pairs "$db" >"$WORK/final.csv"
 # Every host committed before the last kill is still there.
 missing=$(comm -23 <(tail -n +2 "$WORK/before.csv" | sort) <(tail -n +2 "$WORK/final.csv" | sort) | wc -l)
 [[ $missing -eq 0 ]] || fail "$missing hosts committed before a kill are gone"
