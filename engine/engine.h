@@ -137,6 +137,14 @@ struct scan_walk {
 
 void scan_walk_init(struct scan_walk *walk, const struct permutation *perm,
                     uint64_t offset, uint64_t stride, uint64_t limit);
+/* The walk of sender thread `thread` of `threads` in shard `shard` of
+ * `shards`: skipping its first `start` positions (resume), and taking its
+ * share of `max_targets` (0 = no limit; the first max_targets % threads
+ * threads get one more). The scan and --dry-run both use it, so the dry run
+ * prints exactly the order the senders follow. */
+void scan_walk_init_thread(struct scan_walk *walk, const struct permutation *perm,
+                           uint32_t shard, uint32_t shards, uint32_t thread, uint32_t threads,
+                           uint64_t start, uint64_t max_targets);
 /* Next target index; false when the walk is done. */
 bool scan_walk_next(struct scan_walk *walk, uint64_t *index);
 /* How many positions of [0, n) this walk visits if not limited. */

@@ -86,6 +86,18 @@ void scan_walk_init(struct scan_walk *walk, const struct permutation *perm, uint
     walk->remaining = (limit && limit < length) ? limit : length;
 }
 
+void scan_walk_init_thread(struct scan_walk *walk, const struct permutation *perm,
+                           uint32_t shard, uint32_t shards, uint32_t thread, uint32_t threads,
+                           uint64_t start, uint64_t max_targets)
+{
+    uint64_t stride = (uint64_t)shards * threads;
+    uint64_t share = max_targets / threads + (thread < max_targets % threads ? 1 : 0);
+    scan_walk_init(walk, perm, shard + (uint64_t)shards * thread + start * stride, stride,
+                   share);
+    if (max_targets && share == 0) /* a limit of 0 would mean "no limit" */
+        walk->remaining = 0;
+}
+
 bool scan_walk_next(struct scan_walk *walk, uint64_t *index)
 {
     if (walk->remaining == 0)

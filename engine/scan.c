@@ -43,16 +43,6 @@ static void sleep_seconds_unless(double seconds, _Atomic int *stop, int level)
     }
 }
 
-/* Splits max_targets among threads: thread t gets its share, the first
- * (max % threads) one more. */
-static uint64_t thread_limit(uint64_t max_targets, uint32_t threads, uint32_t t)
-{
-    if (max_targets == 0)
-        return 0;
-    uint64_t share = max_targets / threads + (t < max_targets % threads ? 1 : 0);
-    return share ? share : UINT64_MAX; /* 0 would mean "no limit": use an empty walk */
-}
-
 struct scan {
     const struct scan_config *cfg;
     struct syn_template tpl;
@@ -67,7 +57,6 @@ static void plan_senders(struct scan *scan, struct scan_counters *counters, _Ato
     const struct scan_config *cfg = scan->cfg;
     /* Here, not in scan_open: a resume may still change the seed and start. */
     permutation_init(&scan->perm, cfg->space->size, cfg->seed);
-    uint64_t stride = (uint64_t)cfg->shards * cfg->sender_threads;
     uint64_t deadline = cfg->max_runtime > 0
                             ? clock_now_ns() + (uint64_t)(cfg->max_runtime * 1e9)
                             : 0;
@@ -84,12 +73,8 @@ static void plan_senders(struct scan *scan, struct scan_counters *counters, _Ato
         s->status = 0;
         s->rate_pps = cfg->rate_pps / cfg->sender_threads +
                       (t < cfg->rate_pps % cfg->sender_threads ? 1 : 0);
-        uint64_t offset = cfg->shard + (uint64_t)cfg->shards * t +
-                          cfg->start_position * stride;
-        uint64_t limit = thread_limit(cfg->max_targets, cfg->sender_threads, t);
-        scan_walk_init(&s->walk, &scan->perm, offset, stride, limit);
-        if (limit == UINT64_MAX)
-            s->walk.remaining = 0;
+        scan_walk_init_thread(&s->walk, &scan->perm, cfg->shard, cfg->shards, t,
+                              cfg->sender_threads, cfg->start_position, cfg->max_targets);
         total += s->walk.remaining;
     }
     atomic_store(&counters->targets_total, total);

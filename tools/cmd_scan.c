@@ -466,13 +466,11 @@ int cmd_scan(int argc, char **argv)
     struct target_space space;
     if (scan_options_targets(&opts, &space, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
-        scan_options_free(&opts);
         return EXIT_USAGE;
     }
     if (opts.dry_run) {
         rc = scan_dry_run(&opts, &space);
         target_space_free(&space);
-        scan_options_free(&opts);
         return rc;
     }
     struct scan_job *job = calloc(1, sizeof(*job));
@@ -505,6 +503,5 @@ out:
         free(job);
     }
     target_space_free(&space);
-    scan_options_free(&opts);
     return rc;
 }

@@ -328,11 +328,6 @@ int scan_options_parse(struct scan_options *o, int argc, char **argv)
     return check_options(o);
 }
 
-void scan_options_free(struct scan_options *o)
-{
-    (void)o; /* nothing owned yet; kept so callers free symmetrically */
-}
-
 /* SHA-256 (hex) of a normalized list: identifies it in the scan record, so
  * a resume can tell that the targets or the blocklist changed. */
 static void list_digest(const struct ip_list *list, char hex[65])
@@ -402,16 +397,11 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
     struct permutation perm;
     permutation_init(&perm, space->size, o->seed);
     fprintf(out, "daddr,dport\n");
-    /* Same walk as the senders, one thread's slice after another. */
-    uint64_t stride = (uint64_t)o->shards * o->sender_threads;
+    /* Same walks as the senders, one thread's slice after another. */
     for (uint32_t t = 0; t < o->sender_threads; t++) {
         struct scan_walk walk;
-        uint64_t limit = o->max_targets ? o->max_targets / o->sender_threads +
-                                              (t < o->max_targets % o->sender_threads)
-                                        : 0;
-        if (o->max_targets && limit == 0)
-            continue;
-        scan_walk_init(&walk, &perm, o->shard + (uint64_t)o->shards * t, stride, limit);
+        scan_walk_init_thread(&walk, &perm, o->shard, o->shards, t, o->sender_threads, 0,
+                              o->max_targets);
         uint64_t index;
         char ip[16];
         while (scan_walk_next(&walk, &index)) {

@@ -45,7 +45,6 @@ struct scan_options {
 /* Returns -1 when the scan should run, else the exit status to return
  * (0 after --help, 2 after a usage error, already reported on stderr). */
 int scan_options_parse(struct scan_options *opts, int argc, char **argv);
-void scan_options_free(struct scan_options *opts);
 /* Allowlist (arguments and file) minus blocklist (file or built-in) x ports. */
 int scan_options_targets(struct scan_options *opts, struct target_space *space, char *err);
 /* Prints every (address, port) of this shard in scan order; exit status. */

@@ -355,6 +355,31 @@ static void test_walk_limit(void **state)
     assert_int_equal(count, 10);
 }
 
+/* max_targets is split among threads; a thread whose share is 0 sends
+ * nothing (a walk limit of 0 would otherwise mean "no limit"). */
+static void test_walk_thread_shares(void **state)
+{
+    (void)state;
+    struct permutation perm;
+    permutation_init(&perm, 1000, 3);
+    const uint64_t limits[] = {0, 1, 2, 3, 7, 999, 1000, 5000};
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        uint64_t total = 0;
+        for (uint32_t t = 0; t < 3; t++) {
+            struct scan_walk w;
+            scan_walk_init_thread(&w, &perm, 1, 2, t, 3, 0, limits[i]);
+            total += w.remaining;
+        }
+        uint64_t whole = 500; /* shard 1 of 2 of 1000 */
+        uint64_t want = limits[i] == 0 || limits[i] > whole ? whole : limits[i];
+        assert_int_equal(total, want);
+    }
+    /* Resuming at position 10 of each thread skips exactly those. */
+    struct scan_walk w;
+    scan_walk_init_thread(&w, &perm, 0, 1, 0, 2, 10, 0);
+    assert_int_equal(w.remaining, 500 - 10);
+}
+
 /* ---- cookies ---- */
 
 /* Reference vector from the SipHash paper, appendix A: key 00..0f,
@@ -484,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_permutation_large),
         cmocka_unit_test(test_shards_disjoint_complete),
         cmocka_unit_test(test_walk_limit),
+        cmocka_unit_test(test_walk_thread_shares),
         cmocka_unit_test(test_siphash_vector),
         cmocka_unit_test(test_cookie_accepts_only_ours),
         cmocka_unit_test(test_syn_frame_checksums),
