@@ -378,26 +378,10 @@ static bool is_status_body(json_t *body, int http_status)
            json_is_integer(code) && json_integer_value(code) == http_status;
 }
 
-static void clear_classification(struct probe_result *r)
-{
-    free(r->provider);
-    free(r->git_version);
-    free(r->version_suffix);
-    free(r->git_commit);
-    free(r->build_date);
-    free(r->go_version);
-    free(r->platform);
-    r->provider = r->git_version = r->version_suffix = r->git_commit = NULL;
-    r->build_date = r->go_version = r->platform = NULL;
-    r->k8s = K8S_NO;
-    r->evidence = 0;
-    r->version_state = VERSION_ABSENT;
-    r->version_major = r->version_minor = r->version_patch = -1;
-}
 
 void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf)
 {
-    clear_classification(r);
+    probe_result_clear_classification(r);
 
     struct k8s_cert_facts cert = {0};
     if (leaf)

@@ -18,4 +18,7 @@ void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf);
  * installed. Once per process; see the comment there. */
 bool probes_fast_keys_install(void);
 
+/* Frees and resets the fields k8s_classify fills in (result.c). */
+void probe_result_clear_classification(struct probe_result *r);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * result.c - lifetime of a probe_result and the names of its enums.
  */
-#include "probes/probes.h"
+#include "probes/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,24 @@ void probe_result_init(struct probe_result *r)
     r->version_major = r->version_minor = r->version_patch = -1;
 }
 
+/* Frees and resets what k8s_classify fills in. */
+void probe_result_clear_classification(struct probe_result *r)
+{
+    free(r->provider);
+    free(r->git_version);
+    free(r->version_suffix);
+    free(r->git_commit);
+    free(r->build_date);
+    free(r->go_version);
+    free(r->platform);
+    r->provider = r->git_version = r->version_suffix = r->git_commit = NULL;
+    r->build_date = r->go_version = r->platform = NULL;
+    r->k8s = K8S_NO;
+    r->evidence = 0;
+    r->version_state = VERSION_ABSENT;
+    r->version_major = r->version_minor = r->version_patch = -1;
+}
+
 void probe_result_free(struct probe_result *r)
 {
     free(r->error);
@@ -46,12 +64,6 @@ void probe_result_free(struct probe_result *r)
     free(r->http_pf_flowschema);
     free(r->http_pf_prioritylevel);
     free(r->body);
-    free(r->provider);
-    free(r->git_version);
-    free(r->version_suffix);
-    free(r->git_commit);
-    free(r->build_date);
-    free(r->go_version);
-    free(r->platform);
+    probe_result_clear_classification(r);
     probe_result_init(r);
 }
