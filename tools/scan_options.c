@@ -270,7 +270,7 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
         o->format_given = true;
         break;
     case OPT_METADATA: o->metadata = arg; break;
-    case OPT_DB: o->db = arg; break;
+    case OPT_DB: o->db = arg; o->db_given = true; break;
     case OPT_NO_DB: o->db = NULL; break;
     case OPT_RESUME: o->resume = true; break;
     case 'q': o->quiet = true; break;
@@ -295,6 +295,8 @@ static int check_options(struct scan_options *o)
         return usage_error("%s", "probe results are JSON Lines: use --output-format jsonl");
     if (!o->syn_only)
         o->format = FORMAT_JSONL;
+    if (o->syn_only && o->db_given)
+        return usage_error("%s", "--db stores probe results; --syn-only writes its list with -o");
     if (o->syn_only && o->resume)
         return usage_error("%s", "--resume works on a store: it cannot be used with --syn-only");
     if (o->resume && !o->db)

@@ -36,6 +36,7 @@ struct scan_options {
     bool format_given;
     /* probing and storage (not with --syn-only) */
     const char *db;          /* NULL with --no-db */
+    bool db_given;
     bool resume;
     struct probe_config probe;  /* as given; defaults filled when used */
     /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */

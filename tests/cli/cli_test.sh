@@ -37,6 +37,10 @@ check bad-blocklist-line 2 "bad.list:2" -- "$KS" scan --dry-run -b "$tmp/bad.lis
 check reserved-only 2 "reserved" -- "$KS" scan --dry-run 10.0.0.0/8
 check bad-mac 2 "--gateway-mac" -- "$KS" scan --syn-only --gateway-mac zz 1.2.3.4 -q -b /dev/null --max-targets 1
 check bad-format 2 "--output-format" -- "$KS" scan --dry-run --output-format xml 1.2.3.4
+check syn-only-db 2 "--db stores probe results" -- "$KS" scan --syn-only --db x.lmdb 1.2.3.4
+check syn-only-resume 2 "--resume works on a store" -- "$KS" scan --syn-only --resume 1.2.3.4
+check no-db-no-output 2 "--no-db needs -o" -- "$KS" scan --no-db 1.2.3.4
+check probe-option 2 "--concurrency" -- "$KS" scan --concurrency 0 1.2.3.4
 
 # The default blocklist applies: 198.18.0.0/15 is reserved; 1.1.1.0/30 is not.
 checks=$((checks + 1))
