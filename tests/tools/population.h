@@ -90,4 +90,30 @@ static inline void population_fill(struct probe_result *r, const struct spec *s,
     }
 }
 
+/* The statistics of `population` as of 2021-06-10 with the test prefix2as
+ * table, computed by hand: every key of `stats --json` after the opening
+ * brace, shared by the aggregator test and the command test. */
+#define POPULATION_STATS_2021_06_10 \
+    "\"as_of\": \"2021-06-10\", \"syn_open\": 11, \"tls\": 10, \"k8s\": 9,"\
+    " \"k8s_by_cert\": 3, \"version_public\": 7, \"unsupported\": 3,"\
+    " \"provider_unsupported\": 1, \"lifecycle_unknown\": 1,"\
+    " \"provider_lifecycle_unknown\": 1, \"clusters\": 7, \"k8s_without_cert\": 1,"\
+    " \"clusters_version_public\": 5, \"clusters_unsupported\": 3,"\
+    " \"clusters_provider_unsupported\": 1,"\
+    " \"corrupt_records\": 2,"\
+    " \"by_provider\": {"\
+    "   \"eks\": {\"hosts\": 3, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 0},"\
+    "   \"gke\": {\"hosts\": 1, \"version_public\": 1, \"unsupported\": 1, \"provider_unsupported\": 0},"\
+    "   \"k3s\": {\"hosts\": 1, \"version_public\": 0, \"unsupported\": 0, \"provider_unsupported\": 0},"\
+    "   \"upstream\": {\"hosts\": 4, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 1}},"\
+    " \"by_minor\": {\"1.15\": 1, \"1.16\": 1, \"1.17\": 1, \"1.19\": 2, \"1.22\": 1, \"1.40\": 1},"\
+    " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"\
+    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"\
+    " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"\
+    " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"\
+    "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"\
+    "                {\"as\": \"64503,64504\", \"k8s\": 3, \"version_public\": 2, \"unsupported\": 0,"\
+    "                 \"providers\": {\"upstream\": 3}}],"\
+    " \"k8s_no_network\": 0}"
+
 #endif
