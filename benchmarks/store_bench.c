@@ -2,8 +2,9 @@
  * store_bench.c - storage benchmarks (issue 4).
  *
  *   store_bench records DIR [N]   host records per second through the real
- *       store writer (one producer thread, records in scan order = random
- *       address order), in two mixes: (a) chains from a pool of 2,000
+ *       store writer (two producer threads, like the probe workers of a scan
+ *       on this 2-core machine; STORE_BENCH_PRODUCERS changes it; records in
+ *       scan order = random address order), in two mixes: (a) chains from a pool of 2,000
  *       certificates already seen (the steady state: shared CAs, hosts seen
  *       on two ports, non-TLS outcomes); (b) every record brings a new,
  *       unique leaf certificate (compression and SHA-256 on the hot path).
@@ -466,8 +467,46 @@ static struct store *fresh_store(const char *dir, const char *name, char *path, 
 
 /* ---- records per second ---- */
 
+struct producer {
+    pthread_t thread;
+    struct store_writer *w;
+    struct certset *pool;
+    bool unique_leaf;
+    uint64_t first, step, n;   /* records first, first + step, ... below n */
+    double cpu;                /* this thread's CPU seconds */
+};
+
+/* One producer thread, as a probe worker would be: builds each record and
+ * hands it to the writer (store_writer_put hashes and encodes it here). */
+static void *produce(void *arg)
+{
+    struct producer *pr = arg;
+    char err[KS_ERRLEN];
+    double c0 = thread_cpu_s();
+    for (uint64_t i = pr->first; i < pr->n; i += pr->step) {
+        struct probe_result r;
+        fill_record(&r, i);
+        const struct cert *leaf = &pr->pool->items[(i * 7919) % pr->pool->count];
+        const struct cert *ca = &pr->pool->items[(i * 104729 + 1) % pr->pool->count];
+        set_chain(&r, 0, leaf->der, leaf->length);
+        if (pr->unique_leaf) {   /* a never-seen leaf: its last 80 bytes (signature) differ */
+            size_t off = leaf->length > 80 ? leaf->length - 80 : 0;
+            uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+            for (size_t k = off; k < leaf->length; k++) {
+                x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+                r.chain[0].der[k] = (uint8_t)(x * 0x2545F4914F6CDD1Dull >> 56);
+            }
+        }
+        set_chain(&r, 1, ca->der, ca->length);
+        if (store_writer_put(pr->w, &r, err))
+            die("put", err);
+    }
+    pr->cpu = thread_cpu_s() - c0;
+    return NULL;
+}
+
 static void bench_records(const char *dir, uint64_t n, struct certset *pool, bool unique_leaf,
-                          unsigned group)
+                          unsigned group, unsigned producers)
 {
     char path[4096], err[KS_ERRLEN];
     struct store *s = fresh_store(dir, unique_leaf ? "records-unique.lmdb" : "records.lmdb",
@@ -477,43 +516,37 @@ static void bench_records(const char *dir, uint64_t n, struct certset *pool, boo
     if (store_scan_create(s, "{\"bench\":true}", &scan, err) ||
         store_writer_start(s, scan, group, 1000, &w, err))
         die("writer", err);
-    double t0 = now_s(), c0 = cpu_s(), p0 = thread_cpu_s();
-    for (uint64_t i = 0; i < n; i++) {
-        struct probe_result r;
-        fill_record(&r, i);
-        const struct cert *leaf = &pool->items[(i * 7919) % pool->count];
-        const struct cert *ca = &pool->items[(i * 104729 + 1) % pool->count];
-        set_chain(&r, 0, leaf->der, leaf->length);
-        if (unique_leaf) {   /* a never-seen leaf: its last 80 bytes (signature) differ */
-            size_t off = leaf->length > 80 ? leaf->length - 80 : 0;
-            uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
-            for (size_t k = off; k < leaf->length; k++) {
-                x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-                r.chain[0].der[k] = (uint8_t)(x * 0x2545F4914F6CDD1Dull >> 56);
-            }
-        }
-        set_chain(&r, 1, ca->der, ca->length);
-        if (store_writer_put(w, &r, err))
-            die("put", err);
+    struct producer pr[8];
+    double t0 = now_s(), c0 = cpu_s(), producer = 0;
+    for (unsigned t = 0; t < producers; t++) {
+        pr[t] = (struct producer){0, w, pool, unique_leaf, t, producers, n, 0};
+        if (pthread_create(&pr[t].thread, NULL, produce, &pr[t]))
+            die("producers", "pthread_create");
     }
-    double producer = thread_cpu_s() - p0;
+    for (unsigned t = 0; t < producers; t++) {
+        pthread_join(pr[t].thread, NULL);
+        producer += pr[t].cpu;
+    }
     if (store_writer_finish(w, err))
         die("finish", err);
     double seconds = now_s() - t0, cpu = cpu_s() - c0, writer = cpu - producer;
     struct store_cert_stats st;
-    if (store_cert_stats(s, &st, err))
+    uint64_t stored;
+    if (store_cert_stats(s, &st, err) || store_scan_host_count(s, scan, &stored, err))
         die("stats", err);
+    if (stored != n)
+        die("records", "the store does not hold every record");
     double load[1] = {0};
     getloadavg(load, 1);
-    printf("%s: %llu records (groups of %u), %llu certificates stored\n"
+    printf("%s: %llu records (groups of %u, %u producer threads), %llu certificates stored\n"
            "    wall %.2f s: %.0f records/s (load average %.1f on 2 cores)\n"
-           "    CPU: producer thread %.2f s (%.2f us/record), writer thread + kernel %.2f s "
-           "(%.2f us/record): writer-bound rate %.0f records/s\n",
+           "    CPU: producers %.2f s (%.2f us/record: building, hashing, encoding), writer "
+           "thread + kernel %.2f s (%.2f us/record): writer-bound rate %.0f records/s\n",
            unique_leaf ? "(b) each record with a new unique leaf" :
                          "(a) chains from 2,000 known certificates",
-           (unsigned long long)n, group, (unsigned long long)st.certs, seconds, (double)n / seconds,
-           load[0], producer, producer * 1e6 / (double)n, writer, writer * 1e6 / (double)n,
-           (double)n / writer);
+           (unsigned long long)n, group, producers, (unsigned long long)st.certs, seconds,
+           (double)n / seconds, load[0], producer, producer * 1e6 / (double)n, writer,
+           writer * 1e6 / (double)n, (double)n / writer);
     store_close(s);
     unlink(path);
 }
@@ -687,9 +720,15 @@ int main(int argc, char **argv)
                pool.count == 2000 ? "generated set" : "Mozilla roots");
         unsigned group = getenv("STORE_BENCH_GROUP") ? (unsigned)atoi(getenv("STORE_BENCH_GROUP"))
                                                      : 50000;
-        bench_records(argv[2], n, &pool, false, group);
+        /* Two producers by default: the scan's probe workers (one per core
+         * here) are the writer's producers. */
+        unsigned producers = getenv("STORE_BENCH_PRODUCERS")
+                                 ? (unsigned)atoi(getenv("STORE_BENCH_PRODUCERS")) : 2;
+        if (producers < 1 || producers > 8)
+            die("STORE_BENCH_PRODUCERS", "1..8");
+        bench_records(argv[2], n, &pool, false, group, producers);
         if (!getenv("STORE_BENCH_ONLY_A"))
-            bench_records(argv[2], n / 10, &pool, true, group);
+            bench_records(argv[2], n / 10, &pool, true, group, producers);
         return 0;
     }
     if (argc == 3 && !strcmp(argv[1], "certs")) {

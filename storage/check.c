@@ -121,6 +121,40 @@ static void visit_cert(struct checker *ck, const MDB_val *key, const MDB_val *va
     free(der);
 }
 
+static void addr_text(char *out, size_t size, uint32_t addr, unsigned port)
+{
+    snprintf(out, size, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+             addr & 255, port);
+}
+
+static void check_chain(struct checker *ck, const char *where, const struct probe_result *r)
+{
+    char kt[80];
+    for (size_t i = 0; i < r->chain_length; i++) {
+        MDB_val cert_key = {32, (void *)r->chain[i].sha256}, frame;
+        if (mdb_get(ck->txn, ck->store->certs, &cert_key, &frame)) {
+            hex(kt, r->chain[i].sha256, 32);
+            report(ck, "%s: certificate %zu (%s) is missing", where, i, kt);
+        } else if (ZSTD_getFrameContentSize(frame.mv_data, frame.mv_size) != r->chain[i].length) {
+            hex(kt, r->chain[i].sha256, 32);
+            report(ck, "%s: certificate %zu (%s) length differs from the record", where, i, kt);
+        }
+    }
+}
+
+/* The addrs entry of a decoded host must name this very record. */
+static void check_indexed(struct checker *ck, const char *where, uint32_t scan_id, uint64_t seq,
+                          const struct probe_result *r)
+{
+    uint8_t keybuf[STORE_ADDR_KEY_LEN];
+    store_addr_key(keybuf, scan_id, r->addr, r->port);
+    MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value;
+    if (mdb_get(ck->txn, ck->store->addrs, &key, &value))
+        report(ck, "%s: not in the address index", where);
+    else if (value.mv_size != 8 || store_get_be64(value.mv_data) != seq)
+        report(ck, "%s: the address index names another record", where);
+}
+
 static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *value)
 {
     char kt[80], why[KS_ERRLEN];
@@ -130,11 +164,10 @@ static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *va
         return;
     }
     const uint8_t *k = key->mv_data;
-    uint32_t scan_id = store_get_be32(k), addr = store_get_be32(k + 4);
-    unsigned port = (unsigned)(k[8] << 8 | k[9]);
-    char where[64];
-    snprintf(where, sizeof(where), "hosts: scan %u %u.%u.%u.%u:%u", scan_id, addr >> 24,
-             (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, port);
+    uint32_t scan_id = store_get_be32(k);
+    uint64_t seq = store_get_be64(k + 4);
+    char where[96];
+    snprintf(where, sizeof(where), "hosts: scan %u record %llu", scan_id, (unsigned long long)seq);
     MDB_val scan_key = {4, (void *)k}, scan_value;
     if (mdb_get(ck->txn, ck->store->scans, &scan_key, &scan_value))
         report(ck, "%s: scan %u does not exist", where, scan_id);
@@ -144,17 +177,32 @@ static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *va
         report(ck, "%s: %s", where, why);
         return;
     }
-    for (size_t i = 0; i < r.chain_length; i++) {
-        MDB_val cert_key = {32, r.chain[i].sha256}, frame;
-        if (mdb_get(ck->txn, ck->store->certs, &cert_key, &frame)) {
-            hex(kt, r.chain[i].sha256, 32);
-            report(ck, "%s: certificate %zu (%s) is missing", where, i, kt);
-        } else if (ZSTD_getFrameContentSize(frame.mv_data, frame.mv_size) != r.chain[i].length) {
-            hex(kt, r.chain[i].sha256, 32);
-            report(ck, "%s: certificate %zu (%s) length differs from the record", where, i, kt);
-        }
-    }
+    char host[24];
+    addr_text(host, sizeof(host), r.addr, r.port);
+    snprintf(where, sizeof(where), "hosts: scan %u %s (record %llu)", scan_id, host,
+             (unsigned long long)seq);
+    check_chain(ck, where, &r);
+    check_indexed(ck, where, scan_id, seq, &r);
     probe_result_free(&r);
+}
+
+static void visit_addr(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80];
+    if (key->mv_size != STORE_ADDR_KEY_LEN || value->mv_size != 8) {
+        report(ck, "addrs: entry %s is not a %d-byte key with an 8-byte value", key_text(kt, key),
+               STORE_ADDR_KEY_LEN);
+        return;
+    }
+    const uint8_t *k = key->mv_data;
+    char host[24];
+    addr_text(host, sizeof(host), store_get_be32(k + 4), (unsigned)(k[8] << 8 | k[9]));
+    uint8_t hostkey[STORE_HOST_KEY_LEN];
+    store_host_key(hostkey, store_get_be32(k), store_get_be64(value->mv_data));
+    MDB_val hk = {STORE_HOST_KEY_LEN, hostkey}, record;
+    if (mdb_get(ck->txn, ck->store->hosts, &hk, &record))
+        report(ck, "addrs: scan %u %s: names record %llu, which is missing", store_get_be32(k),
+               host, (unsigned long long)store_get_be64(value->mv_data));
 }
 
 int store_check(struct store *s, void (*problem)(void *ctx, const char *text), void *ctx,
@@ -185,6 +233,8 @@ int store_check(struct store *s, void (*problem)(void *ctx, const char *text), v
         result = walk_db(&ck, s->certs, "certs", visit_cert, err);
     if (!result)
         result = walk_db(&ck, s->hosts, "hosts", visit_host, err);
+    if (!result)
+        result = walk_db(&ck, s->addrs, "addrs", visit_addr, err);
     store_txn_abort(s, ck.txn);
     ZSTD_freeDCtx(ck.dctx);
     return result;

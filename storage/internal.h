@@ -11,10 +11,11 @@
 #include <pthread.h>
 #include <zstd.h>
 
-#define STORE_SCHEMA_VERSION 1u
+#define STORE_SCHEMA_VERSION 2u
 #define STORE_FORMAT_NAME "kubesurvey-store"
-#define STORE_RECORD_VERSION 1u        /* first byte of every hosts value */
-#define STORE_HOST_KEY_LEN 10          /* scan id (4) + addr (4) + port (2), big-endian */
+#define STORE_RECORD_VERSION 2u        /* first byte of every hosts value */
+#define STORE_HOST_KEY_LEN 12          /* hosts: scan id (4) + sequence number (8), big-endian */
+#define STORE_ADDR_KEY_LEN 10          /* addrs: scan id (4) + addr (4) + port (2), big-endian */
 #define STORE_CERT_LEVEL 9            /* zstd level for certificates: as small as 19 on them, 10x faster */
 #define STORE_CERT_MAX (1u << 20)      /* largest DER we accept or decompress */
 #define STORE_DICT_CAPACITY (64u * 1024u)
@@ -29,7 +30,7 @@ struct store_ddict {
 
 struct store {
     MDB_env *env;
-    MDB_dbi scans, hosts, certs, dicts, meta;
+    MDB_dbi scans, hosts, addrs, certs, dicts, meta;
     char *path;
     enum store_mode mode;
     unsigned dict_train_at;
@@ -65,11 +66,14 @@ int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, vo
 
 /* 0 if json is a JSON object, else -1 naming what. */
 int store_json_check_object(const char *json, const char *what, char *err);
-void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port);
+void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t seq);
+void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port);
 void store_put_be32(uint8_t *p, uint32_t v);
 uint32_t store_get_be32(const uint8_t *p);
+void store_put_be64(uint8_t *p, uint64_t v);
+uint64_t store_get_be64(const uint8_t *p);
 
-/* record.c: the versioned host record */
+/* record.c: the versioned host record (address and port included) */
 int record_encode(struct buf *out, const struct probe_result *r, char *err);
 /* Fills r (probe_result_init'ed by the caller) from a hosts value; chain
  * entries get sha256 and length, der stays NULL. -1 if it does not decode. */

@@ -19,21 +19,13 @@ struct walk {
     bool stopped;
 };
 
-/* Decodes one hosts entry into r (and its certificates if asked). */
+/* Decodes one hosts value into r (and its certificates if asked). */
 static int host_load(struct store *s, MDB_txn *txn, ZSTD_DCtx *dctx, unsigned flags,
-                     const MDB_val *key, const MDB_val *value, struct probe_result *r, char *err)
+                     const MDB_val *value, struct probe_result *r, char *err)
 {
     probe_result_init(r);
-    if (key->mv_size != STORE_HOST_KEY_LEN) {
-        snprintf(err, KS_ERRLEN, "hosts key of %zu bytes (expected %d)", key->mv_size,
-                 STORE_HOST_KEY_LEN);
-        return -1;
-    }
     if (record_decode(value->mv_data, value->mv_size, r, err))
         return -1;
-    const uint8_t *k = key->mv_data;
-    r->addr = store_get_be32(k + 4);
-    r->port = (uint16_t)(k[8] << 8 | k[9]);
     if (!(flags & STORE_WITH_CERTS))
         return 0;
     for (size_t i = 0; i < r->chain_length; i++) {
@@ -52,11 +44,44 @@ static int host_load(struct store *s, MDB_txn *txn, ZSTD_DCtx *dctx, unsigned fl
     return 0;
 }
 
-/* Walks the hosts whose key starts with prefix (length 0: every host). */
-static int walk_prefix(struct walk *wk, const uint8_t *prefix, size_t prefix_length, char *err)
+/* The hosts value an addrs entry points to: 0, MDB_NOTFOUND, or an rc. */
+static int host_by_index(struct store *s, MDB_txn *txn, uint32_t scan_id, const MDB_val *seq,
+                         MDB_val *value)
+{
+    if (seq->mv_size != 8)
+        return MDB_CORRUPTED;
+    uint8_t keybuf[STORE_HOST_KEY_LEN];
+    store_host_key(keybuf, scan_id, store_get_be64(seq->mv_data));
+    MDB_val key = {STORE_HOST_KEY_LEN, keybuf};
+    return mdb_get(txn, s->hosts, &key, value);
+}
+
+/* Hands one stored host to the walk's callback; false when it says stop. */
+static bool walk_visit(struct walk *wk, uint32_t scan_id, const MDB_val *value)
+{
+    struct probe_result r;
+    char skip[KS_ERRLEN];
+    if (host_load(wk->store, wk->txn, wk->dctx, wk->flags, value, &r, skip)) {
+        if (wk->stats)
+            wk->stats->corrupt++;
+        return true;
+    }
+    if (wk->stats)
+        wk->stats->records++;
+    int stop = wk->fn(wk->ctx, scan_id, &r);
+    probe_result_free(&r);
+    wk->stopped = stop != 0;
+    return !stop;
+}
+
+/* Walks the keys of db that start with prefix (length 0: every key); for
+ * addrs, each entry is followed to its hosts record. */
+static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_t prefix_length,
+                       char *err)
 {
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open(wk->txn, wk->store->hosts, &cursor);
+    bool by_index = db == wk->store->addrs;
+    int rc = mdb_cursor_open(wk->txn, db, &cursor);
     if (rc) {
         store_rc_error(wk->store, err, "read the hosts", rc);
         return -1;
@@ -66,22 +91,22 @@ static int walk_prefix(struct walk *wk, const uint8_t *prefix, size_t prefix_len
     for (; rc == 0; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size < prefix_length || memcmp(key.mv_data, prefix, prefix_length))
             break;
-        struct probe_result r;
-        char skip[KS_ERRLEN];
-        if (host_load(wk->store, wk->txn, wk->dctx, wk->flags, &key, &value, &r, skip)) {
+        if (key.mv_size != (by_index ? STORE_ADDR_KEY_LEN : STORE_HOST_KEY_LEN)) {
             if (wk->stats)
                 wk->stats->corrupt++;
             continue;
         }
-        if (wk->stats)
-            wk->stats->records++;
         uint32_t scan_id = store_get_be32(key.mv_data);
-        int stop = wk->fn(wk->ctx, scan_id, &r);
-        probe_result_free(&r);
-        if (stop) {
-            wk->stopped = true;
-            break;
+        MDB_val host = value;
+        if (by_index && (rc = host_by_index(wk->store, wk->txn, scan_id, &value, &host))) {
+            if (rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+                break;
+            if (wk->stats)   /* an index entry without its record */
+                wk->stats->corrupt++;
+            continue;
         }
+        if (!walk_visit(wk, scan_id, &host))
+            break;
     }
     mdb_cursor_close(cursor);
     if (rc && rc != MDB_NOTFOUND) {
@@ -121,7 +146,8 @@ int store_hosts_foreach(struct store *s, uint32_t scan_id, unsigned flags,
         return -1;
     uint8_t prefix[4];
     store_put_be32(prefix, scan_id);
-    int result = walk_prefix(&wk, prefix, scan_id ? 4 : 0, err);
+    MDB_dbi db = flags & STORE_STORED_ORDER ? s->hosts : s->addrs;
+    int result = walk_prefix(&wk, db, prefix, scan_id ? 4 : 0, err);
     walk_end(&wk);
     return result;
 }
@@ -134,12 +160,12 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
     struct walk wk = {s, NULL, NULL, flags, fn, ctx, stats, false};
     if (walk_begin(&wk, err))
         return -1;
-    uint8_t prefix[STORE_HOST_KEY_LEN];
-    size_t prefix_length = port ? STORE_HOST_KEY_LEN : 8;
+    uint8_t prefix[STORE_ADDR_KEY_LEN];
+    size_t prefix_length = port ? STORE_ADDR_KEY_LEN : 8;
     int result = 0;
     if (scan_id) {
-        store_host_key(prefix, scan_id, addr, port);
-        result = walk_prefix(&wk, prefix, prefix_length, err);
+        store_addr_key(prefix, scan_id, addr, port);
+        result = walk_prefix(&wk, s->addrs, prefix, prefix_length, err);
     } else {
         /* every scan: one prefix walk per scan id */
         MDB_cursor *cursor;
@@ -150,8 +176,8 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
              rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
             if (key.mv_size != 4)
                 continue;
-            store_host_key(prefix, store_get_be32(key.mv_data), addr, port);
-            result = walk_prefix(&wk, prefix, prefix_length, err);
+            store_addr_key(prefix, store_get_be32(key.mv_data), addr, port);
+            result = walk_prefix(&wk, s->addrs, prefix, prefix_length, err);
         }
         if (rc == 0 || rc == MDB_NOTFOUND)
             mdb_cursor_close(cursor);
@@ -171,20 +197,22 @@ int store_host_get(struct store *s, uint32_t scan_id, uint32_t addr, uint16_t po
     probe_result_init(out);
     if (walk_begin(&wk, err))
         return -1;
-    uint8_t keybuf[STORE_HOST_KEY_LEN];
-    store_host_key(keybuf, scan_id, addr, port);
-    MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value;
-    int rc = mdb_get(wk.txn, s->hosts, &key, &value);
-    int result;
+    uint8_t keybuf[STORE_ADDR_KEY_LEN];
+    store_addr_key(keybuf, scan_id, addr, port);
+    MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, seq, value;
+    int rc = mdb_get(wk.txn, s->addrs, &key, &seq);
+    int result = -1;
     if (rc == MDB_NOTFOUND)
         result = 0;
-    else if (rc) {
+    else if (rc == 0 && (rc = host_by_index(s, wk.txn, scan_id, &seq, &value)) == MDB_NOTFOUND)
+        snprintf(err, KS_ERRLEN, "%s: host record of scan %u: the address index names a record "
+                 "that is missing (kubesurvey check lists the damage)", s->path, scan_id);
+    else if (rc)
         store_rc_error(s, err, "read a host", rc);
-        result = -1;
-    } else {
+    else {
         char why[KS_ERRLEN];
         result = 1;
-        if (host_load(s, wk.txn, wk.dctx, flags, &key, &value, out, why)) {
+        if (host_load(s, wk.txn, wk.dctx, flags, &value, out, why)) {
             snprintf(err, KS_ERRLEN, "%s: host record of scan %u: %s", s->path, scan_id, why);
             result = -1;
         }

@@ -5,9 +5,11 @@
  * Version 1 layout, in order: version byte; flags byte; then varints
  * (LEB128, signed ones zig-zag), nullable strings (varint length+1, 0 =
  * NULL, then the bytes) and the chain (count, then per certificate varint
- * DER length + 32-byte SHA-256). A later version appends fields after the
- * last one; a decoder reads the fields of every version up to its own and
- * refuses records newer than it knows.
+ * DER length + 32-byte SHA-256). Version 2 appends the address (4 bytes)
+ * and port (2 bytes), big-endian: hosts are keyed by arrival, not address.
+ * A later version appends fields after the last one; a decoder reads the
+ * fields of every version up to its own and refuses records newer than it
+ * knows.
  */
 #include "storage/internal.h"
 
@@ -84,7 +86,7 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err)
                              r->http_pf_flowschema, r->http_pf_prioritylevel, r->provider,
                              r->git_version, r->version_suffix, r->git_commit, r->build_date,
                              r->go_version, r->platform};
-    size_t need = 2 + 12 * 10 + r->chain_length * (10 + 32) + r->body_length + 10;
+    size_t need = 2 + 12 * 10 + r->chain_length * (10 + 32) + r->body_length + 10 + 6;
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         need += string_size(strings[i]);
     out->length = 0;
@@ -128,6 +130,11 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err)
     put_string(out, r->build_date);
     put_string(out, r->go_version);
     put_string(out, r->platform);
+    uint8_t where[6];
+    store_put_be32(where, r->addr);
+    where[4] = (uint8_t)(r->port >> 8);
+    where[5] = (uint8_t)r->port;
+    put_bytes(out, where, sizeof(where));
     return 0;
 }
 
@@ -293,7 +300,16 @@ int record_decode(const uint8_t *data, size_t length, struct probe_result *r, ch
     r->build_date = get_string(&rd);
     r->go_version = get_string(&rd);
     r->platform = get_string(&rd);
-    /* (fields of record version 2 and later are read here) */
+    if (version >= 2) {
+        if (rd.end - rd.p < 6)
+            fail(&rd, "truncated address and port");
+        else {
+            r->addr = store_get_be32(rd.p);
+            r->port = (uint16_t)(rd.p[4] << 8 | rd.p[5]);
+            rd.p += 6;
+        }
+    }
+    /* (fields of record version 3 and later are read here) */
     if (!rd.bad && rd.p != rd.end)
         rd.bad = "trailing bytes after the last field";
     if (rd.bad) {

@@ -7,8 +7,11 @@
  *   scans   key: scan id (uint32 BE)       value: JSON text (parameters, seed,
  *           shard, digest of targets/ports/blocklist/seed, start/end times,
  *           counters, checkpoint)
- *   hosts   key: scan id, addr, port (BE)  value: versioned compact record of
- *           every probe_result field, certificates by SHA-256
+ *   hosts   key: scan id, sequence number  value: versioned compact record of
+ *           (uint32 + uint64 BE)           every probe_result field (address and
+ *                                          port included), certificates by SHA-256
+ *   addrs   key: scan id, addr, port (BE)  value: the host's sequence number
+ *           (the index by address; one entry per host record)
  *   certs   key: SHA-256 of the DER        value: zstd frame (dictionary id in
  *           the frame header; 0 = none)
  *   dicts   key: dictionary id (uint32 BE) value: zstd dictionary
@@ -64,9 +67,11 @@ struct store_writer;
 int store_writer_start(struct store *store, uint32_t scan_id, unsigned group_records,
                        unsigned group_ms, struct store_writer **out, char *err);
 /* Queues a record; takes ownership of r's contents (r is reset). Blocks when
- * the queue is full. Thread-safe. Every chain entry needs its DER (the
- * writer hashes it; a caller's sha256 is overwritten). On failure (-1) r
- * stays the caller's to free. */
+ * the queue is full. Thread-safe: the hashing and encoding run in the
+ * caller's thread, so several producers share that work. Every chain entry
+ * needs its DER (hashed here; a caller's sha256 is overwritten). A later
+ * record for the same (address, port) of the scan replaces the earlier one.
+ * On failure (-1) r stays the caller's to free. */
 int store_writer_put(struct store_writer *w, struct probe_result *r, char *err);
 /* Commits what is queued together with a new scan JSON (checkpoint), atomically. */
 int store_writer_checkpoint(struct store_writer *w, const char *scan_json, char *err);
@@ -76,7 +81,9 @@ int store_writer_finish(struct store_writer *w, char *err);
 /* ---- reading hosts ---- */
 
 enum store_read_flags {
-    STORE_WITH_CERTS = 1, /* fill chain[i].der (else only sha256 and length) */
+    STORE_WITH_CERTS = 1,   /* fill chain[i].der (else only sha256 and length) */
+    STORE_STORED_ORDER = 2, /* walk in the order the records were stored (one
+                               sequential pass: faster, for order-free uses) */
 };
 
 struct store_read_stats {
@@ -84,8 +91,9 @@ struct store_read_stats {
     uint64_t corrupt;     /* records that failed to decode (skipped, not fatal) */
 };
 
-/* Calls fn for every host of scan_id (0 = every scan) in key order. The
- * result is valid only during the call. A nonzero return from fn stops. */
+/* Calls fn for every host of scan_id (0 = every scan) in (scan, address,
+ * port) order, or with STORE_STORED_ORDER in the order stored. The result
+ * is valid only during the call. A nonzero return from fn stops. */
 int store_hosts_foreach(struct store *store, uint32_t scan_id, unsigned flags,
                         int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
                         void *ctx, struct store_read_stats *stats, char *err);
@@ -102,7 +110,7 @@ int store_cert_get(struct store *store, const uint8_t sha256[32], uint8_t **der,
 uint64_t store_writer_committed(struct store_writer *w);
 
 /* Every host of one address (port 0 = every port) in scan_id (0 = every
- * scan), in key order; same contract as store_hosts_foreach. */
+ * scan), in (scan, port) order; same contract as store_hosts_foreach. */
 int store_hosts_foreach_addr(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
                              unsigned flags,
                              int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),

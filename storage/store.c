@@ -27,7 +27,24 @@ uint32_t store_get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port)
+void store_put_be64(uint8_t *p, uint64_t v)
+{
+    store_put_be32(p, (uint32_t)(v >> 32));
+    store_put_be32(p + 4, (uint32_t)v);
+}
+
+uint64_t store_get_be64(const uint8_t *p)
+{
+    return (uint64_t)store_get_be32(p) << 32 | store_get_be32(p + 4);
+}
+
+void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t seq)
+{
+    store_put_be32(key, scan_id);
+    store_put_be64(key + 4, seq);
+}
+
+void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port)
 {
     store_put_be32(key, scan_id);
     store_put_be32(key + 4, addr);
@@ -198,9 +215,9 @@ static int meta_put(MDB_txn *txn, MDB_dbi meta, const char *name, const void *da
 
 static int schema_create(struct store *s, MDB_txn *txn, char *err)
 {
-    static const char *const names[] = {"scans", "hosts", "certs", "dicts", "meta"};
-    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->certs, &s->dicts, &s->meta};
-    for (int i = 0; i < 5; i++) {
+    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts", "meta"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts, &s->meta};
+    for (int i = 0; i < 6; i++) {
         int rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
         if (rc) {
             store_rc_error(s, err, "create the sub-databases", rc);
@@ -253,9 +270,16 @@ static int schema_verify(struct store *s, MDB_txn *txn, char *err)
         snprintf(err, KS_ERRLEN, "%s: corrupt store: schema version 0", s->path);
         return -1;
     }
-    static const char *const names[] = {"scans", "hosts", "certs", "dicts"};
-    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->certs, &s->dicts};
-    for (int i = 0; i < 4; i++) {
+    if (schema < STORE_SCHEMA_VERSION) {
+        /* Schema 1 keyed hosts by address; nothing released wrote it. */
+        snprintf(err, KS_ERRLEN, "%s: schema version %u was written by an older development "
+                 "build of kubesurvey; this build reads schema %u only (export the data with the "
+                 "older build)", s->path, schema, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts};
+    for (int i = 0; i < 5; i++) {
         rc = mdb_dbi_open(txn, names[i], 0, dbis[i]);
         if (rc) {
             snprintf(err, KS_ERRLEN, "%s: corrupt store: sub-database '%s' missing (%s)", s->path,
@@ -620,15 +644,15 @@ int store_scan_host_count(struct store *s, uint32_t scan_id, uint64_t *count, ch
     *count = 0;
     if (store_txn_begin(s, false, &txn, err))
         return -1;
-    int rc = mdb_cursor_open(txn, s->hosts, &cursor);
+    int rc = mdb_cursor_open(txn, s->addrs, &cursor);
     if (rc) {
         store_rc_error(s, err, "read the hosts", rc);
         store_txn_abort(s, txn);
         return -1;
     }
-    uint8_t prefix[STORE_HOST_KEY_LEN];
-    store_host_key(prefix, scan_id, 0, 0);
-    MDB_val key = {STORE_HOST_KEY_LEN, prefix}, value;
+    uint8_t prefix[STORE_ADDR_KEY_LEN];
+    store_addr_key(prefix, scan_id, 0, 0);
+    MDB_val key = {STORE_ADDR_KEY_LEN, prefix}, value;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT_NODUP)) {
         if (key.mv_size < 4 || store_get_be32(key.mv_data) != scan_id)

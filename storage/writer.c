@@ -6,6 +6,15 @@
  * (disk full, I/O error) stops the writer, and every later call reports it.
  * Records are durable once their group's mdb_txn_commit returned (LMDB
  * fsyncs data and meta page before returning; no MDB_NOSYNC).
+ *
+ * Why hosts are keyed by arrival (scan id, sequence number) and not by
+ * address: records arrive in scan order, a random permutation of addresses.
+ * Inserted by address, every group copies and rewrites most leaf pages of
+ * the scan's B-tree (LMDB is copy-on-write), so the cost per record grows
+ * with the size of the scan: 64k records/s at a million 600-byte records.
+ * Appended by sequence number, each page is written once; only the small
+ * addrs index (14 bytes a host) takes the random inserts. Producers encode
+ * their own records, so the writer thread only puts and commits.
  */
 #include "storage/internal.h"
 
@@ -79,6 +88,17 @@ static void hashset_free(struct hashset *set)
 
 /* ---- the writer ---- */
 
+/* A record as queued: encoded by its producer, which also hashed the
+ * certificates and kept the DER only of those the store may still lack. */
+struct queued {
+    uint8_t *record;          /* encoded host record; also holds certs[] */
+    size_t record_length;
+    uint32_t addr;
+    uint16_t port;
+    uint16_t cert_count;
+    struct cert_der *certs;   /* inside the record's allocation; DER owned */
+};
+
 struct batch_order {
     uint64_t key;      /* addr << 16 | port */
     size_t index;      /* position in the batch: later puts win */
@@ -95,7 +115,7 @@ struct store_writer {
     pthread_mutex_t lock;          /* guards everything down to `committed` */
     pthread_cond_t wake;           /* to the writer thread: work or finish */
     pthread_cond_t progress;       /* to producers: space, checkpoint done, failure */
-    struct probe_result *queue;    /* ring of capacity records */
+    struct queued *queue;          /* ring of capacity records */
     size_t capacity, head, count;
     struct timespec first_queued;  /* when the oldest queued record arrived */
     char *checkpoint_json;         /* pending checkpoint, NULL if none */
@@ -103,13 +123,15 @@ struct store_writer {
     bool finishing, failed;
     char error[KS_ERRLEN];
     uint64_t committed;
+    struct hashset known;          /* certificates committed (writer adds under lock) */
 
     /* used by the writer thread only */
-    struct probe_result *batch;
+    struct queued *batch;
     struct batch_order *order;     /* batch indexes in key order */
-    struct hashset known;          /* certificates committed to the store */
+    uint64_t *seqs;                /* sequence number each batch record is put at */
+    uint64_t next_seq;             /* first unused sequence number of the scan */
     struct hashset pending;        /* certificates written in the open txn */
-    struct buf record, frame;
+    struct buf frame;
     ZSTD_CCtx *cctx;
     ZSTD_CDict *cdict;
     uint32_t cdict_id;
@@ -176,13 +198,83 @@ static int batch_order_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Records arrive in scan order (a random permutation of addresses); put in
- * key order, consecutive puts walk neighbouring B-tree pages. */
+/* Index inserts in address order walk neighbouring B-tree pages. */
 static void sort_batch(struct store_writer *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         w->order[i] = (struct batch_order){(uint64_t)w->batch[i].addr << 16 | w->batch[i].port, i};
     qsort(w->order, n, sizeof(*w->order), batch_order_cmp);
+}
+
+static void queued_free(struct queued *q)
+{
+    for (size_t c = 0; c < q->cert_count; c++)
+        free(q->certs[c].der);
+    free(q->record);
+}
+
+/* Gives every batch record its sequence number: a new host gets the next
+ * one in arrival order, a host the scan already has (a resumed scan probing
+ * it again, or twice in one batch) keeps its own, so the later put wins. */
+static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = w->order[k].index;
+        uint8_t keybuf[STORE_ADDR_KEY_LEN], seqbuf[8];
+        store_addr_key(keybuf, w->scan_id, w->batch[i].addr, w->batch[i].port);
+        store_put_be64(seqbuf, w->next_seq + i);
+        MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value = {8, seqbuf};
+        int rc = mdb_put(txn, w->store->addrs, &key, &value, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            if (value.mv_size != 8)
+                return MDB_CORRUPTED;
+            w->seqs[i] = store_get_be64(value.mv_data);
+        } else if (rc) {
+            return rc;
+        } else {
+            w->seqs[i] = w->next_seq + i;
+        }
+    }
+    return 0;
+}
+
+/* MDB_APPEND (no page splits in the middle, full pages) is allowed when the
+ * scan's new keys sort after every key in hosts: true unless an older scan
+ * is resumed while a newer one exists. */
+static int can_append(struct store_writer *w, MDB_txn *txn, bool *append)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    uint8_t first[STORE_HOST_KEY_LEN];
+    store_host_key(first, w->scan_id, w->next_seq);
+    int rc = mdb_cursor_open(txn, w->store->hosts, &cursor);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    mdb_cursor_close(cursor);
+    if (rc == MDB_NOTFOUND) {
+        *append = true;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    *append = key.mv_size == STORE_HOST_KEY_LEN && memcmp(key.mv_data, first, sizeof(first)) < 0;
+    return 0;
+}
+
+static int put_hosts(struct store_writer *w, MDB_txn *txn, size_t n)
+{
+    bool append;
+    int rc = can_append(w, txn, &append);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint8_t keybuf[STORE_HOST_KEY_LEN];
+        store_host_key(keybuf, w->scan_id, w->seqs[i]);
+        MDB_val key = {STORE_HOST_KEY_LEN, keybuf};
+        MDB_val value = {w->batch[i].record_length, w->batch[i].record};
+        bool fresh = w->seqs[i] == w->next_seq + i;
+        rc = mdb_put(txn, w->store->hosts, &key, &value, append && fresh ? MDB_APPEND : 0);
+    }
+    return rc;
 }
 
 static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const char *checkpoint,
@@ -192,19 +284,12 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
     int rc;
     if (refresh_dict(w, txn, err))
         return -1;
-    for (size_t k = 0; k < n; k++) {
-        const struct probe_result *r = &w->batch[w->order[k].index];
-        for (size_t c = 0; c < r->chain_length; c++)
-            if ((rc = store_cert(w, txn, &r->chain[c], err)))
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < w->batch[i].cert_count; c++)
+            if ((rc = store_cert(w, txn, &w->batch[i].certs[c], err)))
                 return rc;
-        if (record_encode(&w->record, r, err))
-            return -1;
-        uint8_t keybuf[STORE_HOST_KEY_LEN];
-        store_host_key(keybuf, w->scan_id, r->addr, r->port);
-        MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value = {w->record.length, w->record.data};
-        if ((rc = mdb_put(txn, s->hosts, &key, &value, 0)))
-            return rc;
-    }
+    if ((rc = index_batch(w, txn, n)) || (rc = put_hosts(w, txn, n)))
+        return rc;
     if (checkpoint) {
         uint8_t keybuf[4];
         store_put_be32(keybuf, w->scan_id);
@@ -217,6 +302,16 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
         return rc;
     w->cert_count = stat.ms_entries;
     return 0;
+}
+
+/* Producers read `known` under the lock to drop certificates early. */
+static void remember_certs(struct store_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->pending.capacity && w->pending.count; i++)
+        if (memcmp(w->pending.slots[i], zero_hash, 32))
+            hashset_add(&w->known, w->pending.slots[i]);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static int commit_group(struct store_writer *w, size_t n, const char *checkpoint, char *err)
@@ -232,9 +327,8 @@ static int commit_group(struct store_writer *w, size_t n, const char *checkpoint
         else
             store_txn_abort(w->store, txn);
         if (rc == 0) {
-            for (size_t i = 0; i < w->pending.capacity && w->pending.count; i++)
-                if (memcmp(w->pending.slots[i], zero_hash, 32))
-                    hashset_add(&w->known, w->pending.slots[i]);
+            w->next_seq += n;
+            remember_certs(w);
             return 0;
         }
         if (rc == -1)
@@ -315,7 +409,7 @@ static void *writer_main(void *arg)
         sort_batch(w, n);
         int failed = (n || checkpoint) ? commit_group(w, n, checkpoint, err) : 0;
         for (size_t i = 0; i < n; i++)
-            probe_result_free(&w->batch[i]);
+            queued_free(&w->batch[i]);
         free(checkpoint);
         if (!failed)
             maybe_train(w);
@@ -340,14 +434,14 @@ static void *writer_main(void *arg)
 static void writer_free(struct store_writer *w)
 {
     for (size_t i = 0; i < w->count; i++)
-        probe_result_free(&w->queue[(w->head + i) % w->capacity]);
+        queued_free(&w->queue[(w->head + i) % w->capacity]);
     free(w->queue);
     free(w->batch);
     free(w->order);
+    free(w->seqs);
     free(w->checkpoint_json);
     hashset_free(&w->known);
     hashset_free(&w->pending);
-    buf_free(&w->record);
     buf_free(&w->frame);
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeCDict(w->cdict);
@@ -355,6 +449,37 @@ static void writer_free(struct store_writer *w)
     pthread_cond_destroy(&w->progress);
     pthread_mutex_destroy(&w->lock);
     free(w);
+}
+
+/* The first sequence number after the scan's last stored host (1 if none):
+ * a resumed scan appends after what it already has. */
+static int scan_next_seq(struct store *s, uint32_t scan_id, uint64_t *next, char *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    *next = 1;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int rc = mdb_cursor_open(txn, s->hosts, &cursor);
+    if (rc == 0) {
+        uint8_t keybuf[STORE_HOST_KEY_LEN];
+        MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value;
+        store_host_key(keybuf, scan_id + 1, 0);
+        rc = scan_id == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+        if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && store_get_be32(key.mv_data) == scan_id)
+            *next = store_get_be64((const uint8_t *)key.mv_data + 4) + 1;
+        mdb_cursor_close(cursor);
+    }
+    store_txn_abort(s, txn);
+    if (rc && rc != MDB_NOTFOUND) {
+        store_rc_error(s, err, "find the scan's last host", rc);
+        return -1;
+    }
+    return 0;
 }
 
 int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records,
@@ -371,9 +496,12 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
         return -1;
     }
     struct store_scan scan;
+    uint64_t next_seq;
     if (store_scan_get(s, scan_id, &scan, err))
         return -1;
     free(scan.json);
+    if (scan_next_seq(s, scan_id, &next_seq, err))
+        return -1;
 
     struct store_writer *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -384,6 +512,7 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     w->scan_id = scan_id;
     w->group_records = group_records;
     w->group_ms = group_ms;
+    w->next_seq = next_seq;
     w->capacity = group_records < 512 ? 1024 : 2 * (size_t)group_records;
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t attr;
@@ -395,8 +524,9 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     w->queue = calloc(w->capacity, sizeof(*w->queue));
     w->batch = calloc(w->capacity, sizeof(*w->batch));
     w->order = calloc(w->capacity, sizeof(*w->order));
+    w->seqs = calloc(w->capacity, sizeof(*w->seqs));
     w->cctx = ZSTD_createCCtx();
-    if (!w->queue || !w->batch || !w->order || !w->cctx) {
+    if (!w->queue || !w->batch || !w->order || !w->seqs || !w->cctx) {
         snprintf(err, KS_ERRLEN, "out of memory");
         writer_free(w);
         return -1;
@@ -437,9 +567,48 @@ static int validate_and_hash(struct probe_result *r, char *err)
     return 0;
 }
 
+/* Encodes r into q; the certificate array follows the record in the same
+ * allocation. r is not changed: on failure it is still the caller's. */
+static int queued_make(struct queued *q, const struct probe_result *r, char *err)
+{
+    struct buf b = {0};
+    if (record_encode(&b, r, err)) {
+        buf_free(&b);
+        return -1;
+    }
+    size_t at = (b.length + _Alignof(struct cert_der) - 1) & ~(_Alignof(struct cert_der) - 1);
+    if (buf_reserve(&b, at - b.length + r->chain_length * sizeof(struct cert_der))) {
+        buf_free(&b);
+        snprintf(err, KS_ERRLEN, "store writer: out of memory");
+        return -1;
+    }
+    *q = (struct queued){b.data, b.length, r->addr, r->port, (uint16_t)r->chain_length,
+                         (struct cert_der *)(void *)(b.data + at)};
+    if (r->chain_length)
+        memcpy(q->certs, r->chain, r->chain_length * sizeof(struct cert_der));
+    return 0;
+}
+
+/* Keeps in q only the certificates the store is not known to have
+ * (lock held); returns a bit mask of the chain entries q took. */
+static unsigned queued_drop_known(struct queued *q, const struct hashset *known)
+{
+    unsigned taken = 0;
+    size_t kept = 0;
+    for (size_t c = 0; c < q->cert_count; c++) {
+        if (hashset_has(known, q->certs[c].sha256))
+            continue;
+        q->certs[kept++] = q->certs[c];
+        taken |= 1u << c;
+    }
+    q->cert_count = (uint16_t)kept;
+    return taken;
+}
+
 int store_writer_put(struct store_writer *w, struct probe_result *r, char *err)
 {
-    if (validate_and_hash(r, err))
+    struct queued q;
+    if (validate_and_hash(r, err) || queued_make(&q, r, err))
         return -1;
     pthread_mutex_lock(&w->lock);
     while (w->count == w->capacity && !w->failed)
@@ -447,14 +616,22 @@ int store_writer_put(struct store_writer *w, struct probe_result *r, char *err)
     if (w->failed || w->finishing) {
         snprintf(err, KS_ERRLEN, "%s", w->failed ? w->error : "store writer: already finishing");
         pthread_mutex_unlock(&w->lock);
+        free(q.record);   /* the DER still belongs to r */
         return -1;
     }
-    w->queue[(w->head + w->count) % w->capacity] = *r;
+    unsigned taken = queued_drop_known(&q, &w->known);
+    w->queue[(w->head + w->count) % w->capacity] = q;
     if (w->count++ == 0)
         clock_gettime(CLOCK_MONOTONIC, &w->first_queued);
     if (w->count == 1 || w->count >= w->group_records)
         pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
+    /* The queue owns the DER it took; the rest is freed here, in the
+     * producer's thread. */
+    for (size_t c = 0; c < r->chain_length; c++)
+        if (taken & (1u << c))
+            r->chain[c].der = NULL;
+    probe_result_free(r);
     probe_result_init(r);
     return 0;
 }

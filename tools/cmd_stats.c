@@ -74,7 +74,8 @@ int tool_compute_stats(const char *db, uint32_t scan_request, const char *as_of_
         goto done;
     struct stats_walk walk = {stats, err};
     struct store_read_stats read = {0};
-    if (store_hosts_foreach(store, scan_id, 0, add_host, &walk, &read, err) != 0)
+    /* Aggregates do not depend on order: one sequential pass. */
+    if (store_hosts_foreach(store, scan_id, STORE_STORED_ORDER, add_host, &walk, &read, err) != 0)
         goto done;
     stats_add_corrupt(stats, read.corrupt);
     *out = stats_to_json(stats);

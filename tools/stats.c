@@ -444,6 +444,11 @@ static json_t *share(uint64_t part, uint64_t whole)
     return whole ? json_real((double)part / (double)whole) : json_null();
 }
 
+static int cmp_provider_name(const void *a, const void *b)
+{
+    return strcmp(((const struct provider_count *)a)->name, ((const struct provider_count *)b)->name);
+}
+
 static int cmp_minor_count(const void *a, const void *b)
 {
     const struct minor_count *x = a, *y = b;
@@ -527,9 +532,16 @@ json_t *stats_to_json(const struct stats *s)
     SET("corrupt_records", s->corrupt);
 #undef SET
 
+    /* By name: the store is read in arrival order, the output must not
+     * depend on it. */
+    struct provider_count *by_name = malloc((s->provider_count + 1) * sizeof(*by_name));
     json_t *prov = json_object();
-    for (size_t i = 0; i < s->provider_count; i++) {
-        const struct provider_count *p = &s->providers[i];
+    for (size_t i = 0; by_name && i < s->provider_count; i++)
+        by_name[i] = s->providers[i];
+    if (by_name)
+        qsort(by_name, s->provider_count, sizeof(*by_name), cmp_provider_name);
+    for (size_t i = 0; by_name && i < s->provider_count; i++) {
+        const struct provider_count *p = &by_name[i];
         json_object_set_new(prov, p->name,
                             json_pack("{s:I, s:I, s:I, s:I}", "hosts", (json_int_t)p->hosts,
                                       "version_public", (json_int_t)p->version_public,
@@ -538,6 +550,7 @@ json_t *stats_to_json(const struct stats *s)
                                       (json_int_t)p->provider_unsupported));
     }
     json_object_set_new(o, "by_provider", prov);
+    free(by_name);
 
     struct minor_count *sorted = malloc((s->minor_count + 1) * sizeof(*sorted));
     json_t *minors = json_object();

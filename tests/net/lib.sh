@@ -100,12 +100,13 @@ metadata_number() {
 }
 
 # stored_pairs DB: CSV (saddr,sport) of every host record of the store, read
-# with mdb_dump rather than kubesurvey. Keys are scan id (4 bytes), address
-# (4), port (2), big-endian (docs/storage.md).
+# with mdb_dump rather than kubesurvey, from the address index (one entry per
+# host record, `kubesurvey check` verifies). Its keys are scan id (4 bytes),
+# address (4), port (2), big-endian (docs/storage.md).
 stored_pairs() {
     local db=$1
     echo "saddr,sport"
-    mdb_dump -n -s hosts "$db" | awk '
+    mdb_dump -n -s addrs "$db" | awk '
         function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
         /^HEADER=END/ { data = 1; next }
         /^DATA=END/ { data = 0 }

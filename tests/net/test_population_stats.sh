@@ -98,8 +98,8 @@ kill -0 "$(cat "$KS_POP_DIR/nginx.pid" 2>/dev/null)" 2>/dev/null ||
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log" >&2; fail "kubesurvey check failed"; }
 
 # ------------------------------------------- the store holds the population
-# Host keys are scan id (4 bytes), address (4), port (2), big-endian
-# (docs/storage.md); read them with mdb_dump, not with kubesurvey.
+# The address index's keys are scan id (4 bytes), address (4), port (2),
+# big-endian (docs/storage.md); read them with mdb_dump, not with kubesurvey.
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 # The network side first: the target answered SYN-ACK from exactly the
 # population's endpoints (set `answered`, see k8s_population.sh).

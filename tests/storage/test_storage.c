@@ -214,6 +214,101 @@ static void test_key_order_and_walks(void **state)
     store_close(s);
 }
 
+static void put_host(struct store_writer *w, uint32_t addr, uint16_t port, int status)
+{
+    struct probe_result r;
+    probe_result_init(&r);
+    r.addr = addr;
+    r.port = port;
+    r.http_status = status;
+    put(w, &r);
+}
+
+static int host_status(struct store *s, uint32_t scan, uint32_t addr, uint16_t port)
+{
+    char err[KS_ERRLEN];
+    struct probe_result r;
+    int found = store_host_get(s, scan, addr, port, 0, &r, err);
+    assert_int_equal(found, 1);
+    assert_int_equal(r.addr, addr);
+    assert_int_equal(r.port, port);
+    int status = r.http_status;
+    probe_result_free(&r);
+    return status;
+}
+
+/* Hosts are appended by arrival and indexed by address: a host probed again
+ * (a resumed scan, or twice in one group) keeps one record, the later one;
+ * an older scan written after a newer one cannot append and still works. */
+static void test_replace_resume_and_order(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct store *s = open_rw(new_db());
+    uint32_t scan1 = new_scan(s), scan2 = new_scan(s);
+    enum { A = 0x0A000001, B = 0x0A000002, C = 0x0A000003, D = 0x0A000004, E = 0x0A000005 };
+    struct store_writer *w = start_writer(s, scan2, 2);
+    put_host(w, A, 443, 200);
+    put_host(w, B, 443, 200);
+    finish(w);
+    w = start_writer(s, scan1, 2);   /* older scan: keys sort before scan2's */
+    put_host(w, C, 443, 200);
+    put_host(w, D, 443, 200);
+    put_host(w, A, 443, 401);
+    finish(w);
+    w = start_writer(s, scan1, 8);   /* resumed: D twice in one group */
+    put_host(w, D, 443, 404);
+    put_host(w, E, 6443, 200);
+    put_host(w, D, 443, 500);
+    finish(w);
+
+    uint64_t count;
+    assert_int_equal(store_scan_host_count(s, scan1, &count, err), 0);
+    assert_int_equal(count, 4);
+    assert_int_equal(store_scan_host_count(s, scan2, &count, err), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(host_status(s, scan1, D, 443), 500);
+    assert_int_equal(host_status(s, scan1, A, 443), 401);
+    assert_int_equal(host_status(s, scan2, A, 443), 200);
+
+    uint64_t keys[16] = {0};
+    struct store_read_stats stats;
+    assert_int_equal(store_hosts_foreach(s, scan1, 0, collect_keys, keys, &stats, err), 0);
+    uint64_t by_address[] = {4, (uint64_t)scan1 << 48 | (uint64_t)A << 16 | 443,
+                             (uint64_t)scan1 << 48 | (uint64_t)C << 16 | 443,
+                             (uint64_t)scan1 << 48 | (uint64_t)D << 16 | 443,
+                             (uint64_t)scan1 << 48 | (uint64_t)E << 16 | 6443};
+    assert_memory_equal(keys, by_address, sizeof(by_address));
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach(s, scan1, STORE_STORED_ORDER, collect_keys, keys, &stats,
+                                         err), 0);
+    uint64_t by_arrival[] = {4, by_address[2], by_address[3], by_address[1], by_address[4]};
+    assert_memory_equal(keys, by_arrival, sizeof(by_arrival));
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach(s, 0, STORE_STORED_ORDER, collect_keys, keys, &stats,
+                                         err), 0);
+    assert_int_equal(keys[0], 6);
+    assert_int_equal(check_problems(s), 0);
+
+    /* check finds a host missing from the index and an index entry whose
+     * record is missing */
+    MDB_txn *txn;
+    assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
+    uint8_t akey[STORE_ADDR_KEY_LEN], seq[8];
+    store_addr_key(akey, scan1, E, 6443);
+    MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, av = {8, seq};
+    assert_int_equal(mdb_del(txn, s->addrs, &ak, NULL), 0);
+    store_addr_key(akey, scan2, C, 443);
+    store_put_be64(seq, 99);
+    assert_int_equal(mdb_put(txn, s->addrs, &ak, &av, 0), 0);
+    assert_int_equal(store_txn_commit(s, txn), 0);
+    assert_int_equal(check_problems(s), 2);
+    struct probe_result r;
+    assert_int_equal(store_host_get(s, scan2, C, 443, 0, &r, err), -1);
+    assert_non_null(strstr(err, "missing"));
+    store_close(s);
+}
+
 static void test_record_decode_hostile(void **state)
 {
     (void)state;
@@ -620,6 +715,17 @@ static void test_bad_files(void **state)
     mdb_env_close(env);
     expect_open_error(path, STORE_READ_ONLY, "newer");
     expect_open_error(path, STORE_READ_WRITE, "newer");
+    /* schema 1 (hosts keyed by address, before the addrs index): refused */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    store_put_be32(version, 1);
+    assert_int_equal(mdb_put(txn, dbi, &vk, &vv, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    expect_open_error(path, STORE_READ_ONLY, "older development build");
 
     /* a truncated file: refused (LMDB alone would die of SIGBUS) */
     path = new_db();
@@ -655,8 +761,12 @@ static void test_bad_files(void **state)
     }
     finish(w);
     assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
-    uint8_t key[STORE_HOST_KEY_LEN];
-    store_host_key(key, scan, 4, 443);
+    uint8_t akey[STORE_ADDR_KEY_LEN], key[STORE_HOST_KEY_LEN];
+    store_addr_key(akey, scan, 4, 443);
+    MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, seq;
+    assert_int_equal(mdb_get(txn, s->addrs, &ak, &seq), 0);
+    assert_int_equal(seq.mv_size, 8);
+    store_host_key(key, scan, store_get_be64(seq.mv_data));
     MDB_val hk = {STORE_HOST_KEY_LEN, key}, hv = {3, "\x01\x00\x07"};
     assert_int_equal(mdb_put(txn, s->hosts, &hk, &hv, 0), 0);
     uint8_t sha[32];
@@ -704,6 +814,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_field),
         cmocka_unit_test(test_key_order_and_walks),
+        cmocka_unit_test(test_replace_resume_and_order),
         cmocka_unit_test(test_record_decode_hostile),
         cmocka_unit_test(test_cert_dedup),
         cmocka_unit_test(test_dictionary_switch_and_compact),

@@ -96,17 +96,22 @@ static int corrupt_records(const char *path, uint32_t scan, unsigned count)
 {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi dbi;
+    MDB_dbi hosts, addrs;
     int rc = mdb_env_create(&env);
     if (!rc) rc = mdb_env_set_maxdbs(env, 8);
     if (!rc) rc = mdb_env_open(env, path, MDB_NOSUBDIR, 0644);
     if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
-    if (!rc) rc = mdb_dbi_open(txn, "hosts", 0, &dbi);
+    if (!rc) rc = mdb_dbi_open(txn, "hosts", 0, &hosts);
+    if (!rc) rc = mdb_dbi_open(txn, "addrs", 0, &addrs);
+    /* a garbage record at sequence number 2^32 + i, indexed as 203.0.113.i:443 */
     for (unsigned i = 0; !rc && i < count; i++) {
-        uint8_t key[10] = {scan >> 24, scan >> 16, scan >> 8, scan, 203, 0, 113, (uint8_t)i, 1, 187};
+        uint8_t key[12] = {scan >> 24, scan >> 16, scan >> 8, scan, 0, 0, 0, 1, 0, 0, 0, (uint8_t)i};
+        uint8_t addr[10] = {scan >> 24, scan >> 16, scan >> 8, scan, 203, 0, 113, (uint8_t)i, 1, 187};
         uint8_t garbage[7] = {0xff, 1, 2, 3, 4, 5, (uint8_t)i};
         MDB_val k = {sizeof(key), key}, v = {sizeof(garbage), garbage};
-        rc = mdb_put(txn, dbi, &k, &v, 0);
+        MDB_val ak = {sizeof(addr), addr}, av = {8, key + 4};
+        rc = mdb_put(txn, hosts, &k, &v, 0);
+        if (!rc) rc = mdb_put(txn, addrs, &ak, &av, 0);
     }
     if (!rc) rc = mdb_txn_commit(txn);
     mdb_env_close(env);
