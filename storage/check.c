@@ -318,22 +318,60 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err
     return result;
 }
 
+/* Rewrites, in txn, every certificate whose frame does not use cp's
+ * dictionary, from the first key (also after a retried attempt). */
+static int rewrite_remaining(struct store *s, MDB_txn *txn, struct compact *cp, char *err)
+{
+    cp->started = false;
+    cp->done = false;
+    while (!cp->done) {
+        int rc = compact_chunk_txn(s, txn, cp, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int compact_open(struct store *s, MDB_txn *txn, struct compact *cp, char *err)
+{
+    if (cert_load_cdict(s, txn, cp->dict_id, &cp->cdict, err))
+        return -1;
+    cp->cctx = ZSTD_createCCtx();
+    cp->dctx = ZSTD_createDCtx();
+    if (!cp->cctx || !cp->dctx) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void compact_close(struct compact *cp)
+{
+    ZSTD_freeCDict(cp->cdict);
+    ZSTD_freeCCtx(cp->cctx);
+    ZSTD_freeDCtx(cp->dctx);
+}
+
+int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char *err)
+{
+    struct compact cp = {.dict_id = dict_id};
+    int result = compact_open(s, txn, &cp, err) ? -1 : rewrite_remaining(s, txn, &cp, err);
+    compact_close(&cp);
+    return result;
+}
+
 /* The last transaction: rewrites whatever still uses another dictionary
  * (certificates a scan added meanwhile, chunks whose commit was retried),
  * then deletes the other dictionaries, which nothing references any more. */
 static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
 {
     struct compact *cp = ctx;
-    cp->started = false;   /* from the first key: also after a retried attempt */
-    cp->done = false;
-    while (!cp->done) {
-        int rc = compact_chunk_txn(s, txn, ctx, err);
-        if (rc)
-            return rc;
-    }
+    int rc = rewrite_remaining(s, txn, cp, err);
+    if (rc)
+        return rc;
     MDB_cursor *dc;
     MDB_val dk, dv;
-    int rc = mdb_cursor_open(txn, s->dicts, &dc);
+    rc = mdb_cursor_open(txn, s->dicts, &dc);
     if (rc)
         return rc;
     int result = 0;
@@ -363,15 +401,10 @@ int store_compact(struct store *s, struct store_cert_stats *after, char *err)
     MDB_txn *txn;
     if (store_txn_begin(s, false, &txn, err))
         return -1;
-    int loaded = cert_load_cdict(s, txn, cp.dict_id, &cp.cdict, err);
+    int opened = compact_open(s, txn, &cp, err);
     store_txn_abort(s, txn);
-    cp.cctx = ZSTD_createCCtx();
-    cp.dctx = ZSTD_createDCtx();
-    if (loaded || !cp.cctx || !cp.dctx) {
-        if (!loaded)
-            snprintf(err, KS_ERRLEN, "out of memory");
+    if (opened)
         goto out;
-    }
     /* Chunks keep each transaction small; every commit leaves a valid store
      * (old frames keep their dictionary until the final pass). */
     while (!cp.done) {
@@ -385,8 +418,6 @@ int store_compact(struct store *s, struct store_cert_stats *after, char *err)
         goto out;
     result = store_cert_stats(s, after, err);
 out:
-    ZSTD_freeCDict(cp.cdict);
-    ZSTD_freeCCtx(cp.cctx);
-    ZSTD_freeDCtx(cp.dctx);
+    compact_close(&cp);
     return result;
 }

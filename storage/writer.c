@@ -344,6 +344,9 @@ static int commit_group(struct store_writer *w, size_t n, const char *checkpoint
     }
 }
 
+/* Trains the first dictionary and recompresses with it the certificates
+ * stored before it existed, in one transaction: from then on every frame
+ * uses a dictionary, without waiting for a compact. */
 static int train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
 {
     uint32_t *id = ctx, current;
@@ -353,7 +356,8 @@ static int train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
         *id = current;
         return 0;
     }
-    return cert_train_dict(s, txn, (size_t)16 << 20, id, err);
+    int rc = cert_train_dict(s, txn, (size_t)16 << 20, id, err);
+    return rc ? rc : cert_rewrite_with_dict(s, txn, *id, err);
 }
 
 /* The first dictionary, once enough certificates are stored. Failure only
