@@ -19,8 +19,12 @@
  *       2,000 certificates, which recompresses those 2,000; then `compact`);
  *       "held out" are the certificates stored after the training. The
  *       generated set is cached in DIR/certs-1250.bin (a few seconds).
+ *   store_bench layout DIR [N]     bare LMDB: the old key layout (hosts by
+ *       address) against the new (appended by arrival + address index).
  */
 #include "storage/storage.h"
+
+#include <lmdb.h>
 
 #include <dirent.h>
 #include <openssl/bn.h>
@@ -405,6 +409,12 @@ static void load_mozilla(struct certset *set, const char *dir)
 
 /* ---- helpers for records ---- */
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void fill_record(struct probe_result *r, uint64_t i)
 {
     static const char body[] =
@@ -549,6 +559,66 @@ static void bench_records(const char *dir, uint64_t n, struct certset *pool, boo
            (double)n / seconds, load[0], producer, producer * 1e6 / (double)n, writer,
            writer * 1e6 / (double)n, (double)n / writer);
     store_close(s);
+    unlink(path);
+}
+
+/* ---- the two key layouts in bare LMDB ---- */
+
+/* Why hosts are keyed by arrival (docs/storage.md): n values of a given size
+ * in groups of 50,000, keys in scan order (a permutation of addresses),
+ * (1) keyed by address, each group sorted, or (2) appended under a sequence
+ * number plus an address index entry. No encoding, no certificates. */
+static void bench_layout(const char *dir, uint64_t n, size_t value_size, bool appended)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/layout.lmdb", dir);
+    unlink(path);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi hosts, addrs;
+    if (mdb_env_create(&env) || mdb_env_set_mapsize(env, (size_t)8 << 30) ||
+        mdb_env_set_maxdbs(env, 4) || mdb_env_open(env, path, MDB_NOSUBDIR, 0644) ||
+        mdb_txn_begin(env, NULL, 0, &txn) || mdb_dbi_open(txn, "hosts", MDB_CREATE, &hosts) ||
+        mdb_dbi_open(txn, "addrs", MDB_CREATE, &addrs) || mdb_txn_commit(txn))
+        die("lmdb", path);
+    const uint64_t group = 50000;
+    uint8_t *value = calloc(1, value_size);
+    uint64_t *keys = malloc(group * sizeof(*keys));
+    double t0 = now_s(), c0 = cpu_s();
+    for (uint64_t i = 0; i < n; i += group) {
+        uint64_t m = n - i < group ? n - i : group;
+        for (uint64_t j = 0; j < m; j++)
+            keys[j] = (uint64_t)(uint32_t)((i + j) * 2654435761u) << 16 | 443;
+        if (mdb_txn_begin(env, NULL, 0, &txn))
+            die("lmdb", "begin");
+        int rc = 0;
+        for (uint64_t j = 0; j < m && !rc && appended; j++) {   /* records, by arrival */
+            uint8_t seq[12] = {0, 0, 0, 1};
+            for (int b = 0; b < 8; b++)
+                seq[4 + b] = (uint8_t)((i + j + 1) >> (56 - 8 * b));
+            MDB_val k = {12, seq}, v = {value_size, value};
+            rc = mdb_put(txn, hosts, &k, &v, MDB_APPEND);
+        }
+        qsort(keys, m, sizeof(*keys), cmp_u64);
+        for (uint64_t j = 0; j < m && !rc; j++) {   /* by address: records or index */
+            uint8_t addr[10] = {0, 0, 0, 1};
+            for (int b = 0; b < 6; b++)
+                addr[4 + b] = (uint8_t)(keys[j] >> (40 - 8 * b));
+            MDB_val k = {10, addr}, v = {appended ? 8 : value_size, value};
+            rc = mdb_put(txn, appended ? addrs : hosts, &k, &v, 0);
+        }
+        if (rc || mdb_txn_commit(txn))
+            die("lmdb", mdb_strerror(rc));
+    }
+    double seconds = now_s() - t0, cpu = cpu_s() - c0;
+    printf("  %-44s %8.0f records/s, %5.2f us CPU/record\n",
+           appended ? "appended by arrival + address index" : "keyed by address (sorted groups)",
+           (double)n / seconds, cpu * 1e6 / (double)n);
+    mdb_env_close(env);
+    free(keys);
+    free(value);
+    unlink(path);
+    snprintf(path + strlen(path), sizeof(path) - strlen(path), "-lock");
     unlink(path);
 }
 
@@ -732,10 +802,18 @@ int main(int argc, char **argv)
             bench_records(argv[2], n / 10, &pool, true, group, producers);
         return 0;
     }
+    if (argc >= 3 && !strcmp(argv[1], "layout")) {
+        uint64_t n = argc > 3 ? strtoull(argv[3], NULL, 10) : 1000000;
+        printf("bare LMDB, %llu records of 600 bytes, groups of 50,000, scan order:\n",
+               (unsigned long long)n);
+        bench_layout(argv[2], n, 600, false);
+        bench_layout(argv[2], n, 600, true);
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "certs")) {
         bench_certs(argv[2], 1250);
         return 0;
     }
-    fprintf(stderr, "usage: store_bench records DIR [N] | certs DIR\n");
+    fprintf(stderr, "usage: store_bench records DIR [N] | certs DIR | layout DIR [N]\n");
     return 2;
 }

@@ -15,4 +15,6 @@ echo "== bytes per stored certificate"
 "$bench" certs "$work"
 echo "== host records per second"
 "$bench" records "$work" "$records"
+echo "== the key layouts in bare LMDB"
+"$bench" layout "$work" "$records"
 rm -f "$work"/*.lmdb "$work"/*.lmdb-lock
