@@ -449,6 +449,27 @@ static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry
     return 0;
 }
 
+/* For a CVE the sources give no publication date: the release date of the
+ * newest minor among its fixed versions. The fix shipped as a patch of that
+ * minor, so the CVE cannot have been published before the minor existed: a
+ * lower bound, never later than the truth. KS_NO_DATE without a fixed version. */
+static int32_t published_not_before(const struct lifecycle *lc, const struct cve *c)
+{
+    int32_t bound = KS_NO_DATE;
+    for (size_t r = 0; r < c->range_count; r++) {
+        if (!c->ranges[r].has_fixed)
+            continue;
+        const struct kver *f = &c->ranges[r].fixed;
+        for (size_t i = 0; i < lc->minor_count; i++) {
+            const struct lc_minor *m = &lc->minors[i];
+            if (m->major == f->major && m->minor == f->minor && m->released != KS_NO_DATE &&
+                (bound == KS_NO_DATE || m->released > bound))
+                bound = m->released;
+        }
+    }
+    return bound;
+}
+
 static int load_cves(struct lifecycle *lc, json_t *root, struct where *w)
 {
     json_t *cves = get_array(w, root, "cves", "top level");
@@ -467,6 +488,11 @@ static int load_cves(struct lifecycle *lc, json_t *root, struct where *w)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(lc->cves[j].id, lc->cves[i].id))
                 FAIL(w, "%s: %s is listed twice (also cves[%zu])", entry, lc->cves[i].id, j);
+        struct cve *c = &lc->cves[i];
+        if (c->published == KS_NO_DATE) {
+            c->published = published_not_before(lc, c);
+            c->published_inferred = c->published != KS_NO_DATE;
+        }
     }
     return 0;
 }
@@ -509,7 +535,7 @@ int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
         const char *file;
         const char *builtin;
         int (*load)(struct lifecycle *, json_t *, struct where *);
-    } files[] = {
+    } files[] = {   /* upstream first: load_cves reads its release dates */
         {"upstream.json", ks_data_upstream_json, load_upstream},
         {"providers.json", ks_data_providers_json, load_providers},
         {"cves.json", ks_data_cves_json, load_cves},

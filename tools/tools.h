@@ -95,7 +95,10 @@ struct cve {
     enum cve_scope scope;
     bool unauthenticated;
     bool unverified;
-    int32_t published;            /* KS_NO_DATE if the sources give none */
+    int32_t published;            /* KS_NO_DATE if unknown; see published_inferred */
+    bool published_inferred;      /* no sourced date: published is the release date
+                                     of the newest minor among the fixed versions,
+                                     a lower bound (lifecycle.c) */
     struct cve_range *ranges;
     size_t range_count;
 };

@@ -108,7 +108,7 @@ static inline void population_fill(struct probe_result *r, const struct spec *s,
     "   \"upstream\": {\"hosts\": 4, \"version_public\": 3, \"unsupported\": 1, \"provider_unsupported\": 1}},"\
     " \"by_minor\": {\"1.15\": 1, \"1.16\": 1, \"1.17\": 1, \"1.19\": 2, \"1.22\": 1, \"1.40\": 1},"\
     " \"cves\": {\"CVE-2020-8559\": 1, \"CVE-2021-25735\": 5, \"CVE-2021-25737\": 4,"\
-    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7, \"CVE-2025-5187\": 6, \"CVE-2023-44487\": 6},"\
+    "   \"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7},"\
     " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"\
     " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"\
     "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"\

@@ -230,12 +230,29 @@ static bool affects(const struct cve *c, const char *version)
     return cve_affects(c, &v);
 }
 
+/* No sourced publication date: not before the release of the newest minor
+ * among the fixed versions (fixed 1.25.15 ... 1.28.3: 1.28, 2023-08-15). */
+static void test_cve_inferred_publication(void **state)
+{
+    (void)state;
+    struct lifecycle *lc = load_builtin();
+    const struct cve *c = find_cve(lc, "CVE-2023-44487");
+    assert_true(c->published_inferred);
+    assert_int_equal(c->published, day("2023-08-15"));
+    c = find_cve(lc, "CVE-2025-4563");   /* fixed 1.32.6, 1.33.2 */
+    assert_true(c->published_inferred);
+    assert_int_equal(c->published, day("2025-04-23"));
+    lifecycle_free(lc);
+}
+
 static void test_cve_matching(void **state)
 {
     (void)state;
     struct lifecycle *lc = load_builtin();
     /* <= 1.10.10; >= 1.11.0, <= 1.11.4; >= 1.12.0, <= 1.12.2 */
     const struct cve *c = find_cve(lc, "CVE-2018-1002105");
+    assert_int_equal(c->published, day("2018-11-26"));   /* sourced */
+    assert_false(c->published_inferred);
     assert_true(c->unauthenticated);
     assert_int_equal(c->scope, CVE_SCOPE_APISERVER);
     assert_true(affects(c, "v1.10.10"));
@@ -384,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_upstream_boundaries),
         cmocka_unit_test(test_provider_windows),
         cmocka_unit_test(test_cve_matching),
+        cmocka_unit_test(test_cve_inferred_publication),
         cmocka_unit_test(test_data_check_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
