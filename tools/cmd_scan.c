@@ -276,6 +276,24 @@ static int resume_check(json_t *prev, const char *key, json_t *now, char *err)
     return same ? 0 : -1;
 }
 
+/* Port lists are equal when they name the same set ("6443,443" is
+ * "443,6443"): the target space numbers ports in ascending order. */
+static int resume_check_ports(json_t *prev, const char *now, char *err)
+{
+    const char *was = json_string_value(json_object_get(prev, "ports"));
+    struct port_list a = {NULL, 0}, b = {NULL, 0};
+    char ignored[KS_ERRLEN];
+    bool same = was && port_list_parse(&a, was, ignored) == 0 &&
+                port_list_parse(&b, now, ignored) == 0 && a.count == b.count &&
+                memcmp(a.ports, b.ports, a.count * sizeof(*a.ports)) == 0;
+    port_list_free(&a);
+    port_list_free(&b);
+    if (!same)
+        snprintf(err, KS_ERRLEN, "cannot resume: ports differ from the interrupted scan's (%s, "
+                 "now %s)", was ? was : "none stored", now);
+    return same ? 0 : -1;
+}
+
 static int resume_prepare(struct scan_job *job, char *err)
 {
     struct last_scan last = {0, NULL};
@@ -302,7 +320,7 @@ static int resume_prepare(struct scan_job *job, char *err)
     snprintf(seed_now, sizeof(seed_now), "%llu", (unsigned long long)o->seed);
     if (resume_check(last.json, "allow_digest", json_string(o->allow_digest), err) < 0 ||
         resume_check(last.json, "block_digest", json_string(o->block_digest), err) < 0 ||
-        resume_check(last.json, "ports", json_string(o->ports), err) < 0 ||
+        resume_check_ports(last.json, o->ports, err) < 0 ||
         resume_check(last.json, "seed", json_string(seed_now), err) < 0 ||
         resume_check(last.json, "shard", json_integer(o->shard), err) < 0 ||
         resume_check(last.json, "shards", json_integer(o->shards), err) < 0 ||
