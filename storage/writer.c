@@ -239,6 +239,29 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n)
     return 0;
 }
 
+/* The first sequence number after the scan's last stored host (1 if none):
+ * a resumed scan appends after what it already has. */
+static int scan_next_seq(struct store *s, MDB_txn *txn, uint32_t scan_id, uint64_t *next)
+{
+    MDB_cursor *cursor;
+    *next = 1;
+    int rc = mdb_cursor_open(txn, s->hosts, &cursor);
+    if (rc)
+        return rc;
+    uint8_t keybuf[STORE_HOST_KEY_LEN];
+    MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value;
+    store_host_key(keybuf, scan_id + 1, 0);
+    rc = scan_id == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+    if (rc == 0)
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && store_get_be32(key.mv_data) == scan_id)
+        *next = store_get_be64((const uint8_t *)key.mv_data + 4) + 1;
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* MDB_APPEND (no page splits in the middle, full pages) is allowed when the
  * scan's new keys sort after every key in hosts: true unless an older scan
  * is resumed while a newer one exists. */
@@ -283,8 +306,15 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
 {
     struct store *s = w->store;
     int rc;
+    uint64_t stored_next;
     if (refresh_dict(w, txn, err))
         return -1;
+    /* Another writer of the same scan (a second process resuming it) may
+     * have appended meanwhile: never reuse its sequence numbers. */
+    if ((rc = scan_next_seq(s, txn, w->scan_id, &stored_next)))
+        return rc;
+    if (stored_next > w->next_seq)
+        w->next_seq = stored_next;
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < w->batch[i].cert_count; c++)
             if ((rc = store_cert(w, txn, &w->batch[i].certs[c], err)))
@@ -456,37 +486,6 @@ static void writer_free(struct store_writer *w)
     free(w);
 }
 
-/* The first sequence number after the scan's last stored host (1 if none):
- * a resumed scan appends after what it already has. */
-static int scan_next_seq(struct store *s, uint32_t scan_id, uint64_t *next, char *err)
-{
-    MDB_txn *txn;
-    MDB_cursor *cursor;
-    *next = 1;
-    if (store_txn_begin(s, false, &txn, err))
-        return -1;
-    int rc = mdb_cursor_open(txn, s->hosts, &cursor);
-    if (rc == 0) {
-        uint8_t keybuf[STORE_HOST_KEY_LEN];
-        MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value;
-        store_host_key(keybuf, scan_id + 1, 0);
-        rc = scan_id == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
-        if (rc == 0)
-            rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV);
-        else if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
-        if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && store_get_be32(key.mv_data) == scan_id)
-            *next = store_get_be64((const uint8_t *)key.mv_data + 4) + 1;
-        mdb_cursor_close(cursor);
-    }
-    store_txn_abort(s, txn);
-    if (rc && rc != MDB_NOTFOUND) {
-        store_rc_error(s, err, "find the scan's last host", rc);
-        return -1;
-    }
-    return 0;
-}
-
 int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records,
                        unsigned group_ms, struct store_writer **out, char *err)
 {
@@ -505,8 +504,15 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     if (store_scan_get(s, scan_id, &scan, err))
         return -1;
     free(scan.json);
-    if (scan_next_seq(s, scan_id, &next_seq, err))
+    MDB_txn *txn;
+    if (store_txn_begin(s, false, &txn, err))
         return -1;
+    int rc = scan_next_seq(s, txn, scan_id, &next_seq);
+    store_txn_abort(s, txn);
+    if (rc) {
+        store_rc_error(s, err, "find the scan's last host", rc);
+        return -1;
+    }
 
     struct store_writer *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -593,6 +599,8 @@ static int queued_make(struct queued *q, const struct probe_result *r, char *err
         memcpy(q->certs, r->chain, r->chain_length * sizeof(struct cert_der));
     return 0;
 }
+
+_Static_assert(PROBE_CHAIN_MAX <= 32, "queued_drop_known returns a 32-bit mask");
 
 /* Keeps in q only the certificates the store is not known to have
  * (lock held); returns a bit mask of the chain entries q took. */

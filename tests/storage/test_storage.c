@@ -290,6 +290,26 @@ static void test_replace_resume_and_order(void **state)
     assert_int_equal(keys[0], 6);
     assert_int_equal(check_problems(s), 0);
 
+    /* two writers of one scan at once (a second process resuming it): each
+     * group continues after the other's sequence numbers, nothing is lost */
+    uint32_t scan3 = new_scan(s);
+    struct store_writer *w1 = start_writer(s, scan3, 100), *w2 = start_writer(s, scan3, 100);
+    put_host(w1, A, 443, 200);
+    assert_int_equal(store_writer_checkpoint(w1, "{\"w\":1}", err), 0);
+    put_host(w2, B, 443, 200);
+    assert_int_equal(store_writer_checkpoint(w2, "{\"w\":2}", err), 0);
+    put_host(w1, C, 443, 200);
+    finish(w1);
+    finish(w2);
+    memset(keys, 0, sizeof(keys));
+    assert_int_equal(store_hosts_foreach(s, scan3, STORE_STORED_ORDER, collect_keys, keys, &stats,
+                                         err), 0);
+    uint64_t both[] = {3, (uint64_t)scan3 << 48 | (uint64_t)A << 16 | 443,
+                       (uint64_t)scan3 << 48 | (uint64_t)B << 16 | 443,
+                       (uint64_t)scan3 << 48 | (uint64_t)C << 16 | 443};
+    assert_memory_equal(keys, both, sizeof(both));
+    assert_int_equal(check_problems(s), 0);
+
     /* check finds a host missing from the index and an index entry whose
      * record is missing */
     MDB_txn *txn;
