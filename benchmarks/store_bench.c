@@ -799,7 +799,7 @@ int main(int argc, char **argv)
             die("STORE_BENCH_PRODUCERS", "1..8");
         bench_records(argv[2], n, &pool, false, group, producers);
         if (!getenv("STORE_BENCH_ONLY_A"))
-            bench_records(argv[2], n / 10, &pool, true, group, producers);
+            bench_records(argv[2], n / 4, &pool, true, group, producers);
         return 0;
     }
     if (argc >= 3 && !strcmp(argv[1], "layout")) {

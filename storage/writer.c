@@ -89,15 +89,26 @@ static void hashset_free(struct hashset *set)
 
 /* ---- the writer ---- */
 
+/* A certificate the store may still lack, compressed by the producer with
+ * the dictionary current when it was queued. */
+struct queued_cert {
+    uint8_t sha256[32];
+    uint8_t *der;             /* owned: the writer recompresses if the dictionary changed */
+    size_t length;
+    uint8_t *frame;           /* owned; NULL if the producer could not compress */
+    size_t frame_length;
+    uint32_t dict_id;         /* dictionary of frame, 0 = none */
+};
+
 /* A record as queued: encoded by its producer, which also hashed the
- * certificates and kept the DER only of those the store may still lack. */
+ * certificates and kept only those the store may still lack. */
 struct queued {
     uint8_t *record;          /* encoded host record; also holds certs[] */
     size_t record_length;
     uint32_t addr;
     uint16_t port;
     uint16_t cert_count;
-    struct cert_der *certs;   /* inside the record's allocation; DER owned */
+    struct queued_cert *certs;   /* inside the record's allocation */
 };
 
 struct batch_order {
@@ -125,6 +136,14 @@ struct store_writer {
     char error[KS_ERRLEN];
     uint64_t committed;
     struct hashset known;          /* certificates committed (writer adds under lock) */
+    /* Producers compress new certificates with cdict (the writer thread
+     * replaces it under the lock and frees old ones only at the end). */
+    ZSTD_CDict *cdict;
+    uint32_t cdict_id;
+    ZSTD_CDict **retired;
+    size_t retired_count;
+    ZSTD_CCtx **idle_cctx;         /* compression contexts producers share */
+    size_t idle_count, idle_capacity;
 
     /* used by the writer thread only */
     struct queued *batch;
@@ -133,9 +152,7 @@ struct store_writer {
     uint64_t next_seq;             /* first unused sequence number of the scan */
     struct hashset pending;        /* certificates written in the open txn */
     struct buf frame;
-    ZSTD_CCtx *cctx;
-    ZSTD_CDict *cdict;
-    uint32_t cdict_id;
+    ZSTD_CCtx *cctx;               /* for frames of an outdated dictionary */
     uint64_t cert_count;
     bool training_tried;
 };
@@ -151,7 +168,7 @@ static void deadline_after(struct timespec *t, const struct timespec *from, unsi
     }
 }
 
-static int store_cert(struct store_writer *w, MDB_txn *txn, const struct cert_der *c, char *err)
+static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_cert *c, char *err)
 {
     if (hashset_has(&w->known, c->sha256) || hashset_has(&w->pending, c->sha256))
         return 0;
@@ -163,9 +180,13 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct cert_de
     }
     if (rc != MDB_NOTFOUND)
         return rc;
-    if (cert_compress(w->cctx, w->cdict, c->der, c->length, &w->frame, err))
-        return -1;
-    value = (MDB_val){w->frame.length, w->frame.data};
+    if (c->frame && c->dict_id == w->cdict_id) {
+        value = (MDB_val){c->frame_length, c->frame};
+    } else {   /* the dictionary changed since the producer compressed it */
+        if (cert_compress(w->cctx, w->cdict, c->der, c->length, &w->frame, err))
+            return -1;
+        value = (MDB_val){w->frame.length, w->frame.data};
+    }
     rc = mdb_put(txn, w->store->certs, &key, &value, MDB_NOOVERWRITE);
     if (rc)
         return rc;
@@ -182,12 +203,21 @@ static int refresh_dict(struct store_writer *w, MDB_txn *txn, char *err)
         return -1;
     if (id == w->cdict_id)
         return 0;
-    ZSTD_freeCDict(w->cdict);
-    w->cdict = NULL;
-    w->cdict_id = 0;
-    if (id && cert_load_cdict(w->store, txn, id, &w->cdict, err))
+    ZSTD_CDict *cdict = NULL;
+    if (id && cert_load_cdict(w->store, txn, id, &cdict, err))
         return -1;
+    ZSTD_CDict **retired = realloc(w->retired, (w->retired_count + 1) * sizeof(*retired));
+    if (!retired) {
+        ZSTD_freeCDict(cdict);
+        snprintf(err, KS_ERRLEN, "store writer: out of memory");
+        return -1;
+    }
+    pthread_mutex_lock(&w->lock);   /* a producer may be compressing with the old one */
+    w->retired = retired;
+    w->retired[w->retired_count++] = w->cdict;
+    w->cdict = cdict;
     w->cdict_id = id;
+    pthread_mutex_unlock(&w->lock);
     return 0;
 }
 
@@ -209,8 +239,10 @@ static void sort_batch(struct store_writer *w, size_t n)
 
 static void queued_free(struct queued *q)
 {
-    for (size_t c = 0; c < q->cert_count; c++)
+    for (size_t c = 0; c < q->cert_count; c++) {
         free(q->certs[c].der);
+        free(q->certs[c].frame);
+    }
     free(q->record);
 }
 
@@ -480,6 +512,12 @@ static void writer_free(struct store_writer *w)
     buf_free(&w->frame);
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeCDict(w->cdict);
+    for (size_t i = 0; i < w->retired_count; i++)
+        ZSTD_freeCDict(w->retired[i]);
+    free(w->retired);
+    for (size_t i = 0; i < w->idle_count; i++)
+        ZSTD_freeCCtx(w->idle_cctx[i]);
+    free(w->idle_cctx);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->progress);
     pthread_mutex_destroy(&w->lock);
@@ -587,17 +625,28 @@ static int queued_make(struct queued *q, const struct probe_result *r, char *err
         buf_free(&b);
         return -1;
     }
-    size_t at = (b.length + _Alignof(struct cert_der) - 1) & ~(_Alignof(struct cert_der) - 1);
-    if (buf_reserve(&b, at - b.length + r->chain_length * sizeof(struct cert_der))) {
+    size_t align = _Alignof(struct queued_cert);
+    size_t at = (b.length + align - 1) & ~(align - 1);
+    if (buf_reserve(&b, at - b.length + r->chain_length * sizeof(struct queued_cert))) {
         buf_free(&b);
         snprintf(err, KS_ERRLEN, "store writer: out of memory");
         return -1;
     }
     *q = (struct queued){b.data, b.length, r->addr, r->port, (uint16_t)r->chain_length,
-                         (struct cert_der *)(void *)(b.data + at)};
-    if (r->chain_length)
-        memcpy(q->certs, r->chain, r->chain_length * sizeof(struct cert_der));
+                         (struct queued_cert *)(void *)(b.data + at)};
+    for (size_t c = 0; c < r->chain_length; c++) {
+        q->certs[c] = (struct queued_cert){.der = r->chain[c].der, .length = r->chain[c].length};
+        memcpy(q->certs[c].sha256, r->chain[c].sha256, 32);
+    }
     return 0;
+}
+
+/* Frees what q allocated, not the DER (still the caller's). */
+static void queued_abandon(struct queued *q)
+{
+    for (size_t c = 0; c < q->cert_count; c++)
+        free(q->certs[c].frame);
+    free(q->record);
 }
 
 _Static_assert(PROBE_CHAIN_MAX <= 32, "queued_drop_known returns a 32-bit mask");
@@ -618,21 +667,82 @@ static unsigned queued_drop_known(struct queued *q, const struct hashset *known)
     return taken;
 }
 
+/* Compresses q's certificates in the producer's thread, so the work
+ * spreads over the probe workers. Best effort: a certificate left without
+ * a frame is compressed by the writer. */
+static void queued_compress(struct queued *q, ZSTD_CCtx **cctx, ZSTD_CDict *cdict,
+                            uint32_t dict_id)
+{
+    if (!*cctx && !(*cctx = ZSTD_createCCtx()))
+        return;
+    for (size_t c = 0; c < q->cert_count; c++) {
+        struct queued_cert *qc = &q->certs[c];
+        struct buf frame = {0};
+        char ignored[KS_ERRLEN];
+        if (cert_compress(*cctx, cdict, qc->der, qc->length, &frame, ignored)) {
+            buf_free(&frame);
+            continue;
+        }
+        qc->frame = frame.data;
+        qc->frame_length = frame.length;
+        qc->dict_id = dict_id;
+    }
+}
+
+/* Returns a compression context to the shared pool (lock held). */
+static void cctx_release(struct store_writer *w, ZSTD_CCtx *cctx)
+{
+    if (!cctx)
+        return;
+    if (w->idle_count == w->idle_capacity) {
+        size_t capacity = w->idle_capacity ? 2 * w->idle_capacity : 4;
+        ZSTD_CCtx **grown = realloc(w->idle_cctx, capacity * sizeof(*grown));
+        if (!grown) {
+            ZSTD_freeCCtx(cctx);
+            return;
+        }
+        w->idle_cctx = grown;
+        w->idle_capacity = capacity;
+    }
+    w->idle_cctx[w->idle_count++] = cctx;
+}
+
+/* Waits (lock held) for queue space; false, with err set, if the writer
+ * failed or is finishing. */
+static bool wait_for_space(struct store_writer *w, char *err)
+{
+    while (w->count == w->capacity && !w->failed)
+        pthread_cond_wait(&w->progress, &w->lock);
+    if (!w->failed && !w->finishing)
+        return true;
+    snprintf(err, KS_ERRLEN, "%s", w->failed ? w->error : "store writer: already finishing");
+    return false;
+}
+
 int store_writer_put(struct store_writer *w, struct probe_result *r, char *err)
 {
     struct queued q;
     if (validate_and_hash(r, err) || queued_make(&q, r, err))
         return -1;
+    /* Under the lock: drop certificates the store has. If some are new,
+     * compress them outside it, with the dictionary and a compression
+     * context taken here, then lock again to queue. */
     pthread_mutex_lock(&w->lock);
-    while (w->count == w->capacity && !w->failed)
-        pthread_cond_wait(&w->progress, &w->lock);
-    if (w->failed || w->finishing) {
-        snprintf(err, KS_ERRLEN, "%s", w->failed ? w->error : "store writer: already finishing");
+    unsigned taken = queued_drop_known(&q, &w->known);
+    if (q.cert_count) {
+        ZSTD_CDict *cdict = w->cdict;
+        uint32_t dict_id = w->cdict_id;
+        ZSTD_CCtx *cctx = w->idle_count ? w->idle_cctx[--w->idle_count] : NULL;
         pthread_mutex_unlock(&w->lock);
-        free(q.record);   /* the DER still belongs to r */
+        queued_compress(&q, &cctx, cdict, dict_id);
+        pthread_mutex_lock(&w->lock);
+        cctx_release(w, cctx);
+    }
+    if (!wait_for_space(w, err)) {
+        pthread_mutex_unlock(&w->lock);
+        queued_abandon(&q);
         return -1;
     }
-    unsigned taken = queued_drop_known(&q, &w->known);
     w->queue[(w->head + w->count) % w->capacity] = q;
     if (w->count++ == 0)
         clock_gettime(CLOCK_MONOTONIC, &w->first_queued);
