@@ -11,15 +11,20 @@
 # (curl slows down on long lists), both with 256 connections in flight.
 # Client CPU = user + system time of the client processes (bash `times`).
 # Rounds alternate the two tools so machine noise hits both alike.
+# KS_BASELINE=/path/to/another/kubesurvey (environment) also runs that
+# binary in every round, right after the first, same flags and hosts: the
+# way to compare two builds when the machine's speed drifts between runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-$here/build/tools/kubesurvey}
 n=${2:-20000}
 rounds=${3:-1}
 ks_flags=${4:-}
+baseline=${KS_BASELINE:-}
 id=204
 [[ $(id -u) == 0 ]] || { echo "probe_bench.sh: needs root (network namespaces)" >&2; exit 2; }
 [[ -x $ks ]] || { echo "probe_bench.sh: no kubesurvey binary at $ks" >&2; exit 2; }
+[[ -z $baseline || -x $baseline ]] || { echo "probe_bench.sh: no kubesurvey binary at KS_BASELINE=$baseline" >&2; exit 2; }
 (( n >= 1 && n <= 20000 )) || { echo "probe_bench.sh: 1..20000 addresses" >&2; exit 2; }
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
@@ -78,20 +83,32 @@ measure() {
 }
 
 ua="kubesurvey-benchmark (test network)"
-ks_cmd="'$ks' probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
+ks_args="probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
+ks_cmd="'$ks' $ks_args"
+base_cmd="'$baseline' $ks_args"
+ks_ok='"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"'
 curl_cmd="for f in '$tmp'/list.*.curl; do curl -s --no-progress-meter -k --parallel --parallel-max 256 \
   -A '$ua' -H 'Accept: application/json' -w '%{http_code}\n' -K \"\$f\"; done > '$tmp/curl.codes'"
 
 printf '%-12s %6s %9s %9s %10s %15s\n' tool round completed wall_s probes/s "cpu_ms/probe"
-ratios=()
+ratios=() base_ratios=()
 for ((r = 1; r <= rounds; r++)); do
+  # With a baseline, even rounds run it first: neither build always goes first.
+  if [[ -n $baseline ]] && (( r % 2 == 0 )); then
+    read -r b_wall b_cpu < <(measure "$base_cmd")
+    b_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
+  fi
   read -r ks_wall ks_cpu < <(measure "$ks_cmd")
-  ks_done=$(grep -c '"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"' "$tmp/ks.jsonl" || true)
+  ks_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
+  if [[ -n $baseline ]] && (( r % 2 == 1 )); then
+    read -r b_wall b_cpu < <(measure "$base_cmd")
+    b_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
+  fi
   read -r c_wall c_cpu < <(measure "$curl_cmd")
   c_done=$(grep -c '^200$' "$tmp/curl.codes" || true)
-  for t in ks c; do
+  for t in ks ${baseline:+b} c; do
     wall=${t}_wall cpu=${t}_cpu done=${t}_done
-    name=$([[ $t == ks ]] && echo kubesurvey || echo curl)
+    case $t in ks) name=kubesurvey ;; b) name=ks-baseline ;; *) name=curl ;; esac
     awk -v n="$name" -v r="$r" -v d="${!done}" -v w="${!wall}" -v c="${!cpu}" 'BEGIN {
       printf "%-12s %6d %9d %9.2f %10.0f %15.3f\n", n, r, d, w, d / w, d ? 1000 * c / d : 0 }'
   done
@@ -99,5 +116,11 @@ for ((r = 1; r <= rounds; r++)); do
     'BEGIN { printf "%.2f", (a / b) / (c / d) }')")
   [[ $ks_done == "$n" ]] || echo "WARNING: kubesurvey completed $ks_done of $n correctly"
   [[ $c_done == "$n" ]] || echo "WARNING: curl completed $c_done of $n"
+  if [[ -n $baseline ]]; then
+    base_ratios+=("$(awk -v a="$b_cpu" -v b="$b_done" -v c="$c_cpu" -v d="$c_done" \
+      'BEGIN { printf "%.2f", (a / b) / (c / d) }')")
+    [[ $b_done == "$n" ]] || echo "WARNING: ks-baseline completed $b_done of $n correctly"
+  fi
 done
 echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
+[[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"

@@ -126,6 +126,13 @@ void probe_result_free(struct probe_result *r);
  * with their SHA-256). NULL only when out of memory. Caller json_decref()s. */
 json_t *probe_result_to_json(const struct probe_result *r);
 
+/* The same record as compact JSON text, byte for byte what
+ * json_dumps(probe_result_to_json(r), JSON_COMPACT) gives, but built
+ * without a jansson tree (the per-probe path of `kubesurvey probe`). A
+ * malloc'ed NUL-terminated string, its length in *length; NULL only when
+ * out of memory. */
+char *probe_result_to_json_text(const struct probe_result *r, size_t *length);
+
 /* The names used in that JSON (and in the docs). */
 const char *k8s_verdict_name(enum k8s_verdict verdict);     /* "no", "yes" */
 const char *version_state_name(enum version_state state);   /* "absent", ... */

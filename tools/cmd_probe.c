@@ -209,10 +209,10 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
 static void write_result(void *ctx, struct probe_result *r)
 {
     struct output *o = ctx;
-    json_t *j = probe_result_to_json(r);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    size_t length = 0;
+    char *text = probe_result_to_json_text(r, &length);
     pthread_mutex_lock(&o->lock);
-    if (!text || fputs(text, o->out) == EOF || fputc('\n', o->out) == EOF)
+    if (!text || fwrite(text, 1, length, o->out) != length || fputc('\n', o->out) == EOF)
         o->failed = true;
     if (r->k8s == K8S_YES)
         o->k8s++;
@@ -221,7 +221,6 @@ static void write_result(void *ctx, struct probe_result *r)
         o->counts.by_outcome[r->outcome]++;
     pthread_mutex_unlock(&o->lock);
     free(text);
-    json_decref(j);
     probe_result_free(r);
 }
 

@@ -635,6 +635,107 @@ static void test_json_record(void **state)
     probe_result_free(&r);
 }
 
+/* probe_result_to_json_text must give exactly json_dumps' compact text. */
+static void assert_text_matches_jansson(const struct probe_result *r)
+{
+    json_t *j = probe_result_to_json(r);
+    assert_non_null(j);
+    char *want = json_dumps(j, JSON_COMPACT);
+    size_t length = 0;
+    char *got = probe_result_to_json_text(r, &length);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_int_equal(length, strlen(want));
+    free(want);
+    free(got);
+    json_decref(j);
+}
+
+static void set_string_body(struct probe_result *r, const char *bytes, size_t n)
+{
+    free(r->body);
+    r->body = malloc(n ? n : 1);
+    memcpy(r->body, bytes, n);
+    r->body_length = n;
+}
+
+static void test_json_text(void **state)
+{
+    (void)state;
+    struct probe_result r;
+    probe_result_init(&r);
+    assert_text_matches_jansson(&r); /* all empty */
+
+    /* a full Kubernetes record, two certificates, every string set */
+    r.addr = 0xC6120001;
+    r.port = 6443;
+    r.started_ms = 1700000000123;
+    r.duration_ms = 42;
+    r.outcome = PROBE_OK;
+    r.tls_done = true;
+    r.tls_version = strdup("TLSv1.3");
+    r.tls_cipher = strdup("TLS_AES_128_GCM_SHA256");
+    r.tls_alpn = strdup("http/1.1");
+    set_leaf(&r, "CN=kube-apiserver", "CN=kubernetes", "DNS:kubernetes");
+    memset(r.chain[0].sha256, 0xab, 32);
+    r.chain[1].der = malloc(5);
+    memcpy(r.chain[1].der, "\x30\x03\x02\x01\x00", 5);
+    r.chain[1].length = 5;
+    r.chain_length = 2;
+    r.chain_truncated = true;
+    r.http_server = strdup("nginx/1.22 \"quoted\" back\\slash /path");
+    r.http_content_type = strdup("application/json");
+    r.http_audit_id = strdup("0b5c");
+    r.http_pf_flowschema = strdup("f");
+    r.http_pf_prioritylevel = strdup("p");
+    set_body(&r, 200, eks_119);
+    r.body_truncated = true;
+    k8s_classify(&r);
+    r.evidence |= EVIDENCE_STATUS_BODY | EVIDENCE_APISERVER_HDR;
+    assert_text_matches_jansson(&r);
+
+    /* escapes: every control character, quotes, backslash, slash, DEL,
+     * multi-byte UTF-8 (2, 3 and 4 bytes) */
+    char controls[40];
+    for (int i = 0; i < 31; i++)
+        controls[i] = (char)(i + 1);
+    memcpy(controls + 31, "\"\\/\x7f", 5);
+    controls[36] = '\0';
+    free(r.error);
+    r.error = strdup(controls);
+    free(r.git_commit);
+    r.git_commit = strdup("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    set_string_body(&r, "{\"a\":\"\\u0000\t\xc3\xa9\"}\n", 18);
+    assert_text_matches_jansson(&r);
+
+    /* invalid UTF-8 in strings: overlong, surrogate, beyond U+10FFFF, cut
+     * short, stray continuation byte */
+    static const char *const invalid[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                          "ab\xe2\x82", "\x80", "\xf5\x80\x80\x80",
+                                          "\xe0\x80\xaf", "\xf0\x80\x80\xaf"};
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        free(r.platform);
+        r.platform = strdup(invalid[i]);
+        set_string_body(&r, invalid[i], strlen(invalid[i]));
+        assert_text_matches_jansson(&r);
+    }
+
+    /* a NUL in the body, an empty body, no body */
+    set_string_body(&r, "a\0b", 3);
+    assert_text_matches_jansson(&r);
+    set_string_body(&r, "", 0);
+    assert_text_matches_jansson(&r);
+    free(r.body);
+    r.body = NULL;
+    r.body_length = 0;
+    r.http_status = 0;
+    r.version_major = r.version_minor = r.version_patch = -1;
+    r.outcome = PROBE_OUTCOME_COUNT; /* "unknown" */
+    assert_text_matches_jansson(&r);
+    probe_result_free(&r);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -657,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_classify_status_bodies),
         cmocka_unit_test(test_classify_not_k8s),
         cmocka_unit_test(test_json_record),
+        cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, setup_key, teardown_key);
