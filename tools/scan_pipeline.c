@@ -5,7 +5,6 @@
 #include "tools/scan_pipeline.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -173,14 +172,13 @@ static void probe_done(void *ctx, struct probe_result *r)
     if (r->k8s == K8S_YES)
         atomic_fetch_add(&p->k8s, 1);
     if (p->out) {
-        json_t *j = probe_result_to_json(r);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        size_t length;
+        char *text = probe_result_to_json_text(r, &length);
         if (text)
             write_line(p, text);
         else
             p->out_failed = true;
         free(text);
-        json_decref(j);
     }
     if (p->writer) {
         char err[KS_ERRLEN];
