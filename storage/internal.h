@@ -73,6 +73,17 @@ uint32_t store_get_be32(const uint8_t *p);
 void store_put_be64(uint8_t *p, uint64_t v);
 uint64_t store_get_be64(const uint8_t *p);
 
+/* hashset.c: a set of SHA-256 hashes (a cache: adding may silently fail) */
+struct hashset {
+    uint8_t (*slots)[32];
+    size_t capacity, count;
+};
+bool hashset_has(const struct hashset *set, const uint8_t h[32]);
+void hashset_add(struct hashset *set, const uint8_t h[32]);
+void hashset_add_all(struct hashset *set, const struct hashset *from);
+void hashset_clear(struct hashset *set);
+void hashset_free(struct hashset *set);
+
 /* record.c: the versioned host record (address and port included) */
 int record_encode(struct buf *out, const struct probe_result *r, char *err);
 /* Fills r (probe_result_init'ed by the caller) from a hosts value; chain

@@ -26,67 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- a set of SHA-256 hashes (open addressing; all-zero = empty slot) ---- */
-
-#define HASHSET_MAX_ENTRIES (1u << 20)   /* beyond that, ask LMDB instead */
-
-struct hashset {
-    uint8_t (*slots)[32];
-    size_t capacity, count;
-};
-
-static const uint8_t zero_hash[32];
-
-static size_t hashset_slot(const struct hashset *set, const uint8_t h[32])
-{
-    uint64_t x;
-    memcpy(&x, h, 8);
-    size_t i = (size_t)x & (set->capacity - 1);
-    while (memcmp(set->slots[i], zero_hash, 32) && memcmp(set->slots[i], h, 32))
-        i = (i + 1) & (set->capacity - 1);
-    return i;
-}
-
-static bool hashset_has(const struct hashset *set, const uint8_t h[32])
-{
-    return set->count && memcmp(set->slots[hashset_slot(set, h)], h, 32) == 0;
-}
-
-static void hashset_add(struct hashset *set, const uint8_t h[32])
-{
-    if (!memcmp(h, zero_hash, 32) || set->count >= HASHSET_MAX_ENTRIES)
-        return;
-    if (2 * (set->count + 1) > set->capacity) {
-        struct hashset bigger = {NULL, set->capacity ? set->capacity * 2 : 4096, 0};
-        if (!(bigger.slots = calloc(bigger.capacity, 32)))
-            return;   /* only a cache: LMDB still answers */
-        for (size_t i = 0; i < set->capacity; i++)
-            if (memcmp(set->slots[i], zero_hash, 32))
-                memcpy(bigger.slots[hashset_slot(&bigger, set->slots[i])], set->slots[i], 32);
-        bigger.count = set->count;
-        free(set->slots);
-        *set = bigger;
-    }
-    size_t i = hashset_slot(set, h);
-    if (memcmp(set->slots[i], h, 32)) {
-        memcpy(set->slots[i], h, 32);
-        set->count++;
-    }
-}
-
-static void hashset_clear(struct hashset *set)
-{
-    if (set->count)
-        memset(set->slots, 0, set->capacity * 32);
-    set->count = 0;
-}
-
-static void hashset_free(struct hashset *set)
-{
-    free(set->slots);
-    memset(set, 0, sizeof(*set));
-}
-
 /* ---- the writer ---- */
 
 /* A certificate the store may still lack, compressed by the producer with
@@ -182,7 +121,7 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
         return rc;
     if (c->frame && c->dict_id == w->cdict_id) {
         value = (MDB_val){c->frame_length, c->frame};
-    } else {   /* the dictionary changed since the producer compressed it */
+    } else {   /* the dictionary changed since, or the producer could not compress */
         if (cert_compress(w->cctx, w->cdict, c->der, c->length, &w->frame, err))
             return -1;
         value = (MDB_val){w->frame.length, w->frame.data};
@@ -371,9 +310,7 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
 static void remember_certs(struct store_writer *w)
 {
     pthread_mutex_lock(&w->lock);
-    for (size_t i = 0; i < w->pending.capacity && w->pending.count; i++)
-        if (memcmp(w->pending.slots[i], zero_hash, 32))
-            hashset_add(&w->known, w->pending.slots[i]);
+    hashset_add_all(&w->known, &w->pending);
     pthread_mutex_unlock(&w->lock);
 }
 
