@@ -281,6 +281,16 @@ static void write_csv(struct exporter *e, json_t *o)
     output_write(&e->out, e->line, e->line_len);
 }
 
+/* Counts a record written; 1 (stop the walk) if the output failed. */
+static int record_written(struct exporter *e)
+{
+    e->records++;
+    if (!e->out.failed)
+        return 0;
+    snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
+    return 1;
+}
+
 /* Plain JSON Lines (no PEM, no anonymisation): the probe's record as text,
  * then "scan" (and "as") before the closing brace, the order the jansson
  * path gives (keys added last come last), without building a tree per
@@ -311,12 +321,7 @@ static int export_text(struct exporter *e, uint32_t scan_id, const struct probe_
     output_write(&e->out, text, length - 1);
     output_write(&e->out, scan, (size_t)n);
     free(text);
-    e->records++;
-    if (e->out.failed) {
-        snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
-        return 1;
-    }
-    return 0;
+    return record_written(e);
 }
 
 static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
@@ -360,12 +365,7 @@ static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r
         free(text);
     }
     json_decref(o);
-    e->records++;
-    if (e->out.failed) {
-        snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
-        return 1;
-    }
-    return 0;
+    return record_written(e);
 }
 
 struct export_args {
