@@ -673,6 +673,52 @@ static void expect_open_error(const char *path, enum store_mode mode, const char
         fail_msg("error '%s' lacks '%s'", err, words);
 }
 
+/* A new store with one scan of count records (fixture certificate
+ * cert_seed); the store stays open in *out if out is given. */
+static const char *db_with_records(unsigned count, unsigned cert_seed, struct store **out,
+                                   uint32_t *scan_out)
+{
+    const char *path = new_db();
+    struct store *s = open_rw(path);
+    uint32_t scan = new_scan(s);
+    struct store_writer *w = start_writer(s, scan, 100);
+    size_t length;
+    uint8_t *der = fixture_blob_cert(cert_seed, &length);
+    for (uint32_t i = 0; i < count; i++) {
+        struct probe_result r;
+        fixture_result(&r, i, i, 443, &der, &length, 1);
+        put(w, &r);
+    }
+    finish(w);
+    free(der);
+    if (scan_out)
+        *scan_out = scan;
+    if (out)
+        *out = s;
+    else
+        store_close(s);
+    return path;
+}
+
+/* Rewrites meta schema_version of the store at path with plain LMDB. */
+static void set_schema_version(const char *path, uint32_t schema)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint8_t version[4];
+    store_put_be32(version, schema);
+    MDB_val key = {14, "schema_version"}, value = {4, version};
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &key, &value, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -711,60 +757,17 @@ static void test_bad_files(void **state)
     expect_open_error(path, STORE_READ_WRITE, "not a kubesurvey store");
 
     /* a newer schema */
-    path = new_db();
     char err[KS_ERRLEN];
-    struct store *s = open_rw(path);
-    uint32_t scan = new_scan(s);
-    struct store_writer *w = start_writer(s, scan, 100);
-    size_t length;
-    uint8_t *der = fixture_blob_cert(1, &length);
-    for (uint32_t i = 0; i < 5000; i++) {
-        struct probe_result r;
-        fixture_result(&r, i, i, 443, &der, &length, 1);
-        put(w, &r);
-    }
-    finish(w);
-    free(der);
-    store_close(s);
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    uint8_t version[4];
-    store_put_be32(version, STORE_SCHEMA_VERSION + 1);
-    MDB_val vk = {14, "schema_version"}, vv = {4, version};
-    assert_int_equal(mdb_put(txn, dbi, &vk, &vv, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    path = db_with_records(5000, 1, NULL, NULL);
+    set_schema_version(path, STORE_SCHEMA_VERSION + 1);
     expect_open_error(path, STORE_READ_ONLY, "newer");
     expect_open_error(path, STORE_READ_WRITE, "newer");
     /* schema 1 (hosts keyed by address, before the addrs index): refused */
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    store_put_be32(version, 1);
-    assert_int_equal(mdb_put(txn, dbi, &vk, &vv, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    set_schema_version(path, 1);
     expect_open_error(path, STORE_READ_ONLY, "older development build");
 
     /* a truncated file: refused (LMDB alone would die of SIGBUS) */
-    path = new_db();
-    s = open_rw(path);
-    scan = new_scan(s);
-    w = start_writer(s, scan, 100);
-    der = fixture_blob_cert(1, &length);
-    for (uint32_t i = 0; i < 5000; i++) {
-        struct probe_result r;
-        fixture_result(&r, i, i, 443, &der, &length, 1);
-        put(w, &r);
-    }
-    finish(w);
-    free(der);
-    store_close(s);
+    path = db_with_records(5000, 1, NULL, NULL);
     assert_int_equal(truncate(path, 64 * 1024), 0);
     expect_open_error(path, STORE_READ_ONLY, "truncated");
     expect_open_error(path, STORE_READ_WRITE, "truncated");
@@ -773,17 +776,11 @@ static void test_bad_files(void **state)
 
     /* a damaged host record and a damaged certificate frame: check finds
      * both, reading skips the record */
-    path = new_db();
-    s = open_rw(path);
-    scan = new_scan(s);
-    w = start_writer(s, scan, 100);
-    der = fixture_blob_cert(2, &length);
-    for (uint32_t i = 0; i < 10; i++) {
-        struct probe_result r;
-        fixture_result(&r, i, i, 443, &der, &length, 1);
-        put(w, &r);
-    }
-    finish(w);
+    struct store *s;
+    uint32_t scan;
+    size_t length;
+    uint8_t *der = fixture_blob_cert(2, &length);
+    path = db_with_records(10, 2, &s, &scan);
     assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
     uint8_t akey[STORE_ADDR_KEY_LEN], key[STORE_HOST_KEY_LEN];
     store_addr_key(akey, scan, 4, 443);
