@@ -11,6 +11,7 @@
 
 #include "tools/tools.h"
 #include "storage/storage.h"
+#include "expect_json.h"
 #include "population.h"
 
 #include <arpa/inet.h>
@@ -87,22 +88,6 @@ static int teardown(void **state)
 {
     (void)state;
     return run(NULL, "rm -rf %s", dir);
-}
-
-static void expect_json(json_t *got, const char *want_text)
-{
-    json_error_t jerr;
-    json_t *want = json_loads(want_text, 0, &jerr);
-    if (!want)
-        fail_msg("bad expectation: %s", jerr.text);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
-        print_error("got:  %s\nwant: %s\n", g, w);
-        free(g);
-        free(w);
-        fail();
-    }
-    json_decref(want);
 }
 
 static void test_stats_on_store(void **state)

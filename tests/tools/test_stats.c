@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect_json.h"
 #include "population.h"
 
 static struct lifecycle *lc;
@@ -48,22 +49,6 @@ static json_t *run(const char *as_of, const struct pfx2as *p, const struct spec 
     json_t *o = stats_to_json(s);
     stats_free(s);
     return o;
-}
-
-static void expect_json(json_t *got, const char *want_text)
-{
-    json_error_t jerr;
-    json_t *want = json_loads(want_text, 0, &jerr);
-    if (!want)
-        fail_msg("bad expectation: %s", jerr.text);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
-        print_error("got:  %s\nwant: %s\n", g, w);
-        free(g);
-        free(w);
-        fail();
-    }
-    json_decref(want);
 }
 
 static void test_crafted_population(void **state)
