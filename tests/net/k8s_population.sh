@@ -137,14 +137,7 @@ http {
 EOF
 }
 
-wait_listening() {
-    local port=$1 i
-    for i in $(seq 50); do
-        ip netns exec "$T" ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
-        sleep 0.1
-    done
-    die "nginx is not listening on port $port in $T (see $dir/error.log)"
-}
+source "$here/wait_listening.sh"
 
 pop_up() {
     local seed=${1:-} count=${2:-1500}
@@ -163,8 +156,8 @@ pop_up() {
     "$here/netns.sh" up "$id"
     ip netns exec "$T" nginx -c "$dir/nginx.conf" 2>"$dir/nginx-start.log" ||
         { cat "$dir/nginx-start.log" >&2; die "nginx did not start with the generated configuration"; }
-    wait_listening 443
-    wait_listening 6443
+    wait_listening 443 "nginx: see $dir/error.log"
+    wait_listening 6443 "nginx: see $dir/error.log"
     ip netns exec "$T" nft -f "$dir/population.nft"
     # What the network answered, recorded on the target side (as sim.sh
     # does): if a scan misses endpoints, this tells the network from the

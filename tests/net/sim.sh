@@ -56,14 +56,7 @@ expand_ports() {
     echo "${out[@]}"
 }
 
-wait_listening() {
-    local port=$1 i
-    for i in $(seq 50); do
-        ip netns exec "$T" ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
-        sleep 0.1
-    done
-    die "listener on port $port did not start in $T"
-}
+source "$here/wait_listening.sh"
 
 # Target-side record of what the simulated internet answered: every SYN-ACK
 # it sends from 198.18.0.0/16 is counted (synack_out) and its (address,
