@@ -170,6 +170,27 @@ struct k8s_cert_facts {
 /* 0 and `out` filled; -1 if the DER does not parse as X.509. */
 int k8s_cert_inspect(const uint8_t *der, size_t length, struct k8s_cert_facts *out);
 
+/* The control plane a leaf certificate belongs to, for the cluster
+ * estimators of `stats` (docs/statistics.md, "Clusters"). Each key is "" when
+ * the certificate does not give it.
+ *  - name: a per-cluster host name from the SANs or the subject CN that a
+ *    managed provider embeds a cluster id in (EKS "<32 hex>.<x>.<region>.eks.
+ *    amazonaws.com", AKS "<prefix>-<hex>.hcp.<region>.azmk8s.io", their China
+ *    and government-cloud domains, OpenShift "api.<cluster>.<base>"), lower
+ *    case; the certificates of every node and every rotation of one managed
+ *    cluster share it.
+ *  - ca: the issuing cluster CA, for certificates a private cluster CA issued
+ *    (issuer not a public web CA: issuer CN "kubernetes", "k3s-server-ca@...",
+ *    "rke2-server-ca@...", "kube-apiserver-lb-signer", "minikubeCA", a UUID):
+ *    the issuer DN and authority key identifier as hex text; every node of an
+ *    HA control plane and every rotation share it. */
+struct k8s_cluster_keys {
+    char name[256];
+    char ca[512];
+};
+/* 0 and `out` filled; -1 if the DER does not parse as X.509. */
+int k8s_cert_cluster_keys(const uint8_t *der, size_t length, struct k8s_cluster_keys *out);
+
 /* Fill the classification fields of `r` (k8s, evidence, provider,
  * version_state, git_version ... platform) from what the probe captured:
  * the leaf certificate, http_status, the headers and the body. Frees and

@@ -186,6 +186,22 @@ int pfx2as_lookup(const struct pfx2as *p, uint32_t addr, const char **origin);
 size_t pfx2as_count(const struct pfx2as *p);
 void pfx2as_free(struct pfx2as *p);
 
+/* ---- AS -> organisation (CAIDA as2org, "format:" comment lines switch
+ * between the aut and org sections) ---- */
+
+struct as2org;
+
+/* Lines "aut|changed|aut_name|org_id|opaque_id|source" and
+ * "org_id|changed|org_name|country|source"; '#' comments ignored. Errors
+ * name the line. */
+int as2org_load(struct as2org **out, const char *path, char *err);
+int as2org_load_stream(struct as2org **out, FILE *in, const char *name, char *err);
+/* 1 and *org (organisation name), *country ("" if none) when the AS is
+ * known, 0 if not. Strings owned by the table. */
+int as2org_lookup(const struct as2org *a, uint32_t asn, const char **org, const char **country);
+size_t as2org_count(const struct as2org *a);
+void as2org_free(struct as2org *a);
+
 /* ---- statistics over a stream of probe_results ---- */
 
 struct stats;
