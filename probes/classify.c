@@ -9,57 +9,12 @@
 #include <ctype.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---------------------------------------------------------------- version */
-
-/* Reads 1-9 decimal digits at *s (no sign); -1 if none or too many. */
-static int read_number(const char **s)
-{
-    const char *p = *s;
-    int value = 0, digits = 0;
-    while (isdigit((unsigned char)*p)) {
-        if (++digits > 9)
-            return -1;
-        value = value * 10 + (*p++ - '0');
-    }
-    if (digits == 0)
-        return -1;
-    *s = p;
-    return value;
-}
-
-int k8s_version_parse(const char *git_version, struct k8s_version *out)
-{
-    if (!git_version || git_version[0] != 'v')
-        return -1;
-    const char *p = git_version + 1;
-    int major = read_number(&p);
-    if (major < 0 || *p != '.')
-        return -1;
-    p++;
-    int minor = read_number(&p);
-    if (minor < 0)
-        return -1;
-    int patch = -1;
-    if (p[0] == '.' && isdigit((unsigned char)p[1])) {
-        p++;
-        patch = read_number(&p);
-        if (patch < 0)
-            return -1;
-    }
-    /* What follows must be a semver pre-release or build part, or nothing:
-     * "v1.2.3abc" is not a version. */
-    if (*p != '\0' && *p != '-' && *p != '+')
-        return -1;
-    out->major = major;
-    out->minor = minor;
-    out->patch = patch;
-    out->suffix = p;
-    return 0;
-}
 
 static bool all_digits(const char *s)
 {
@@ -106,20 +61,68 @@ static bool is_cce_suffix(const char *s)
     return strncasecmp(s, "cce", 3) == 0;
 }
 
-/* git describe: -N+<14 hex> (MicroK8s; also pre-release builds). */
-static bool is_git_describe_suffix(const char *s)
+/* `n` to `m` lowercase hex digits and the end of the string. */
+static bool is_hex_range(const char *s, size_t n, size_t m)
 {
-    if (*s++ != '-' || !isdigit((unsigned char)*s))
-        return false;
-    while (isdigit((unsigned char)*s))
-        s++;
-    return *s == '+' && is_hex(s + 1, 14);
+    size_t i = 0;
+    while (i < m && (isdigit((unsigned char)s[i]) || (s[i] >= 'a' && s[i] <= 'f')))
+        i++;
+    return i >= n && s[i] == '\0';
 }
 
-static bool is_upstream_prerelease(const char *s)
+/* Skips one or more digits; NULL if there are none. */
+static const char *skip_digits(const char *s)
 {
-    return prefix_then_digits(s, "-alpha.") || prefix_then_digits(s, "-beta.") ||
-           prefix_then_digits(s, "-rc.");
+    if (!isdigit((unsigned char)*s))
+        return NULL;
+    while (isdigit((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* git describe after a tag: "-N+<14 hex>" then `tail` (MicroK8s: "", OKD:
+ * "-dirty"). */
+static bool is_git_describe_suffix(const char *s, const char *tail)
+{
+    if (*s++ != '-' || !(s = skip_digits(s)) || *s++ != '+')
+        return false;
+    for (int i = 0; i < 14; i++, s++)
+        if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'f'))
+            return false;
+    return !strcmp(s, tail);
+}
+
+/* Upstream: -alpha.N, -beta.N, -rc.N, and the CI / release-branch builds of
+ * the upstream tree, -rc.N.M+<14 hex> (v1.29.0-alpha.3.117+af8174e3caabf3). */
+static bool is_upstream_prerelease(const struct k8s_version *v)
+{
+    if (v->pre == K8S_PRE_NONE)
+        return false;
+    const char *s = strchr(v->suffix, '.');
+    if (!s || !(s = skip_digits(s + 1)))
+        return false;
+    if (*s == '\0')
+        return true;
+    if (*s++ != '.' || !(s = skip_digits(s)) || *s++ != '+')
+        return false;
+    return is_hex(s, 14);
+}
+
+/* EKS Distro / EKS Anywhere: -eks-<major>-<minor>-<release>, the major and
+ * minor those of the version (v1.21.5-eks-1-21-8). */
+static bool is_eks_distro_suffix(const struct k8s_version *v)
+{
+    char prefix[40];
+    snprintf(prefix, sizeof(prefix), "-eks-%d-%d-", v->major, v->minor);
+    return prefix_then_digits(v->suffix, prefix);
+}
+
+/* k3s before v1.17 (k3s v0.x, v1.0): the k3s-io/kubernetes fork's tags
+ * v1.14.1-k3s.4; then +k3s.1 (v1.17.x) and +k3sN (v1.18 on). */
+static bool is_k3s_suffix(const char *s)
+{
+    return prefix_then_digits(s, "+k3s") || prefix_then_digits(s, "+k3s.") ||
+           prefix_then_digits(s, "-k3s.");
 }
 
 const char *k8s_provider_from_version(const char *git_version)
@@ -128,10 +131,12 @@ const char *k8s_provider_from_version(const char *git_version)
     if (k8s_version_parse(git_version, &v) < 0)
         return NULL;
     const char *s = v.suffix;
-    if (*s == '\0' || is_upstream_prerelease(s))
+    if (*s == '\0' || is_upstream_prerelease(&v))
         return "upstream";
-    if (starts_with(s, "-eks-"))
+    if (starts_with(s, "-eks-") && is_hex_range(s + 5, 6, 7))
         return "eks";
+    if (is_eks_distro_suffix(&v))
+        return "eks-distro";
     if (prefix_then_digits(s, "-gke."))
         return "gke";
     if (prefix_then_digits(s, "-aliyun."))
@@ -142,7 +147,7 @@ const char *k8s_provider_from_version(const char *git_version)
         return "cce";
     if (!strcmp(s, "+IKS"))
         return "iks";
-    if (prefix_then_digits(s, "+k3s"))
+    if (is_k3s_suffix(s))
         return "k3s";
     if (prefix_then_digits(s, "+rke2r"))
         return "rke2";
@@ -152,7 +157,14 @@ const char *k8s_provider_from_version(const char *git_version)
         return "vmware";
     if (s[0] == '+' && is_hex(s + 1, 7))
         return "openshift";
-    if (is_git_describe_suffix(s))
+    /* OKD 4 is built from a modified tree: git describe + "-dirty"
+     * (v1.20.0-1046+5fbfd197c16d3c-dirty, v1.28.2-3598+6e2789bbd58938-dirty);
+     * OKD 4 began on Kubernetes 1.16 (openshift-cs/okd.io#96), so older
+     * bases are someone else's dirty build (the Baidu CCM's own
+     * v1.0.11-167+3f240d4c97126d-dirty). */
+    if (is_git_describe_suffix(s, "-dirty") && v.major == 1 && v.minor >= 16)
+        return "okd";
+    if (is_git_describe_suffix(s, ""))
         return "microk8s";
     return "other";
 }
@@ -185,6 +197,9 @@ static bool is_uuid(const char *s)
 struct name_scan {
     bool marker;
     const char *provider;
+    bool node_subject;            /* O=system:nodes or CN=system:node:<name> */
+    char self_cn[256];            /* subject CN "<host>@<digits>": "<host>" */
+    bool self_signed_pair;        /* ... and issuer CN "<host>-ca@<digits>" */
 };
 
 static void each_entry(const X509_NAME *name, int nid, struct name_scan *scan,
@@ -208,6 +223,20 @@ static void set_provider(struct name_scan *scan, const char *provider)
         scan->provider = provider;
 }
 
+/* The API server host names of the managed services, in every partition
+ * (docs/probes.md gives the sources). Only the API endpoint zones: Azure
+ * China's azk8s.cn also names image mirrors, so only its AKS zone counts. */
+static const struct {
+    const char *suffix, *provider;
+} cloud_names[] = {
+    {".eks.amazonaws.com", "eks"},             /* commercial and GovCloud (US) */
+    {".eks.amazonaws.com.cn", "eks"},          /* AWS China (Beijing, Ningxia) */
+    {".azmk8s.io", "aks"},                     /* Azure (hcp., privatelink.) */
+    {".cx.prod.service.azk8s.cn", "aks"},      /* Azure China (21Vianet) */
+    {".cx.aks.containerservice.azure.us", "aks"}, /* Azure Government */
+    {".gke.goog", "gke"},                      /* GKE DNS-based endpoint */
+};
+
 /* A DNS name (SAN or a CN that is a host name). */
 static void check_host_name(struct name_scan *scan, const char *name)
 {
@@ -215,23 +244,35 @@ static void check_host_name(struct name_scan *scan, const char *name)
         !strcasecmp(name, "kubernetes.default.svc") ||
         !strncasecmp(name, "kubernetes.default.svc.", 23))
         scan->marker = true;
-    if (ends_with(name, ".eks.amazonaws.com")) {
-        scan->marker = true;
-        set_provider(scan, "eks");
-    } else if (ends_with(name, ".azmk8s.io")) {
-        scan->marker = true;
-        set_provider(scan, "aks");
-    } else if (ends_with(name, ".gke.goog")) {
-        scan->marker = true;
-        set_provider(scan, "gke");
-    } else if (!strcasecmp(name, "kubernetes.docker.internal") ||
-               !strcasecmp(name, "docker-for-desktop")) {
+    for (size_t i = 0; i < sizeof(cloud_names) / sizeof(cloud_names[0]); i++)
+        if (ends_with(name, cloud_names[i].suffix)) {
+            scan->marker = true;
+            set_provider(scan, cloud_names[i].provider);
+            return;
+        }
+    if (!strcasecmp(name, "kubernetes.docker.internal") ||
+        !strcasecmp(name, "docker-for-desktop")) {
         scan->marker = true;
         set_provider(scan, "docker-desktop");
     } else if (!strcasecmp(name, "minikube")) {
         scan->marker = true;
         set_provider(scan, "minikube");
     }
+}
+
+/* "<host>@<digits>" (the self-signed certificates of k8s.io/client-go
+ * cert.GenerateSelfSignedCertKey): the host part into `host`, else "". */
+static void split_self_signed(const char *cn, const char *tail, char *host, size_t size)
+{
+    host[0] = '\0';
+    const char *at = strrchr(cn, '@');
+    if (!at || at == cn || !all_digits(at + 1))
+        return;
+    size_t n = (size_t)(at - cn), t = strlen(tail);
+    if (n < t || strncmp(at - t, tail, t) != 0 || n - t == 0 || n - t >= size)
+        return;
+    memcpy(host, cn, n - t);
+    host[n - t] = '\0';
 }
 
 static void check_subject_cn(struct name_scan *scan, const char *cn)
@@ -242,6 +283,9 @@ static void check_subject_cn(struct name_scan *scan, const char *cn)
         scan->marker = true, set_provider(scan, "k3s");
     else if (!strcmp(cn, "rke2"))
         scan->marker = true, set_provider(scan, "rke2");
+    else if (starts_with(cn, "system:node:") && cn[12])
+        scan->node_subject = true;
+    split_self_signed(cn, "", scan->self_cn, sizeof(scan->self_cn));
     check_host_name(scan, cn);
 }
 
@@ -251,13 +295,17 @@ static void check_subject_o(struct name_scan *scan, const char *o)
         scan->marker = true, set_provider(scan, "k3s");
     else if (!strcmp(o, "rke2"))
         scan->marker = true, set_provider(scan, "rke2");
+    else if (!strcmp(o, "system:nodes"))
+        scan->node_subject = true;
 }
 
+/* Issuer CN "kubernetes" (the kubeadm cluster CA) is not a marker by itself:
+ * that CA also signs kubelet serving certificates and the certificates of
+ * webhooks and other in-cluster services (CSR API). The API server's own
+ * certificate says so in its subject CN or SANs. */
 static void check_issuer_cn(struct name_scan *scan, const char *cn)
 {
-    if (!strcmp(cn, "kubernetes"))
-        scan->marker = true;
-    else if (starts_with(cn, "k3s-server-ca@"))
+    if (starts_with(cn, "k3s-server-ca@"))
         scan->marker = true, set_provider(scan, "k3s");
     else if (starts_with(cn, "rke2-server-ca@"))
         scan->marker = true, set_provider(scan, "rke2");
@@ -265,6 +313,10 @@ static void check_issuer_cn(struct name_scan *scan, const char *cn)
         scan->marker = true, set_provider(scan, "openshift");
     else if (!strcmp(cn, "minikubeCA"))
         scan->marker = true, set_provider(scan, "minikube");
+    char host[256];
+    split_self_signed(cn, "-ca", host, sizeof(host));
+    if (host[0] && !strcmp(host, scan->self_cn))
+        scan->self_signed_pair = true;
 }
 
 static void check_issuer_ou(struct name_scan *scan, const char *ou)
@@ -313,6 +365,13 @@ void k8s_cert_inspect_x509(X509 *cert, struct k8s_cert_facts *out)
         each_entry(issuer, NID_commonName, &scan, check_issuer_uuid);
     out->marker = scan.marker;
     out->provider = scan.provider;
+    /* A kubelet: its CSR-issued serving certificate (O=system:nodes,
+     * CN=system:node:<node>), or the certificate it makes itself when given
+     * none (host name "<node>@<time>", issued by "<node>-ca@<time>"). The
+     * controller manager and scheduler make the same pair for "localhost";
+     * those are not kubelets. An API server name anywhere wins. */
+    bool self_signed_kubelet = scan.self_signed_pair && strcmp(scan.self_cn, "localhost") != 0;
+    out->kubelet = !scan.marker && (scan.node_subject || self_signed_kubelet);
 }
 
 int k8s_cert_inspect(const uint8_t *der, size_t length, struct k8s_cert_facts *out)
@@ -400,8 +459,13 @@ void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf)
     if (r->http_pf_flowschema || r->http_pf_prioritylevel || r->http_audit_id)
         r->evidence |= EVIDENCE_APISERVER_HDR;
 
-    if (!r->evidence)
+    if (!r->evidence) {
+        /* Nothing says API server (no version.Info, no Status body, no
+         * apiserver headers, no marker) but the leaf is a kubelet's. */
+        if (cert.kubelet)
+            r->k8s = K8S_KUBELET;
         return;
+    }
     r->k8s = K8S_YES;
     /* The version string first; AKS and the other upstream-identical builds
      * are told apart only by their certificate. */
@@ -410,6 +474,15 @@ void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf)
         provider = k8s_provider_from_version(r->git_version);
     if ((!provider || !strcmp(provider, "upstream")) && cert.provider)
         provider = cert.provider;
+    /* EKS Distro / EKS Anywhere builds took the managed service's
+     * -eks-<7 hex> form too (kubelets v1.25.5-eks-c248520 on EKS Anywhere,
+     * docs/probes.md). A managed EKS API server's own certificate names its
+     * endpoint (*.eks.amazonaws.com[.cn]); an API server certificate without
+     * that name is EKS Distro's. The 6-hex form predates EKS Distro. */
+    if (provider && !strcmp(provider, "eks") && cert.marker &&
+        (!cert.provider || strcmp(cert.provider, "eks") != 0) &&
+        r->version_suffix && strlen(r->version_suffix) == strlen("-eks-") + 7)
+        provider = "eks-distro";
     r->provider = strdup(provider ? provider : "upstream");
 }
 

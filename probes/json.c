@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const verdict_names[] = {"no", "yes"};
+static const char *const verdict_names[] = {"no", "yes", "kubelet"};
 static const char *const version_state_names[] = {"absent", "valid", "invalid", "other"};
 
 const char *k8s_verdict_name(enum k8s_verdict verdict)
 {
-    return (unsigned)verdict < 2 ? verdict_names[verdict] : "unknown";
+    return (unsigned)verdict < 3 ? verdict_names[verdict] : "unknown";
 }
 
 const char *version_state_name(enum version_state state)
@@ -160,6 +160,7 @@ json_t *probe_result_to_json(const struct probe_result *r)
     SET("body_truncated", json_boolean(r->body_truncated));
 
     SET("k8s", json_boolean(r->k8s == K8S_YES));
+    SET("verdict", json_string(k8s_verdict_name(r->k8s)));
     SET("evidence", evidence_to_json(r->evidence));
     SET("provider", string_or_null(r->provider));
     SET("version_state", json_string(version_state_name(r->version_state)));
@@ -457,6 +458,7 @@ char *probe_result_to_json_text(const struct probe_result *r, size_t *length)
     member_bool(&t, "body_truncated", r->body_truncated);
 
     member_bool(&t, "k8s", r->k8s == K8S_YES);
+    member_string(&t, "verdict", k8s_verdict_name(r->k8s));
     member_evidence(&t, r->evidence);
     member_string(&t, "provider", r->provider);
     member_string(&t, "version_state", version_state_name(r->version_state));

@@ -38,10 +38,11 @@ enum probe_outcome {
 };
 const char *probe_outcome_name(enum probe_outcome outcome);
 
-/* Is it a Kubernetes API server? Append only. */
+/* Is it a Kubernetes API server? Append only: the numbers are stored. */
 enum k8s_verdict {
     K8S_NO = 0,
     K8S_YES = 1,
+    K8S_KUBELET = 2,           /* a kubelet (its serving certificate), not an API server */
 };
 
 /* Evidence bits for a K8S_YES (or hints on a NO). */
@@ -134,7 +135,7 @@ json_t *probe_result_to_json(const struct probe_result *r);
 char *probe_result_to_json_text(const struct probe_result *r, size_t *length);
 
 /* The names used in that JSON (and in the docs). */
-const char *k8s_verdict_name(enum k8s_verdict verdict);     /* "no", "yes" */
+const char *k8s_verdict_name(enum k8s_verdict verdict);     /* "no", "yes", "kubelet" */
 const char *version_state_name(enum version_state state);   /* "absent", ... */
 const char *k8s_evidence_name(enum k8s_evidence bit);       /* "cert-marker", ... */
 
@@ -143,27 +144,57 @@ const char *k8s_evidence_name(enum k8s_evidence bit);       /* "cert-marker", ..
  * and their sources in k8s-facts.md).
  * ---------------------------------------------------------------------- */
 
-/* A gitVersion split as `^v(\d+)\.(\d+)(\.(\d+))?` + suffix. */
+/* Upstream pre-release kinds, in release order (-alpha.N < -beta.N < -rc.N
+ * < the release). */
+enum k8s_prerelease {
+    K8S_PRE_ALPHA = 0,
+    K8S_PRE_BETA = 1,
+    K8S_PRE_RC = 2,
+    K8S_PRE_NONE = 3,
+};
+
+/* A gitVersion split by the one version grammar of the code base
+ * (probes/version.c): ^v(\d{1,9})\.(\d{1,9})(\.(\d{1,9}))? then nothing,
+ * "-..." or "+...". */
 struct k8s_version {
     int major, minor, patch;  /* patch is -1 when the string has none */
     const char *suffix;       /* points into the parsed string: "", "-eks-49a6c0", "+k3s1" */
+    enum k8s_prerelease pre;  /* from a suffix "-alpha[.]N", "-beta[.]N", "-rc[.]N"
+                                 (followed by nothing, '.', '-' or '+'); else NONE */
+    int pre_number;           /* that N, 0 if absent */
 };
 
-/* 0 and `out` filled if `git_version` starts like a Kubernetes gitVersion
- * ("v1.21.5..."); -1 otherwise (NULL, empty, no 'v', numbers missing or too
- * large). */
-int k8s_version_parse(const char *git_version, struct k8s_version *out);
+/* Flags of k8s_version_parse_flags. */
+#define K8S_VERSION_OPTIONAL_V 1u /* accept "1.13.0" as well as "v1.13.0" */
 
-/* The distribution or managed service a gitVersion suffix names: "eks",
- * "gke", "ack", "tke", "cce", "iks", "k3s", "rke2", "k0s", "vmware",
- * "openshift", "microk8s", or "upstream" (no suffix, or an upstream
- * pre-release such as -rc.1), or "other" (a suffix we do not know). NULL if
- * the string does not parse. Returns a static string. */
+/* 0 and `out` filled if `text` is a Kubernetes version ("v1.21.5...", and
+ * without the 'v' under K8S_VERSION_OPTIONAL_V); -1 otherwise (NULL, empty,
+ * no 'v', numbers missing or over 9 digits, junk after the numbers). */
+int k8s_version_parse_flags(const char *text, unsigned flags, struct k8s_version *out);
+/* The same without flags: a gitVersion, 'v' required. */
+int k8s_version_parse(const char *git_version, struct k8s_version *out);
+/* Orders two parsed versions: major, minor, patch (-1 counts as 0), then the
+ * pre-release kind and number; vendor suffixes do not count. <0, 0, >0. */
+int k8s_version_compare(const struct k8s_version *a, const struct k8s_version *b);
+
+/* The distribution or managed service a gitVersion suffix names (rules and
+ * sources in docs/probes.md): "eks" (managed EKS, -eks-<6|7 hex>),
+ * "eks-distro" (EKS Distro / EKS Anywhere, -eks-M-N-R), "gke", "ack", "tke",
+ * "cce", "iks", "k3s" (+k3sN, +k3s.N and the 2019 -k3s.N), "rke2", "k0s",
+ * "vmware", "openshift" (+<7 hex>), "okd" (-N+<14 hex>-dirty on 1.16+),
+ * "microk8s" (-N+<14 hex>), or "upstream" (no suffix, an upstream
+ * pre-release such as -rc.1, or an upstream CI build -rc.1.5+<14 hex>), or
+ * "other" (a suffix we do not know; the numbers still parse). NULL if the
+ * string does not parse. Returns a static string. */
 const char *k8s_provider_from_version(const char *git_version);
 
 /* What a leaf certificate (DER) says. */
 struct k8s_cert_facts {
     bool marker;              /* names only a Kubernetes API server carries */
+    bool kubelet;             /* a kubelet serving certificate (O=system:nodes,
+                                 CN=system:node:<name>; or the kubelet's own
+                                 self-signed "<host>@<time>" issued by
+                                 "<host>-ca@<time>") without an API server marker */
     const char *provider;     /* "aks", "eks", "gke", "k3s", "rke2", "openshift",
                                  "minikube", "docker-desktop", or NULL (static) */
 };

@@ -81,88 +81,30 @@ void ks_date_format(int32_t day, char *out)
     snprintf(out, 11, "%04d-%02u-%02u", y, m, d);
 }
 
-/* Reads a decimal number of at most 6 digits; returns chars consumed, 0 if none. */
-static size_t read_number(const char *s, int *out)
-{
-    size_t i = 0;
-    long v = 0;
-    while (isdigit((unsigned char)s[i]) && i < 6)
-        v = v * 10 + (s[i++] - '0');
-    if (i == 0 || isdigit((unsigned char)s[i]))
-        return 0;
-    *out = (int)v;
-    return i;
-}
-
-static void parse_prerelease(const char *rest, struct kver *out)
-{
-    static const struct { const char *word; enum kver_pre kind; } kinds[] = {
-        {"-alpha", PRE_ALPHA}, {"-beta", PRE_BETA}, {"-rc", PRE_RC},
-    };
-    out->pre = PRE_NONE;
-    out->pre_number = 0;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        size_t n = strlen(kinds[i].word);
-        if (strncmp(rest, kinds[i].word, n) != 0)
-            continue;
-        const char *p = rest + n;
-        if (*p == '.')
-            p++;
-        int number = 0;
-        if (isdigit((unsigned char)*p) && read_number(p, &number) == 0)
-            return; /* absurdly long number: not a pre-release we know */
-        out->pre = kinds[i].kind;
-        out->pre_number = number;
-        return;
-    }
-}
-
+/* The grammar is probes/version.c's (k8s_version_parse_flags); these two
+ * only translate between struct kver and struct k8s_version. */
 int kver_parse(const char *text, struct kver *out)
 {
-    if (!text)
+    static const enum kver_pre pre[] = {
+        [K8S_PRE_ALPHA] = PRE_ALPHA, [K8S_PRE_BETA] = PRE_BETA,
+        [K8S_PRE_RC] = PRE_RC, [K8S_PRE_NONE] = PRE_NONE,
+    };
+    struct k8s_version v;
+    if (k8s_version_parse_flags(text, K8S_VERSION_OPTIONAL_V, &v) != 0)
         return -1;
-    const char *p = text;
-    if (*p == 'v' || *p == 'V')
-        p++;
-    struct kver v = {.patch = -1, .pre = PRE_NONE};
-    size_t n = read_number(p, &v.major);
-    if (n == 0 || p[n] != '.')
-        return -1;
-    p += n + 1;
-    n = read_number(p, &v.minor);
-    if (n == 0)
-        return -1;
-    p += n;
-    if (*p == '.') {
-        n = read_number(p + 1, &v.patch);
-        if (n == 0)
-            return -1;
-        p += n + 1;
-    }
-    if (*p != '\0' && *p != '-' && *p != '+')
-        return -1;
-    parse_prerelease(p, &v);
-    *out = v;
+    *out = (struct kver){v.major, v.minor, v.patch, pre[v.pre], v.pre_number};
     return 0;
-}
-
-static int cmp_int(int a, int b)
-{
-    return (a > b) - (a < b);
 }
 
 int kver_compare(const struct kver *a, const struct kver *b)
 {
-    int c = cmp_int(a->major, b->major);
-    if (!c)
-        c = cmp_int(a->minor, b->minor);
-    if (!c)
-        c = cmp_int(a->patch < 0 ? 0 : a->patch, b->patch < 0 ? 0 : b->patch);
-    if (!c)
-        c = cmp_int((int)a->pre, (int)b->pre);
-    if (!c)
-        c = cmp_int(a->pre_number, b->pre_number);
-    return c;
+    static const enum k8s_prerelease pre[] = {
+        [PRE_ALPHA] = K8S_PRE_ALPHA, [PRE_BETA] = K8S_PRE_BETA,
+        [PRE_RC] = K8S_PRE_RC, [PRE_NONE] = K8S_PRE_NONE,
+    };
+    struct k8s_version x = {a->major, a->minor, a->patch, "", pre[a->pre], a->pre_number};
+    struct k8s_version y = {b->major, b->minor, b->patch, "", pre[b->pre], b->pre_number};
+    return k8s_version_compare(&x, &y);
 }
 
 int kver_of_result(const struct probe_result *r, struct kver *out)

@@ -228,7 +228,9 @@ static const struct cert_case certs[] = {
      "DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1,IP:192.168.1.10",
      true, NULL},
     {"kubeadm, SANs only", "CN=apiserver", "CN=my-ca", "DNS:kubernetes.default.svc", true, NULL},
-    {"kubeadm CA issuer only", "CN=node1", "CN=kubernetes", NULL, true, NULL},
+    /* issuer CN "kubernetes" alone is no longer a marker: the cluster CA
+     * signs kubelet, webhook and service certificates too (corpus test) */
+    {"kubeadm CA issuer only", "CN=node1", "CN=kubernetes", NULL, false, NULL},
     {"k3s", "O=k3s/CN=k3s", "CN=k3s-server-ca@1700000000",
      "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc.cluster.local,"
      "DNS:localhost,IP:10.43.0.1,IP:127.0.0.1",
@@ -744,6 +746,7 @@ static void test_names(void **state)
     assert_string_equal(version_state_name(VERSION_OTHER), "other");
     assert_string_equal(k8s_evidence_name(EVIDENCE_APISERVER_HDR), "apiserver-header");
     assert_string_equal(k8s_verdict_name(K8S_YES), "yes");
+    assert_string_equal(k8s_verdict_name(K8S_KUBELET), "kubelet");
 }
 
 int main(void)
