@@ -13,34 +13,44 @@ static void data_usage(FILE *out)
 {
     fprintf(out,
             "usage: kubesurvey data check [--data DIR]\n"
-            "       kubesurvey data show  [--data DIR] [--as-of YYYY-MM-DD]\n\n"
+            "       kubesurvey data show  [--data DIR] [--as-of YYYY-MM-DD]\n"
+            "                             [--calendar published|final]\n\n"
             "check  validate upstream.json, providers.json, cves.json and api-removals.json\n"
             "       (dates ordered, ranges well formed); errors name the file and entry\n"
             "show   list the minors with their upstream and provider status on a date\n"
-            "       (default: today)\n\n"
+            "       (default: today): S supported, U unsupported, ? unknown; per provider\n"
+            "       standard/extended support\n\n"
             "  --data DIR    read the files from DIR instead of the copies built in\n"
             "  --as-of DATE  the day to evaluate (show)\n"
+            "  --calendar C  provider calendars as published on that day (published,\n"
+            "                the default) or as known today (final)\n"
             "  -h, --help    this help\n");
 }
 
-static void print_status_table(const struct lifecycle *lc, int32_t day)
+static void print_status_table(const struct lifecycle *lc, int32_t day, enum lc_calendar calendar)
 {
-    static const char *const names[] = {"unknown", "supported", "unsupported"};
+    static const char marks[] = {'?', 'S', 'U'};
     char date[11];
     ks_date_format(day, date);
-    printf("status on %s (upstream", date);
+    printf("status on %s, calendars %s (upstream; per provider standard/extended)\n",
+           date, calendar == LC_CALENDAR_FINAL ? "final" : "as published then");
+    printf("  minor  eol         up");
     for (size_t p = 0; p < lc->provider_count; p++)
-        printf(", %s", lc->providers[p].id);
-    printf(")\n");
+        printf(" %9s", lc->providers[p].id);
+    printf("\n");
     for (size_t i = 0; i < lc->minor_count; i++) {
         const struct lc_minor *m = &lc->minors[i];
         char eol[11];
         ks_date_format(m->end_of_life, eol);
-        printf("  %d.%-3d eol %-10s %-11s", m->major, m->minor, eol,
-               names[lifecycle_upstream_status(lc, m->major, m->minor, day)]);
-        for (size_t p = 0; p < lc->provider_count; p++)
-            printf(" %-11s", names[lifecycle_provider_status(lc, lc->providers[p].names[0],
-                                                             m->major, m->minor, day)]);
+        printf("  %d.%-3d  %-10s  %c ", m->major, m->minor, eol,
+               marks[lifecycle_upstream_status(lc, m->major, m->minor, day)]);
+        for (size_t p = 0; p < lc->provider_count; p++) {
+            const char *name = lc->providers[p].names[0];
+            printf("       %c/%c", marks[lifecycle_provider_status(lc, name, m->major, m->minor, day,
+                                                             calendar, LC_VIEW_STANDARD)],
+                   marks[lifecycle_provider_status(lc, name, m->major, m->minor, day, calendar,
+                                                   LC_VIEW_EXTENDED)]);
+        }
         printf("\n");
     }
 }
@@ -50,16 +60,18 @@ int cmd_data(int argc, char **argv)
     static const struct option options[] = {
         {"data", required_argument, NULL, 'd'},
         {"as-of", required_argument, NULL, 'a'},
+        {"calendar", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = NULL, *as_of = NULL;
+    const char *dir = NULL, *as_of = NULL, *calendar_text = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'a': as_of = optarg; break;
+        case 'c': calendar_text = optarg; break;
         case 'h': data_usage(stdout); return EXIT_OK;
         default: data_usage(stderr); return EXIT_USAGE;
         }
@@ -71,6 +83,12 @@ int cmd_data(int argc, char **argv)
     int32_t day;
     if (as_of && ks_date_parse(as_of, &day) != 0) {
         fprintf(stderr, "kubesurvey data: --as-of '%s' is not a YYYY-MM-DD date\n", as_of);
+        return EXIT_USAGE;
+    }
+    enum lc_calendar calendar;
+    if (tool_parse_calendar(calendar_text, &calendar) != 0) {
+        fprintf(stderr, "kubesurvey data: --calendar '%s' is neither published nor final\n",
+                calendar_text);
         return EXIT_USAGE;
     }
     if (!as_of)
@@ -91,7 +109,7 @@ int cmd_data(int argc, char **argv)
                dir ? dir : "built-in data", lc->minor_count, lc->provider_count, provider_minors,
                lc->cve_count, json_array_size(lc->api_removals));
     } else {
-        print_status_table(lc, day);
+        print_status_table(lc, day, calendar);
     }
     lifecycle_free(lc);
     return EXIT_OK;

@@ -12,7 +12,8 @@ static void report_usage(FILE *out)
 {
     fprintf(out,
             "usage: kubesurvey report DB -o FILE [--scan ID] [--as-of YYYY-MM-DD]\n"
-            "                         [--data DIR] [--pfx2as FILE] [--title TEXT]\n\n"
+            "                         [--calendar published|final] [--data DIR]\n"
+            "                         [--pfx2as FILE [--as2org FILE]] [--title TEXT]\n\n"
             "Writes one self-contained HTML page (inline SVG charts, no scripts, nothing\n"
             "fetched): headline numbers, endpoints by minor marked supported or not,\n"
             "unsupported share by provider, top CVEs, and the definitions used.\n"
@@ -25,25 +26,28 @@ int cmd_report(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"scan", required_argument, NULL, 's'},
         {"as-of", required_argument, NULL, 'a'},  {"data", required_argument, NULL, 'd'},
         {"pfx2as", required_argument, NULL, 'p'}, {"title", required_argument, NULL, 't'},
+        {"as2org", required_argument, NULL, 'g'}, {"calendar", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *output = NULL, *as_of = NULL, *data = NULL, *pfx2as = NULL;
+    const char *output = NULL;
     const char *title = "Exposed Kubernetes API servers";
-    uint32_t scan = 0;
+    struct stats_request req = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 's':
-            if (tool_parse_scan_id(optarg, &scan) != 0) {
+            if (tool_parse_scan_id(optarg, &req.scan) != 0) {
                 fprintf(stderr, "kubesurvey report: --scan '%s' is not a scan id\n", optarg);
                 return EXIT_USAGE;
             }
             break;
-        case 'a': as_of = optarg; break;
-        case 'd': data = optarg; break;
-        case 'p': pfx2as = optarg; break;
+        case 'a': req.as_of = optarg; break;
+        case 'd': req.data_dir = optarg; break;
+        case 'p': req.pfx2as = optarg; break;
+        case 'g': req.as2org = optarg; break;
+        case 'c': req.calendar = optarg; break;
         case 't': title = optarg; break;
         case 'h': report_usage(stdout); return EXIT_OK;
         default: report_usage(stderr); return EXIT_USAGE;
@@ -55,14 +59,25 @@ int cmd_report(int argc, char **argv)
         report_usage(stderr);
         return EXIT_USAGE;
     }
-    if (as_of && ks_date_parse(as_of, &day) != 0) {
-        fprintf(stderr, "kubesurvey report: --as-of '%s' is not a YYYY-MM-DD date\n", as_of);
+    enum lc_calendar calendar;
+    if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
+        fprintf(stderr, "kubesurvey report: --as-of '%s' is not a YYYY-MM-DD date\n", req.as_of);
         return EXIT_USAGE;
     }
+    if (tool_parse_calendar(req.calendar, &calendar) != 0) {
+        fprintf(stderr, "kubesurvey report: --calendar '%s' is neither published nor final\n",
+                req.calendar);
+        return EXIT_USAGE;
+    }
+    if (req.as2org && !req.pfx2as) {
+        fprintf(stderr, "kubesurvey report: --as2org needs --pfx2as\n");
+        return EXIT_USAGE;
+    }
+    req.db = argv[optind];
     char err[KS_ERRLEN] = "";
     json_t *stats = NULL;
     struct lifecycle *lc = NULL;
-    if (tool_compute_stats(argv[optind], scan, as_of, data, pfx2as, &stats, &lc, err) != 0) {
+    if (tool_compute_stats(&req, &stats, &lc, err) != 0) {
         fprintf(stderr, "kubesurvey report: %s\n", err);
         return EXIT_RUNTIME;
     }

@@ -222,30 +222,106 @@ static int load_upstream(struct lifecycle *lc, json_t *root, struct where *w)
     return 0;
 }
 
+/* One revision of a provider row: {"published", "end_of_standard_support",
+ * "end_of_extended_support", "source"}. */
+static int load_revision(struct lc_revision *rev, json_t *e, struct where *w, const char *entry)
+{
+    const char *source;
+    if (!json_is_object(e))
+        FAIL(w, "%s: not an object", entry);
+    if (get_date(w, e, "published", entry, true, &rev->published) != 0 ||
+        get_date(w, e, "end_of_standard_support", entry, false, &rev->end_of_standard) != 0 ||
+        get_date(w, e, "end_of_extended_support", entry, false, &rev->end_of_extended) != 0 ||
+        get_string(w, e, "source", entry, &source) != 0)
+        return -1;
+    if (rev->end_of_extended != KS_NO_DATE &&
+        (rev->end_of_standard == KS_NO_DATE || rev->end_of_extended < rev->end_of_standard))
+        FAIL(w, "%s: end_of_extended_support needs an end_of_standard_support on or before it",
+             entry);
+    return 0;
+}
+
+static int load_provider_minor(struct lc_provider_minor *m, json_t *me, struct where *w,
+                               const char *entry0)
+{
+    const char *name;
+    char entry[192];
+    if (!json_is_object(me))
+        FAIL(w, "%s: not an object", entry0);
+    if (get_string(w, me, "minor", entry0, &name) != 0)
+        return -1;
+    snprintf(entry, sizeof(entry), "%s (%s)", entry0, name);
+    if (parse_minor_name(name, &m->major, &m->minor) != 0)
+        FAIL(w, "%s: \"minor\" must look like 1.21", entry);
+    if (get_date(w, me, "released", entry, false, &m->released) != 0)
+        return -1;
+    json_t *pv = json_object_get(me, "product_version");
+    if (json_is_string(pv)) {
+        if (json_string_length(pv) == 0 || json_string_length(pv) >= sizeof(m->product_version))
+            FAIL(w, "%s: \"product_version\" must be 1 to %zu characters", entry,
+                 sizeof(m->product_version) - 1);
+        strcpy(m->product_version, json_string_value(pv));
+    } else if (pv && !json_is_null(pv)) {
+        FAIL(w, "%s: \"product_version\" must be a string or null", entry);
+    }
+    json_t *revs = get_array(w, me, "revisions", entry);
+    if (!revs)
+        return -1;
+    if (json_array_size(revs) == 0)
+        FAIL(w, "%s: \"revisions\" is empty", entry);
+    m->revisions = calloc(json_array_size(revs), sizeof(*m->revisions));
+    if (!m->revisions)
+        FAIL(w, "out of memory");
+    for (size_t i = 0; i < json_array_size(revs); i++) {
+        char rentry[224];
+        snprintf(rentry, sizeof(rentry), "%s revisions[%zu]", entry, i);
+        struct lc_revision *rev = &m->revisions[i];
+        if (load_revision(rev, json_array_get(revs, i), w, rentry) != 0)
+            return -1;
+        if (i > 0 && rev->published <= rev[-1].published)
+            FAIL(w, "%s: revisions must be in order of \"published\", one per day", rentry);
+        if (m->released != KS_NO_DATE && rev->end_of_standard != KS_NO_DATE &&
+            rev->end_of_standard < m->released)
+            FAIL(w, "%s: end_of_standard_support before \"released\"", rentry);
+        m->revision_count++;
+    }
+    return 0;
+}
+
 static int load_provider(struct lc_provider *p, json_t *e, struct where *w, const char *entry0)
 {
-    const char *id, *title, *counted;
+    const char *id, *title;
     char entry[96];
     if (!json_is_object(e))
         FAIL(w, "%s: not an object", entry0);
     if (get_string(w, e, "id", entry0, &id) != 0)
         return -1;
     snprintf(entry, sizeof(entry), "%s (%s)", entry0, id);
-    if (get_string(w, e, "title", entry, &title) != 0 ||
-        get_string(w, e, "counted", entry, &counted) != 0)
+    if (get_string(w, e, "title", entry, &title) != 0)
         return -1;
-    if (strcmp(counted, "standard") && strcmp(counted, "extended"))
-        FAIL(w, "%s: \"counted\" must be \"standard\" or \"extended\"", entry);
     p->id = strdup(id);
     p->title = strdup(title);
-    p->counts_extended = !strcmp(counted, "extended");
+    json_t *ext = json_object_get(e, "extended_name");
+    if (json_is_string(ext) && json_string_length(ext) > 0)
+        p->extended_name = strdup(json_string_value(ext));
+    else if (ext && !json_is_null(ext))
+        FAIL(w, "%s: \"extended_name\" must be a non-empty string or null", entry);
+    json_t *rule = json_object_get(e, "older_minor_rule");
+    if (!json_is_boolean(rule))
+        FAIL(w, "%s: \"older_minor_rule\" must be true or false", entry);
+    p->older_minor_rule = json_is_true(rule);
+    json_t *rule_source = json_object_get(e, "older_minor_rule_source");
+    if (p->older_minor_rule &&
+        (!json_is_string(rule_source) || json_string_length(rule_source) == 0))
+        FAIL(w, "%s: \"older_minor_rule\" is true: \"older_minor_rule_source\" must cite the "
+                "policy", entry);
     json_t *names = get_array(w, e, "names", entry);
     json_t *minors = names ? get_array(w, e, "minors", entry) : NULL;
     if (!minors)
         return -1;
     p->names = calloc(json_array_size(names) + 1, sizeof(char *));
     p->minors = calloc(json_array_size(minors) + 1, sizeof(*p->minors));
-    if (!p->id || !p->title || !p->names || !p->minors)
+    if (!p->id || !p->title || !p->names || !p->minors || (ext && json_is_string(ext) && !p->extended_name))
         FAIL(w, "out of memory");
     for (size_t i = 0; i < json_array_size(names); i++) {
         json_t *n = json_array_get(names, i);
@@ -255,33 +331,17 @@ static int load_provider(struct lc_provider *p, json_t *e, struct where *w, cons
             FAIL(w, "out of memory");
     }
     for (size_t i = 0; i < json_array_size(minors); i++) {
-        json_t *me = json_array_get(minors, i);
-        struct lc_provider_minor *m = &p->minors[i];
         char mentry[160];
-        const char *name;
         snprintf(mentry, sizeof(mentry), "%s minors[%zu]", entry, i);
-        if (!json_is_object(me))
-            FAIL(w, "%s: not an object", mentry);
-        if (get_string(w, me, "minor", mentry, &name) != 0)
-            return -1;
-        snprintf(mentry, sizeof(mentry), "%s minors[%zu] (%s)", entry, i, name);
-        if (parse_minor_name(name, &m->major, &m->minor) != 0)
-            FAIL(w, "%s: \"minor\" must look like 1.21", mentry);
-        if (get_date(w, me, "released", mentry, true, &m->released) != 0 ||
-            get_date(w, me, "end_of_standard_support", mentry, true, &m->end_of_standard) != 0 ||
-            get_date(w, me, "end_of_extended_support", mentry, false, &m->end_of_extended) != 0)
-            return -1;
-        static const char *const dnames[] = {"released", "end_of_standard_support",
-                                             "end_of_extended_support"};
-        int32_t dates[] = {m->released, m->end_of_standard, m->end_of_extended};
-        if (check_order(w, mentry, dnames, dates, 3) != 0)
+        struct lc_provider_minor *m = &p->minors[i];
+        p->minor_count++;
+        if (load_provider_minor(m, json_array_get(minors, i), w, mentry) != 0)
             return -1;
         if (i > 0) {
             const struct lc_provider_minor *q = &p->minors[i - 1];
             if (m->major < q->major || (m->major == q->major && m->minor <= q->minor))
                 FAIL(w, "%s: minors must be listed once each, in ascending order", mentry);
         }
-        p->minor_count++;
     }
     return 0;
 }
@@ -312,7 +372,7 @@ static int load_providers(struct lifecycle *lc, json_t *root, struct where *w)
 }
 
 /* One constraint list "OP V, OP V" or a bare version ("1.13.0" = "= 1.13.0"). */
-static int parse_range(const char *text, struct cve_range *r)
+static int parse_constraint(const char *text, struct version_constraint *r)
 {
     char buf[256];
     if (strlen(text) >= sizeof(buf))
@@ -342,8 +402,8 @@ static int parse_range(const char *text, struct cve_range *r)
     return r->bounds ? 0 : -1;
 }
 
-/* Does the range admit some version at all (lower bound <= upper bound)? */
-static bool range_satisfiable(const struct cve_range *r)
+/* Does the constraint admit some version at all (lower bound <= upper)? */
+static bool constraint_satisfiable(const struct version_constraint *r)
 {
     for (size_t i = 0; i < r->bounds; i++)
         for (size_t j = 0; j < r->bounds; j++) {
@@ -372,12 +432,129 @@ static bool bound_holds(enum constraint_op op, const struct kver *v,
     return false;
 }
 
-static bool range_contains(const struct cve_range *r, const struct kver *v)
+static bool constraint_holds(const struct version_constraint *r, const struct kver *v)
 {
     for (size_t i = 0; i < r->bounds; i++)
         if (!bound_holds(r->bound[i].op, v, &r->bound[i].version))
             return false;
     return true;
+}
+
+/* Does the constraint hold for v, or, when v has no patch, for every patch
+ * of v's minor? */
+static bool constraint_holds_surely(const struct version_constraint *r, const struct kver *v)
+{
+    if (v->patch >= 0)
+        return constraint_holds(r, v);
+    struct kver lo = {v->major, v->minor, 0, PRE_NONE, 0};
+    struct kver hi = {v->major, v->minor, INT_MAX, PRE_NONE, 0};
+    return constraint_holds(r, &lo) && constraint_holds(r, &hi);
+}
+
+static int load_ranges(struct cve *c, json_t *e, struct where *w, const char *entry)
+{
+    json_t *ranges = get_array(w, e, "ranges", entry);
+    if (!ranges)
+        return -1;
+    if (json_array_size(ranges) == 0)
+        FAIL(w, "%s: \"ranges\" is empty", entry);
+    c->ranges = calloc(json_array_size(ranges), sizeof(*c->ranges));
+    if (!c->ranges)
+        FAIL(w, "out of memory");
+    for (size_t i = 0; i < json_array_size(ranges); i++) {
+        json_t *re = json_array_get(ranges, i);
+        struct cve_range *r = &c->ranges[i];
+        json_t *aff = json_object_get(re, "affected"), *fixed = json_object_get(re, "fixed");
+        if (!json_is_string(aff) || parse_constraint(json_string_value(aff), &r->affected) != 0)
+            FAIL(w, "%s: ranges[%zu]: \"affected\" must be constraints like \">= 1.20.0, <= 1.20.5\"",
+                 entry, i);
+        if (!constraint_satisfiable(&r->affected))
+            FAIL(w, "%s: ranges[%zu]: \"%s\" admits no version (lower bound above upper)", entry,
+                 i, json_string_value(aff));
+        if (json_is_string(fixed)) {
+            if (kver_parse(json_string_value(fixed), &r->fixed) != 0 ||
+                json_string_value(fixed)[0] == 'v')
+                FAIL(w, "%s: ranges[%zu]: \"fixed\" is not a version", entry, i);
+            r->has_fixed = true;
+            if (constraint_holds(&r->affected, &r->fixed))
+                FAIL(w, "%s: ranges[%zu]: fixed version %s is inside the affected range", entry, i,
+                     json_string_value(fixed));
+        } else if (!json_is_null(fixed)) {
+            FAIL(w, "%s: ranges[%zu]: \"fixed\" must be a version string or null", entry, i);
+        }
+        c->range_count++;
+    }
+    return 0;
+}
+
+/* "fix" and "mitigation": "available" needs a fixed version in some range,
+ * "none" needs every range unfixed and says what to do instead. */
+static int load_fix(struct cve *c, json_t *e, struct where *w, const char *entry)
+{
+    const char *fix;
+    if (get_string(w, e, "fix", entry, &fix) != 0)
+        return -1;
+    bool any_fixed = false;
+    for (size_t i = 0; i < c->range_count; i++)
+        any_fixed |= c->ranges[i].has_fixed;
+    if (!strcmp(fix, "available")) {
+        if (!any_fixed)
+            FAIL(w, "%s: \"fix\" is \"available\" but no range has a fixed version", entry);
+        c->has_fix = true;
+    } else if (!strcmp(fix, "none")) {
+        const char *mitigation;
+        if (any_fixed)
+            FAIL(w, "%s: \"fix\" is \"none\" but a range has a fixed version", entry);
+        if (get_string(w, e, "mitigation", entry, &mitigation) != 0)
+            return -1;
+    } else {
+        FAIL(w, "%s: \"fix\" must be \"available\" or \"none\"", entry);
+    }
+    return 0;
+}
+
+/* "unauthenticated", "unauthenticated_versions", "feature_gates". */
+static int load_exposure(struct cve *c, json_t *e, struct where *w, const char *entry)
+{
+    json_t *unauth = json_object_get(e, "unauthenticated");
+    if (!json_is_boolean(unauth))
+        FAIL(w, "%s: \"unauthenticated\" must be true or false", entry);
+    c->unauthenticated = json_is_true(unauth);
+    json_t *cond = json_object_get(e, "unauthenticated_versions");
+    c->unauthenticated_all = true;
+    if (json_is_string(cond)) {
+        if (!c->unauthenticated)
+            FAIL(w, "%s: \"unauthenticated_versions\" given but \"unauthenticated\" is false",
+                 entry);
+        if (parse_constraint(json_string_value(cond), &c->unauthenticated_versions) != 0 ||
+            !constraint_satisfiable(&c->unauthenticated_versions))
+            FAIL(w, "%s: \"unauthenticated_versions\" must be constraints like \"< 1.14.0\"",
+                 entry);
+        c->unauthenticated_all = false;
+    } else if (cond && !json_is_null(cond)) {
+        FAIL(w, "%s: \"unauthenticated_versions\" must be a constraint string or null", entry);
+    }
+    json_t *gates = get_array(w, e, "feature_gates", entry);
+    if (!gates)
+        return -1;
+    for (size_t i = 0; i < json_array_size(gates); i++)
+        if (!json_is_string(json_array_get(gates, i)))
+            FAIL(w, "%s: feature_gates[%zu] is not a string", entry, i);
+    c->feature_gate_count = json_array_size(gates);
+    return 0;
+}
+
+/* "disclosed" (a date or null) and, with a date, its "disclosed_source". */
+static int load_disclosure(struct cve *c, json_t *e, struct where *w, const char *entry)
+{
+    if (!json_object_get(e, "disclosed"))
+        FAIL(w, "%s: \"disclosed\" is required (a date, or null when unsourced)", entry);
+    if (get_date(w, e, "disclosed", entry, false, &c->disclosed) != 0)
+        return -1;
+    const char *source;
+    if (c->disclosed != KS_NO_DATE && get_string(w, e, "disclosed_source", entry, &source) != 0)
+        return -1;
+    return 0;
 }
 
 static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry0)
@@ -393,8 +570,7 @@ static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry
         FAIL(w, "%s: id must start with CVE-", entry);
     if (get_string(w, e, "name", entry, &name) != 0 ||
         get_string(w, e, "severity", entry, &severity) != 0 ||
-        get_string(w, e, "scope", entry, &scope) != 0 ||
-        get_date(w, e, "published", entry, false, &c->published) != 0)
+        get_string(w, e, "scope", entry, &scope) != 0)
         return -1;
     static const char *const scopes[] = {"apiserver", "node", "client", "other"};
     size_t s;
@@ -407,67 +583,16 @@ static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry
     if (!json_is_number(cvss) || json_number_value(cvss) < 0 || json_number_value(cvss) > 10)
         FAIL(w, "%s: \"cvss\" must be a number from 0 to 10", entry);
     c->cvss = json_number_value(cvss);
-    json_t *unauth = json_object_get(e, "unauthenticated");
-    if (!json_is_boolean(unauth))
-        FAIL(w, "%s: \"unauthenticated\" must be true or false", entry);
-    c->unauthenticated = json_is_true(unauth);
     c->unverified = json_is_true(json_object_get(e, "unverified"));
     c->id = strdup(id);
     c->name = strdup(name);
     c->severity = strdup(severity);
-    json_t *ranges = get_array(w, e, "ranges", entry);
-    if (!ranges)
-        return -1;
-    c->ranges = calloc(json_array_size(ranges) + 1, sizeof(*c->ranges));
-    if (!c->id || !c->name || !c->severity || !c->ranges)
+    if (!c->id || !c->name || !c->severity)
         FAIL(w, "out of memory");
-    if (json_array_size(ranges) == 0)
-        FAIL(w, "%s: \"ranges\" is empty", entry);
-    for (size_t i = 0; i < json_array_size(ranges); i++) {
-        json_t *re = json_array_get(ranges, i);
-        struct cve_range *r = &c->ranges[i];
-        json_t *aff = json_object_get(re, "affected"), *fixed = json_object_get(re, "fixed");
-        if (!json_is_string(aff) || parse_range(json_string_value(aff), r) != 0)
-            FAIL(w, "%s: ranges[%zu]: \"affected\" must be constraints like \">= 1.20.0, <= 1.20.5\"",
-                 entry, i);
-        if (!range_satisfiable(r))
-            FAIL(w, "%s: ranges[%zu]: \"%s\" admits no version (lower bound above upper)", entry,
-                 i, json_string_value(aff));
-        if (json_is_string(fixed)) {
-            if (kver_parse(json_string_value(fixed), &r->fixed) != 0 ||
-                json_string_value(fixed)[0] == 'v')
-                FAIL(w, "%s: ranges[%zu]: \"fixed\" is not a version", entry, i);
-            r->has_fixed = true;
-            if (range_contains(r, &r->fixed))
-                FAIL(w, "%s: ranges[%zu]: fixed version %s is inside the affected range", entry, i,
-                     json_string_value(fixed));
-        } else if (!json_is_null(fixed)) {
-            FAIL(w, "%s: ranges[%zu]: \"fixed\" must be a version string or null", entry, i);
-        }
-        c->range_count++;
-    }
-    return 0;
-}
-
-/* For a CVE the sources give no publication date: the release date of the
- * newest minor among its fixed versions. The fix shipped as a patch of that
- * minor, so the CVE cannot have been published before the minor existed: a
- * lower bound, never later than the truth. KS_NO_DATE without a fixed version. */
-static int32_t published_not_before(const struct lifecycle *lc, const struct cve *c)
-{
-    int32_t bound = KS_NO_DATE;
-    for (size_t r = 0; r < c->range_count; r++) {
-        if (!c->ranges[r].has_fixed)
-            continue;
-        const struct kver *f = &c->ranges[r].fixed;
-        for (size_t i = 0; i < lc->minor_count; i++) {
-            const struct lc_minor *m = &lc->minors[i];
-            if (m->major == f->major && m->minor == f->minor && m->released != KS_NO_DATE &&
-                (bound == KS_NO_DATE || m->released > bound))
-                bound = m->released;
-        }
-    }
-    return bound;
+    return load_ranges(c, e, w, entry) != 0 || load_fix(c, e, w, entry) != 0 ||
+                   load_exposure(c, e, w, entry) != 0 || load_disclosure(c, e, w, entry) != 0
+               ? -1
+               : 0;
 }
 
 static int load_cves(struct lifecycle *lc, json_t *root, struct where *w)
@@ -488,11 +613,6 @@ static int load_cves(struct lifecycle *lc, json_t *root, struct where *w)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(lc->cves[j].id, lc->cves[i].id))
                 FAIL(w, "%s: %s is listed twice (also cves[%zu])", entry, lc->cves[i].id, j);
-        struct cve *c = &lc->cves[i];
-        if (c->published == KS_NO_DATE) {
-            c->published = published_not_before(lc, c);
-            c->published_inferred = c->published != KS_NO_DATE;
-        }
     }
     return 0;
 }
@@ -570,6 +690,9 @@ void lifecycle_free(struct lifecycle *lc)
         struct lc_provider *p = &lc->providers[i];
         free(p->id);
         free(p->title);
+        free(p->extended_name);
+        for (size_t j = 0; j < p->minor_count; j++)
+            free(p->minors[j].revisions);
         for (size_t j = 0; j < p->name_count; j++)
             free(p->names[j]);
         free(p->names);
@@ -636,49 +759,69 @@ const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
     return NULL;
 }
 
+const struct lc_revision *lifecycle_revision_on(const struct lc_provider_minor *m, int32_t day,
+                                                enum lc_calendar calendar)
+{
+    if (calendar == LC_CALENDAR_FINAL)
+        return &m->revisions[m->revision_count - 1];
+    /* The latest revision published by day; before the first one, the first
+     * one (the earliest state the sources show stands for the time before). */
+    size_t i = 0;
+    while (i + 1 < m->revision_count && m->revisions[i + 1].published <= day)
+        i++;
+    return &m->revisions[i];
+}
+
+/* The end date of a row in a view; KS_NO_DATE when none is announced. */
+static int32_t revision_end(const struct lc_revision *rev, enum lc_view view)
+{
+    if (view == LC_VIEW_EXTENDED && rev->end_of_extended != KS_NO_DATE)
+        return rev->end_of_extended;
+    return rev->end_of_standard;
+}
+
 enum lc_status lifecycle_provider_status(const struct lifecycle *lc, const char *provider,
-                                         int major, int minor, int32_t day)
+                                         int major, int minor, int32_t day,
+                                         enum lc_calendar calendar, enum lc_view view)
 {
     const struct lc_provider *p = lifecycle_provider_find(lc, provider);
     if (!p)
         return lifecycle_upstream_status(lc, major, minor, day);
     if (major != 1 || minor < 0)
         return LC_UNKNOWN;
-    bool newer_ended = false, listed = false;
-    int32_t end = KS_NO_DATE;
+    bool newer_ended = false;
     for (size_t i = 0; i < p->minor_count; i++) {
         const struct lc_provider_minor *m = &p->minors[i];
-        int32_t m_end = p->counts_extended && m->end_of_extended != KS_NO_DATE
-                            ? m->end_of_extended
-                            : m->end_of_standard;
+        int32_t end = revision_end(lifecycle_revision_on(m, day, calendar), view);
         int c = cmp_minor(m->major, m->minor, major, minor);
-        if (c == 0) {
-            listed = true;
-            end = m_end;
-        } else if (c > 0 && day > m_end) {
+        if (c == 0)
+            return end != KS_NO_DATE && day > end ? LC_UNSUPPORTED : LC_SUPPORTED;
+        if (c > 0 && end != KS_NO_DATE && day > end)
             newer_ended = true;
-        }
     }
-    if (!listed)
-        return newer_ended ? LC_UNSUPPORTED : LC_UNKNOWN;
-    return status_from(end, newer_ended, day);
+    return p->older_minor_rule && newer_ended ? LC_UNSUPPORTED : LC_UNKNOWN;
 }
 
 bool cve_affects(const struct cve *cve, const struct kver *v)
 {
-    if (v->patch >= 0) {
-        for (size_t i = 0; i < cve->range_count; i++)
-            if (range_contains(&cve->ranges[i], v))
-                return true;
-        return false;
-    }
-    /* Unknown patch: every patch of the minor must be in one range. */
-    struct kver lo = {v->major, v->minor, 0, PRE_NONE, 0};
-    struct kver hi = {v->major, v->minor, INT_MAX, PRE_NONE, 0};
+    /* An unknown patch matches only when every patch of the minor is in one
+     * range. */
     for (size_t i = 0; i < cve->range_count; i++)
-        if (range_contains(&cve->ranges[i], &lo) && range_contains(&cve->ranges[i], &hi))
+        if (constraint_holds_surely(&cve->ranges[i].affected, v))
             return true;
     return false;
+}
+
+bool cve_unauthenticated_on(const struct cve *cve, const struct kver *v)
+{
+    return cve->unauthenticated && cve->feature_gate_count == 0 && cve_affects(cve, v) &&
+           (cve->unauthenticated_all || constraint_holds_surely(&cve->unauthenticated_versions, v));
+}
+
+bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day)
+{
+    return cve->scope == CVE_SCOPE_APISERVER && cve->has_fix && cve->disclosed != KS_NO_DATE &&
+           cve->disclosed <= day && cve_unauthenticated_on(cve, v);
 }
 
 const char *cve_scope_name(enum cve_scope scope)

@@ -55,21 +55,43 @@ static void headline(FILE *out, const json_t *s)
             num(s, "k8s_by_cert"));
     fprintf(out, "<tr><td>Estimated clusters (distinct serving certificates)</td><td>%lld</td></tr>\n",
             num(s, "clusters"));
+    const char *est;
+    json_t *ev;
+    json_object_foreach(json_object_get(s, "cluster_estimates"), est, ev) {
+        fputs("<tr><td>&hellip; estimated by ", out);
+        put_escaped(out, est);
+        fprintf(out, "</td><td>%lld</td></tr>\n", num(ev, "clusters"));
+    }
     fprintf(out, "<tr><td>GET /version answered with a version</td><td>%lld</td></tr>\n",
             num(s, "version_public"));
-    fprintf(out, "<tr class=\"key\"><td>&hellip; on a minor past its upstream end of life</td>"
-                 "<td>%lld (", num(s, "unsupported"));
-    put_share(out, s, "unsupported_share");
-    fprintf(out, ")</td></tr>\n<tr class=\"key\"><td>&hellip; past the provider&#39;s own support "
-                 "window</td><td>%lld (", num(s, "provider_unsupported"));
-    put_share(out, s, "provider_unsupported_share");
-    fprintf(out, ")</td></tr>\n<tr><td>Clusters with a version: past upstream end of life / past "
-                 "provider window</td><td>%lld of %lld (", num(s, "clusters_unsupported"),
-            num(s, "clusters_version_public"));
-    put_share(out, s, "clusters_unsupported_share");
-    fprintf(out, ") / %lld (", num(s, "clusters_provider_unsupported"));
-    put_share(out, s, "clusters_provider_unsupported_share");
-    fprintf(out, ")</td></tr>\n<tr><td>GET /version status 200 / 401 / 403</td>"
+    fputs("</table>\n<h2>Unsupported, three ways</h2>\n<table class=\"nums shares\">\n"
+          "<tr><th>Figure</th><th>Count</th><th>Unknown</th><th>Share, unknown excluded</th>"
+          "<th>Unknown as supported</th><th>Unknown as unsupported</th></tr>\n",
+          out);
+    static const struct { const char *key, *label; } rows[] = {
+        {"unsupported", "Endpoints past upstream end of life"},
+        {"provider_unsupported", "Endpoints past the provider&#39;s standard support"},
+        {"provider_unsupported_extended", "Endpoints past extended support / LTS too"},
+        {"clusters_unsupported", "Clusters past upstream end of life"},
+        {"clusters_provider_unsupported", "Clusters past the provider&#39;s standard support"},
+        {"clusters_provider_unsupported_extended", "Clusters past extended support / LTS too"},
+    };
+    const json_t *shares = json_object_get(s, "shares");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const json_t *f = json_object_get(shares, rows[i].key);
+        fprintf(out, "<tr class=\"%s\"><td>%s</td><td>%lld of %lld</td><td>%lld</td><td>",
+                i == 0 || i == 3 ? "key" : "", rows[i].label, num(f, "count"),
+                num(f, "denominator"), num(f, "unknown"));
+        put_share(out, f, "excluding_unknown");
+        fputs("</td><td>", out);
+        put_share(out, f, "unknown_as_supported");
+        fputs("</td><td>", out);
+        put_share(out, f, "unknown_as_unsupported");
+        fputs("</td></tr>\n", out);
+    }
+    fprintf(out, "</table>\n<table class=\"nums\">\n<tr><td>Provider calendars</td><td>%s</td></tr>\n",
+            json_string_value(json_object_get(s, "calendar")));
+    fprintf(out, "<tr><td>GET /version status 200 / 401 / 403</td>"
                  "<td>%lld / %lld / %lld</td></tr>\n</table>\n",
             num(auth, "public"), num(auth, "unauthorized_401"), num(auth, "forbidden_403"));
 }
@@ -222,13 +244,15 @@ static int cmp_cve_row(const void *a, const void *b)
 
 #define TOP_CVES 12
 
-static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc)
+/* One CVE table of the statistics (`key`) as a bar chart and a table. */
+static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc, const char *key_name,
+                       const char *id, const char *heading, const char *none)
 {
-    json_t *cves = json_object_get(s, "cves");
+    json_t *cves = json_object_get(s, key_name);
     size_t n = json_object_size(cves), i = 0;
-    fputs("<h2>Top CVEs by affected endpoints</h2>\n", out);
+    fprintf(out, "<h2>%s</h2>\n", heading);
     if (n == 0) {
-        fputs("<p>No endpoint version falls in an affected range of an apiserver CVE.</p>\n", out);
+        fprintf(out, "<p>%s</p>\n", none);
         return;
     }
     struct cve_row *rows = calloc(n, sizeof(*rows));
@@ -244,10 +268,10 @@ static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc)
     const int width = 1000, row = 24, left = 150, right = 70;
     int height = (int)n * row + 10;
     double max = (double)rows[0].count;
-    fprintf(out, "<svg id=\"chart-cves\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+    fprintf(out, "<svg id=\"%s\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
                  "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
                  "aria-label=\"Top CVEs\">\n",
-            width, height, width, height);
+            id, width, height, width, height);
     for (i = 0; i < n; i++) {
         const struct cve *c = cve_find(lc, rows[i].id);
         double w = (width - left - right) * (double)rows[i].count / max;
@@ -300,17 +324,23 @@ static void definitions(FILE *out)
           "final patch release) is before the as-of date. The end-of-life day itself still "
           "counts as supported. A minor without a date of its own is unsupported once a newer "
           "minor has reached its end of life.</dd>\n"
-          "<dt>Unsupported (provider window)</dt><dd>The same, judged by the managed provider&#39;s "
-          "own window (EKS: end of extended support where it exists; GKE, AKS, ACK, OpenShift: "
-          "end of standard support). Providers without a table (k3s, RKE2, upstream, &hellip;) "
-          "follow the upstream dates. Shares are of endpoints with a version.</dd>\n"
+          "<dt>Unsupported (provider standard / extended)</dt><dd>The same, judged by the "
+          "provider&#39;s own calendar as published on the as-of date (or as known today with "
+          "--calendar final): past the end of standard support, or past the end of extended "
+          "support / LTS / EUS too where the provider has one. Labels without a calendar "
+          "(upstream, other vendor builds, EKS Distro, &hellip;) follow the upstream dates. A minor "
+          "missing from a provider&#39;s calendar is unknown.</dd>\n"
+          "<dt>Unknown and bounds</dt><dd>Every share is given with unknowns excluded from the "
+          "denominator and as bounds: unknowns counted as supported, and as unsupported.</dd>\n"
           "<dt>Clusters</dt><dd>Estimated as distinct leaf (serving) certificates among Kubernetes "
-          "endpoints; an endpoint without a certificate counts as its own cluster.</dd>\n"
-          "<dt>CVEs</dt><dd>Kubernetes CVEs of apiserver scope, published by the as-of date (without "
-          "a sourced date: from the release of the newest minor with a fix), whose affected "
-          "ranges contain the endpoint&#39;s "
-          "version. Vendors backport fixes, so a vendor build&#39;s upstream patch number "
-          "over-states exposure.</dd>\n"
+          "endpoints (an endpoint without a certificate counts as its own cluster); the "
+          "estimates grouping certificates by per-cluster host name and by cluster CA are shown "
+          "beside it.</dd>\n"
+          "<dt>CVEs</dt><dd>Kubernetes CVEs of apiserver scope that have a fix, are exploitable "
+          "without credentials in the default configuration on the endpoint&#39;s version, and "
+          "were publicly disclosed by the as-of date. Flaws without a fix and every other "
+          "matching CVE are in the JSON (cves_no_fix, cves_all). Vendors backport fixes, so a "
+          "vendor build&#39;s upstream patch number over-states exposure.</dd>\n"
           "</dl>\n<p>Full definitions: docs/statistics.md. Lifecycle data and sources: "
           "tools/data/.</p>\n",
           out);
@@ -343,7 +373,13 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
     headline(out, stats);
     chart_minors(out, stats, lc, as_of);
     chart_providers(out, stats);
-    chart_cves(out, stats, lc);
+    chart_cves(out, stats, lc, "cves", "chart-cves",
+               "CVEs exploitable without credentials (fixed, disclosed by the date)",
+               "No endpoint runs a version in a fixed, unauthenticated-by-default, disclosed "
+               "apiserver CVE range.");
+    chart_cves(out, stats, lc, "cves_no_fix", "chart-cves-no-fix",
+               "Flaws without a fix (mitigated by configuration; not in the headline)",
+               "No endpoint version is affected by a flaw without a fix.");
     definitions(out);
     fputs("</body></html>\n", out);
     if (ferror(out)) {

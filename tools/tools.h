@@ -75,16 +75,30 @@ int kver_of_result(const struct probe_result *r, struct kver *out);
 
 enum lc_status { LC_UNKNOWN = 0, LC_SUPPORTED = 1, LC_UNSUPPORTED = 2 };
 
+/* Which state of a provider's calendar judges a date: the calendar as it had
+ * been published on that day (the default of `stats --as-of`), or today's
+ * knowledge (the last revision of every row, `--calendar final`). */
+enum lc_calendar { LC_CALENDAR_PUBLISHED = 0, LC_CALENDAR_FINAL = 1 };
+
+/* Which end date counts: end of standard support, or the end of extended
+ * support / LTS / EUS where the provider offers one (else standard). */
+enum lc_view { LC_VIEW_STANDARD = 0, LC_VIEW_EXTENDED = 1 };
+
 enum cve_scope { CVE_SCOPE_APISERVER = 0, CVE_SCOPE_NODE, CVE_SCOPE_CLIENT, CVE_SCOPE_OTHER };
 
 enum constraint_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ };
 
-struct cve_range {
+/* A conjunction of constraints ("OP V, OP V"), hashicorp/go-version style. */
+struct version_constraint {
     struct {
         enum constraint_op op;
         struct kver version;
     } bound[4];
     size_t bounds;
+};
+
+struct cve_range {
+    struct version_constraint affected;
     bool has_fixed;
     struct kver fixed;
 };
@@ -93,12 +107,14 @@ struct cve {
     char *id, *name, *severity;
     double cvss;
     enum cve_scope scope;
-    bool unauthenticated;
+    bool has_fix;                 /* "fix": "available" (else "none": a design flaw) */
+    bool unauthenticated;         /* exploitable without credentials by default ... */
+    bool unauthenticated_all;     /* ... on every affected version, else only where
+                                     unauthenticated_versions holds */
+    struct version_constraint unauthenticated_versions;
+    size_t feature_gate_count;    /* gates / non-default settings it needs */
     bool unverified;
-    int32_t published;            /* KS_NO_DATE if unknown; see published_inferred */
-    bool published_inferred;      /* no sourced date: published is the release date
-                                     of the newest minor among the fixed versions,
-                                     a lower bound (lifecycle.c) */
+    int32_t disclosed;            /* sourced public disclosure day, KS_NO_DATE if none */
     struct cve_range *ranges;
     size_t range_count;
 };
@@ -109,16 +125,28 @@ struct lc_minor {
     bool planned;
 };
 
+/* One published state of a provider minor's calendar. */
+struct lc_revision {
+    int32_t published;
+    int32_t end_of_standard;      /* KS_NO_DATE: no end announced in this revision */
+    int32_t end_of_extended;      /* KS_NO_DATE: no extended support in it */
+};
+
 struct lc_provider_minor {
     int major, minor;
-    int32_t released, end_of_standard, end_of_extended;
+    int32_t released;             /* KS_NO_DATE if unsourced */
+    char product_version[16];     /* "4.7" for OpenShift rows, else "" */
+    struct lc_revision *revisions;/* ascending by published, at least one */
+    size_t revision_count;
 };
 
 struct lc_provider {
     char *id, *title;
+    char *extended_name;          /* "extended support", "LTS", "EUS" or NULL */
     char **names;                 /* classifier names this table applies to */
     size_t name_count;
-    bool counts_extended;         /* "counted": "extended" */
+    bool older_minor_rule;        /* a source states: when a minor ends, every
+                                     older one has ended too */
     struct lc_provider_minor *minors;
     size_t minor_count;
 };
@@ -146,16 +174,31 @@ void lifecycle_free(struct lifecycle *lc);
  * place (newer than every listed minor, or major != 1). */
 enum lc_status lifecycle_upstream_status(const struct lifecycle *lc, int major, int minor,
                                          int32_t day);
-/* The same by the provider's own window. A provider name no table lists
- * (k3s, rke2, upstream, NULL, ...) falls back to the upstream status. */
+/* The same by the provider's own window, in one view, with the calendar as
+ * published on `day` or the final one. A provider name no table lists (k3s
+ * without a table, upstream, other, NULL, ...) gets the upstream status. A
+ * minor missing from the provider's table is UNKNOWN, unless the provider's
+ * source states the older-minor rule and a newer minor of the table has
+ * ended. A row whose revision in force announces no end is SUPPORTED. */
 enum lc_status lifecycle_provider_status(const struct lifecycle *lc, const char *provider,
-                                         int major, int minor, int32_t day);
+                                         int major, int minor, int32_t day,
+                                         enum lc_calendar calendar, enum lc_view view);
+/* The revision of a provider row in force on day under calendar. */
+const struct lc_revision *lifecycle_revision_on(const struct lc_provider_minor *m, int32_t day,
+                                                enum lc_calendar calendar);
 /* The provider table for a classifier name, or NULL. */
 const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
                                                   const char *provider);
 /* Does the CVE's affected ranges contain v? An unknown patch matches only
  * when every patch of the minor is affected. */
 bool cve_affects(const struct cve *cve, const struct kver *v);
+/* Can an unauthenticated client exploit it on v in the default
+ * configuration (v affected, unauthenticated, the version condition holds,
+ * no feature gate needed)? */
+bool cve_unauthenticated_on(const struct cve *cve, const struct kver *v);
+/* Does the headline `cves` of stats count it on v as of day: apiserver scope,
+ * a fix exists, unauthenticated on v by default, disclosed on or before day. */
+bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day);
 const char *cve_scope_name(enum cve_scope scope);
 
 /* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002) ---- */
@@ -208,13 +251,23 @@ struct stats;
 
 struct stats_options {
     int32_t as_of;                  /* day number */
+    enum lc_calendar calendar;      /* provider calendars as published on as_of, or final */
     const struct lifecycle *lc;
-    const struct pfx2as *pfx2as;    /* optional */
+    const struct pfx2as *pfx2as;    /* optional: origin ASes */
+    const struct as2org *as2org;    /* optional, with pfx2as: network owners */
 };
 
 int stats_new(struct stats **out, const struct stats_options *opt, char *err);
 /* Adds one endpoint record. */
 int stats_add(struct stats *s, const struct probe_result *r, char *err);
+/* The DER of a certificate by its SHA-256: 1 and *der (malloc'ed, the
+ * caller frees) if found, 0 if not, -1 with a message on error. */
+typedef int (*stats_cert_lookup_fn)(void *ctx, const uint8_t sha256[32], uint8_t **der,
+                                    size_t *length, char *err);
+/* Reads every distinct serving certificate once, after the last stats_add,
+ * for the cluster estimators that group certificates by cluster name and
+ * cluster CA (without it they equal the certificate estimator). */
+int stats_resolve_clusters(struct stats *s, stats_cert_lookup_fn lookup, void *ctx, char *err);
 /* Records that n stored records could not be decoded. */
 void stats_add_corrupt(struct stats *s, uint64_t n);
 /* The statistics object (docs/statistics.md): new reference. */
@@ -242,11 +295,22 @@ int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t
 int tool_parse_scan_id(const char *text, uint32_t *id);
 /* The scan's start day from its "started" ISO-8601 UTC time. */
 int tool_scan_start_day(const json_t *scan_json, int32_t *day);
-/* The statistics object of one scan of db (stats and report); *lc_out, if
- * not NULL, gets the lifecycle data used (caller frees). */
-int tool_compute_stats(const char *db, uint32_t scan_request, const char *as_of_text,
-                       const char *data_dir, const char *pfx2as_path, json_t **out,
-                       struct lifecycle **lc_out, char *err);
+/* What `stats` and `report` compute over: the options they share. */
+struct stats_request {
+    const char *db;
+    uint32_t scan;            /* 0: the newest scan */
+    const char *as_of;        /* NULL: the scan's start day */
+    const char *calendar;     /* "published" (NULL) or "final" */
+    const char *data_dir;     /* NULL: the built-in lifecycle data */
+    const char *pfx2as;       /* optional file */
+    const char *as2org;       /* optional file (needs pfx2as) */
+};
+/* The statistics object of one scan (stats and report); *lc_out, if not
+ * NULL, gets the lifecycle data used (caller frees). */
+int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
+                       char *err);
+/* "published" / "final" -> the calendar; -1 if neither. */
+int tool_parse_calendar(const char *text, enum lc_calendar *out);
 /* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
 const char *tool_ip_text(uint32_t addr, char *out);
 

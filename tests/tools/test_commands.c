@@ -102,7 +102,7 @@ static void test_stats_on_store(void **state)
     json_object_del(o, "clusters_unsupported_share");
     json_object_del(o, "clusters_provider_unsupported_share");
     /* as_of is the scan's start day; the 2 corrupt records are counted, not fatal */
-    expect_json(o, "{\"scan\": 1, " POPULATION_STATS_2021_06_10);
+    expect_json_keys(o, "{\"scan\": 1, " POPULATION_STATS_2021_06_10);
     json_decref(o);
     /* a later date: EKS 1.16 (2021-09-27) and GKE 1.17 (2021-11-01) have ended;
      * 1.19 (upstream 2021-10-28) too, EKS 1.19 runs to 2022-08-01 */
@@ -353,7 +353,11 @@ static void test_report(void **state)
     assert_int_equal(run(&html, "cat %s/r.html", dir), 0);
     assert_non_null(strstr(html, "<svg id=\"chart-minors\""));
     assert_non_null(strstr(html, "<svg id=\"chart-providers\""));
-    assert_non_null(strstr(html, "<svg id=\"chart-cves\""));
+    /* no headline CVE for these versions (population.h); the flaws without
+     * a fix are charted apart */
+    assert_null(strstr(html, "<svg id=\"chart-cves\""));
+    assert_non_null(strstr(html, "No endpoint runs a version in a fixed"));
+    assert_non_null(strstr(html, "<svg id=\"chart-cves-no-fix\""));
     assert_non_null(strstr(html, "<title>&lt;b&gt;x&lt;/b&gt;</title>"));
     /* 1.15, 1.16, 1.17 past EOL on 2021-06-10; 1.19 and 1.22 supported; 1.40 unknown */
     size_t unsupported = 0, supported = 0, unknown = 0;

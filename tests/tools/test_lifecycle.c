@@ -182,36 +182,83 @@ static void test_upstream_boundaries(void **state)
     lifecycle_free(lc);
 }
 
+static enum lc_status prov(const struct lifecycle *lc, const char *name, int minor,
+                           const char *date, enum lc_calendar cal, enum lc_view view)
+{
+    return lifecycle_provider_status(lc, name, 1, minor, day(date), cal, view);
+}
+
+#define PUB LC_CALENDAR_PUBLISHED
+#define FINAL LC_CALENDAR_FINAL
+#define STD LC_VIEW_STANDARD
+#define EXT LC_VIEW_EXTENDED
+
 static void test_provider_windows(void **state)
 {
     (void)state;
     struct lifecycle *lc = load_builtin();
-    /* EKS 1.16: standard support to 2021-09-27, no extended */
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-06-10")), LC_SUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-09-27")), LC_SUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 16, day("2021-09-28")),
-                     LC_UNSUPPORTED);
-    /* EKS counts extended support: 1.21 standard to 2023-02-16, extended to 2024-07-15 */
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 21, day("2023-06-01")), LC_SUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 21, day("2024-07-16")),
-                     LC_UNSUPPORTED);
-    /* AKS counts standard only: 1.27 ends 2024-07-31 (LTS to 2025-07-31 not counted) */
-    assert_int_equal(lifecycle_provider_status(lc, "aks", 1, 27, day("2024-07-31")), LC_SUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, "aks", 1, 27, day("2024-08-01")),
-                     LC_UNSUPPORTED);
-    /* EKS 1.15 not listed: unknown while 1.16 is supported, then inferred unsupported */
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 15, day("2021-06-10")), LC_UNKNOWN);
-    assert_int_equal(lifecycle_provider_status(lc, "eks", 1, 15, day("2021-09-28")),
-                     LC_UNSUPPORTED);
-    /* alias names; providers without a table follow upstream */
-    assert_int_equal(lifecycle_provider_status(lc, "alibaba", 1, 18, day("2022-10-01")),
-                     LC_UNSUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, "k3s", 1, 18, day("2021-06-19")),
-                     LC_UNSUPPORTED);
-    assert_int_equal(lifecycle_provider_status(lc, NULL, 1, 18, day("2021-06-18")), LC_SUPPORTED);
+    /* EKS 1.16: announced to end 2021-07-25 (2021-05-07), moved to
+     * 2021-09-27 on 2021-07-23 (awsdocs history), before the first date
+     * came: supported throughout in both calendars. */
+    assert_int_equal(prov(lc, "eks", 16, "2021-06-10", PUB, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 16, "2021-07-26", PUB, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 16, "2021-07-26", FINAL, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 16, "2021-09-27", PUB, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 16, "2021-09-28", PUB, STD), LC_UNSUPPORTED);
+    /* EKS 1.10-1.15 have rows: unsupported in June 2021 (the 2021 study) */
+    for (int minor = 10; minor <= 15; minor++)
+        assert_int_equal(prov(lc, "eks", minor, "2021-06-10", PUB, STD), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "eks", 15, "2021-05-03", PUB, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 15, "2021-05-04", PUB, STD), LC_UNSUPPORTED);
+    /* Extended support was first published on 2023-10-04 (1.21's end on
+     * 2024-04-04): 1.23 standard to 2023-10-11, extended to 2024-10-11. */
+    assert_int_equal(prov(lc, "eks", 23, "2023-10-12", PUB, STD), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "eks", 23, "2023-10-12", PUB, EXT), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 23, "2024-10-12", PUB, EXT), LC_UNSUPPORTED);
+    /* 1.21: standard ended 2023-02-16; no extended date was published until
+     * 2024-04-04, so in 2023 it was past support in both views; today's
+     * calendar says extended support ran to 2024-07-15. */
+    assert_int_equal(prov(lc, "eks", 21, "2023-06-01", PUB, EXT), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "eks", 21, "2023-06-01", FINAL, EXT), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "eks", 21, "2024-07-16", FINAL, EXT), LC_UNSUPPORTED);
+    /* AKS: standard vs LTS, 1.27 standard to 2024-07-31, LTS to 2025-07-31
+     * (in the data from 2024-08-20: before that the LTS end was not in the
+     * calendar as published) */
+    assert_int_equal(prov(lc, "aks", 27, "2024-07-31", PUB, STD), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2024-08-01", PUB, STD), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2024-08-01", PUB, EXT), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2024-08-01", FINAL, EXT), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2024-08-20", PUB, EXT), LC_SUPPORTED);
+    /* AKS states the older-minor rule: a minor without a row is past
+     * support once a newer one has ended; GKE does not: unknown */
+    assert_int_equal(prov(lc, "aks", 15, "2021-06-10", PUB, STD), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "gke", 13, "2021-06-10", PUB, STD), LC_UNKNOWN);
+    /* a minor newer than every row is unknown */
+    assert_int_equal(prov(lc, "eks", 60, "2021-06-10", PUB, STD), LC_UNKNOWN);
+    /* providers without a table follow upstream (1.18 EOL 2021-06-18) */
+    assert_int_equal(prov(lc, "k3s", 18, "2021-06-19", PUB, STD), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "eks-distro", 18, "2021-06-19", PUB, EXT), LC_UNSUPPORTED);
+    assert_int_equal(lifecycle_provider_status(lc, NULL, 1, 18, day("2021-06-18"), PUB, STD),
+                     LC_SUPPORTED);
     assert_null(lifecycle_provider_find(lc, "upstream"));
-    assert_string_equal(lifecycle_provider_find(lc, "aliyun")->id, "ack");
+    assert_null(lifecycle_provider_find(lc, "eks-distro"));
+    assert_string_equal(lifecycle_provider_find(lc, "ack")->id, "ack");
     lifecycle_free(lc);
+}
+
+/* The revision in force: the latest published by the day, else the first. */
+static void test_revision_on(void **state)
+{
+    (void)state;
+    struct lc_revision revs[] = {
+        {day("2020-01-01"), day("2021-07-25"), KS_NO_DATE},
+        {day("2021-07-23"), day("2021-09-27"), KS_NO_DATE},
+    };
+    struct lc_provider_minor m = {.major = 1, .minor = 16, .revisions = revs, .revision_count = 2};
+    assert_ptr_equal(lifecycle_revision_on(&m, day("2019-01-01"), PUB), &revs[0]);
+    assert_ptr_equal(lifecycle_revision_on(&m, day("2021-07-22"), PUB), &revs[0]);
+    assert_ptr_equal(lifecycle_revision_on(&m, day("2021-07-23"), PUB), &revs[1]);
+    assert_ptr_equal(lifecycle_revision_on(&m, day("2019-01-01"), FINAL), &revs[1]);
 }
 
 static const struct cve *find_cve(const struct lifecycle *lc, const char *id)
@@ -230,18 +277,41 @@ static bool affects(const struct cve *c, const char *version)
     return cve_affects(c, &v);
 }
 
-/* No sourced publication date: not before the release of the newest minor
- * among the fixed versions (fixed 1.25.15 ... 1.28.3: 1.28, 2023-08-15). */
-static void test_cve_inferred_publication(void **state)
+/* The headline counts fixed, unauthenticated-by-default, disclosed CVEs;
+ * version conditions on unauthenticated exploitation apply. */
+static void test_cve_applicability(void **state)
 {
     (void)state;
     struct lifecycle *lc = load_builtin();
-    const struct cve *c = find_cve(lc, "CVE-2023-44487");
-    assert_true(c->published_inferred);
-    assert_int_equal(c->published, day("2023-08-15"));
-    c = find_cve(lc, "CVE-2025-4563");   /* fixed 1.32.6, 1.33.2 */
-    assert_true(c->published_inferred);
-    assert_int_equal(c->published, day("2025-04-23"));
+    struct kver v113, v115;
+    assert_int_equal(kver_parse("v1.13.4", &v113), 0);
+    assert_int_equal(kver_parse("v1.15.3", &v115), 0);
+    /* billion laughs: unauthenticated only before 1.14 (default RBAC) */
+    const struct cve *c = find_cve(lc, "CVE-2019-11253");
+    assert_true(c->has_fix);
+    assert_true(c->unauthenticated);
+    assert_false(c->unauthenticated_all);
+    assert_true(cve_affects(c, &v113) && cve_affects(c, &v115));
+    assert_true(cve_unauthenticated_on(c, &v113));
+    assert_false(cve_unauthenticated_on(c, &v115));
+    assert_true(cve_headline(c, &v113, c->disclosed));
+    assert_false(cve_headline(c, &v113, c->disclosed - 1));
+    assert_false(cve_headline(c, &v115, c->disclosed));
+    /* a design flaw without a fix never makes the headline */
+    c = find_cve(lc, "CVE-2020-8554");
+    assert_false(c->has_fix);
+    assert_true(cve_affects(c, &v115));
+    assert_false(cve_headline(c, &v115, day("2026-01-01")));
+    /* needs credentials */
+    c = find_cve(lc, "CVE-2019-11247");
+    assert_true(cve_affects(c, &v113));
+    assert_false(cve_headline(c, &v113, day("2026-01-01")));
+    /* every headline candidate has a sourced date and a fix */
+    for (size_t i = 0; i < lc->cve_count; i++) {
+        c = &lc->cves[i];
+        if (c->unauthenticated && c->feature_gate_count == 0)
+            assert_true(c->has_fix || !c->unauthenticated);
+    }
     lifecycle_free(lc);
 }
 
@@ -251,8 +321,7 @@ static void test_cve_matching(void **state)
     struct lifecycle *lc = load_builtin();
     /* <= 1.10.10; >= 1.11.0, <= 1.11.4; >= 1.12.0, <= 1.12.2 */
     const struct cve *c = find_cve(lc, "CVE-2018-1002105");
-    assert_int_equal(c->published, day("2018-11-26"));   /* sourced */
-    assert_false(c->published_inferred);
+    assert_int_equal(c->disclosed, day("2018-12-03"));   /* sourced */
     assert_true(c->unauthenticated);
     assert_int_equal(c->scope, CVE_SCOPE_APISERVER);
     assert_true(affects(c, "v1.10.10"));
@@ -356,16 +425,19 @@ static void test_data_check_errors(void **state)
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
                       "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \">= 1.5.0, <= 1.4.0\", \"fixed\": \"1.5.1\"}]}]}",
                       "cves[0] (CVE-1): ranges[0]: \">= 1.5.0, <= 1.4.0\" admits no version");
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
                       "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \"<= 1.4.0\", \"fixed\": \"1.3.0\"}]}]}",
                       "fixed version 1.3.0 is inside the affected range");
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
                       "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \"~> 1.4\", \"fixed\": null}]}]}",
                       "ranges[0]: \"affected\" must be constraints");
     expect_load_error("cves.json",
@@ -373,17 +445,68 @@ static void test_data_check_errors(void **state)
                       "\"High\", \"cvss\": 5, \"scope\": \"kernel\", \"unauthenticated\": false,"
                       " \"ranges\": []}]}",
                       "scope must be");
+#define PROVIDER(minors) "{" SRC ", \"providers\": [{\"id\": \"eks\", \"title\": \"E\", " \
+    "\"older_minor_rule\": false, \"names\": [\"eks\"], \"minors\": [" minors "]}]}"
     expect_load_error("providers.json",
-                      "{" SRC ", \"providers\": [{\"id\": \"eks\", \"title\": \"E\", \"counted\": "
-                      "\"standard\", \"names\": [\"eks\"], \"minors\": [{\"minor\": \"1.16\", "
-                      "\"released\": \"2020-04-30\", \"end_of_standard_support\": \"2020-01-01\"}]}]}",
-                      "providers[0] (eks) minors[0] (1.16): released 2020-04-30 is after "
-                      "end_of_standard_support 2020-01-01");
+                      PROVIDER("{\"minor\": \"1.16\", \"released\": \"2020-04-30\", \"revisions\": "
+                               "[{\"published\": \"2020-04-30\", \"end_of_standard_support\": "
+                               "\"2020-01-01\", \"source\": \"s\"}]}"),
+                      "providers[0] (eks) minors[0] (1.16) revisions[0]: end_of_standard_support "
+                      "before \"released\"");
     expect_load_error("providers.json",
-                      "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", \"counted\": "
-                      "\"standard\", \"names\": [\"x\"], \"minors\": []}, {\"id\": \"b\", \"title\": "
-                      "\"B\", \"counted\": \"standard\", \"names\": [\"x\"], \"minors\": []}]}",
+                      PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
+                               "[{\"published\": \"2021-01-01\", \"end_of_standard_support\": "
+                               "\"2021-07-25\", \"source\": \"s\"}, {\"published\": \"2020-01-01\", "
+                               "\"end_of_standard_support\": \"2021-09-27\", \"source\": \"s\"}]}"),
+                      "revisions[1]: revisions must be in order of \"published\"");
+    expect_load_error("providers.json",
+                      PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
+                               "[{\"published\": \"2021-01-01\", \"end_of_standard_support\": "
+                               "\"2021-07-25\"}]}"),
+                      "revisions[0]: \"source\" missing");
+    expect_load_error("providers.json",
+                      PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
+                               "[{\"published\": \"2021-01-01\", \"end_of_standard_support\": "
+                               "\"2021-07-25\", \"end_of_extended_support\": \"2021-01-01\", "
+                               "\"source\": \"s\"}]}"),
+                      "end_of_extended_support needs an end_of_standard_support on or before it");
+    expect_load_error("providers.json",
+                      PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": []}"),
+                      "\"revisions\" is empty");
+    expect_load_error("providers.json",
+                      "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", "
+                      "\"older_minor_rule\": true, \"names\": [\"x\"], \"minors\": []}]}",
+                      "\"older_minor_rule_source\" must cite the policy");
+    expect_load_error("providers.json",
+                      "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", "
+                      "\"older_minor_rule\": false, \"names\": [\"x\"], \"minors\": []}, {\"id\": "
+                      "\"b\", \"title\": \"B\", \"older_minor_rule\": false, \"names\": [\"x\"], "
+                      "\"minors\": []}]}",
                       "providers[1]: name \"x\" is already used by provider a");
+#define CVE(rest) "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": " \
+    "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", " rest "}]}"
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
+                          " \"disclosed\": null, \"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": null}]"),
+                      "\"fix\" is \"available\" but no range has a fixed version");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"none\", \"feature_gates\": [],"
+                          " \"disclosed\": null, \"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": null}]"),
+                      "\"mitigation\" missing");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
+                          " \"disclosed\": \"2020-01-01\", \"ranges\": [{\"affected\": \"< 1.2.0\", "
+                          "\"fixed\": \"1.2.0\"}]"),
+                      "\"disclosed_source\" missing");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
+                          " \"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": \"1.2.0\"}]"),
+                      "\"disclosed\" is required");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"unauthenticated_versions\": \"< 1.14.0\", "
+                          "\"fix\": \"available\", \"feature_gates\": [], \"disclosed\": null, "
+                          "\"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": \"1.2.0\"}]"),
+                      "\"unauthenticated_versions\" given but \"unauthenticated\" is false");
     char err[KS_ERRLEN] = "";
     struct lifecycle *lc = NULL;
     assert_int_equal(lifecycle_load(&lc, "/nonexistent-ks-dir", err), -1);
@@ -401,7 +524,8 @@ int main(void)
         cmocka_unit_test(test_upstream_boundaries),
         cmocka_unit_test(test_provider_windows),
         cmocka_unit_test(test_cve_matching),
-        cmocka_unit_test(test_cve_inferred_publication),
+        cmocka_unit_test(test_cve_applicability),
+        cmocka_unit_test(test_revision_on),
         cmocka_unit_test(test_data_check_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

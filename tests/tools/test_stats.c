@@ -80,7 +80,7 @@ static void test_crafted_population(void **state)
     json_object_del(o, "provider_unsupported_share");
     json_object_del(o, "clusters_unsupported_share");
     json_object_del(o, "clusters_provider_unsupported_share");
-    expect_json(o, "{" POPULATION_STATS_2021_06_10);
+    expect_json_keys(o, "{" POPULATION_STATS_2021_06_10);
     json_decref(o);
     pfx2as_free(p);
 }
