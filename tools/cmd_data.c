@@ -86,7 +86,7 @@ int cmd_data(int argc, char **argv)
         return EXIT_USAGE;
     }
     enum lc_calendar calendar;
-    if (tool_parse_calendar(calendar_text, &calendar) != 0) {
+    if (lc_calendar_parse(calendar_text, &calendar) != 0) {
         fprintf(stderr, "kubesurvey data: --calendar '%s' is neither published nor final\n",
                 calendar_text);
         return EXIT_USAGE;

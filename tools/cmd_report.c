@@ -64,7 +64,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "kubesurvey report: --as-of '%s' is not a YYYY-MM-DD date\n", req.as_of);
         return EXIT_USAGE;
     }
-    if (tool_parse_calendar(req.calendar, &calendar) != 0) {
+    if (lc_calendar_parse(req.calendar, &calendar) != 0) {
         fprintf(stderr, "kubesurvey report: --calendar '%s' is neither published nor final\n",
                 req.calendar);
         return EXIT_USAGE;

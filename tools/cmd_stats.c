@@ -47,22 +47,11 @@ static int lookup_cert(void *ctx, const uint8_t sha256[32], uint8_t **der, size_
     return store_cert_get(ctx, sha256, der, length, err);
 }
 
-int tool_parse_calendar(const char *text, enum lc_calendar *out)
-{
-    if (!text || !strcmp(text, "published"))
-        *out = LC_CALENDAR_PUBLISHED;
-    else if (!strcmp(text, "final"))
-        *out = LC_CALENDAR_FINAL;
-    else
-        return -1;
-    return 0;
-}
-
 /* The day and calendar of a request (the scan's start day by default). */
 static int request_day(const struct stats_request *req, uint32_t scan_id, const json_t *scan,
                        struct stats_options *opt, char *err)
 {
-    if (tool_parse_calendar(req->calendar, &opt->calendar) != 0) {
+    if (lc_calendar_parse(req->calendar, &opt->calendar) != 0) {
         snprintf(err, KS_ERRLEN, "--calendar '%s' is neither published nor final", req->calendar);
         return -1;
     }
@@ -175,7 +164,7 @@ int cmd_stats(int argc, char **argv)
         fprintf(stderr, "kubesurvey stats: --as-of '%s' is not a YYYY-MM-DD date\n", req.as_of);
         return EXIT_USAGE;
     }
-    if (tool_parse_calendar(req.calendar, &calendar) != 0) {
+    if (lc_calendar_parse(req.calendar, &calendar) != 0) {
         fprintf(stderr, "kubesurvey stats: --calendar '%s' is neither published nor final\n",
                 req.calendar);
         return EXIT_USAGE;

@@ -829,3 +829,14 @@ const char *cve_scope_name(enum cve_scope scope)
     static const char *const names[] = {"apiserver", "node", "client", "other"};
     return (unsigned)scope < 4 ? names[scope] : "unknown";
 }
+
+int lc_calendar_parse(const char *text, enum lc_calendar *out)
+{
+    if (!text || !strcmp(text, "published"))
+        *out = LC_CALENDAR_PUBLISHED;
+    else if (!strcmp(text, "final"))
+        *out = LC_CALENDAR_FINAL;
+    else
+        return -1;
+    return 0;
+}

@@ -183,6 +183,8 @@ enum lc_status lifecycle_upstream_status(const struct lifecycle *lc, int major, 
 enum lc_status lifecycle_provider_status(const struct lifecycle *lc, const char *provider,
                                          int major, int minor, int32_t day,
                                          enum lc_calendar calendar, enum lc_view view);
+/* "published" (or NULL) / "final" -> the calendar; -1 if neither. */
+int lc_calendar_parse(const char *text, enum lc_calendar *out);
 /* The revision of a provider row in force on day under calendar. */
 const struct lc_revision *lifecycle_revision_on(const struct lc_provider_minor *m, int32_t day,
                                                 enum lc_calendar calendar);
@@ -309,8 +311,6 @@ struct stats_request {
  * NULL, gets the lifecycle data used (caller frees). */
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
                        char *err);
-/* "published" / "final" -> the calendar; -1 if neither. */
-int tool_parse_calendar(const char *text, enum lc_calendar *out);
 /* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
 const char *tool_ip_text(uint32_t addr, char *out);
 
