@@ -106,7 +106,7 @@ static const char *const csv_columns[] = {
     "tls_version", "tls_cipher", "tls_alpn", "chain_length", "leaf_sha256", "http_status",
     "http_server", "http_content_type", "k8s", "evidence", "provider", "version_state",
     "git_version", "version_major", "version_minor", "version_patch", "version_suffix",
-    "git_commit", "build_date", "go_version", "platform",
+    "git_commit", "build_date", "go_version", "platform", "verdict",
 };
 
 static void hex(const uint8_t *data, size_t n, char *out)

@@ -120,7 +120,7 @@ static void print_readable(uint32_t scan_id, const struct probe_result *r)
         }
         printf("%s\n", r->body_length > 2048 ? " ..." : "");
     }
-    printf("  kubernetes    %s, evidence 0x%x, provider %s\n", r->k8s == K8S_YES ? "yes" : "no",
+    printf("  kubernetes    %s, evidence 0x%x, provider %s\n", k8s_verdict_name(r->k8s),
            r->evidence, text_or_dash(r->provider));
     printf("  version       %s (state %d, %d.%d.%d suffix %s)\n", text_or_dash(r->git_version),
            r->version_state, r->version_major, r->version_minor, r->version_patch,
