@@ -24,7 +24,7 @@
 static char dir[64];
 
 /* Runs a shell command; returns its exit status, *out (if given) its stdout. */
-static int run(char **out, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int run(char **out, const char *fmt, ...)
 {
     char cmd[4096];
     va_list ap;
@@ -117,6 +117,55 @@ static void test_stats_on_store(void **state)
     assert_non_null(strstr(out, "has no \"started\" time"));
     free(out);
     assert_int_equal(run(NULL, KUBESURVEY " stats --as-of 2021-06-10 %s >/dev/null", path), 0);
+}
+
+/* --calendar, --as2org and the text summary on a store. */
+static void test_stats_options(void **state)
+{
+    (void)state;
+    char *out;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/c.db", dir);
+    assert_int_equal(run(&out, KUBESURVEY " stats --calendar sometimes %s 2>&1", path), 2);
+    assert_non_null(strstr(out, "--calendar 'sometimes' is neither published nor final"));
+    free(out);
+    assert_int_equal(run(&out, KUBESURVEY " stats --as2org %s/p2a.txt %s 2>&1", dir, path), 2);
+    assert_non_null(strstr(out, "--as2org needs --pfx2as"));
+    free(out);
+    snprintf(path, sizeof(path), "%s/c.db --pfx2as %s/p2a.txt", dir, dir);
+    assert_int_equal(run(&out, KUBESURVEY " stats --as2org /nonexistent/as2org.txt %s 2>&1", path),
+                     1);
+    assert_non_null(strstr(out, "/nonexistent/as2org.txt"));
+    free(out);
+    /* a real as2org file: the test ASes 64501 and 64503 belong to two owners */
+    assert_int_equal(run(NULL, "printf '# format:aut|changed|aut_name|org_id|opaque_id|source\\n"
+                               "64501|20210101|A|ORG-A|x|RIPE\\n64503|20210101|B|ORG-B|x|ARIN\\n"
+                               "# format:org_id|changed|org_name|country|source\\n"
+                               "ORG-A|20210101|Alpha Net|DE|RIPE\\nORG-B|20210101|Beta Hosting|US|ARIN\\n'"
+                               " > %s/as2org.txt", dir),
+                     0);
+    char with[256];
+    snprintf(with, sizeof(with), "%s --as2org %s/as2org.txt", path, dir);
+    json_t *o = run_json(KUBESURVEY " stats --json %s", with);
+    expect_json(json_object_get(o, "network_owners"),
+                "[{\"owner\": \"Alpha Net\", \"country\": \"DE\", \"k8s\": 6, \"version_public\": 5,"
+                "  \"unsupported\": 3, \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"
+                " {\"owner\": \"Beta Hosting\", \"country\": \"US\", \"k8s\": 3, \"version_public\": 2,"
+                "  \"unsupported\": 0, \"providers\": {\"upstream\": 3}}]");
+    assert_int_equal(json_integer_value(json_object_get(o, "k8s_no_owner")), 0);
+    json_decref(o);
+    /* final vs published differ nowhere for this population; both run */
+    o = run_json(KUBESURVEY " stats --json --calendar final %s", path);
+    assert_string_equal(json_string_value(json_object_get(o, "calendar")), "final");
+    json_decref(o);
+    /* the text summary shows the unknowns next to each figure and the
+     * cluster estimators side by side */
+    assert_int_equal(run(&out, KUBESURVEY " stats %s", with), 0);
+    assert_non_null(strstr(out, "provider standard support"));
+    assert_non_null(strstr(out, "unknown 1: "));
+    assert_non_null(strstr(out, "others: certificate 7 cluster_name 7 cluster_ca 7"));
+    assert_non_null(strstr(out, "Alpha Net"));
+    free(out);
 }
 
 static void test_usage_and_errors(void **state)
@@ -378,6 +427,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_on_store),
+        cmocka_unit_test(test_stats_options),
         cmocka_unit_test(test_usage_and_errors),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_merge_equals_single_run),
