@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # report_render.sh - renders `kubesurvey report` of the crafted population in
 # headless Chromium (Debian package `chromium`; skipped, 77, without it) and
-# checks the parsed page: the three inline SVG charts, the six minor bars
-# (3 unsupported, 2 supported, 1 unknown on 2021-06-10) and a screenshot.
+# checks the parsed page: the inline SVG charts (no headline CVE for these
+# versions, so the CVE chart is the one of flaws without a fix), the table of
+# shares three ways, the six minor bars (3 unsupported, 2 supported, 1
+# unknown on 2021-06-10) and a screenshot.
 #   usage: report_render.sh KUBESURVEY GEN_DB
 set -euo pipefail
 ks=$1 gen=$2
@@ -19,12 +21,14 @@ chrome() {
 chrome --dump-dom > "$work/dom.html"
 chrome --screenshot="$work/report.png" --window-size=1200,2400 > /dev/null
 fail() { echo "report_render: $*"; exit 1; }
-for id in chart-minors chart-providers chart-cves; do
+for id in chart-minors chart-providers chart-cves-no-fix; do
     grep -q "<svg id=\"$id\"" "$work/dom.html" || fail "no <svg id=\"$id\"> in the rendered DOM"
 done
 count() { grep -o "<rect class=\"bar $1\"" "$work/dom.html" | wc -l; }
 [ "$(count unsupported)" = 3 ] || fail "expected 3 unsupported minor bars, got $(count unsupported)"
 [ "$(count supported)" = 2 ] || fail "expected 2 supported minor bars, got $(count supported)"
 [ "$(count unknown)" = 1 ] || fail "expected 1 unknown minor bar, got $(count unknown)"
+grep -q 'class="nums shares"' "$work/dom.html" || fail "no table of shares three ways"
+grep -q 'Unknown as unsupported' "$work/dom.html" || fail "the shares table has no upper bound column"
 [ -s "$work/report.png" ] || fail "no screenshot"
 echo "report_render: ok (3 charts, 6 minor bars, screenshot $(stat -c %s "$work/report.png") bytes)"

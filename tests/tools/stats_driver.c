@@ -212,9 +212,12 @@ static FILE *table_stream(json_t *pop, const char *key, char **buf, size_t *size
     FILE *f = open_memstream(buf, size);
     size_t i;
     json_t *v;
+    if (!f)
+        die("open_memstream");
     json_array_foreach(json_object_get(pop, key), i, v)
         fprintf(f, "%s\n", json_string_value(v));
-    fflush(f);
+    if (fclose(f) != 0)
+        die("open_memstream");
     return fmemopen(*buf, *size, "r");
 }
 
