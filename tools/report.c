@@ -310,6 +310,42 @@ static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc, c
     free(rows);
 }
 
+/* The networks or network_owners table of the statistics: each row's
+ * provider labels beside the network, so a reader sees how far they agree. */
+static void network_table(FILE *out, const json_t *rows, const char *key, const char *heading)
+{
+    size_t i;
+    json_t *v;
+    if (!json_array_size(rows))
+        return;
+    fprintf(out, "<h2>%s</h2>\n<table class=\"networks\"><tr><th>%s</th><th>Kubernetes</th>"
+                 "<th>With version</th><th>Past upstream end of life</th><th>Provider labels "
+                 "(classifier)</th></tr>\n",
+            heading, strcmp(key, "as") ? "Network owner" : "Origin AS");
+    json_array_foreach(rows, i, v) {
+        const char *label;
+        json_t *count;
+        fputs("<tr><td>", out);
+        put_escaped(out, json_string_value(json_object_get(v, key)));
+        if (json_is_string(json_object_get(v, "country"))) {
+            fputs(" (", out);
+            put_escaped(out, json_string_value(json_object_get(v, "country")));
+            fputs(")", out);
+        }
+        fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>", num(v, "k8s"),
+                num(v, "version_public"), num(v, "unsupported"));
+        int first = 1;
+        json_object_foreach(json_object_get(v, "providers"), label, count) {
+            fputs(first ? "" : ", ", out);
+            put_escaped(out, label);
+            fprintf(out, " %lld", (long long)json_integer_value(count));
+            first = 0;
+        }
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
 static void definitions(FILE *out)
 {
     fputs("<h2>Definitions</h2>\n<dl>\n"
@@ -380,6 +416,10 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
     chart_cves(out, stats, lc, "cves_no_fix", "chart-cves-no-fix",
                "Flaws without a fix (mitigated by configuration; not in the headline)",
                "No endpoint version is affected by a flaw without a fix.");
+    network_table(out, json_object_get(stats, "network_owners"), "owner",
+                  "Network owners against provider labels (--pfx2as, --as2org)");
+    network_table(out, json_object_get(stats, "networks"), "as",
+                  "Origin ASes against provider labels (--pfx2as)");
     definitions(out);
     fputs("</body></html>\n", out);
     if (ferror(out)) {

@@ -166,6 +166,13 @@ static void test_stats_options(void **state)
     assert_non_null(strstr(out, "others: certificate 7 cluster_name 7 cluster_ca 7"));
     assert_non_null(strstr(out, "Alpha Net"));
     free(out);
+    /* the report shows the owners table */
+    assert_int_equal(run(NULL, KUBESURVEY " report %s -o %s/owners.html", with, dir), 0);
+    assert_int_equal(run(&out, "cat %s/owners.html", dir), 0);
+    assert_non_null(strstr(out, "Network owners against provider labels"));
+    assert_non_null(strstr(out, "<td>Alpha Net (DE)</td><td>6</td><td>5</td><td>3</td>"
+                                "<td>eks 3, gke 1, k3s 1, upstream 1</td>"));
+    free(out);
 }
 
 static void test_usage_and_errors(void **state)
