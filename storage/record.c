@@ -1,14 +1,18 @@
 /*
  * record.c - the host record: a probe_result as a compact, versioned byte
- * string (docs/storage.md, "hosts"). Address and port live in the key.
+ * string (docs/storage.md, "hosts"), written and read by walking the field
+ * table of lib/record.h.
  *
- * Version 1 layout, in order: version byte; flags byte; then varints
- * (LEB128, signed ones zig-zag), nullable strings (varint length+1, 0 =
- * NULL, then the bytes) and the chain (count, then per certificate varint
- * DER length + 32-byte SHA-256). Version 2 appends the address (4 bytes)
- * and port (2 bytes), big-endian: hosts are keyed by arrival, not address.
- * A later version appends fields after the last one; a decoder reads the
- * fields of every version up to its own and refuses records newer than it
+ * Layout: a version byte; a flags byte holding the FIELD_BOOL fields (bit
+ * i = the i-th boolean of the table); then every other FIELD_STORED field
+ * of version 1 in table order, then those of version 2, and so on. Types:
+ * varints (LEB128; signed ones zig-zag) for numbers and enumerations,
+ * nullable byte strings (varint length+1, 0 = NULL, then the bytes) for
+ * strings and the body, the chain as a count then per certificate its DER
+ * length and 32-byte SHA-256; the address (4 bytes) and port (2 bytes)
+ * big-endian (version 2: hosts are keyed by arrival, not address). A new
+ * field is appended with the next version; a decoder reads the fields of
+ * every version up to the record's own and refuses records newer than it
  * knows.
  */
 #include "storage/internal.h"
@@ -18,12 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    FLAG_TLS_DONE = 1u << 0,
-    FLAG_CHAIN_TRUNCATED = 1u << 1,
-    FLAG_BODY_TRUNCATED = 1u << 2,
-    FLAG_KNOWN = FLAG_TLS_DONE | FLAG_CHAIN_TRUNCATED | FLAG_BODY_TRUNCATED,
-};
+_Static_assert(STORE_RECORD_VERSION == RECORD_VERSION,
+               "the store writes the newest record version the field table describes");
 
 /* ---- encoding ---- */
 
@@ -69,9 +69,62 @@ static void put_string(struct buf *b, const char *s)
     put_nullable(b, s, s ? strlen(s) : 0);
 }
 
-static size_t string_size(const char *s)
+/* An upper bound of the bytes field f of r takes. */
+static size_t field_size(const struct probe_result *r, const struct record_field *f)
 {
-    return s ? strlen(s) + 10 : 1;
+    const char *str;
+    switch (f->type) {
+    case FIELD_STRING:
+        str = *(char *const *)record_field_ptr(r, f);
+        return str ? strlen(str) + 10 : 1;
+    case FIELD_BODY: return r->body_length + 10;
+    case FIELD_CHAIN: return 10 + r->chain_length * (10 + 32);
+    default: return 10;
+    }
+}
+
+static void put_field(struct buf *b, const struct probe_result *r, const struct record_field *f)
+{
+    const void *p = record_field_ptr(r, f);
+    uint8_t be[4];
+    switch (f->type) {
+    case FIELD_ADDR:
+        store_put_be32(be, *(const uint32_t *)p);
+        put_bytes(b, be, 4);
+        break;
+    case FIELD_PORT:
+        put_byte(b, (uint8_t)(*(const uint16_t *)p >> 8));
+        put_byte(b, (uint8_t)*(const uint16_t *)p);
+        break;
+    case FIELD_I64: put_signed(b, *(const int64_t *)p); break;
+    case FIELD_U32:
+    case FIELD_EVIDENCE: put_varint(b, *(const uint32_t *)p); break;
+    case FIELD_INT:
+    case FIELD_STATUS: put_signed(b, *(const int *)p); break;
+    case FIELD_STRING: put_string(b, *(char *const *)p); break;
+    case FIELD_OUTCOME: put_varint(b, (uint64_t)*(const enum probe_outcome *)p); break;
+    case FIELD_VERDICT: put_varint(b, (uint64_t)*(const enum k8s_verdict *)p); break;
+    case FIELD_VERSION_STATE: put_varint(b, (uint64_t)*(const enum version_state *)p); break;
+    case FIELD_CHAIN:
+        put_varint(b, r->chain_length);
+        for (size_t i = 0; i < r->chain_length; i++) {
+            put_varint(b, r->chain[i].length);
+            put_bytes(b, r->chain[i].sha256, 32);
+        }
+        break;
+    case FIELD_BODY: put_nullable(b, r->body, r->body_length); break;
+    case FIELD_BOOL: /* in the flags byte */
+    case FIELD_K8S:  /* JSON only */
+    case FIELD_SIZE: /* derived */
+        break;
+    }
+}
+
+/* Is f one of the fields a record of `version` holds in its body (not the
+ * flags byte)? */
+static bool stored_in(const struct record_field *f, unsigned version)
+{
+    return (f->flags & FIELD_STORED) && f->type != FIELD_BOOL && f->since == version;
 }
 
 int record_encode(struct buf *out, const struct probe_result *r, char *err)
@@ -81,60 +134,28 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err)
                  PROBE_CHAIN_MAX);
         return -1;
     }
-    const char *strings[] = {r->error, r->tls_version, r->tls_cipher, r->tls_alpn,
-                             r->http_server, r->http_content_type, r->http_audit_id,
-                             r->http_pf_flowschema, r->http_pf_prioritylevel, r->provider,
-                             r->git_version, r->version_suffix, r->git_commit, r->build_date,
-                             r->go_version, r->platform};
-    size_t need = 2 + 12 * 10 + r->chain_length * (10 + 32) + r->body_length + 10 + 6;
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-        need += string_size(strings[i]);
+    size_t need = 2;
+    for (size_t i = 0; i < record_field_count; i++)
+        need += field_size(r, &record_fields[i]);
     out->length = 0;
     if (buf_reserve(out, need)) {
         snprintf(err, KS_ERRLEN, "record encode: out of memory");
         return -1;
     }
     put_byte(out, STORE_RECORD_VERSION);
-    put_byte(out, (uint8_t)((r->tls_done ? FLAG_TLS_DONE : 0) |
-                            (r->chain_truncated ? FLAG_CHAIN_TRUNCATED : 0) |
-                            (r->body_truncated ? FLAG_BODY_TRUNCATED : 0)));
-    put_signed(out, r->started_ms);
-    put_varint(out, r->duration_ms);
-    put_varint(out, (uint64_t)r->outcome);
-    put_string(out, r->error);
-    put_string(out, r->tls_version);
-    put_string(out, r->tls_cipher);
-    put_string(out, r->tls_alpn);
-    put_varint(out, r->chain_length);
-    for (size_t i = 0; i < r->chain_length; i++) {
-        put_varint(out, r->chain[i].length);
-        put_bytes(out, r->chain[i].sha256, 32);
-    }
-    put_signed(out, r->http_status);
-    put_string(out, r->http_server);
-    put_string(out, r->http_content_type);
-    put_string(out, r->http_audit_id);
-    put_string(out, r->http_pf_flowschema);
-    put_string(out, r->http_pf_prioritylevel);
-    put_nullable(out, r->body, r->body_length);
-    put_varint(out, (uint64_t)r->k8s);
-    put_varint(out, r->evidence);
-    put_string(out, r->provider);
-    put_varint(out, (uint64_t)r->version_state);
-    put_string(out, r->git_version);
-    put_signed(out, r->version_major);
-    put_signed(out, r->version_minor);
-    put_signed(out, r->version_patch);
-    put_string(out, r->version_suffix);
-    put_string(out, r->git_commit);
-    put_string(out, r->build_date);
-    put_string(out, r->go_version);
-    put_string(out, r->platform);
-    uint8_t where[6];
-    store_put_be32(where, r->addr);
-    where[4] = (uint8_t)(r->port >> 8);
-    where[5] = (uint8_t)r->port;
-    put_bytes(out, where, sizeof(where));
+    uint8_t flags = 0;
+    unsigned bit = 0;
+    for (size_t i = 0; i < record_field_count; i++)
+        if (record_fields[i].type == FIELD_BOOL &&
+            *(const bool *)record_field_ptr(r, &record_fields[i]))
+            flags |= (uint8_t)(1u << bit++);
+        else if (record_fields[i].type == FIELD_BOOL)
+            bit++;
+    put_byte(out, flags);
+    for (unsigned version = 1; version <= STORE_RECORD_VERSION; version++)
+        for (size_t i = 0; i < record_field_count; i++)
+            if (stored_in(&record_fields[i], version))
+                put_field(out, r, &record_fields[i]);
     return 0;
 }
 
@@ -231,9 +252,80 @@ static char *get_string(struct reader *rd)
     return s;
 }
 
+static uint32_t get_u32(struct reader *rd, const char *what)
+{
+    uint64_t v = get_varint(rd);
+    if (v > UINT32_MAX) {
+        fail(rd, what);
+        return 0;
+    }
+    return (uint32_t)v;
+}
+
+static void get_chain(struct reader *rd, struct probe_result *r)
+{
+    uint64_t chain_length = get_varint(rd);
+    if (chain_length > PROBE_CHAIN_MAX) {
+        fail(rd, "chain longer than PROBE_CHAIN_MAX");
+        return;
+    }
+    r->chain_length = (size_t)chain_length;
+    for (size_t i = 0; i < r->chain_length && !rd->bad; i++) {
+        uint64_t der_length = get_varint(rd);
+        if (der_length == 0 || der_length > STORE_CERT_MAX)
+            fail(rd, "certificate length out of range");
+        r->chain[i].length = (size_t)der_length;
+        if (rd->end - rd->p < 32) {
+            fail(rd, "truncated certificate hash");
+        } else {
+            memcpy(r->chain[i].sha256, rd->p, 32);
+            rd->p += 32;
+        }
+    }
+}
+
+static void get_field(struct reader *rd, struct probe_result *r, const struct record_field *f)
+{
+    void *p = record_field_ptr(r, f);
+    switch (f->type) {
+    case FIELD_ADDR:
+        if (rd->end - rd->p < 4) {
+            fail(rd, "truncated address");
+        } else {
+            *(uint32_t *)p = store_get_be32(rd->p);
+            rd->p += 4;
+        }
+        break;
+    case FIELD_PORT:
+        if (rd->end - rd->p < 2) {
+            fail(rd, "truncated port");
+        } else {
+            *(uint16_t *)p = (uint16_t)(rd->p[0] << 8 | rd->p[1]);
+            rd->p += 2;
+        }
+        break;
+    case FIELD_I64: *(int64_t *)p = get_signed(rd); break;
+    case FIELD_U32: *(uint32_t *)p = get_u32(rd, "duration out of range"); break;
+    case FIELD_EVIDENCE: *(uint32_t *)p = get_u32(rd, "evidence out of range"); break;
+    case FIELD_INT:
+    case FIELD_STATUS: *(int *)p = get_int(rd); break;
+    case FIELD_STRING: *(char **)p = get_string(rd); break;
+    case FIELD_OUTCOME: *(enum probe_outcome *)p = (enum probe_outcome)get_enum(rd); break;
+    case FIELD_VERDICT: *(enum k8s_verdict *)p = (enum k8s_verdict)get_enum(rd); break;
+    case FIELD_VERSION_STATE: *(enum version_state *)p = (enum version_state)get_enum(rd); break;
+    case FIELD_CHAIN: get_chain(rd, r); break;
+    case FIELD_BODY: r->body = get_nullable(rd, &r->body_length); break;
+    case FIELD_BOOL:
+    case FIELD_K8S:
+    case FIELD_SIZE:
+        break;
+    }
+}
+
 int record_decode(const uint8_t *data, size_t length, struct probe_result *r, char *err)
 {
     struct reader rd = {data, data + length, NULL};
+    probe_result_init(r);
     if (length < 2) {
         snprintf(err, KS_ERRLEN, "record of %zu bytes is too short", length);
         return -1;
@@ -244,72 +336,16 @@ int record_decode(const uint8_t *data, size_t length, struct probe_result *r, ch
                  STORE_RECORD_VERSION);
         return -1;
     }
-    unsigned flags = *rd.p++;
-    if (flags & ~FLAG_KNOWN)
+    unsigned flags = *rd.p++, bit = 0;
+    for (size_t i = 0; i < record_field_count; i++)
+        if (record_fields[i].type == FIELD_BOOL)
+            *(bool *)record_field_ptr(r, &record_fields[i]) = flags & (1u << bit++);
+    if (flags >> bit)
         fail(&rd, "unknown flag bits");
-    r->tls_done = flags & FLAG_TLS_DONE;
-    r->chain_truncated = flags & FLAG_CHAIN_TRUNCATED;
-    r->body_truncated = flags & FLAG_BODY_TRUNCATED;
-    r->started_ms = get_signed(&rd);
-    uint64_t duration = get_varint(&rd);
-    if (duration > UINT32_MAX)
-        fail(&rd, "duration out of range");
-    r->duration_ms = (uint32_t)duration;
-    r->outcome = (enum probe_outcome)get_enum(&rd);
-    r->error = get_string(&rd);
-    r->tls_version = get_string(&rd);
-    r->tls_cipher = get_string(&rd);
-    r->tls_alpn = get_string(&rd);
-    uint64_t chain_length = get_varint(&rd);
-    if (chain_length > PROBE_CHAIN_MAX)
-        fail(&rd, "chain longer than PROBE_CHAIN_MAX");
-    else
-        r->chain_length = (size_t)chain_length;
-    for (size_t i = 0; i < r->chain_length && !rd.bad; i++) {
-        uint64_t der_length = get_varint(&rd);
-        if (der_length == 0 || der_length > STORE_CERT_MAX)
-            fail(&rd, "certificate length out of range");
-        r->chain[i].length = (size_t)der_length;
-        if (rd.end - rd.p < 32)
-            fail(&rd, "truncated certificate hash");
-        else {
-            memcpy(r->chain[i].sha256, rd.p, 32);
-            rd.p += 32;
-        }
-    }
-    r->http_status = get_int(&rd);
-    r->http_server = get_string(&rd);
-    r->http_content_type = get_string(&rd);
-    r->http_audit_id = get_string(&rd);
-    r->http_pf_flowschema = get_string(&rd);
-    r->http_pf_prioritylevel = get_string(&rd);
-    r->body = get_nullable(&rd, &r->body_length);
-    r->k8s = (enum k8s_verdict)get_enum(&rd);
-    uint64_t evidence = get_varint(&rd);
-    if (evidence > UINT32_MAX)
-        fail(&rd, "evidence out of range");
-    r->evidence = (uint32_t)evidence;
-    r->provider = get_string(&rd);
-    r->version_state = (enum version_state)get_enum(&rd);
-    r->git_version = get_string(&rd);
-    r->version_major = get_int(&rd);
-    r->version_minor = get_int(&rd);
-    r->version_patch = get_int(&rd);
-    r->version_suffix = get_string(&rd);
-    r->git_commit = get_string(&rd);
-    r->build_date = get_string(&rd);
-    r->go_version = get_string(&rd);
-    r->platform = get_string(&rd);
-    if (version >= 2) {
-        if (rd.end - rd.p < 6)
-            fail(&rd, "truncated address and port");
-        else {
-            r->addr = store_get_be32(rd.p);
-            r->port = (uint16_t)(rd.p[4] << 8 | rd.p[5]);
-            rd.p += 6;
-        }
-    }
-    /* (fields of record version 3 and later are read here) */
+    for (unsigned v = 1; v <= version; v++)
+        for (size_t i = 0; i < record_field_count && !rd.bad; i++)
+            if (stored_in(&record_fields[i], v))
+                get_field(&rd, r, &record_fields[i]);
     if (!rd.bad && rd.p != rd.end)
         rd.bad = "trailing bytes after the last field";
     if (rd.bad) {

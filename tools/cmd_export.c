@@ -96,189 +96,81 @@ struct exporter {
     uint8_t hash_key[32];        /* for keyed certificate hashes */
     const struct pfx2as *pfx2as;
     uint64_t records;
-    char *line;                  /* CSV line buffer */
-    size_t line_cap, line_len;
     char err[KS_ERRLEN];
 };
 
-static const char *const csv_columns[] = {
-    "scan", "addr", "port", "as", "started_ms", "duration_ms", "outcome", "error", "tls_done",
-    "tls_version", "tls_cipher", "tls_alpn", "chain_length", "leaf_sha256", "http_status",
-    "http_server", "http_content_type", "k8s", "evidence", "provider", "version_state",
-    "git_version", "version_major", "version_minor", "version_patch", "version_suffix",
-    "git_commit", "build_date", "go_version", "platform", "verdict",
-};
-
-static void hex(const uint8_t *data, size_t n, char *out)
+/* Replaces every occurrence of `from` in a malloc'ed byte string with
+ * `to`; returns the new string (length in *length) or NULL when out of
+ * memory. */
+static uint8_t *replace_all(const uint8_t *s, size_t *length, const char *from, const char *to)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static json_t *pem_of(const uint8_t *der, size_t length)
-{
-    size_t b64_len = 4 * ((length + 2) / 3);
-    char *b64 = malloc(b64_len + 1);
-    char *pem = malloc(b64_len + b64_len / 64 + 80);
-    json_t *j = NULL;
-    if (b64 && pem) {
-        EVP_EncodeBlock((unsigned char *)b64, der, (int)length);
-        size_t n = (size_t)sprintf(pem, "-----BEGIN CERTIFICATE-----\n");
-        for (size_t i = 0; i < b64_len; i += 64) {
-            size_t take = b64_len - i < 64 ? b64_len - i : 64;
-            memcpy(pem + n, b64 + i, take);
-            n += take;
-            pem[n++] = '\n';
-        }
-        n += (size_t)sprintf(pem + n, "-----END CERTIFICATE-----\n");
-        j = json_stringn(pem, n);
-    }
-    free(b64);
-    free(pem);
-    return j;
-}
-
-/* Replaces every occurrence of `from` in a string member with `to`. */
-static void scrub_string(json_t *o, const char *key, const char *from, const char *to)
-{
-    json_t *v = json_object_get(o, key);
-    const char *s = json_string_value(v);
-    if (!s || !strstr(s, from))
-        return;
-    size_t cap = strlen(s) * 2 + 64, n = 0, from_len = strlen(from), to_len = strlen(to);
-    char *buf = malloc(cap);
-    if (!buf) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    for (const char *p = s; *p;) {
-        if (!strncmp(p, from, from_len)) {
-            memcpy(buf + n, to, to_len);
+    size_t from_len = strlen(from), to_len = strlen(to), n = 0;
+    uint8_t *out = malloc(*length * (to_len > from_len ? to_len : 1) + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < *length;) {
+        if (*length - i >= from_len && !memcmp(s + i, from, from_len)) {
+            memcpy(out + n, to, to_len);
             n += to_len;
-            p += from_len;
+            i += from_len;
         } else {
-            buf[n++] = *p++;
+            out[n++] = s[i++];
         }
     }
-    json_object_set_new(o, key, json_stringn(buf, n));
-    free(buf);
+    out[n] = '\0';
+    *length = n;
+    return out;
 }
 
-/* Replaces what reveals the address: the address (prefix-preserving), the
- * certificate hashes (keyed, so they cannot be looked up in certificate
- * search engines), certificate bodies, bodies that are not version.Info. */
-static void anonymize(struct exporter *e, json_t *o, const struct probe_result *r)
+/* Replaces the address in every text of the record (each string field and
+ * a kept body) with its anonymised form; -1 when out of memory. */
+static int scrub_record(struct probe_result *r, const char *real, const char *fake)
+{
+    for (size_t i = 0; i < record_field_count; i++) {
+        const struct record_field *f = &record_fields[i];
+        char **s = record_field_ptr(r, f);
+        if (f->type != FIELD_STRING || !*s || !strstr(*s, real))
+            continue;
+        size_t length = strlen(*s);
+        char *clean = (char *)replace_all((const uint8_t *)*s, &length, real, fake);
+        if (!clean)
+            return -1;
+        free(*s);
+        *s = clean;
+    }
+    if (r->body) {
+        uint8_t *clean = replace_all(r->body, &r->body_length, real, fake);
+        if (!clean)
+            return -1;
+        free(r->body);
+        r->body = clean;
+    }
+    return 0;
+}
+
+/* Edits a copy of a record into what an anonymised dataset may show: the
+ * address (prefix-preserving) wherever it appears, the certificate hashes
+ * keyed (so they cannot be looked up in certificate search engines), no
+ * certificate bodies, no bodies that are not version.Info. */
+static int anonymize(struct exporter *e, struct probe_result *r)
 {
     char real[16], fake[16];
     tool_ip_text(r->addr, real);
-    tool_ip_text(cryptopan_anonymize(e->cp, r->addr), fake);
-    json_object_set_new(o, "addr", json_string(fake));
-    json_t *chain = json_object_get(o, "chain");
-    size_t i;
-    json_t *cert;
-    json_array_foreach(chain, i, cert) {
+    r->addr = cryptopan_anonymize(e->cp, r->addr);
+    tool_ip_text(r->addr, fake);
+    for (size_t i = 0; i < r->chain_length; i++) {
         uint8_t mac[32];
         unsigned mac_len = 0;
-        char text[65];
         HMAC(EVP_sha256(), e->hash_key, 32, r->chain[i].sha256, 32, mac, &mac_len);
-        hex(mac, 32, text);
-        json_object_set_new(cert, "sha256", json_string(text));
-        json_object_del(cert, "der");
-        json_object_del(cert, "pem");
+        memcpy(r->chain[i].sha256, mac, 32);
+        free(r->chain[i].der);
+        r->chain[i].der = NULL;
     }
     if (r->version_state != VERSION_VALID) {
-        json_object_set_new(o, "body", json_null());
-        json_object_del(o, "body_base64");
+        free(r->body);
+        r->body = NULL; /* body_length stays: how much there was */
     }
-    const char *key;
-    json_t *value;
-    void *tmp;
-    json_object_foreach_safe(o, tmp, key, value)
-        if (json_is_string(value))
-            scrub_string(o, key, real, fake);
-    json_object_set_new(o, "anonymized", json_true());
-}
-
-static void line_add(struct exporter *e, const char *s, size_t n)
-{
-    if (e->line_len + n + 2 > e->line_cap) {
-        size_t cap = (e->line_cap + n + 2) * 2;
-        char *bigger = realloc(e->line, cap);
-        if (!bigger) {
-            e->out.failed = true;
-            return;
-        }
-        e->line = bigger;
-        e->line_cap = cap;
-    }
-    memcpy(e->line + e->line_len, s, n);
-    e->line_len += n;
-}
-
-/* RFC 4180: quote fields holding a comma, quote, CR or LF; double quotes. */
-static void csv_field(struct exporter *e, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        line_add(e, s, strlen(s));
-        return;
-    }
-    line_add(e, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"')
-            line_add(e, "\"\"", 2);
-        else
-            line_add(e, s, 1);
-    }
-    line_add(e, "\"", 1);
-}
-
-static void csv_value(struct exporter *e, json_t *v)
-{
-    char buf[64];
-    if (json_is_string(v)) {
-        csv_field(e, json_string_value(v));
-    } else if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-        line_add(e, buf, strlen(buf));
-    } else if (json_is_boolean(v)) {
-        line_add(e, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
-    } else if (json_is_array(v)) { /* evidence */
-        size_t i;
-        json_t *item;
-        char joined[256] = "";
-        json_array_foreach(v, i, item) {
-            if (i)
-                strncat(joined, "|", sizeof(joined) - strlen(joined) - 1);
-            strncat(joined, json_string_value(item) ? json_string_value(item) : "",
-                    sizeof(joined) - strlen(joined) - 1);
-        }
-        csv_field(e, joined);
-    }
-}
-
-static void write_csv(struct exporter *e, json_t *o)
-{
-    e->line_len = 0;
-    for (size_t c = 0; c < sizeof(csv_columns) / sizeof(csv_columns[0]); c++) {
-        const char *name = csv_columns[c];
-        if (c)
-            line_add(e, ",", 1);
-        if (!strcmp(name, "chain_length")) {
-            char buf[24];
-            snprintf(buf, sizeof(buf), "%zu", json_array_size(json_object_get(o, "chain")));
-            line_add(e, buf, strlen(buf));
-        } else if (!strcmp(name, "leaf_sha256")) {
-            csv_value(e, json_object_get(json_array_get(json_object_get(o, "chain"), 0), "sha256"));
-        } else {
-            csv_value(e, json_object_get(o, name));
-        }
-    }
-    line_add(e, "\n", 1);
-    output_write(&e->out, e->line, e->line_len);
+    return scrub_record(r, real, fake);
 }
 
 /* Counts a record written; 1 (stop the walk) if the output failed. */
@@ -291,80 +183,86 @@ static int record_written(struct exporter *e)
     return 1;
 }
 
-/* Plain JSON Lines (no PEM, no anonymisation): the probe's record as text,
- * then "scan" (and "as") before the closing brace, the order the jansson
- * path gives (keys added last come last), without building a tree per
- * record: about 4x faster. */
-static int export_text(struct exporter *e, uint32_t scan_id, const struct probe_result *r)
+/* The origin AS of r as a JSON value (text), "null" when none. */
+static void origin_json(const struct exporter *e, uint32_t addr, char *out, size_t size)
 {
+    const char *origin;
+    if (!pfx2as_lookup(e->pfx2as, addr, &origin)) {
+        snprintf(out, size, "null");
+        return;
+    }
+    /* prefix2as AS fields are digits, '_' and ',': nothing to escape */
+    snprintf(out, size, "\"%s\"", origin);
+}
+
+/* One record as a JSON line: the record's members, then "scan", "as"
+ * (with --pfx2as) and "anonymized" (with --anonymize). */
+static void write_json(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+{
+    char extra[192], as[96] = "";
+    if (e->pfx2as) {
+        char origin[80];
+        origin_json(e, original_addr, origin, sizeof(origin));
+        snprintf(as, sizeof(as), ",\"as\":%s", origin);
+    }
+    snprintf(extra, sizeof(extra), ",\"scan\":%u%s%s", e->scan_id, as,
+             e->cp ? ",\"anonymized\":true" : "");
     size_t length;
-    char *text = probe_result_to_json_text(r, &length);
-    char tail[96] = "";
+    char *text = record_to_json(r, e->pem ? RECORD_CERTS_PEM : RECORD_CERTS_DER, extra, &length);
+    if (!text) {
+        e->out.failed = true;
+        return;
+    }
+    output_write(&e->out, text, length);
+    output_write(&e->out, "\n", 1);
+    free(text);
+}
+
+/* One record as a CSV line: scan, the record's CSV columns, as. */
+static void write_csv(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+{
+    char *line = record_csv_line(r);
+    char head[16], as[80] = "";
+    if (!line) {
+        e->out.failed = true;
+        return;
+    }
     if (e->pfx2as) {
         const char *origin;
-        json_t *as = pfx2as_lookup(e->pfx2as, r->addr, &origin) ? json_string(origin) : json_null();
-        char *as_text = as ? json_dumps(as, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        if (as_text && strlen(as_text) < 64)
-            snprintf(tail, sizeof(tail), ",\"as\":%s", as_text);
-        else
-            e->out.failed = true;
-        free(as_text);
-        json_decref(as);
+        if (pfx2as_lookup(e->pfx2as, original_addr, &origin))
+            snprintf(as, sizeof(as), "%s", origin);
     }
-    if (!text || length < 2 || text[length - 1] != '}') {
-        free(text);
-        snprintf(e->err, KS_ERRLEN, "out of memory");
-        return 1;
-    }
-    char scan[160];
-    int n = snprintf(scan, sizeof(scan), ",\"scan\":%u%s}\n", scan_id, tail);
-    output_write(&e->out, text, length - 1);
-    output_write(&e->out, scan, (size_t)n);
-    free(text);
-    return record_written(e);
+    /* an AS set ("7,8") is a field with a comma: quoted */
+    bool quote = strchr(as, ',') != NULL;
+    snprintf(head, sizeof(head), "%u,", e->scan_id);
+    output_write(&e->out, head, strlen(head));
+    output_write(&e->out, line, strlen(line));
+    output_write(&e->out, quote ? ",\"" : ",", quote ? 2 : 1);
+    output_write(&e->out, as, strlen(as));
+    output_write(&e->out, quote ? "\"\n" : "\n", quote ? 2 : 1);
+    free(line);
 }
 
 static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
 {
+    (void)scan_id;
     struct exporter *e = ctx;
-    if (!e->csv && !e->pem && !e->cp)
-        return export_text(e, scan_id, r);
-    json_t *o = probe_result_to_json(r);
-    if (!o) {
-        snprintf(e->err, KS_ERRLEN, "out of memory");
-        return 1;
-    }
-    json_object_set_new(o, "scan", json_integer(scan_id));
-    if (e->pfx2as) {
-        const char *origin;
-        json_object_set_new(o, "as", pfx2as_lookup(e->pfx2as, r->addr, &origin)
-                                         ? json_string(origin)
-                                         : json_null());
-    }
-    if (e->pem) {
-        json_t *chain = json_object_get(o, "chain");
-        for (size_t i = 0; i < r->chain_length && i < json_array_size(chain); i++) {
-            json_t *cert = json_array_get(chain, i);
-            json_object_del(cert, "der");
-            if (r->chain[i].der)
-                json_object_set_new(cert, "pem", pem_of(r->chain[i].der, r->chain[i].length));
+    struct probe_result copy;
+    const struct probe_result *out = r;
+    if (e->cp) {
+        if (probe_result_copy(&copy, r) != 0 || (anonymize(e, &copy) != 0 &&
+                                                 (probe_result_free(&copy), true))) {
+            snprintf(e->err, KS_ERRLEN, "out of memory");
+            return 1;
         }
+        out = &copy;
     }
+    if (e->csv)
+        write_csv(e, out, r->addr);
+    else
+        write_json(e, out, r->addr);
     if (e->cp)
-        anonymize(e, o, r);
-    if (e->csv) {
-        write_csv(e, o);
-    } else {
-        char *text = json_dumps(o, JSON_COMPACT);
-        if (text) {
-            output_write(&e->out, text, strlen(text));
-            output_write(&e->out, "\n", 1);
-        } else {
-            e->out.failed = true;
-        }
-        free(text);
-    }
-    json_decref(o);
+        probe_result_free(&copy);
     return record_written(e);
 }
 
@@ -419,11 +317,15 @@ static int run_export(const struct export_args *a, char *err)
         ZSTD_CCtx_setParameter(e.out.zstd, ZSTD_c_checksumFlag, 1);
     }
     if (e.csv) {
-        for (size_t c = 0; c < sizeof(csv_columns) / sizeof(csv_columns[0]); c++) {
-            output_write(&e.out, c ? "," : "", c ? 1 : 0);
-            output_write(&e.out, csv_columns[c], strlen(csv_columns[c]));
+        char *header = record_csv_header();
+        if (!header) {
+            snprintf(err, KS_ERRLEN, "out of memory");
+            goto done;
         }
-        output_write(&e.out, "\n", 1);
+        output_write(&e.out, "scan,", 5);
+        output_write(&e.out, header, strlen(header));
+        output_write(&e.out, ",as\n", 4);
+        free(header);
     }
     struct store_read_stats read = {0};
     e.err[0] = '\0';
@@ -452,7 +354,6 @@ done:
         ZSTD_freeCCtx(e.out.zstd);
         free(e.out.zbuf);
     }
-    free(e.line);
     json_decref(scan);
     store_close(store);
     pfx2as_free(p2a);

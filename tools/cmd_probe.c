@@ -210,7 +210,7 @@ static void write_result(void *ctx, struct probe_result *r)
 {
     struct output *o = ctx;
     size_t length = 0;
-    char *text = probe_result_to_json_text(r, &length);
+    char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
     pthread_mutex_lock(&o->lock);
     if (!text || fwrite(text, 1, length, o->out) != length || fputc('\n', o->out) == EOF)
         o->failed = true;

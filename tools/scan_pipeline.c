@@ -173,7 +173,7 @@ static void probe_done(void *ctx, struct probe_result *r)
         atomic_fetch_add(&p->k8s, 1);
     if (p->out) {
         size_t length;
-        char *text = probe_result_to_json_text(r, &length);
+        char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
         if (text)
             write_line(p, text);
         else

@@ -308,7 +308,14 @@ static void test_export(void **state)
     for (const char *p = csv; *p; p++)
         lines += *p == '\n';
     assert_int_equal(lines, POPULATION_COUNT + 1);
-    assert_non_null(strstr(csv, "\n1,198.18.0.5,443,,0,0,ok,,true,,,,1,"));
+    assert_non_null(strstr(csv, "scan,addr,port,started_ms,duration_ms,outcome,error,tls_done,"
+                                "tls_version,tls_cipher,tls_alpn,chain_length,leaf_sha256,"
+                                "http_status,http_server,http_content_type,k8s,verdict,evidence,"
+                                "provider,version_state,git_version,version_major,version_minor,"
+                                "version_patch,version_suffix,git_commit,build_date,go_version,"
+                                "platform,as\n"));
+    assert_non_null(strstr(csv, "\n1,198.18.0.5,443,0,0,ok,,true,,,,1,"));
+    assert_non_null(strstr(csv, ",true,yes,cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
     assert_non_null(strstr(csv, "cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
     /* PEM certificates: the 64-byte leaf of 'A' (base64 of "AAAA..." is "QUFB...") */
     assert_int_equal(run(&pem, KUBESURVEY " export %s/c.db --format jsonl --certs pem 2>/dev/null",

@@ -154,7 +154,7 @@ static void test_builtin_equals_files(void **state)
     assert_int_equal(a->cve_count, b->cve_count);
     assert_int_equal(a->provider_count, b->provider_count);
     assert_int_equal(a->minor_count, 38);    /* 1.0 .. 1.37 */
-    assert_int_equal(a->provider_count, 5);  /* eks gke aks ack openshift */
+    assert_int_equal(a->provider_count, 6);  /* eks gke aks ack openshift iks */
     assert_int_equal(a->cve_count, 68);
     lifecycle_free(a);
     lifecycle_free(b);
