@@ -10,6 +10,22 @@
 #include <pcap/pcap.h>
 #include <pthread.h>
 
+/* The SYN frame: Ethernet + IPv4 (no options) + TCP with Linux's SYN
+ * options. Built by template.c for the sendmmsg path and by sender.c's
+ * libnet path; both must send the same frame. */
+enum {
+    SYN_ETH_LEN = 14,
+    SYN_IP_LEN = 20,
+    SYN_TCP_OPT_LEN = 20,
+    SYN_TCP_LEN = 20 + SYN_TCP_OPT_LEN,
+    SYN_IP_OFF = SYN_ETH_LEN,
+    SYN_TCP_OFF = SYN_ETH_LEN + SYN_IP_LEN,
+    SYN_OPT_OFF = SYN_TCP_OFF + 20,
+    SYN_FRAME_LEN = SYN_TCP_OFF + SYN_TCP_LEN,
+    SYN_WINDOW = 64240, /* Linux's initial window for MSS 1460 */
+    SYN_TTL = 64,
+};
+
 /* Monotonic clock in nanoseconds. */
 uint64_t clock_now_ns(void);
 

@@ -198,12 +198,12 @@ static int send_loop_libnet(struct sender *s)
 {
     libnet_t *l = s->libnet;
     const uint8_t *f = s->tpl->frame;
-    const uint8_t *options = f + 14 + 20 + 20;
+    const uint8_t *options = f + SYN_OPT_OFF;
     libnet_ptag_t tcp = 0, ip = 0, eth = 0;
     struct pacer pacer;
     pacer_init(&pacer, s->rate_pps);
     uint64_t index;
-    if (libnet_build_tcp_options(options, 20, l, 0) < 0)
+    if (libnet_build_tcp_options(options, SYN_TCP_OPT_LEN, l, 0) < 0)
         goto fail;
     while (!should_stop(s) && scan_walk_next(&s->walk, &index)) {
         uint32_t daddr;
@@ -211,11 +211,11 @@ static int send_loop_libnet(struct sender *s)
         target_space_at(s->cfg->space, index, &daddr, &dport);
         struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
                                               s->cfg->net.saddr, daddr, dport);
-        tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, 64240, 0, 0, 40, NULL, 0, l,
-                               tcp);
-        ip = libnet_build_ipv4(60, 0, (uint16_t)(c.seq ^ (c.seq >> 16)), IP_DF, 64,
-                               IPPROTO_TCP, 0, htonl(s->cfg->net.saddr), htonl(daddr), NULL,
-                               0, l, ip);
+        tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN,
+                               NULL, 0, l, tcp);
+        ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, (uint16_t)(c.seq ^ (c.seq >> 16)),
+                               IP_DF, SYN_TTL, IPPROTO_TCP, 0, htonl(s->cfg->net.saddr),
+                               htonl(daddr), NULL, 0, l, ip);
         if (tcp < 0 || ip < 0)
             goto fail;
         /* libnet builds from the top layer down; the link header comes last,

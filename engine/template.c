@@ -8,23 +8,14 @@
  * from precomputed sums of the words that never change: a handful of
  * additions instead of a pass over the frame.
  */
-#include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <libnet.h>
 #include <stdio.h>
 #include <string.h>
 
-enum {
-    ETH_LEN = 14,
-    IP_OFF = ETH_LEN,
-    TCP_OFF = ETH_LEN + 20,
-    TCP_OPT_LEN = 20,
-    TCP_LEN = 20 + TCP_OPT_LEN,
-    FRAME_LEN = TCP_OFF + TCP_LEN,
-};
-
 /* Linux's SYN options: MSS 1460, SACK permitted, timestamps, NOP, wscale 7. */
-static const uint8_t syn_options[TCP_OPT_LEN] = {
+static const uint8_t syn_options[SYN_TCP_OPT_LEN] = {
     0x02, 0x04, 0x05, 0xb4,             /* MSS 1460 */
     0x04, 0x02,                         /* SACK permitted */
     0x08, 0x0a, 0x1c, 0x9f, 0x3a, 0x51, /* timestamp value (arbitrary) */
@@ -74,21 +65,21 @@ static int build_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
     int rc = -1;
     uint8_t *packet = NULL;
     uint32_t size = 0;
-    if (libnet_build_tcp_options(syn_options, TCP_OPT_LEN, l, 0) < 0 ||
-        libnet_build_tcp(0, 0, 0, 0, TH_SYN, 64240, 0, 0, TCP_LEN, NULL, 0, l, 0) < 0 ||
-        libnet_build_ipv4(20 + TCP_LEN, 0, 0, IP_DF, 64, IPPROTO_TCP, 0, htonl(saddr), 0,
-                          NULL, 0, l, 0) < 0 ||
+    if (libnet_build_tcp_options(syn_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
+        libnet_build_tcp(0, 0, 0, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, 0) < 0 ||
+        libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, 0, IP_DF, SYN_TTL, IPPROTO_TCP, 0,
+                          htonl(saddr), 0, NULL, 0, l, 0) < 0 ||
         libnet_build_ethernet(dst_mac, src_mac, ETHERTYPE_IP, NULL, 0, l, 0) < 0 ||
         libnet_pblock_coalesce(l, &packet, &size) < 0) {
         snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
         goto out;
     }
-    if (size != FRAME_LEN) {
+    if (size != SYN_FRAME_LEN) {
         snprintf(err, KS_ERRLEN, "libnet built a %u-byte SYN frame, expected %d", size,
-                 FRAME_LEN);
+                 SYN_FRAME_LEN);
         goto out;
     }
-    memcpy(frame, packet, FRAME_LEN);
+    memcpy(frame, packet, SYN_FRAME_LEN);
     rc = 0;
 out:
     if (packet)
@@ -103,8 +94,8 @@ int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
     memset(tpl, 0, sizeof(*tpl));
     if (build_with_libnet(tpl->frame, src_mac, dst_mac, saddr, err) < 0)
         return -1;
-    tpl->length = FRAME_LEN;
-    uint8_t *ip = tpl->frame + IP_OFF, *tcp = tpl->frame + TCP_OFF;
+    tpl->length = SYN_FRAME_LEN;
+    uint8_t *ip = tpl->frame + SYN_IP_OFF, *tcp = tpl->frame + SYN_TCP_OFF;
     /* Zero what varies, so the bases hold only the constant words. */
     put16(ip + 4, 0);   /* id */
     put16(ip + 10, 0);  /* checksum */
@@ -113,20 +104,20 @@ int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
     put16(tcp + 2, 0);  /* dport */
     put32(tcp + 4, 0);  /* seq */
     put16(tcp + 16, 0); /* checksum */
-    tpl->ip_sum_base = sum_words(ip, 20);
+    tpl->ip_sum_base = sum_words(ip, SYN_IP_LEN);
     uint8_t pseudo[12] = {0};
     put32(pseudo, saddr);
     pseudo[9] = IPPROTO_TCP;
-    put16(pseudo + 10, TCP_LEN);
-    tpl->tcp_sum_base = sum_words(pseudo, sizeof(pseudo)) + sum_words(tcp, TCP_LEN);
+    put16(pseudo + 10, SYN_TCP_LEN);
+    tpl->tcp_sum_base = sum_words(pseudo, sizeof(pseudo)) + sum_words(tcp, SYN_TCP_LEN);
     return 0;
 }
 
 void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t daddr,
                        uint16_t sport, uint16_t dport, uint32_t seq, uint16_t ip_id)
 {
-    memcpy(out, tpl->frame, FRAME_LEN);
-    uint8_t *ip = out + IP_OFF, *tcp = out + TCP_OFF;
+    memcpy(out, tpl->frame, SYN_FRAME_LEN);
+    uint8_t *ip = out + SYN_IP_OFF, *tcp = out + SYN_TCP_OFF;
     uint32_t dsum = (daddr >> 16) + (daddr & 0xffff);
     put16(ip + 4, ip_id);
     put32(ip + 16, daddr);
