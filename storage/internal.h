@@ -108,7 +108,7 @@ int cert_compress(ZSTD_CCtx *cctx, ZSTD_CDict *cdict, const uint8_t *der, size_t
  * samples), stores it under a new id and makes it current. Runs in txn. */
 int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id, char *err);
 void cert_ddict_cache_free(struct store *s);
-/* check.c: recompresses (in txn) every certificate whose frame does not use
+/* compact.c: recompresses (in txn) every certificate whose frame does not use
  * dictionary dict_id; frames that do not decode are left for check. */
 int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char *err);
 

@@ -1,0 +1,191 @@
+/*
+ * compact.c - recompressing every certificate with a freshly trained
+ * dictionary (kubesurvey compact), in chunks, each commit leaving a valid
+ * store; also used by the writer when it trains the first dictionary.
+ */
+#include "storage/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COMPACT_CHUNK 5000   /* certificates rewritten per transaction */
+
+struct compact {
+    uint32_t dict_id;
+    ZSTD_CDict *cdict;
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+    uint8_t last_key[32];
+    bool started, done;
+    uint64_t rewritten;
+};
+
+static int compact_train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    return cert_train_dict(s, txn, (size_t)128 << 20, &((struct compact *)ctx)->dict_id, err);
+}
+
+struct rewrite {
+    uint8_t key[32];
+    struct buf frame;
+};
+
+/* Rewrites (in txn) the certificates after last_key whose frame does not
+ * use the new dictionary, up to COMPACT_CHUNK of them; sets done at the end. */
+static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    struct compact *cp = ctx;
+    MDB_cursor *cursor;
+    MDB_val key = {32, cp->last_key}, value;
+    struct rewrite *todo = calloc(COMPACT_CHUNK, sizeof(*todo));
+    size_t n = 0;
+    int rc = todo ? mdb_cursor_open(txn, s->certs, &cursor) : ENOMEM;
+    if (rc) {
+        free(todo);
+        return rc;
+    }
+    rc = mdb_cursor_get(cursor, &key, &value, cp->started ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && cp->started && key.mv_size == 32 && !memcmp(key.mv_data, cp->last_key, 32))
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+    int result = 0;
+    for (; rc == 0 && n < COMPACT_CHUNK; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != 32 || ZSTD_getDictID_fromFrame(value.mv_data, value.mv_size) == cp->dict_id)
+            continue;
+        uint8_t *der;
+        size_t length;
+        char skip[KS_ERRLEN];
+        if (cert_frame_decode(s, txn, value.mv_data, value.mv_size, cp->dctx, &der, &length, skip))
+            continue;   /* left for check to report; compact does not destroy it */
+        memcpy(todo[n].key, key.mv_data, 32);
+        result = cert_compress(cp->cctx, cp->cdict, der, length, &todo[n].frame, err);
+        free(der);
+        if (result)
+            break;
+        n++;
+    }
+    bool exhausted = rc == MDB_NOTFOUND;
+    mdb_cursor_close(cursor);
+    if (result == 0 && rc && rc != MDB_NOTFOUND)
+        result = rc;
+    for (size_t i = 0; i < n && result == 0; i++) {
+        MDB_val k = {32, todo[i].key}, v = {todo[i].frame.length, todo[i].frame.data};
+        result = mdb_put(txn, s->certs, &k, &v, 0);
+    }
+    if (result == 0 && n) {
+        memcpy(cp->last_key, todo[n - 1].key, 32);
+        cp->started = true;
+    }
+    if (exhausted)
+        cp->done = true;
+    cp->rewritten += n;
+    for (size_t i = 0; i < COMPACT_CHUNK; i++)
+        buf_free(&todo[i].frame);
+    free(todo);
+    return result;
+}
+
+/* Rewrites, in txn, every certificate whose frame does not use cp's
+ * dictionary, from the first key (also after a retried attempt). */
+static int rewrite_remaining(struct store *s, MDB_txn *txn, struct compact *cp, char *err)
+{
+    cp->started = false;
+    cp->done = false;
+    while (!cp->done) {
+        int rc = compact_chunk_txn(s, txn, cp, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int compact_open(struct store *s, MDB_txn *txn, struct compact *cp, char *err)
+{
+    if (cert_load_cdict(s, txn, cp->dict_id, &cp->cdict, err))
+        return -1;
+    cp->cctx = ZSTD_createCCtx();
+    cp->dctx = ZSTD_createDCtx();
+    if (!cp->cctx || !cp->dctx) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void compact_close(struct compact *cp)
+{
+    ZSTD_freeCDict(cp->cdict);
+    ZSTD_freeCCtx(cp->cctx);
+    ZSTD_freeDCtx(cp->dctx);
+}
+
+int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char *err)
+{
+    struct compact cp = {.dict_id = dict_id};
+    int result = compact_open(s, txn, &cp, err) ? -1 : rewrite_remaining(s, txn, &cp, err);
+    compact_close(&cp);
+    return result;
+}
+
+/* The last transaction: rewrites whatever still uses another dictionary
+ * (certificates a scan added meanwhile, chunks whose commit was retried),
+ * then deletes the other dictionaries, which nothing references any more. */
+static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+{
+    struct compact *cp = ctx;
+    int rc = rewrite_remaining(s, txn, cp, err);
+    if (rc)
+        return rc;
+    MDB_cursor *dc;
+    MDB_val dk, dv;
+    rc = mdb_cursor_open(txn, s->dicts, &dc);
+    if (rc)
+        return rc;
+    int result = 0;
+    for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_FIRST); rc == 0 && result == 0;
+         rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT))
+        if (dk.mv_size != 4 || store_get_be32(dk.mv_data) != cp->dict_id)
+            result = mdb_cursor_del(dc, 0);
+    mdb_cursor_close(dc);
+    if (result == 0 && rc != MDB_NOTFOUND)
+        result = rc;
+    return result;
+}
+
+int store_compact(struct store *s, struct store_cert_stats *after, char *err)
+{
+    struct compact cp = {0};
+    struct store_cert_stats before;
+    int result = -1;
+    if (store_cert_stats(s, &before, err))
+        return -1;
+    if (before.certs < 16) {   /* nothing worth a dictionary */
+        *after = before;
+        return 0;
+    }
+    if (store_write_txn(s, compact_train_txn, &cp, "train a dictionary", err))
+        return -1;
+    MDB_txn *txn;
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int opened = compact_open(s, txn, &cp, err);
+    store_txn_abort(s, txn);
+    if (opened)
+        goto out;
+    /* Chunks keep each transaction small; every commit leaves a valid store
+     * (old frames keep their dictionary until the final pass). */
+    while (!cp.done) {
+        uint64_t before_chunk = cp.rewritten;
+        if (store_write_txn(s, compact_chunk_txn, &cp, "rewrite certificates", err))
+            goto out;
+        if (cp.rewritten == before_chunk && !cp.done)
+            break;
+    }
+    if (store_write_txn(s, compact_final_txn, &cp, "finish rewriting certificates", err))
+        goto out;
+    result = store_cert_stats(s, after, err);
+out:
+    compact_close(&cp);
+    return result;
+}
