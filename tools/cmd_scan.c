@@ -418,7 +418,7 @@ static int run_scan(struct scan_job *job)
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         goto out;
     }
-    if (scan_pipeline_start(&job->pipe, opts, out, NULL, opts->syn_only ? NULL : &pc,
+    if (scan_pipeline_start(&job->pipe, opts, out, opts->syn_only ? NULL : &pc,
                             job->writer, err) < 0) {
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         goto out;

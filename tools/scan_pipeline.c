@@ -224,8 +224,8 @@ static void *feeder_main(void *arg)
 }
 
 int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts, FILE *out,
-                        struct probe_pool **pool_out, const struct probe_config *probe_cfg,
-                        struct store_writer *writer, char *err)
+                        const struct probe_config *probe_cfg, struct store_writer *writer,
+                        char *err)
 {
     memset(p, 0, sizeof(*p));
     p->opts = opts;
@@ -240,8 +240,6 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts
         p->pool = NULL;
         return -1;
     }
-    if (pool_out)
-        *pool_out = p->pool;
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
     if (rc != 0) {
         snprintf(err, KS_ERRLEN, "starting feeder thread: %s", strerror(rc));

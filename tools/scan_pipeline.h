@@ -60,8 +60,8 @@ struct scan_pipeline {
 
 /* out may be NULL; pool and writer are created by the caller (may be NULL). */
 int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts, FILE *out,
-                        struct probe_pool **pool_out, const struct probe_config *probe_cfg,
-                        struct store_writer *writer, char *err);
+                        const struct probe_config *probe_cfg, struct store_writer *writer,
+                        char *err);
 /* The engine's responder callback (never blocks). */
 bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port);
 /* After the scan: drain the ring, finish every probe. Frees the pool. */
