@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# run-all.sh - install, build and run every test: once in a normal build and
-# once under AddressSanitizer + UndefinedBehaviorSanitizer. Run as root: the
-# network tests create their own namespaces (and remove them).
+# run-all.sh - install, build and run every test: once in a normal build,
+# once under AddressSanitizer + UndefinedBehaviorSanitizer, and the tests
+# that run threads without a namespace (label "threads") under
+# ThreadSanitizer. Run as root: the network tests create their own
+# namespaces (and remove them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +17,11 @@ tools/setup.sh build-asan -DKS_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure --timeout 1800)
+
+# ThreadSanitizer: only the targets of the tests labelled "threads" (the
+# store writer with concurrent readers, the scan pipeline with its probe
+# pool), so this pass stays short (about a minute on two cores).
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKS_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target test_storage test_scan_pipeline
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+(cd build-tsan && ctest --output-on-failure -L threads --timeout 600)

@@ -143,10 +143,13 @@ bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port)
     return true;
 }
 
+/* Writes one line, or with text NULL (it could not be made) only records
+ * the failure. Probe workers call this concurrently: out_failed is guarded
+ * by out_lock like the FILE. */
 static void write_line(struct scan_pipeline *p, const char *text)
 {
     pthread_mutex_lock(&p->out_lock);
-    if (fputs(text, p->out) == EOF || fputc('\n', p->out) == EOF)
+    if (!text || fputs(text, p->out) == EOF || fputc('\n', p->out) == EOF)
         p->out_failed = true;
     pthread_mutex_unlock(&p->out_lock);
 }
@@ -174,10 +177,7 @@ static void probe_done(void *ctx, struct probe_result *r)
     if (p->out) {
         size_t length;
         char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
-        if (text)
-            write_line(p, text);
-        else
-            p->out_failed = true;
+        write_line(p, text);
         free(text);
     }
     if (p->writer) {

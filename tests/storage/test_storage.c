@@ -582,7 +582,7 @@ static void test_scans_and_writer_errors(void **state)
 
 struct reader_args {
     struct store *store;
-    volatile int stop;
+    _Atomic int stop;             /* the writer is done: readers end their pass */
     uint64_t passes, last, corrupt, backwards;
 };
 
