@@ -48,6 +48,7 @@ struct scan_job {
     struct scan_config cfg;
     struct scan_counters counters;
     struct scan_pipeline pipe;
+    bool pipe_started;            /* scan_pipeline_start succeeded: pipe to free */
     _Atomic int stop;
     _Atomic int scan_finished;
     int scan_status;
@@ -423,8 +424,14 @@ static int run_scan(struct scan_job *job)
         fprintf(stderr, "kubesurvey scan: %s\n", err);
         goto out;
     }
+    job->pipe_started = true;
     pthread_t scan_tid;
-    pthread_create(&scan_tid, NULL, scan_thread, job);
+    int created = pthread_create(&scan_tid, NULL, scan_thread, job);
+    if (created != 0) {
+        /* Nothing was sent: the pipeline is empty and ends at once. */
+        fprintf(stderr, "kubesurvey scan: starting the scan thread: %s\n", strerror(created));
+        goto out;
+    }
     supervise(job);
     pthread_join(scan_tid, NULL);
     rc = EXIT_OK;
@@ -461,7 +468,8 @@ static int run_scan(struct scan_job *job)
         json_decref(meta);
     }
 out:
-    scan_pipeline_free(&job->pipe);
+    if (job->pipe_started)
+        scan_pipeline_free(&job->pipe);
     if (job->writer) {
         store_writer_finish(job->writer, err);
         job->writer = NULL;

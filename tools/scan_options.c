@@ -332,23 +332,30 @@ int scan_options_parse(struct scan_options *o, int argc, char **argv)
 
 /* SHA-256 (hex) of a normalized list: identifies it in the scan record, so
  * a resume can tell that the targets or the blocklist changed. */
-static void list_digest(const struct ip_list *list, char hex[65])
+static int list_digest(const struct ip_list *list, char hex[65], char *err)
 {
     unsigned char md[32];
+    unsigned int md_length = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    for (size_t i = 0; i < list->count; i++) {
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < list->count; i++) {
         unsigned char be[8];
         for (int b = 0; b < 4; b++) {
             be[b] = (unsigned char)(list->ranges[i].first >> (24 - 8 * b));
             be[4 + b] = (unsigned char)(list->ranges[i].last >> (24 - 8 * b));
         }
-        EVP_DigestUpdate(ctx, be, sizeof(be));
+        ok = EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
     }
-    EVP_DigestFinal_ex(ctx, md, NULL);
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_length) == 1 && md_length == sizeof(md);
     EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        snprintf(err, KS_ERRLEN, "cannot compute the SHA-256 digest of the target lists "
+                                 "(out of memory or OpenSSL without SHA-256)");
+        return -1;
+    }
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 0;
 }
 
 int scan_options_targets(struct scan_options *o, struct target_space *space, char *err)
@@ -374,8 +381,9 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
     }
     ip_list_normalize(&allow);
     ip_list_normalize(&block);
-    list_digest(&allow, o->allow_digest);
-    list_digest(&block, o->block_digest);
+    if (list_digest(&allow, o->allow_digest, err) < 0 ||
+        list_digest(&block, o->block_digest, err) < 0)
+        goto out;
     if (port_list_parse(&ports, o->ports, err) < 0)
         goto out;
     rc = target_space_init(space, &allow, &block, &ports, err);

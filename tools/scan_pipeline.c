@@ -232,21 +232,24 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts
     p->out = out;
     p->writer = writer;
     pthread_mutex_init(&p->out_lock, NULL);
-    if (ring_init(&p->ring, RING_SIZE) < 0 || seq_tracker_init(&p->seqs) < 0) {
+    int ring = ring_init(&p->ring, RING_SIZE);
+    int seqs = seq_tracker_init(&p->seqs); /* initialises its lock even when it fails */
+    if (ring < 0 || seqs < 0) {
         snprintf(err, KS_ERRLEN, "out of memory");
-        return -1;
+        goto fail;
     }
-    if (probe_cfg && probe_pool_create(&p->pool, probe_cfg, probe_done, p, err) < 0) {
-        p->pool = NULL;
-        return -1;
-    }
+    if (probe_cfg && probe_pool_create(&p->pool, probe_cfg, probe_done, p, err) < 0)
+        goto fail;
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
     if (rc != 0) {
         snprintf(err, KS_ERRLEN, "starting feeder thread: %s", strerror(rc));
-        return -1;
+        goto fail;
     }
     p->feeder_started = true;
     return 0;
+fail:
+    scan_pipeline_free(p); /* nothing submitted: the pool finishes at once */
+    return -1;
 }
 
 uint64_t scan_pipeline_handled(struct scan_pipeline *p)

@@ -58,7 +58,10 @@ struct scan_pipeline {
     bool feeder_started;
 };
 
-/* out may be NULL; pool and writer are created by the caller (may be NULL). */
+/* Starts the feeder thread and, with probe_cfg (NULL with --syn-only), the
+ * probe pool. out and writer may be NULL; they stay the caller's. On -1
+ * (err filled) nothing is left to free; after 0, scan_pipeline_finish
+ * and/or scan_pipeline_free end it. */
 int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts, FILE *out,
                         const struct probe_config *probe_cfg, struct store_writer *writer,
                         char *err);
@@ -66,6 +69,8 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct scan_options *opts
 bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port);
 /* After the scan: drain the ring, finish every probe. Frees the pool. */
 int scan_pipeline_finish(struct scan_pipeline *p, char *err);
+/* Frees a started pipeline (joining what still runs). Only after a
+ * successful scan_pipeline_start. */
 void scan_pipeline_free(struct scan_pipeline *p);
 /* Responders handled so far (for checkpoints): every one of the first
  * scan_pipeline_handled() pushed responders is done. */
