@@ -6,6 +6,8 @@
  * the cluster estimators).
  */
 #include "tools/tools.h"
+#include "lib/buf.h"
+#include "lib/hashmap.h"
 
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -45,11 +47,11 @@ struct minor_count {
 };
 
 /* version -> which CVEs affect it (any way / without credentials by
- * default), computed once per distinct version */
-struct version_slot {
-    uint64_t key;        /* 0 = empty */
-    uint64_t *affects;   /* bitsets of lc->cves, cve_words each */
-    uint64_t *unauth;
+ * default), computed once per distinct version: the value of `versions`,
+ * keyed by version_key */
+struct version_cves {
+    uint64_t *affects;   /* bitsets of lc->cves, cve_words each; owns the block */
+    uint64_t *unauth;    /* points into the same block */
 };
 
 /* What the endpoints presenting one certificate showed (cluster level). */
@@ -63,9 +65,8 @@ enum cluster_flag {
 enum estimator { EST_LEAF = 0, EST_NAME, EST_CA, EST_COUNT };
 static const char *const estimator_name[EST_COUNT] = {"certificate", "cluster_name", "cluster_ca"};
 
+/* The value of `certs`, keyed by the leaf's SHA-256. */
 struct cert_slot {
-    uint8_t sha256[32];
-    bool used;
     uint8_t flags;                    /* enum cluster_flag bits */
     uint8_t group[EST_COUNT][16];     /* the cluster key of each estimator */
 };
@@ -74,17 +75,16 @@ struct cert_slot {
  * provider labels of its Kubernetes endpoints, for the first
  * NETWORK_PROVIDERS provider names seen; later names count as "(other)". */
 #define NETWORK_PROVIDERS 24
+#define NETWORK_KEY 32          /* bytes of a `networks` key (network_key) */
 
+/* The value of `networks` (keyed by the AS text, network_key) and
+ * `owners` (keyed by the as2org table's pointer to the name: one per
+ * organisation). */
 struct network_count {
     const char *key;      /* owned by the pfx2as / as2org table */
     const char *country;  /* owners only */
     uint64_t k8s, version_public, unsupported;
     uint32_t providers[NETWORK_PROVIDERS + 1];
-};
-
-struct network_table {
-    struct network_count *slots;
-    size_t used, cap;
 };
 
 struct stats {
@@ -103,33 +103,11 @@ struct stats {
 
     size_t cve_words;
     uint64_t *cve_hits, *cve_unauth_hits, *cve_headline_hits;
-    struct version_slot *versions;
-    size_t version_used, version_cap;
-
-    struct cert_slot *certs;
-    size_t cert_used, cert_cap;
+    struct hashmap versions;      /* version_key -> struct version_cves */
+    struct hashmap certs;         /* leaf SHA-256 -> struct cert_slot */
     bool clusters_resolved;
-
-    struct network_table networks, owners;
+    struct hashmap networks, owners; /* -> struct network_count */
 };
-
-static uint64_t hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_string(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-    return h;
-}
 
 int stats_new(struct stats **out, const struct stats_options *opt, char *err)
 {
@@ -142,12 +120,11 @@ int stats_new(struct stats **out, const struct stats_options *opt, char *err)
     s->cve_hits = calloc(n + 1, sizeof(uint64_t));
     s->cve_unauth_hits = calloc(n + 1, sizeof(uint64_t));
     s->cve_headline_hits = calloc(n + 1, sizeof(uint64_t));
-    s->version_cap = 256;
-    s->versions = calloc(s->version_cap, sizeof(*s->versions));
-    s->cert_cap = 1024;
-    s->certs = calloc(s->cert_cap, sizeof(*s->certs));
-    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits || !s->versions ||
-        !s->certs)
+    hashmap_init(&s->versions, sizeof(uint64_t), sizeof(struct version_cves));
+    hashmap_init(&s->certs, 32, sizeof(struct cert_slot));
+    hashmap_init(&s->networks, NETWORK_KEY, sizeof(struct network_count));
+    hashmap_init(&s->owners, sizeof(const char *), sizeof(struct network_count));
+    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits)
         goto oom;
     *out = s;
     return 0;
@@ -165,17 +142,18 @@ void stats_free(struct stats *s)
         free(s->providers[i].name);
     free(s->providers);
     free(s->minors);
-    for (size_t i = 0; s->versions && i < s->version_cap; i++) {
-        free(s->versions[i].affects);
-        free(s->versions[i].unauth);
+    for (size_t i = 0; i < s->versions.capacity; i++) {
+        struct version_cves *v = hashmap_value(&s->versions, hashmap_at(&s->versions, i));
+        if (v)
+            free(v->affects); /* unauth is the second half of the same block */
     }
-    free(s->versions);
+    hashmap_free(&s->versions);
     free(s->cve_hits);
     free(s->cve_unauth_hits);
     free(s->cve_headline_hits);
-    free(s->certs);
-    free(s->networks.slots);
-    free(s->owners.slots);
+    hashmap_free(&s->certs);
+    hashmap_free(&s->networks);
+    hashmap_free(&s->owners);
     free(s);
 }
 
@@ -196,14 +174,8 @@ static struct provider_count *provider_get(struct stats *s, const char *name)
             s->last_provider = i;
             return &s->providers[i];
         }
-    if (s->provider_count == s->provider_cap) {
-        size_t cap = s->provider_cap ? s->provider_cap * 2 : 16;
-        struct provider_count *p = realloc(s->providers, cap * sizeof(*p));
-        if (!p)
-            return NULL;
-        s->providers = p;
-        s->provider_cap = cap;
-    }
+    if (BUF_GROW(s->providers, s->provider_cap, s->provider_count + 1, 16) != 0)
+        return NULL;
     struct provider_count *p = &s->providers[s->provider_count];
     memset(p, 0, sizeof(*p));
     if (!(p->name = strdup(name)))
@@ -219,14 +191,8 @@ static int minor_add(struct stats *s, int major, int minor)
             s->minors[i].count++;
             return 0;
         }
-    if (s->minor_count == s->minor_cap) {
-        size_t cap = s->minor_cap ? s->minor_cap * 2 : 64;
-        struct minor_count *m = realloc(s->minors, cap * sizeof(*m));
-        if (!m)
-            return -1;
-        s->minors = m;
-        s->minor_cap = cap;
-    }
+    if (BUF_GROW(s->minors, s->minor_cap, s->minor_count + 1, 64) != 0)
+        return -1;
     s->minors[s->minor_count++] = (struct minor_count){major, minor, 1};
     return 0;
 }
@@ -240,26 +206,6 @@ static uint64_t version_key(const struct kver *v)
         return 0;
     return 1ULL << 63 | (uint64_t)v->major << 47 | (uint64_t)v->minor << 31 |
            (uint64_t)(v->patch + 1) << 11 | (uint64_t)v->pre << 10 | (uint64_t)v->pre_number;
-}
-
-static int version_table_grow(struct stats *s)
-{
-    size_t cap = s->version_cap * 2;
-    struct version_slot *t = calloc(cap, sizeof(*t));
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < s->version_cap; i++) {
-        if (!s->versions[i].key)
-            continue;
-        size_t j = hash64(s->versions[i].key) & (cap - 1);
-        while (t[j].key)
-            j = (j + 1) & (cap - 1);
-        t[j] = s->versions[i];
-    }
-    free(s->versions);
-    s->versions = t;
-    s->version_cap = cap;
-    return 0;
 }
 
 /* The CVE bitsets of v, computed into the two arrays given. */
@@ -295,115 +241,57 @@ static void count_cve_bits(struct stats *s, const uint64_t *affects, const uint6
 static int count_cves(struct stats *s, const struct kver *v)
 {
     uint64_t key = version_key(v);
-    if (!key) {
-        uint64_t *bits = calloc(2 * s->cve_words + 1, sizeof(uint64_t));
-        if (!bits)
+    struct version_cves *slot = NULL;
+    if (key) {
+        bool added;
+        if (!(slot = hashmap_value(&s->versions, hashmap_put(&s->versions, &key, &added))))
             return -1;
-        cve_bits(s, v, bits, bits + s->cve_words);
-        count_cve_bits(s, bits, bits + s->cve_words);
+        if (!added) {
+            count_cve_bits(s, slot->affects, slot->unauth);
+            return 0;
+        }
+    }
+    uint64_t *bits = calloc(2 * s->cve_words + 1, sizeof(uint64_t));
+    if (!bits)
+        return -1; /* a slot added without bitsets counts nothing: stats_add fails */
+    cve_bits(s, v, bits, bits + s->cve_words);
+    count_cve_bits(s, bits, bits + s->cve_words);
+    if (!slot) {
         free(bits);
         return 0;
     }
-    size_t j = hash64(key) & (s->version_cap - 1);
-    while (s->versions[j].key && s->versions[j].key != key)
-        j = (j + 1) & (s->version_cap - 1);
-    if (!s->versions[j].key) {
-        uint64_t *affects = calloc(s->cve_words + 1, sizeof(uint64_t));
-        uint64_t *unauth = calloc(s->cve_words + 1, sizeof(uint64_t));
-        if (!affects || !unauth) {
-            free(affects);
-            free(unauth);
-            return -1;
-        }
-        cve_bits(s, v, affects, unauth);
-        s->versions[j] = (struct version_slot){key, affects, unauth};
-        s->version_used++;
-        if (s->version_used * 2 > s->version_cap) {
-            if (version_table_grow(s) != 0)
-                return -1;
-            return count_cves(s, v);
-        }
-    }
-    count_cve_bits(s, s->versions[j].affects, s->versions[j].unauth);
+    slot->affects = bits;
+    slot->unauth = bits + s->cve_words;
     return 0;
 }
 
-static int cert_table_grow(struct stats *s)
-{
-    size_t cap = s->cert_cap * 2;
-    struct cert_slot *t = calloc(cap, sizeof(*t));
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < s->cert_cap; i++) {
-        if (!s->certs[i].used)
-            continue;
-        uint64_t h;
-        memcpy(&h, s->certs[i].sha256, 8);
-        size_t j = h & (cap - 1);
-        while (t[j].used)
-            j = (j + 1) & (cap - 1);
-        t[j] = s->certs[i];
-    }
-    free(s->certs);
-    s->certs = t;
-    s->cert_cap = cap;
-    return 0;
-}
-
-/* Finds or adds a leaf hash in the set of serving certificates (SHA-256
- * output is uniform, so its first 8 bytes are the hash). The slot stays
- * valid until the next cert_add. NULL when out of memory. */
+/* Finds or adds a leaf in the set of serving certificates; NULL when out
+ * of memory. The slot stays valid until the next cert_add. */
 static struct cert_slot *cert_add(struct stats *s, const uint8_t sha256[32])
 {
-    if ((s->cert_used + 1) * 2 > s->cert_cap && cert_table_grow(s) != 0)
-        return NULL;
-    uint64_t h;
-    memcpy(&h, sha256, 8);
-    size_t j = h & (s->cert_cap - 1);
-    while (s->certs[j].used) {
-        if (!memcmp(s->certs[j].sha256, sha256, 32))
-            return &s->certs[j];
-        j = (j + 1) & (s->cert_cap - 1);
-    }
-    struct cert_slot *slot = &s->certs[j];
-    memcpy(slot->sha256, sha256, 32);
-    slot->used = true;
+    bool added;
+    struct cert_slot *slot = hashmap_value(&s->certs, hashmap_put(&s->certs, sha256, &added));
     /* Until stats_resolve_clusters says otherwise, each certificate is its
      * own cluster under every estimator. */
-    for (int e = 0; e < EST_COUNT; e++)
+    for (int e = 0; slot && added && e < EST_COUNT; e++)
         memcpy(slot->group[e], sha256, 16);
-    s->cert_used++;
     return slot;
 }
 
-/* Finds or adds key in a string-keyed table; NULL when out of memory. */
-static struct network_count *network_get(struct network_table *t, const char *key)
+/* The key of an AS text in `networks`: the text itself when it fits, else
+ * a marker byte and its SHA-256 (AS sets can be long). */
+static void network_key(const char *origin, uint8_t key[NETWORK_KEY])
 {
-    if (t->used * 2 >= t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        struct network_count *slots = calloc(cap, sizeof(*slots));
-        if (!slots)
-            return NULL;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].key)
-                continue;
-            size_t j = hash_string(t->slots[i].key) & (cap - 1);
-            while (slots[j].key)
-                j = (j + 1) & (cap - 1);
-            slots[j] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->cap = cap;
+    memset(key, 0, NETWORK_KEY);
+    size_t n = strlen(origin);
+    if (n > 0 && n < NETWORK_KEY) {
+        memcpy(key, origin, n);
+        return;
     }
-    size_t j = hash_string(key) & (t->cap - 1);
-    while (t->slots[j].key && strcmp(t->slots[j].key, key))
-        j = (j + 1) & (t->cap - 1);
-    if (!t->slots[j].key) {
-        t->slots[j].key = key;
-        t->used++;
-    }
-    return &t->slots[j];
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)origin, n, digest);
+    key[0] = 0xff; /* no AS text starts with it */
+    memcpy(key + 1, digest, NETWORK_KEY - 1);
 }
 
 /* The first AS number of a prefix2as origin ("16509", "3_4" multi-origin,
@@ -430,16 +318,20 @@ static int networks_of(struct stats *s, uint32_t addr, struct network_count **ne
             s->k8s_no_owner++;
         return 0;
     }
-    if (!(*net = network_get(&s->networks, origin)))
+    uint8_t key[NETWORK_KEY];
+    network_key(origin, key);
+    if (!(*net = hashmap_value(&s->networks, hashmap_put(&s->networks, key, NULL))))
         return -1;
+    (*net)->key = origin;
     if (!s->opt.as2org)
         return 0;
     if (!as2org_lookup(s->opt.as2org, first_asn(origin), &org, &country)) {
         s->k8s_no_owner++;
         return 0;
     }
-    if (!(*owner = network_get(&s->owners, org)))
+    if (!(*owner = hashmap_value(&s->owners, hashmap_put(&s->owners, &org, NULL))))
         return -1;
+    (*owner)->key = org;
     (*owner)->country = country;
     return 0;
 }
@@ -571,13 +463,14 @@ static void group_key(const char *kind, const char *text, uint8_t out[16])
 
 int stats_resolve_clusters(struct stats *s, stats_cert_lookup_fn lookup, void *ctx, char *err)
 {
-    for (size_t i = 0; i < s->cert_cap; i++) {
-        struct cert_slot *slot = &s->certs[i];
-        if (!slot->used)
+    for (size_t i = 0; i < s->certs.capacity; i++) {
+        const uint8_t *sha256 = hashmap_at(&s->certs, i);
+        if (!sha256)
             continue;
+        struct cert_slot *slot = hashmap_value(&s->certs, (void *)sha256);
         uint8_t *der = NULL;
         size_t length = 0;
-        int found = lookup(ctx, slot->sha256, &der, &length, err);
+        int found = lookup(ctx, sha256, &der, &length, err);
         if (found < 0)
             return -1;
         struct k8s_cluster_keys keys;
@@ -629,15 +522,17 @@ static void figures_add(struct cluster_figures *f, uint8_t flags)
 static int cluster_figures(const struct stats *s, enum estimator e, struct cluster_figures *f)
 {
     memset(f, 0, sizeof(*f));
-    struct group_entry *all = malloc((s->cert_used + 1) * sizeof(*all));
+    struct group_entry *all = malloc((s->certs.count + 1) * sizeof(*all));
     if (!all)
         return -1;
     size_t n = 0;
-    for (size_t i = 0; i < s->cert_cap; i++)
-        if (s->certs[i].used) {
-            memcpy(all[n].key, s->certs[i].group[e], 16);
-            all[n++].flags = s->certs[i].flags;
+    for (size_t i = 0; i < s->certs.capacity; i++) {
+        const struct cert_slot *c = hashmap_value(&s->certs, hashmap_at(&s->certs, i));
+        if (c) {
+            memcpy(all[n].key, c->group[e], 16);
+            all[n++].flags = c->flags;
         }
+    }
     qsort(all, n, sizeof(*all), cmp_group);
     for (size_t i = 0; i < n;) {
         uint8_t flags = all[i].flags;
@@ -716,17 +611,19 @@ static int cmp_network(const void *a, const void *b)
 
 /* The TOP_NETWORKS largest entries of a table; key_name names the key
  * ("as" or "owner"). */
-static json_t *networks_json(const struct stats *s, const struct network_table *t,
+static json_t *networks_json(const struct stats *s, const struct hashmap *t,
                              const char *key_name)
 {
     json_t *arr = json_array();
-    struct network_count *all = calloc(t->used + 1, sizeof(*all));
+    struct network_count *all = calloc(t->count + 1, sizeof(*all));
     size_t n = 0;
     if (!all)
         return arr;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].key)
-            all[n++] = t->slots[i];
+    for (size_t i = 0; i < t->capacity; i++) {
+        const struct network_count *c = hashmap_value(t, hashmap_at(t, i));
+        if (c)
+            all[n++] = *c;
+    }
     qsort(all, n, sizeof(*all), cmp_network);
     for (size_t i = 0; i < n && i < TOP_NETWORKS; i++) {
         json_t *providers = json_object();
