@@ -6,6 +6,7 @@
 #define KS_ENGINE_INTERNAL_H
 
 #include "engine/engine.h"
+#include "lib/hashmap.h"
 
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -54,9 +55,7 @@ void sender_close(struct sender *s);
 /* A set of 64-bit keys (target indexes) that grows with what it holds:
  * memory is proportional to responders, not to the target space. */
 struct index_set {
-    uint64_t *slots;              /* key + 1; 0 = empty */
-    size_t capacity;              /* power of two */
-    size_t count;
+    struct hashmap map;           /* key + 1, no value */
 };
 
 int index_set_init(struct index_set *set);

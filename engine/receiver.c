@@ -20,64 +20,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- index_set: open addressing, linear probing, grows at 1/2 load ---- */
+/* ---- index_set: target indexes seen, in lib's hash map (key + 1, so the
+ * index 0 is not the empty key) ---- */
 
 int index_set_init(struct index_set *set)
 {
-    set->capacity = 1024;
-    set->count = 0;
-    set->slots = calloc(set->capacity, sizeof(uint64_t));
-    return set->slots ? 0 : -1;
-}
-
-static size_t slot_of(uint64_t key, size_t mask)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    return (size_t)key & mask;
-}
-
-static int index_set_grow(struct index_set *set)
-{
-    size_t cap = set->capacity * 2;
-    uint64_t *slots = calloc(cap, sizeof(uint64_t));
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < set->capacity; i++) {
-        if (!set->slots[i])
-            continue;
-        size_t j = slot_of(set->slots[i] - 1, cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = set->slots[i];
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->capacity = cap;
+    hashmap_init(&set->map, sizeof(uint64_t), 0);
     return 0;
 }
 
 int index_set_add(struct index_set *set, uint64_t key)
 {
-    if ((set->count + 1) * 2 > set->capacity && index_set_grow(set) < 0)
+    uint64_t stored = key + 1;
+    bool added;
+    if (!hashmap_put(&set->map, &stored, &added))
         return -1;
-    size_t mask = set->capacity - 1, i = slot_of(key, mask);
-    while (set->slots[i]) {
-        if (set->slots[i] == key + 1)
-            return 0;
-        i = (i + 1) & mask;
-    }
-    set->slots[i] = key + 1;
-    set->count++;
-    return 1;
+    return added ? 1 : 0;
 }
 
 void index_set_free(struct index_set *set)
 {
-    free(set->slots);
-    set->slots = NULL;
-    set->capacity = set->count = 0;
+    hashmap_free(&set->map);
 }
 
 /* ---- capture ---- */

@@ -49,44 +49,10 @@ static int seq_tracker_init(struct seq_tracker *t)
 {
     memset(t, 0, sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
-    t->capacity = 1024;
-    t->keys = calloc(t->capacity, sizeof(uint64_t));
-    t->seqs = calloc(t->capacity, sizeof(uint64_t));
+    hashmap_init(&t->seqs, sizeof(uint64_t), sizeof(uint64_t)); /* key + 1 -> seq */
     t->window = SEQ_WINDOW;
     t->done = calloc(t->window, 1);
-    return t->keys && t->seqs && t->done ? 0 : -1;
-}
-
-static size_t key_slot(uint64_t key, size_t mask)
-{
-    key ^= key >> 31;
-    key *= 0x9e3779b97f4a7c15ULL;
-    return (size_t)(key >> 20) & mask;
-}
-
-static void map_insert(uint64_t *keys, uint64_t *seqs, size_t cap, uint64_t key, uint64_t seq)
-{
-    size_t i = key_slot(key, cap - 1);
-    while (keys[i] && keys[i] != key + 1)
-        i = (i + 1) & (cap - 1);
-    keys[i] = key + 1;
-    seqs[i] = seq;
-}
-
-static int map_grow(struct seq_tracker *t)
-{
-    size_t cap = t->capacity * 2;
-    uint64_t *keys = calloc(cap, sizeof(uint64_t)), *seqs = calloc(cap, sizeof(uint64_t));
-    if (!keys || !seqs) {
-        free(keys), free(seqs);
-        return -1;
-    }
-    for (size_t i = 0; i < t->capacity; i++)
-        if (t->keys[i])
-            map_insert(keys, seqs, cap, t->keys[i] - 1, t->seqs[i]);
-    free(t->keys), free(t->seqs);
-    t->keys = keys, t->seqs = seqs, t->capacity = cap;
-    return 0;
+    return t->done ? 0 : -1;
 }
 
 /* Gives key the next sequence number; waits while the window is full. */
@@ -97,26 +63,22 @@ static int seq_tracker_add(struct seq_tracker *t, uint64_t key)
         nanosleep(&pause, NULL);
     }
     pthread_mutex_lock(&t->lock);
-    int rc = 0;
-    if ((t->count + 1) * 2 > t->capacity && map_grow(t) < 0)
-        rc = -1;
-    else {
-        map_insert(t->keys, t->seqs, t->capacity, key, t->next_seq++);
-        t->count++;
-    }
+    uint64_t stored = key + 1;
+    uint64_t *seq = hashmap_value(&t->seqs, hashmap_put(&t->seqs, &stored, NULL));
+    if (seq)
+        *seq = t->next_seq++;
     pthread_mutex_unlock(&t->lock);
-    return rc;
+    return seq ? 0 : -1;
 }
 
 static void seq_tracker_done(struct seq_tracker *t, uint64_t key)
 {
     pthread_mutex_lock(&t->lock);
-    size_t i = key_slot(key, t->capacity - 1);
-    while (t->keys[i] && t->keys[i] != key + 1)
-        i = (i + 1) & (t->capacity - 1);
-    if (t->keys[i]) {
+    uint64_t stored = key + 1;
+    const uint64_t *seq = hashmap_value(&t->seqs, hashmap_get(&t->seqs, &stored));
+    if (seq) {
         uint64_t low = atomic_load(&t->low);
-        t->done[t->seqs[i] & (t->window - 1)] = 1;
+        t->done[*seq & (t->window - 1)] = 1;
         while (low < t->next_seq && t->done[low & (t->window - 1)]) {
             t->done[low & (t->window - 1)] = 0;
             low++;
@@ -128,7 +90,8 @@ static void seq_tracker_done(struct seq_tracker *t, uint64_t key)
 
 static void seq_tracker_free(struct seq_tracker *t)
 {
-    free(t->keys), free(t->seqs), free(t->done);
+    hashmap_free(&t->seqs);
+    free(t->done);
     pthread_mutex_destroy(&t->lock);
 }
 

@@ -14,6 +14,8 @@
 #include "storage/storage.h"
 #include "tools/scan_options.h"
 
+#include "lib/hashmap.h"
+
 #include <pthread.h>
 #include <stdio.h>
 
@@ -29,9 +31,7 @@ struct responder_ring {
  * first number not yet handled, so every responder before it is done. */
 struct seq_tracker {
     pthread_mutex_t lock;
-    uint64_t *keys;               /* open addressing: key + 1, 0 = empty */
-    uint64_t *seqs;
-    size_t capacity, count;
+    struct hashmap seqs;          /* responder key + 1 -> its sequence number */
     uint8_t *done;                /* window of done flags, by seq & (window - 1) */
     size_t window;
     uint64_t next_seq;
