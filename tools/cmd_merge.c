@@ -119,57 +119,8 @@ static void fold_scan(json_t *merged, const json_t *in, const char *db, uint32_t
     json_object_del(merged, "shard");
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
 
 /* A deep copy of r, because store_writer_put takes its contents. */
-static int copy_result(struct probe_result *to, const struct probe_result *from)
-{
-    *to = *from;
-    to->error = dup_or_null(from->error);
-    to->tls_version = dup_or_null(from->tls_version);
-    to->tls_cipher = dup_or_null(from->tls_cipher);
-    to->tls_alpn = dup_or_null(from->tls_alpn);
-    to->http_server = dup_or_null(from->http_server);
-    to->http_content_type = dup_or_null(from->http_content_type);
-    to->http_audit_id = dup_or_null(from->http_audit_id);
-    to->http_pf_flowschema = dup_or_null(from->http_pf_flowschema);
-    to->http_pf_prioritylevel = dup_or_null(from->http_pf_prioritylevel);
-    to->provider = dup_or_null(from->provider);
-    to->git_version = dup_or_null(from->git_version);
-    to->version_suffix = dup_or_null(from->version_suffix);
-    to->git_commit = dup_or_null(from->git_commit);
-    to->build_date = dup_or_null(from->build_date);
-    to->go_version = dup_or_null(from->go_version);
-    to->platform = dup_or_null(from->platform);
-    to->body = NULL;
-    bool ok = true;
-    if (from->body) {
-        to->body = malloc(from->body_length ? from->body_length : 1);
-        if (to->body)
-            memcpy(to->body, from->body, from->body_length);
-        ok = to->body != NULL;
-    }
-    for (size_t i = 0; i < from->chain_length; i++) {
-        to->chain[i].der = NULL;
-        if (!from->chain[i].der)
-            continue;
-        to->chain[i].der = malloc(from->chain[i].length ? from->chain[i].length : 1);
-        if (!to->chain[i].der)
-            ok = false;
-        else
-            memcpy(to->chain[i].der, from->chain[i].der, from->chain[i].length);
-    }
-    /* a strdup that failed leaves NULL where the source had text */
-    if (!ok || (from->error && !to->error) || (from->provider && !to->provider) ||
-        (from->git_version && !to->git_version)) {
-        probe_result_free(to);
-        return -1;
-    }
-    return 0;
-}
 
 struct copy_walk {
     struct store_writer *writer;
@@ -181,7 +132,7 @@ static int copy_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
     (void)scan_id;
     struct copy_walk *c = ctx;
     struct probe_result copy;
-    if (copy_result(&copy, r) != 0) {
+    if (probe_result_copy(&copy, r) != 0) {
         snprintf(c->err, KS_ERRLEN, "out of memory");
         return 1;
     }
