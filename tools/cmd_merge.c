@@ -5,8 +5,8 @@
  * Shards of one run become ONE scan in OUT, so merging the shards of a run
  * gives the statistics of a single unsharded run. Two scans are shards of
  * one run when their JSON agrees on everything that defines a scan
- * (targets, ports, seed, shard count, blocklist, ...: every key except the
- * ones that differ between shards, see run_keys below), they have
+ * (the scan record's fields with the SCAN_DEFINES role: target and
+ * blocklist digests, ports, seed, shard count, ...; tools/scan_record.c), they have
  * "shards" > 1, and their "shard" numbers differ. Any other scan (an
  * unsharded run, a repeated run with the same parameters, a second copy of
  * a shard) is copied as a scan of its own. Certificates are stored once (the store de-duplicates by
@@ -15,6 +15,7 @@
  */
 #include "tools/tools.h"
 #include "storage/storage.h"
+#include "tools/scan_record.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,16 +37,8 @@ static void merge_usage(FILE *out)
             "  -h, --help   this help\n");
 }
 
-/* Keys that differ between the shards (or resumed parts) of one run. */
-static const char *const run_keys[] = {
-    "shard", "started", "ended", "duration", "counters", "checkpoint", "error",
-    "interface", "source_ip", "sender_threads", "rate_pps", "kubesurvey_version",
-    "max_runtime", "cooldown", "metadata", "merged_from", "merged_shards",
-    "state", "interrupted", "previous_runs",
-};
-
 struct merged_scan {
-    char *identity;       /* the scan JSON without run_keys, compact, sorted */
+    char *identity;       /* scan_identity of the first shard */
     uint32_t out_id;
     json_t *json;         /* the merged scan's JSON */
 };
@@ -58,13 +51,16 @@ struct merge {
     char err[KS_ERRLEN];
 };
 
+/* What the shards of one run share: the scan record's SCAN_DEFINES fields
+ * (tools/scan_record.c), whatever else the records hold. */
 static char *scan_identity(const json_t *scan)
 {
-    json_t *copy = json_deep_copy(scan);
-    for (size_t i = 0; i < sizeof(run_keys) / sizeof(run_keys[0]); i++)
-        json_object_del(copy, run_keys[i]);
-    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(copy);
+    struct scan_record r;
+    char err[KS_ERRLEN];
+    if (scan_record_from_json(&r, scan, err) != 0)
+        return json_dumps(scan, JSON_COMPACT | JSON_SORT_KEYS); /* unreadable: itself */
+    char *text = scan_record_identity(&r);
+    scan_record_free(&r);
     return text;
 }
 

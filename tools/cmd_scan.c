@@ -60,7 +60,8 @@ struct scan_job {
     struct store *store;
     struct store_writer *writer;
     uint32_t scan_id;
-    json_t *previous;             /* the resumed scan's record, or NULL */
+    struct scan_record previous;  /* the resumed scan's record ... */
+    bool previous_loaded;         /* ... when resuming */
     struct checkpoint_sample samples[CHECKPOINT_SAMPLES];
     size_t sample_count;
     uint64_t checkpoint;          /* last committed walk position */
@@ -136,31 +137,38 @@ static void print_status(struct scan_job *job, double elapsed, bool final)
 
 /* ---- the scan record and checkpoints ---- */
 
+/* The JSON of this run's scan record in `state`. A resumed scan keeps its
+ * first start time and the earlier runs' counters. */
 static json_t *scan_record(struct scan_job *job, const char *state, double end)
 {
-    json_t *j = scan_summary_json(job->opts, job->space, &job->cfg, &job->counters,
-                                  job->start, end, job->scan_status < 0 ? job->err : NULL,
-                                  atomic_load(&job->stop) != 0);
-    if (!j)
+    struct scan_record r;
+    if (scan_record_of_run(&r, job->opts, job->space, &job->cfg, &job->counters, job->start,
+                           end, job->scan_status < 0 ? job->err : NULL,
+                           atomic_load(&job->stop) != 0) != 0)
         return NULL;
-    if (job->previous) {
-        /* A resumed scan keeps its first start time and the earlier runs' counters. */
-        json_t *started = json_object_get(job->previous, "started");
-        if (started)
-            json_object_set(j, "started", started);
-        json_t *runs = json_object_get(job->previous, "previous_runs");
-        runs = runs ? json_copy(runs) : json_array();
-        json_t *prev = json_object_get(job->previous, "counters");
-        if (prev)
-            json_array_append(runs, prev);
-        json_object_set_new(j, "previous_runs", runs);
+    const struct scan_record *prev = job->previous_loaded ? &job->previous : NULL;
+    if (prev && prev->started) {
+        free(r.started);
+        r.started = strdup(prev->started);
+    }
+    if (prev) {
+        r.previous_runs = prev->previous_runs ? json_copy(prev->previous_runs) : json_array();
+        if (r.previous_runs && prev->counters)
+            json_array_append(r.previous_runs, prev->counters);
+        scan_record_set_present(&r, "previous_runs");
     }
     char when[32];
     iso_time(job->last_checkpoint_time ? job->last_checkpoint_time : job->start, when,
              sizeof(when));
-    json_object_set_new(j, "state", json_string(state));
-    json_object_set_new(j, "checkpoint", json_pack("{s:I,s:s}", "walk_position",
-                                                   (json_int_t)job->checkpoint, "time", when));
+    r.state = strdup(state);
+    r.checkpoint = json_pack("{s:I,s:s}", "walk_position", (json_int_t)job->checkpoint, "time",
+                             when);
+    scan_record_set_present(&r, "state");
+    scan_record_set_present(&r, "checkpoint");
+    json_t *j = r.state && r.checkpoint && r.started && (!prev || r.previous_runs)
+                    ? scan_record_to_json(&r)
+                    : NULL;
+    scan_record_free(&r);
     return j;
 }
 
@@ -264,37 +272,6 @@ static int keep_last_scan(void *ctx, const struct store_scan *scan)
     return 0;
 }
 
-/* Compares one parameter of the stored scan with this run's. */
-static int resume_check(json_t *prev, const char *key, json_t *now, char *err)
-{
-    json_t *was = json_object_get(prev, key);
-    int same = was && json_equal(was, now);
-    if (!same)
-        snprintf(err, KS_ERRLEN, "cannot resume: %s differs from the interrupted scan's "
-                                 "(give exactly the same targets, ports, blocklist, seed, "
-                                 "shard and sender threads)", key);
-    json_decref(now);
-    return same ? 0 : -1;
-}
-
-/* Port lists are equal when they name the same set ("6443,443" is
- * "443,6443"): the target space numbers ports in ascending order. */
-static int resume_check_ports(json_t *prev, const char *now, char *err)
-{
-    const char *was = json_string_value(json_object_get(prev, "ports"));
-    struct port_list a = {NULL, 0}, b = {NULL, 0};
-    char ignored[KS_ERRLEN];
-    bool same = was && port_list_parse(&a, was, ignored) == 0 &&
-                port_list_parse(&b, now, ignored) == 0 && a.count == b.count &&
-                memcmp(a.ports, b.ports, a.count * sizeof(*a.ports)) == 0;
-    port_list_free(&a);
-    port_list_free(&b);
-    if (!same)
-        snprintf(err, KS_ERRLEN, "cannot resume: ports differ from the interrupted scan's (%s, "
-                 "now %s)", was ? was : "none stored", now);
-    return same ? 0 : -1;
-}
-
 static int resume_prepare(struct scan_job *job, char *err)
 {
     struct last_scan last = {0, NULL};
@@ -304,35 +281,37 @@ static int resume_prepare(struct scan_job *job, char *err)
         snprintf(err, KS_ERRLEN, "cannot resume: %s holds no scan", job->opts->db);
         return -1;
     }
-    const char *state = json_string_value(json_object_get(last.json, "state"));
-    json_t *cp = json_object_get(json_object_get(last.json, "checkpoint"), "walk_position");
-    if (!state || !strcmp(state, "done") || !json_is_integer(cp)) {
+    struct scan_record was, now;
+    int rc = scan_record_from_json(&was, last.json, err);
+    json_decref(last.json);
+    if (rc != 0)
+        return -1;
+    json_t *cp = was.checkpoint ? json_object_get(was.checkpoint, "walk_position") : NULL;
+    if (!was.state || !strcmp(was.state, "done") || !json_is_integer(cp)) {
         snprintf(err, KS_ERRLEN, "cannot resume: the last scan in %s (id %u) %s",
                  job->opts->db, last.id,
-                 state && !strcmp(state, "done") ? "is complete" : "has no checkpoint");
-        json_decref(last.json);
+                 was.state && !strcmp(was.state, "done") ? "is complete" : "has no checkpoint");
+        scan_record_free(&was);
         return -1;
     }
     struct scan_options *o = job->opts;
-    const char *seed = json_string_value(json_object_get(last.json, "seed"));
-    if (!o->seed_given && seed) /* not given again: take the interrupted scan's */
-        o->seed = strtoull(seed, NULL, 10);
-    char seed_now[24];
-    snprintf(seed_now, sizeof(seed_now), "%llu", (unsigned long long)o->seed);
-    if (resume_check(last.json, "allow_digest", json_string(o->allow_digest), err) < 0 ||
-        resume_check(last.json, "block_digest", json_string(o->block_digest), err) < 0 ||
-        resume_check_ports(last.json, o->ports, err) < 0 ||
-        resume_check(last.json, "seed", json_string(seed_now), err) < 0 ||
-        resume_check(last.json, "shard", json_integer(o->shard), err) < 0 ||
-        resume_check(last.json, "shards", json_integer(o->shards), err) < 0 ||
-        resume_check(last.json, "sender_threads", json_integer(o->sender_threads), err) < 0 ||
-        resume_check(last.json, "syn_only", json_false(), err) < 0) {
-        json_decref(last.json);
+    if (!o->seed_given && was.seed) /* not given again: take the interrupted scan's */
+        o->seed = strtoull(was.seed, NULL, 10);
+    if (scan_record_of_options(&now, o) != 0) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        scan_record_free(&was);
+        return -1;
+    }
+    rc = scan_record_resume_check(&was, &now, err);
+    scan_record_free(&now);
+    if (rc != 0) {
+        scan_record_free(&was);
         return -1;
     }
     job->scan_id = last.id;
-    job->previous = last.json;
     job->checkpoint = (uint64_t)json_integer_value(cp);
+    job->previous = was;
+    job->previous_loaded = true;
     return 0;
 }
 
@@ -525,7 +504,8 @@ out:
         scan_close(job->scan);
         if (job->store)
             store_close(job->store);
-        json_decref(job->previous);
+        if (job->previous_loaded)
+            scan_record_free(&job->previous);
         free(job);
     }
     target_space_free(&space);

@@ -503,7 +503,7 @@ void iso_time(double t, char *buf, size_t size)
 static json_t *targets_json(const struct scan_options *o)
 {
     json_t *list = json_array();
-    for (int i = 0; i < o->target_count; i++)
+    for (int i = 0; list && i < o->target_count; i++)
         json_array_append_new(list, json_string(o->targets[i]));
     return list;
 }
@@ -524,27 +524,82 @@ static json_t *counters_json(struct scan_counters *c)
                      "queue_drops", (json_int_t)atomic_load(&c->queue_drops));
 }
 
-json_t *scan_summary_json(const struct scan_options *o, const struct target_space *space,
-                          const struct scan_config *cfg, struct scan_counters *counters,
-                          double start, double end, const char *failure, bool interrupted)
+/* strdup that keeps NULL; *failed set when out of memory. */
+static char *dup_text(const char *s, bool *failed)
 {
-    char started[32], ended[32], saddr[16], seed[24];
-    iso_time(start, started, sizeof(started));
-    iso_time(end, ended, sizeof(ended));
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *failed = true;
+    return d;
+}
+
+int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
+{
+    char seed[24];
+    bool failed = false;
+    scan_record_init(r);
     /* JSON integers are signed 64-bit in jansson: keep the seed exact as text. */
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
-    return json_pack(
-        "{s:s,s:o,s:s?,s:s?,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:s,s:s,"
-        "s:s,s:s?,s:f,s:o,s:s?,s:b,s:b}",
-        "kubesurvey_version", KS_VERSION, "targets", targets_json(o), "allowlist", o->allowlist,
-        "blocklist", o->blocklist, "blocklist_mode", o->blocklist ? "file" : "builtin-reserved",
-        "allow_digest", o->allow_digest, "block_digest", o->block_digest,
-        "target_addresses", (json_int_t)space->address_count, "target_space",
-        (json_int_t)space->size, "ports", o->ports, "seed", seed, "shard", (int)o->shard,
-        "shards", (int)o->shards, "sender_threads", (int)o->sender_threads, "rate_pps",
-        (json_int_t)cfg->rate_pps, "max_runtime", o->max_runtime, "cooldown", o->cooldown,
-        "interface", cfg->net.ifname, "source_ip", ip_format(cfg->net.saddr, saddr), "started",
-        started, "ended", end > 0 ? ended : NULL, "duration", end > 0 ? end - start : 0.0,
-        "counters", counters_json(counters), "error", failure, "interrupted", interrupted,
-        "syn_only", o->syn_only);
+    r->kubesurvey_version = dup_text(KS_VERSION, &failed);
+    r->targets = targets_json(o);
+    r->allowlist = dup_text(o->allowlist, &failed);
+    r->blocklist = dup_text(o->blocklist, &failed);
+    r->blocklist_mode = dup_text(o->blocklist ? "file" : "builtin-reserved", &failed);
+    r->allow_digest = dup_text(o->allow_digest, &failed);
+    r->block_digest = dup_text(o->block_digest, &failed);
+    r->ports = dup_text(o->ports, &failed);
+    r->seed = dup_text(seed, &failed);
+    r->shard = o->shard;
+    r->shards = o->shards;
+    r->sender_threads = o->sender_threads;
+    r->max_runtime = o->max_runtime;
+    r->cooldown = o->cooldown;
+    r->syn_only = o->syn_only;
+    static const char *const given[] = {
+        "kubesurvey_version", "targets", "allowlist", "blocklist", "blocklist_mode",
+        "allow_digest", "block_digest", "ports", "seed", "shard", "shards", "sender_threads",
+        "max_runtime", "cooldown", "syn_only",
+    };
+    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+        scan_record_set_present(r, given[i]);
+    if (failed || !r->targets) {
+        scan_record_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
+                       const struct target_space *space, const struct scan_config *cfg,
+                       struct scan_counters *counters, double start, double end,
+                       const char *failure, bool interrupted)
+{
+    char started[32], ended[32], saddr[16];
+    bool failed = false;
+    if (scan_record_of_options(r, o) != 0)
+        return -1;
+    iso_time(start, started, sizeof(started));
+    iso_time(end, ended, sizeof(ended));
+    r->target_addresses = (long long)space->address_count;
+    r->target_space = (long long)space->size;
+    r->rate_pps = (long long)cfg->rate_pps;
+    r->interface = dup_text(cfg->net.ifname, &failed);
+    r->source_ip = dup_text(ip_format(cfg->net.saddr, saddr), &failed);
+    r->started = dup_text(started, &failed);
+    r->ended = dup_text(end > 0 ? ended : NULL, &failed);
+    r->duration = end > 0 ? end - start : 0.0;
+    r->counters = counters_json(counters);
+    r->error = dup_text(failure, &failed);
+    r->interrupted = interrupted;
+    static const char *const given[] = {
+        "target_addresses", "target_space", "rate_pps", "interface", "source_ip", "started",
+        "ended", "duration", "counters", "error", "interrupted",
+    };
+    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+        scan_record_set_present(r, given[i]);
+    if (failed || !r->counters) {
+        scan_record_free(r);
+        return -1;
+    }
+    return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "probes/probes.h"
+#include "tools/scan_record.h"
 
 #include <jansson.h>
 
@@ -53,11 +54,17 @@ int scan_dry_run(const struct scan_options *opts, const struct target_space *spa
 /* Fills the engine config: network detection, keys, rate. */
 int scan_options_config(const struct scan_options *opts, const struct target_space *space,
                         struct scan_config *cfg, char *err);
-/* The run as JSON: parameters, digests, times, counters. This is both the
- * --metadata file and the scan record in the store. end = 0: still running. */
-json_t *scan_summary_json(const struct scan_options *opts, const struct target_space *space,
-                          const struct scan_config *cfg, struct scan_counters *counters,
-                          double start, double end, const char *failure, bool interrupted);
+/* The scan record of these options alone (what defines the work: targets,
+ * digests, ports, seed, shard, threads), for comparing with a stored one.
+ * 0, or -1 when out of memory. The caller frees it (scan_record_free). */
+int scan_record_of_options(struct scan_record *r, const struct scan_options *opts);
+/* The scan record of a run: the options' fields plus times, counters and
+ * machine details. Its JSON is both the --metadata file and the scan record
+ * in the store. end = 0: still running. 0, or -1 when out of memory. */
+int scan_record_of_run(struct scan_record *r, const struct scan_options *opts,
+                       const struct target_space *space, const struct scan_config *cfg,
+                       struct scan_counters *counters, double start, double end,
+                       const char *failure, bool interrupted);
 /* Formats a Unix time as ISO-8601 UTC ("2021-06-10T12:00:00Z"). */
 void iso_time(double t, char *buf, size_t size);
 
