@@ -8,12 +8,17 @@
 # Files written in DIR:
 #   expected.tsv   one line per open endpoint (header first), tab-separated:
 #                  addr port tls k8s provider minor git_version http_status
-#                  cert cert_marker model  ("-" = none; see docs/testnet.md)
-#   ca.jobs        name|subject                     one CA per line
+#                  cert cert_marker model cluster  ("-" = none; see
+#                  docs/testnet.md)
+#   ca.jobs        name|subject                     one CA per line: every
+#                  cluster's own CA (named by its cluster id) and the few
+#                  shared ones (public CAs, etcd, Docker ...)
 #   leaf.jobs      cert|ca|subject|subjectAltName   one serving certificate
-#   servers.conf   nginx server blocks, one per certificate (its endpoints,
-#                  certificate, headers, answer) and per plain-HTTP endpoint
-#   bodies/CERT    what GET /version answers (version.Info, Status, HTML ...)
+#   servers.conf   nginx server blocks, one per serving certificate and
+#                  answer (its endpoints, certificate, headers, answer) and per
+#                  plain-HTTP endpoint
+#   bodies/ANSWER  what GET /version answers (version.Info, Status, HTML ...),
+#                  one per cluster or service (a0001 ...)
 #   population.nft the nft sets `open` (every endpoint) and `rst`
 #
 # Every random choice comes from one MINSTD generator (x = x * 48271 mod
@@ -58,15 +63,11 @@ function new_addr(   a, b) {
     return "198.18." a "." b
 }
 
-# The issuer of each CA name used by the models (k8s-facts.md §4): one CA
-# per provider (and a few per-cluster-style variants), reused by its leaves.
+# The issuer of each shared CA (k8s-facts.md §4): public CAs and the private
+# CAs of services that are not API servers. A cluster's own CA is named by
+# its cluster id and its subject is set by its model (own_ca).
 function ca_subject(name) {
-    if (name == "eks" || name ~ /^kubeadm/ || name == "ack" || name == "tke") return "/CN=kubernetes"
-    if (name ~ /^gke/) return "/CN=" gke_uuid[name]
-    if (name == "aks") return "/CN=ca"
-    if (name == "openshift") return "/OU=openshift/CN=kube-apiserver-lb-signer"
-    if (name ~ /^k3s/) return "/CN=k3s-server-ca@" (1600000000 + 1000 * substr(name, 4))
-    if (name ~ /^rke2/) return "/CN=rke2-server-ca@" (1610000000 + 1000 * substr(name, 5))
+    if (name in own_ca_subject) return own_ca_subject[name]
     if (name == "letsencrypt") return "/C=US/O=Let's Encrypt/CN=R3"
     if (name == "digicert") return "/C=US/O=DigiCert Inc/CN=DigiCert TLS RSA SHA256 2020 CA1"
     if (name == "ibm") return "/C=US/O=IBM/CN=IBM Cloud Kubernetes Service CA"
@@ -77,13 +78,20 @@ function ca_subject(name) {
 }
 
 # ------------------------------------------------------------- one cluster
-# A cluster: one serving certificate, one answer, endpoints ep_addr/ep_port.
+# A cluster (or a service that is not Kubernetes): one answer, served by one
+# or more units; a unit is one serving certificate (subject, SANs) on its
+# endpoints (ep_addr/ep_port/ep_unit, in unit order). `ca` names the issuer:
+# own_ca(SUBJECT) gives the cluster a CA of its own (a new key), else a
+# shared CA's name. reuse_cert: a certificate id written before (a shared
+# front end serves one certificate in front of several clusters).
 function cluster_reset() {
-    n_ep = 0; subject = ""; ca = ""; sans = ""; kind = ""; body = ""
+    n_ep = 0; n_unit = 0; ca = ""; kind = ""; body = ""; reuse_cert = ""
     k8s = "no"; provider = "-"; minor = "-"; gitv = "-"; status = 0; tls = 1
-    pf = 0; audit = 0; docker = 0; marker = 0
+    pf = 0; audit = 0; docker = 0; marker = 0; cluster_ca_subject = ""
 }
-function add_ep(addr, port) { n_ep++; ep_addr[n_ep] = addr; ep_port[n_ep] = port }
+function own_ca(subj) { ca = "@own"; cluster_ca_subject = subj }
+function add_unit(subj, san) { n_unit++; u_subject[n_unit] = subj; u_sans[n_unit] = san }
+function add_ep(addr, port) { n_ep++; ep_addr[n_ep] = addr; ep_port[n_ep] = port; ep_unit[n_ep] = n_unit }
 function kube_sans(svc_ip) {
     return "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc," \
            "DNS:kubernetes.default.svc.cluster.local,IP:" svc_ip
@@ -126,7 +134,16 @@ function kube_answer(auth, git, commit, tree) {
     if (chance(40)) audit = 1
 }
 
-function model_eks(   n, i, region, name, m, commit, auth) {
+# Kubernetes CAs (k8s-facts.md §4): every cluster has its own, with its own
+# key. kubeadm, EKS, ACK, TKE: CN=kubernetes.
+function kube_ca() { own_ca("/CN=kubernetes") }
+# An EKS cluster: the certificate names the cluster's endpoint host name and
+# the control-plane instance (ip-172-16-....internal) that serves it.
+function eks_sans(name, region, svc) {
+    return "DNS:" name ",DNS:ip-172-16-" rint(256) "-" rint(256) "." \
+           (region == "us-east-1" ? "ec2.internal" : region ".compute.internal") "," kube_sans(svc)
+}
+function model_eks(   n, i, region, name, m, commit, auth, svc, rotated) {
     m = pick_minor("1.13 1.14 1.15 1.16 1.17 1.18 1.19 1.20")
     minor = m
     commit = hexn(40)
@@ -136,13 +153,19 @@ function model_eks(   n, i, region, name, m, commit, auth) {
     provider = "eks"
     region = one_of("us-east-1 us-east-1 us-east-2 us-west-2 eu-west-1 eu-central-1 ap-southeast-1 ap-northeast-1 ap-south-1 sa-east-1")
     name = toupper(hexn(32)) "." one_of("gr7 yl4 sk1") "." region ".eks.amazonaws.com"
-    subject = "/CN=kube-apiserver"; ca = "eks"
-    sans = "DNS:" name ",DNS:ip-172-16-" rint(256) "-" rint(256) "." \
-           (region == "us-east-1" ? "ec2.internal" : region ".compute.internal") "," \
-           kube_sans(chance(70) ? "10.100.0.1" : "172.20.0.1")
+    kube_ca()
+    svc = chance(70) ? "10.100.0.1" : "172.20.0.1"
     # A public EKS endpoint is a load balancer with one address per zone.
-    n = weighted("1:20 2:70 3:10") + 0
-    for (i = 1; i <= n; i++) add_ep(new_addr(), 443)
+    # 15% of the clusters present two certificates behind it (a rotation,
+    # another control-plane instance): same host name, same CA, one
+    # certificate on the first address(es), the other on the rest.
+    rotated = chance(15)
+    n = (rotated ? weighted("2:80 3:20") : weighted("1:20 2:70 3:10")) + 0
+    add_unit("/CN=kube-apiserver", eks_sans(name, region, svc))
+    for (i = 1; i <= n; i++) {
+        if (rotated && i == int((n + 1) / 2) + 1) add_unit("/CN=kube-apiserver", eks_sans(name, region, svc))
+        add_ep(new_addr(), 443)
+    }
 }
 function model_gke(   m, addr, auth) {
     m = pick_minor("1.16 1.17 1.18 1.19 1.20")
@@ -152,9 +175,9 @@ function model_gke(   m, addr, auth) {
     marker = 1
     provider = "gke"
     addr = new_addr()
-    # Per-cluster CA named by a UUID; the leaf names the public address.
-    subject = "/CN=" addr; ca = "gke" rint(4)
-    sans = kube_sans("10." rint(128) ".0.1") ",IP:" addr
+    # The cluster's CA is named by a UUID; the leaf names the public address.
+    own_ca("/CN=" uuid())
+    add_unit("/CN=" addr, kube_sans("10." rint(128) ".0.1") ",IP:" addr)
     add_ep(addr, 443)
 }
 function model_aks(   m, auth, region) {
@@ -165,23 +188,37 @@ function model_aks(   m, auth, region) {
     marker = 1
     provider = "aks"
     region = one_of("eastus eastus2 westus2 westeurope northeurope uksouth southeastasia australiaeast canadacentral japaneast")
-    subject = "/CN=apiserver"; ca = "aks"
-    sans = kube_sans("10.0.0.1") ",DNS:" one_of("prod dev staging aks k8s app") "-" one_of("dns rg cluster") "-" hexn(8) ".hcp." region ".azmk8s.io"
+    own_ca("/CN=ca")
+    add_unit("/CN=apiserver", kube_sans("10.0.0.1") ",DNS:" one_of("prod dev staging aks k8s app") "-" \
+             one_of("dns rg cluster") "-" hexn(8) ".hcp." region ".azmk8s.io")
     add_ep(new_addr(), 443)
 }
 # kubeadm, kind, kops, kubespray ...: plain upstream versions, CN=kube-apiserver
-# signed by CN=kubernetes; port 6443, often also 443 (same certificate).
-function model_kubeadm(   m, auth, addr, layout, node) {
+# signed by the cluster's CN=kubernetes; port 6443, often also 443 (same
+# certificate). 15% are HA: 2-3 control-plane nodes, each its own address,
+# its own serving certificate (its node name and address) on 6443, signed by
+# the one cluster CA, all naming the shared control-plane endpoint.
+function model_kubeadm(   m, auth, addr, layout, node, nodes, i, cpe) {
     m = pick_minor("1.13 1.14 1.15 1.16 1.17 1.18 1.19 1.20 1.21")
     minor = m
     auth = weighted("public:84 403:8 401:8")
     kube_answer(auth, "v" m "." patch_of(m), hexn(40), "clean")
     marker = 1
     provider = "upstream"
+    kube_ca()
+    node = one_of("master k8s-master cp control-plane kube-master node")
+    if (chance(15)) {
+        nodes = weighted("2:30 3:70") + 0
+        cpe = one_of("k8s-api kube-api api cp-lb") "." one_of("corp lab prod dc1") rint(1000) ".example.org"
+        for (i = 1; i <= nodes; i++) {
+            addr = new_addr()
+            add_unit("/CN=kube-apiserver", "DNS:" node "-" i ",DNS:" cpe "," kube_sans("10.96.0.1") ",IP:" addr)
+            add_ep(addr, 6443)
+        }
+        return
+    }
     addr = new_addr()
-    node = one_of("master k8s-master cp control-plane kube-master node") "-" (1 + rint(3))
-    subject = "/CN=kube-apiserver"; ca = "kubeadm" rint(3)
-    sans = "DNS:" node "," kube_sans("10.96.0.1") ",IP:" addr
+    add_unit("/CN=kube-apiserver", "DNS:" node "-" (1 + rint(3)) "," kube_sans("10.96.0.1") ",IP:" addr)
     layout = weighted("6443:55 both:25 443:10 two:10")
     if (layout == "6443" || layout == "both") add_ep(addr, 6443)
     if (layout == "443" || layout == "both") add_ep(addr, 443)
@@ -195,8 +232,31 @@ function model_custom(   m, host) {
     kube_answer("public", "v" m "." patch_of(m), hexn(40), "clean")
     provider = "upstream"
     host = one_of("k8s api kube cluster") "." one_of("acme corp shop lab example") rint(1000) ".example.net"
-    subject = "/CN=" host; ca = "letsencrypt"; sans = "DNS:" host
+    ca = "letsencrypt"
+    add_unit("/CN=" host, "DNS:" host)
     add_ep(new_addr(), one_of("443 6443"))
+}
+# A shared front end: one wildcard certificate of a hosting company on the
+# TLS-terminating proxy in front of 2-4 customers' clusters, each on its own
+# address and answering its own version. Every estimator sees one cluster.
+# Writes its clusters itself (the last may be cut to fit).
+function model_frontend(   host, n, i, m, cert) {
+    host = "k8s." one_of("cloudhost kubehost clusterfarm") rint(1000) ".example.net"
+    n = weighted("2:40 3:40 4:20") + 0
+    cert = ""
+    for (i = 1; i <= n && n_out < count; i++) {
+        cluster_reset()
+        m = pick_minor("1.15 1.16 1.17 1.18 1.19 1.20 1.21")
+        minor = m
+        kube_answer("public", "v" m "." patch_of(m), hexn(40), "clean")
+        provider = "upstream"
+        ca = "letsencrypt"
+        reuse_cert = cert
+        add_unit("/CN=*." host, "DNS:*." host ",DNS:" host)
+        add_ep(new_addr(), 443)
+        write_cluster("frontend")
+        cert = last_cert
+    }
 }
 function model_openshift(   m, auth, host, commit) {
     m = pick_minor("1.16 1.17 1.18 1.19 1.20")
@@ -207,8 +267,11 @@ function model_openshift(   m, auth, host, commit) {
     kube_answer(auth, "v" m ".0+" substr(commit, 1, 7), commit, "clean")
     marker = 1
     provider = "openshift"
-    host = "api." one_of("prod ocp dev cluster1 cluster2 okd") "." one_of("example.com example.org corp.example")
-    subject = "/CN=" host; ca = "openshift"; sans = "DNS:" host
+    # api.<cluster name>.<base domain>: each organisation's own domain.
+    host = "api." one_of("prod ocp dev cluster1 cluster2 okd") "." \
+           one_of("acme corp shop lab bank") rint(10000) "." one_of("com org net")
+    own_ca("/OU=openshift/CN=kube-apiserver-lb-signer")
+    add_unit("/CN=" host, "DNS:" host)
     add_ep(new_addr(), 6443)
 }
 function model_ack(   m, commit) {
@@ -218,7 +281,8 @@ function model_ack(   m, commit) {
     kube_answer("public", "v" m "." patch_of(m) "-aliyun.1", commit, "")
     marker = 1
     provider = "ack"
-    subject = "/CN=kube-apiserver"; ca = "ack"; sans = kube_sans("172.21.0.1")
+    kube_ca()
+    add_unit("/CN=kube-apiserver", kube_sans("172.21.0.1"))
     add_ep(new_addr(), 6443)
 }
 function model_tke(   m) {
@@ -227,8 +291,8 @@ function model_tke(   m) {
     kube_answer("public", "v" m "." patch_of(m) "-tke." (1 + rint(20)), hexn(40), "clean")
     marker = 1
     provider = "tke"
-    subject = "/CN=kube-apiserver"; ca = "tke"
-    sans = "DNS:cls-" hexn(8) ".ccs.tencent-cloud.com," kube_sans("172.16.255.1")
+    kube_ca()
+    add_unit("/CN=kube-apiserver", "DNS:cls-" hexn(8) ".ccs.tencent-cloud.com," kube_sans("172.16.255.1"))
     add_ep(new_addr(), 443)
 }
 function model_iks(   m, host) {
@@ -237,41 +301,49 @@ function model_iks(   m, host) {
     kube_answer("public", "v" m "." patch_of(m) "+IKS", hexn(40), "clean")
     provider = "iks"
     host = "c" (1 + rint(120)) "." one_of("us-south us-east eu-de eu-gb jp-tok") ".containers.cloud.ibm.com"
-    subject = "/CN=" host; ca = "ibm"; sans = "DNS:" host
+    ca = "ibm"
+    add_unit("/CN=" host, "DNS:" host)
     add_ep(new_addr(), 443)
 }
 # k3s and RKE2 turn anonymous access off: /version is 401 and only the
-# certificate tells what it is.
+# certificate tells what it is. The CA is the cluster's own
+# <dist>-server-ca@<creation time> (k3s from mid-2019, RKE2 from late 2020).
 function model_rancher(dist,   addr) {
     kube_answer("401")
     provider = dist
     marker = 1
     addr = new_addr()
-    subject = "/O=" dist "/CN=" dist; ca = dist rint(3)
-    sans = "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc.cluster.local,DNS:localhost," \
-           "IP:10.43.0.1,IP:127.0.0.1,IP:" addr
+    if (dist == "k3s") own_ca("/CN=k3s-server-ca@" (1560000000 + rint(63000000)))
+    else own_ca("/CN=rke2-server-ca@" (1600000000 + rint(23000000)))
+    add_unit("/O=" dist "/CN=" dist,
+             "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc.cluster.local,DNS:localhost," \
+             "IP:10.43.0.1,IP:127.0.0.1,IP:" addr)
     add_ep(addr, 6443)
     if (chance(20)) add_ep(addr, 443)
 }
 
 # ------------------------------------------------------- not Kubernetes
+# (shared CAs: no estimator counts them)
 function model_html(   host) {
     host = one_of("www shop mail portal intranet blog") "." one_of("alpha beta gamma delta omega") rint(10000) ".example.com"
-    subject = "/CN=" host; ca = one_of("letsencrypt digicert"); sans = "DNS:" host
+    ca = one_of("letsencrypt digicert")
+    add_unit("/CN=" host, "DNS:" host)
     if (chance(85)) { kind = "html"; status = 200; body = html_page }
     else { kind = "404"; status = 404 }
     add_ep(new_addr(), weighted("443:9 6443:1"))
 }
 function model_etcd(   n) {
     n = rint(100)
-    subject = "/CN=etcd-" n; ca = "etcd"; sans = "DNS:localhost,DNS:etcd-" n ",IP:127.0.0.1"
+    ca = "etcd"
+    add_unit("/CN=etcd-" n, "DNS:localhost,DNS:etcd-" n ",IP:127.0.0.1")
     kind = "json"; status = 200
     body = "{\"etcdserver\":\"3." one_of("3.4 3.10 3.13 4.3 4.9 4.13 4.16") "\",\"etcdcluster\":\"3." one_of("3 4") ".0\"}"
     add_ep(new_addr(), one_of("443 6443"))
 }
 function model_docker(   v) {
     v = one_of("19.03.13 20.10.2 20.10.6 20.10.7")
-    subject = "/CN=docker-" hexn(6); ca = "docker"; sans = "DNS:docker-host"
+    ca = "docker"
+    add_unit("/CN=docker-" hexn(6), "DNS:docker-host")
     kind = "json"; status = 200; docker = 1
     body = "{\"Platform\":{\"Name\":\"Docker Engine - Community\"},\"Components\":[{\"Name\":\"Engine\",\"Version\":\"" v "\",\"Details\":{\"ApiVersion\":\"1.41\",\"Arch\":\"amd64\",\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\"}}],\"Version\":\"" v "\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\",\"Arch\":\"amd64\"}"
     add_ep(new_addr(), one_of("443 6443"))
@@ -279,53 +351,69 @@ function model_docker(   v) {
 # Rancher server and other dynamiclistener users: a k3s-like certificate
 # family that is not an API server (a false-positive source).
 function model_dynamic() {
-    subject = "/O=dynamic/CN=dynamic"; ca = "dynamiclistener"
-    sans = "DNS:rancher." one_of("corp lab example") rint(1000) ".example.com"
+    ca = "dynamiclistener"
+    add_unit("/O=dynamic/CN=dynamic", "DNS:rancher." one_of("corp lab example") rint(1000) ".example.com")
     kind = "html"; status = 200; body = html_page
     add_ep(new_addr(), 443)
 }
 function model_garbage() {
-    subject = "/CN=svc" rint(10000) ".example.io"; ca = "private"; sans = "DNS:svc.example.io"
+    ca = "private"
+    add_unit("/CN=svc" rint(10000) ".example.io", "DNS:svc.example.io")
     kind = "bin"; status = 200; body = "\001\002\003 binary \377\376 garbage"
     add_ep(new_addr(), one_of("443 6443"))
 }
 # Plain HTTP on 443/6443: the TLS handshake fails.
-function model_plain() { tls = 0; add_ep(new_addr(), one_of("443 6443")) }
+function model_plain() { tls = 0; add_unit("", ""); add_ep(new_addr(), one_of("443 6443")) }
 
 # --------------------------------------------------------------- output
-# One nginx server block per serving certificate, listening on each of its
-# endpoints, so nginx loads every certificate once at start (a certificate
-# chosen per handshake costs a key load, ~2 ms with OpenSSL 3.0).
-function write_cluster(model,   i, cert, bf, listen) {
-    cert = "-"
-    if (tls) cert = sprintf("c%04d", ++n_cert)
-    listen = ""
-    for (i = 1; i <= n_ep && n_out < count; i++) {
-        n_out++
-        printf "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", ep_addr[i], ep_port[i], tls, k8s,
-            provider, (gitv == "-" ? "-" : minor), gitv, status, cert, marker, model > expected
-        open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
-        if (n_out % 512 == 0) flush_open()
-        listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+# One nginx server block per unit (serving certificate and answer), listening
+# on each of its endpoints, so nginx loads every certificate once at start (a
+# certificate chosen per handshake costs a key load, ~2 ms with OpenSSL 3.0).
+# One call = one cluster: a cluster id (k0001 ...) when it is Kubernetes, and
+# one answer (bodies/a0001 ...) for all its units.
+function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
+    if (status == 403 || status == 401) model = model "-" status
+    cid = "-"
+    if (k8s == "yes") cid = sprintf("k%04d", ++n_cluster)
+    if (ca == "@own") { ca = cid; own_ca_subject[ca] = cluster_ca_subject }
+    answer = sprintf("a%04d", ++n_answer)
+    i = 1
+    for (u = 1; u <= n_unit && n_out < count; u++) {
+        cert = "-"
+        if (tls && reuse_cert != "") cert = reuse_cert
+        else if (tls) {
+            cert = sprintf("c%04d", ++n_cert)
+            printf "%s|%s|%s|%s\n", cert, ca, u_subject[u], u_sans[u] > leafjobs
+            if (!(ca in ca_used)) { ca_used[ca] = 1; ca_order[++n_ca] = ca }
+        }
+        last_cert = cert
+        listen = ""
+        for (; i <= n_ep && ep_unit[i] == u; i++) {
+            if (n_out >= count) continue
+            n_out++
+            printf "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", ep_addr[i], ep_port[i], tls, k8s,
+                provider, (gitv == "-" ? "-" : minor), gitv, status, cert, marker, model, cid > expected
+            open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+            if (n_out % 512 == 0) flush_open()
+            listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+        }
+        printf "  server {\n%s", listen > servers
+        if (!tls) {
+            # Plain HTTP: the scanner's ClientHello gets nginx's 400 page.
+            printf "    location / { return 200 \"<html><body>plain http</body></html>\\n\"; }\n  }\n" > servers
+            continue
+        }
+        printf "    ssl_certificate %s/certs/%s.crt;\n    set $ks_b %s;\n", out, cert, answer > servers
+        if (pf) {
+            printf "    add_header X-Kubernetes-Pf-Flowschema-Uid %s always;\n", uuid() > servers
+            printf "    add_header X-Kubernetes-Pf-Prioritylevel-Uid %s always;\n", uuid() > servers
+        }
+        if (audit) printf "    add_header Audit-Id %s always;\n", uuid() > servers
+        if (docker) printf "    add_header Api-Version 1.41 always;\n    add_header Ostype linux always;\n" > servers
+        printf "    location / { rewrite ^ /@%s last; }\n    include %s/locations.conf;\n  }\n", kind, out > servers
     }
-    printf "  server {\n%s", listen > servers
-    if (!tls) {
-        # Plain HTTP: the scanner's ClientHello gets nginx's 400 page.
-        printf "    location / { return 200 \"<html><body>plain http</body></html>\\n\"; }\n  }\n" > servers
-        return
-    }
-    printf "%s|%s|%s|%s\n", cert, ca, subject, sans > leafjobs
-    if (!(ca in ca_used)) { ca_used[ca] = 1; ca_order[++n_ca] = ca }
-    printf "    ssl_certificate %s/certs/%s.crt;\n    set $ks_c %s;\n", out, cert, cert > servers
-    if (pf) {
-        printf "    add_header X-Kubernetes-Pf-Flowschema-Uid %s always;\n", uuid() > servers
-        printf "    add_header X-Kubernetes-Pf-Prioritylevel-Uid %s always;\n", uuid() > servers
-    }
-    if (audit) printf "    add_header Audit-Id %s always;\n", uuid() > servers
-    if (docker) printf "    add_header Api-Version 1.41 always;\n    add_header Ostype linux always;\n" > servers
-    printf "    location / { rewrite ^ /@%s last; }\n    include %s/locations.conf;\n  }\n", kind, out > servers
-    if (body != "") {
-        bf = out "/bodies/" cert
+    if (tls && body != "") {
+        bf = out "/bodies/" answer
         printf "%s", body > bf
         close(bf)
     }
@@ -342,7 +430,6 @@ BEGIN {
     }
     state = (seed % 2147483646) + 1
     for (i = 0; i < 16; i++) rnd()
-    for (i = 0; i < 4; i++) gke_uuid["gke" i] = uuid()
 
     split("1.13:2 1.14:3 1.15:5 1.16:8 1.17:12 1.18:20 1.19:22 1.20:18 1.21:8", mw, " ")
     for (i in mw) { split(mw[i], kv, ":"); minor_weight[kv[1]] = kv[2] }
@@ -358,16 +445,17 @@ BEGIN {
 
     expected = out "/expected.tsv"; leafjobs = out "/leaf.jobs"; nft = out "/population.nft"
     servers = out "/servers.conf"
-    print "addr\tport\ttls\tk8s\tprovider\tminor\tgit_version\thttp_status\tcert\tcert_marker\tmodel" > expected
+    print "addr\tport\ttls\tk8s\tprovider\tminor\tgit_version\thttp_status\tcert\tcert_marker\tmodel\tcluster" > expected
     print "flush set inet ks open" > nft
     print "flush set inet ks rst" > nft
     printf "" > servers
     printf "" > leafjobs
 
-    # Cluster mix (per cluster; EKS clusters have ~2 endpoints each).
-    models = "eks:30 gke:14 aks:12 kubeadm:15 custom:3 openshift:6 ack:4 tke:3 iks:2 k3s:6 rke2:3 " \
-             "html:9 etcd:2 docker:2 dynamic:1 garbage:2 plain:3"
-    n_out = 0; n_cert = 0
+    # Cluster mix (per draw; EKS clusters have ~2 endpoints each, HA kubeadm
+    # clusters 2-3, a front end 2-4 clusters of one endpoint).
+    models = "eks:30 gke:14 aks:12 kubeadm:13 custom:2 frontend:1 openshift:6 ack:4 tke:3 iks:2 " \
+             "k3s:6 rke2:3 html:9 etcd:2 docker:2 dynamic:1 garbage:2 plain:3"
+    n_out = 0; n_cert = 0; n_cluster = 0; n_answer = 0
     while (n_out < count) {
         cluster_reset()
         model = weighted(models)
@@ -376,6 +464,7 @@ BEGIN {
         else if (model == "aks") model_aks()
         else if (model == "kubeadm") model_kubeadm()
         else if (model == "custom") model_custom()
+        else if (model == "frontend") { model_frontend(); continue }
         else if (model == "openshift") model_openshift()
         else if (model == "ack") model_ack()
         else if (model == "tke") model_tke()
@@ -387,7 +476,6 @@ BEGIN {
         else if (model == "dynamic") model_dynamic()
         else if (model == "garbage") model_garbage()
         else model_plain()
-        if (status == 403 || status == 401) model = model "-" status
         write_cluster(model)
     }
     flush_open()

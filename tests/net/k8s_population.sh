@@ -2,26 +2,28 @@
 # k8s_population.sh - a simulated internet of Kubernetes API servers, on top
 # of netns.sh: a seeded, deterministic population of COUNT endpoints in
 # 198.18.0.0/16 on ports 443 and 6443, modelled on a June-2021 world
-# (EKS-heavy, minors 1.13-1.21, k3s/RKE2 answering 401, some 403, shared
-# certificates, plus ordinary HTTPS sites, etcd, Docker, plain HTTP and
-# garbage). One nginx in the target namespace serves all of it.
+# (EKS-heavy, minors 1.13-1.21, k3s/RKE2 answering 401, some 403, a CA per
+# cluster, HA control planes, rotated and shared certificates, plus ordinary
+# HTTPS sites, etcd, Docker, plain HTTP and garbage). One nginx in the target
+# namespace serves all of it.
 #
 #   k8s_population.sh up ID SEED [COUNT]
 #       netns.sh up ID; write the population (COUNT endpoints, default
-#       1500), make its certificates, start nginx in ks<ID>t, load the nft
-#       sets (`open` = every endpoint, `rst` = ~1% of the /16). Prints the
-#       path of the expected-results file (expected.tsv) on stdout.
+#       1500), make its CAs and certificates, start nginx in ks<ID>t, load
+#       the nft sets (`open` = every endpoint, `rst` = ~1% of the /16).
+#       Prints the path of the expected-results file (expected.tsv).
 #   k8s_population.sh down ID
 #       stop nginx, netns.sh down ID, remove the state directory.
 #
 # expected.tsv (tab-separated, header first, one line per open endpoint):
-#   addr port tls k8s provider minor git_version http_status cert model
-# tls 1/0 (handshake completes), k8s yes/no, provider as the classifier
-# names it ("-" if not Kubernetes), minor "1.N" only when /version gives a
-# version, http_status (0 when there is no TLS), cert = serving certificate
-# id (endpoints with the same id present the same certificate: one cluster),
-# model = what the endpoint imitates. See docs/testnet.md.
-#
+#   addr port tls k8s provider minor git_version http_status cert
+#   cert_marker model cluster
+# tls 1/0, k8s yes/no, provider as the classifier names it ("-" if not
+# Kubernetes), minor "1.N" only when /version gives a version, http_status
+# (0 without TLS), cert = serving certificate id (same id, same leaf),
+# cluster = the true cluster (k0001 ...; "-" if not Kubernetes): an HA or
+# rotated cluster has several certificates, a shared front end one
+# certificate for several clusters. See docs/testnet.md.
 # Environment: KS_POP_DIR state directory (default /tmp/ks<ID>-k8spop).
 set -euo pipefail
 
@@ -29,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "k8s_population.sh: $*" >&2; exit 2; }
 usage() {
     echo "usage: k8s_population.sh up ID SEED [COUNT] | down ID" >&2
-    sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -39,25 +41,53 @@ cmd=${1:-}; id=${2:-}
 T=ks${id}t
 dir=${KS_POP_DIR:-/tmp/ks${id}-k8spop}
 
-# One leaf per line of leaf.jobs: CERT|CA|SUBJECT|SANS -> certs/CERT.crt
-# (leaf then CA, as servers send). All leaves share one key: only the
-# certificates need to differ. The CA is appended from memory (ca_pem) to
-# spare a process per certificate.
-make_leaves() {
-    local cert ca subject sans
-    while IFS='|' read -r cert ca subject sans; do
-        {
-            KS_SAN=$sans openssl req -x509 -new -config "$dir/openssl.cnf" -extensions leaf \
-                -key "$dir/leaf.key" -subj "$subject" -CA "$dir/ca/$ca.crt" -CAkey "$dir/ca.key" \
-                -days 365 2>>"$dir/openssl.log" ||
-                { echo "k8s_population.sh: openssl failed for $cert ($subject)" >&2; return 1; }
-            printf '%s\n' "${ca_pem[$ca]}"
-        } >"$dir/certs/$cert.crt"
+# One CA per line of PART (NAME|SUBJECT) -> ca/NAME.key, ca/NAME.crt: a new
+# P-256 key and its self-signed certificate, in one openssl process.
+make_cas() {
+    local name subject
+    while IFS='|' read -r name subject; do
+        KS_SAN=- openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc \
+            -keyout "$dir/ca/$name.key" -config "$dir/openssl.cnf" -extensions ca \
+            -subj "$subject" -days 3650 -out "$dir/ca/$name.crt" 2>>"$dir/openssl.log" ||
+            { echo "k8s_population.sh: openssl failed for CA $name ($subject)" >&2; return 1; }
     done <"$1"
 }
 
+# One leaf per line of PART (CERT|CA|SUBJECT|SANS) -> certs/CERT.crt (leaf
+# then CA, as servers send). All leaves share one key: only the certificates
+# need to differ. The CA certificate is read with the `read` builtin (no
+# process) and appended.
+make_leaves() {
+    local cert ca subject sans pem
+    while IFS='|' read -r cert ca subject sans; do
+        KS_SAN=$sans openssl req -x509 -new -config "$dir/openssl.cnf" -extensions leaf \
+            -key "$dir/leaf.key" -subj "$subject" -CA "$dir/ca/$ca.crt" -CAkey "$dir/ca/$ca.key" \
+            -days 365 -out "$dir/certs/$cert.crt" 2>>"$dir/openssl.log" ||
+            { echo "k8s_population.sh: openssl failed for $cert ($subject)" >&2; return 1; }
+        IFS= read -r -d '' pem <"$dir/ca/$ca.crt" || true
+        printf '%s' "$pem" >>"$dir/certs/$cert.crt"
+    done <"$1"
+}
+
+# in_parallel FUNCTION FILE: FILE's lines dealt round-robin to one worker per
+# CPU, each running FUNCTION on its share; fails if any worker failed.
+in_parallel() {
+    local fn=$1 file=$2 n part pids=() pid ok=1
+    n=$(nproc 2>/dev/null || echo 2)
+    rm -f "$file".part.*
+    split -n "r/$n" "$file" "$file.part."
+    for part in "$file".part.*; do
+        "$fn" "$part" & pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || ok=0; done
+    rm -f "$file".part.*
+    ((ok))
+}
+
+# Every CA first (each cluster's own and the shared ones), then the leaves;
+# both steps spread over every CPU. ~2000 openssl processes of ~10 ms CPU for
+# the default population.
 make_certificates() {
-    declare -gA ca_pem=()
     mkdir -p "$dir/ca" "$dir/certs"
     cat >"$dir/openssl.cnf" <<'EOF'
 [req]
@@ -74,23 +104,8 @@ keyUsage = critical,keyCertSign,cRLSign,digitalSignature
 subjectKeyIdentifier = hash
 EOF
     openssl ecparam -name prime256v1 -genkey -noout -out "$dir/leaf.key" 2>/dev/null
-    openssl ecparam -name prime256v1 -genkey -noout -out "$dir/ca.key" 2>/dev/null
-    local name subject
-    while IFS='|' read -r name subject; do
-        KS_SAN=- openssl req -x509 -new -config "$dir/openssl.cnf" -extensions ca \
-            -key "$dir/ca.key" -subj "$subject" -days 3650 -out "$dir/ca/$name.crt" 2>>"$dir/openssl.log" ||
-            die "openssl failed for CA $name ($subject)"
-        ca_pem[$name]=$(<"$dir/ca/$name.crt")
-    done <"$dir/ca.jobs"
-    # Two halves in parallel (the machine has 2 cores).
-    split -n l/2 "$dir/leaf.jobs" "$dir/leaf.part."
-    local part pids=()
-    for part in "$dir"/leaf.part.*; do
-        make_leaves "$part" & pids+=($!)
-    done
-    local pid ok=1
-    for pid in "${pids[@]}"; do wait "$pid" || ok=0; done
-    ((ok)) || die "certificate generation failed (see $dir/openssl.log)"
+    in_parallel make_cas "$dir/ca.jobs" || die "CA generation failed (see $dir/openssl.log)"
+    in_parallel make_leaves "$dir/leaf.jobs" || die "certificate generation failed (see $dir/openssl.log)"
 }
 
 write_nginx_conf() {
@@ -100,14 +115,14 @@ write_nginx_conf() {
         -subj /CN=default.invalid -days 365 -out "$dir/default.crt" 2>>"$dir/openssl.log"
     cat >"$dir/locations.conf" <<EOF
     # The answer of GET /version, chosen by the server's rewrite to /@KIND;
-    # \$ks_c names the server's certificate, and its body file.
-    location = /@json { internal; default_type application/json; alias $dir/bodies/\$ks_c; }
-    location = /@html { internal; default_type text/html; alias $dir/bodies/\$ks_c; }
-    location = /@bin { internal; default_type application/octet-stream; alias $dir/bodies/\$ks_c; }
+    # \$ks_b names the server's answer (one per cluster or service): its body file.
+    location = /@json { internal; default_type application/json; alias $dir/bodies/\$ks_b; }
+    location = /@html { internal; default_type text/html; alias $dir/bodies/\$ks_b; }
+    location = /@bin { internal; default_type application/octet-stream; alias $dir/bodies/\$ks_b; }
     location = /@s401 { internal; return 401; }
     location = /@s403 { internal; return 403; }
     location = /@404 { internal; return 404; }
-    location = /@status { internal; default_type application/json; alias $dir/bodies/\$ks_c; }
+    location = /@status { internal; default_type application/json; alias $dir/bodies/\$ks_b; }
 EOF
     cat >"$dir/nginx.conf" <<EOF
 # Generated by k8s_population.sh. servers.conf has one server block per
@@ -149,9 +164,9 @@ pop_up() {
     dir=$(cd "$dir" && pwd) # nginx needs absolute paths
     LC_ALL=C awk -v seed="$seed" -v count="$count" -v out="$dir" -f "$here/k8s_population.awk" ||
         die "the population model failed"
-    local t0=$SECONDS
+    local t0=$EPOCHREALTIME
     make_certificates
-    local t1=$SECONDS
+    local t1=$EPOCHREALTIME
     write_nginx_conf
     "$here/netns.sh" up "$id"
     ip netns exec "$T" nginx -c "$dir/nginx.conf" 2>"$dir/nginx-start.log" ||
@@ -172,7 +187,9 @@ table inet ks {
     }
 }
 NFT
-    echo "k8s_population.sh: $(grep -c . "$dir/leaf.jobs") certificates in $((t1 - t0)) s, nginx up in $((SECONDS - t1)) s" >&2
+    echo "k8s_population.sh: $(grep -c . "$dir/ca.jobs") CAs and $(grep -c . "$dir/leaf.jobs") certificates in" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, nginx up in" \
+        "$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
     echo "$dir/expected.tsv"
 }
 
