@@ -154,41 +154,40 @@ note "certificates: $(cut -d' ' -f2 "$WORK/bijection") distinct, one per certifi
 
 # --------------------------------------------------------------- statistics
 # Expected figures from expected.tsv alone. Upstream end of life per minor
-# (k8s-facts.md §2.2, date of the final patch) and the providers' own
-# windows (§2.3-2.6: EKS end of extended support where it exists, else of
-# standard support; GKE, AKS, ACK, OpenShift end of standard support);
-# unsupported on day D when D > the end date; a minor missing from a
-# provider's table is unsupported once a newer minor of the table has ended,
-# else unknown; providers without a table follow upstream
+# (k8s-facts.md §2.2, date of the final patch); the providers' calendars as
+# published on the day (tools/data/providers.json, read by the independent
+# Python computation of tests/tools/stats_oracle.py, not by kubesurvey):
+# "u" past standard support, "s" supported, "?" unknown, per provider and
+# minor of the population; unsupported on day D when D > the end date
 # (docs/statistics.md).
+provider_states() { # DAY -> lines "provider minor state"
+    tail -n +2 "$expected" | awk -F'\t' '$4 == "yes" && $7 != "-" { print $5, $6 }' | sort -u |
+        python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from stats_oracle import Lifecycle, day
+lc = Lifecycle(sys.argv[2])
+on = day(sys.argv[3])
+for line in sys.stdin:
+    provider, minor = line.split()
+    major, m = (int(x) for x in minor.split("."))
+    state = lc.provider_status(provider, major, m, on, "published", "standard")
+    print(provider, minor, {"S": "s", "U": "u", "?": "?"}[state])
+' "$here/../tools" "$here/../../tools/data" "$1"
+}
 expected_stats() { # DAY
-    tail -n +2 "$expected" | awk -F'\t' -v day="$1" '
+    provider_states "$1" >"$WORK/states-$1"
+    tail -n +2 "$expected" | awk -F'\t' -v day="$1" -v states="$WORK/states-$1" '
         function table(spec, into,   n, t, i, kv) {
             n = split(spec, t, " ")
             for (i = 1; i <= n; i++) { split(t[i], kv, "="); into[kv[1]] = kv[2] }
         }
         function minor_number(m) { sub(/^1\./, "", m); return m + 0 }
-        # "u" unsupported, "s" supported, "?" unknown, for provider p on day
-        function provider_state(p, m,   k, spec, n, t, i, kv, newer_ended) {
-            if (!(p in windows)) return day > eol[m] ? "u" : "s"
-            n = split(windows[p], t, " ")
-            newer_ended = 0
-            for (i = 1; i <= n; i++) {
-                split(t[i], kv, "=")
-                if (kv[1] == m) return day > kv[2] ? "u" : "s"
-                if (minor_number(kv[1]) > minor_number(m) && day > kv[2]) newer_ended = 1
-            }
-            return newer_ended ? "u" : "?"
-        }
         BEGIN {
             table("1.13=2019-10-15 1.14=2019-12-11 1.15=2020-05-06 1.16=2020-09-02 " \
                   "1.17=2021-01-13 1.18=2021-06-18 1.19=2021-10-28 1.20=2022-02-28 " \
                   "1.21=2022-06-28", eol)
-            windows["eks"] = "1.16=2021-09-27 1.17=2021-11-02 1.18=2022-03-31 1.19=2022-08-01 1.20=2022-11-01 1.21=2024-07-15"
-            windows["gke"] = "1.17=2021-11-01 1.18=2022-03-01 1.19=2022-06-01 1.20=2022-08-01 1.21=2023-01-31"
-            windows["aks"] = "1.21=2022-07-31 1.22=2022-12-04"
-            windows["ack"] = "1.12=2020-12-31 1.14=2021-07-31 1.16=2022-06-30 1.18=2022-09-30 1.20=2023-04-30"
-            windows["openshift"] = "1.20=2022-08-24 1.25=2024-07-17"
+            while ((getline line < states) > 0) { split(line, f, " "); state[f[1], f[2]] = f[3] }
         }
         { syn++; if ($3 == 1) tls++ }
         $4 == "yes" {
@@ -201,7 +200,7 @@ expected_stats() { # DAY
                 vp++; pvp[$5]++; minor[$6]++
                 if (!($9 in cvp)) { cvp[$9]; ncvp++ }
                 if (day > eol[$6]) { uns++; puns[$5]++; if (!($9 in cuns)) { cuns[$9]; ncu++ } }
-                st = provider_state($5, $6)
+                st = state[$5, $6]
                 if (st == "u") { puns_p++; ppuns[$5]++; if (!($9 in cpuns)) { cpuns[$9]; ncpu++ } } else if (st == "?") punknown++
             }
         }
