@@ -82,12 +82,12 @@ int cmd_data(int argc, char **argv)
     }
     int32_t day;
     if (as_of && ks_date_parse(as_of, &day) != 0) {
-        fprintf(stderr, "kubesurvey data: --as-of '%s' is not a YYYY-MM-DD date\n", as_of);
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", as_of);
         return EXIT_USAGE;
     }
     enum lc_calendar calendar;
     if (lc_calendar_parse(calendar_text, &calendar) != 0) {
-        fprintf(stderr, "kubesurvey data: --calendar '%s' is neither published nor final\n",
+        cli_message("--calendar '%s' is neither published nor final",
                 calendar_text);
         return EXIT_USAGE;
     }
@@ -96,7 +96,7 @@ int cmd_data(int argc, char **argv)
     char err[KS_ERRLEN] = "";
     struct lifecycle *lc;
     if (lifecycle_load(&lc, dir, err) != 0) {
-        fprintf(stderr, "kubesurvey data: %s%s%s\n", dir ? dir : "built-in data", dir ? "/" : ": ",
+        cli_message("%s%s%s", dir ? dir : "built-in data", dir ? "/" : ": ",
                 err);
         return EXIT_RUNTIME;
     }

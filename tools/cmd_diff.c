@@ -181,7 +181,7 @@ int cmd_diff(int argc, char **argv)
         case 'f':
         case 't':
             if (tool_parse_scan_id(optarg, c == 'f' ? &from : &to) != 0) {
-                fprintf(stderr, "kubesurvey diff: '%s' is not a scan id\n", optarg);
+                cli_message("'%s' is not a scan id", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -193,12 +193,12 @@ int cmd_diff(int argc, char **argv)
     }
     int dbs = argc - optind;
     if (dbs < 1 || dbs > 2 || (dbs == 1 && (!from || !to))) {
-        fprintf(stderr, "kubesurvey diff: give DB --from SCAN --to SCAN, or DB1 DB2\n");
+        cli_message("give DB --from SCAN --to SCAN, or DB1 DB2");
         diff_usage(stderr);
         return EXIT_USAGE;
     }
     if (json && d.list_hosts) {
-        fprintf(stderr, "kubesurvey diff: --hosts lists text lines; it cannot be combined with --json\n");
+        cli_message("--hosts lists text lines; it cannot be combined with --json");
         return EXIT_USAGE;
     }
     const char *db_from = argv[optind], *db_to = argv[optind + dbs - 1];
@@ -257,7 +257,7 @@ int cmd_diff(int argc, char **argv)
     status = EXIT_OK;
 done:
     if (status != EXIT_OK)
-        fprintf(stderr, "kubesurvey diff: %s\n", err);
+        cli_message("%s", err);
     free(d.table);
     json_decref(j_from);
     json_decref(j_to);

@@ -337,7 +337,7 @@ static int run_export(const struct export_args *a, char *err)
         goto done;
     }
     if (read.corrupt)
-        fprintf(stderr, "kubesurvey export: %llu corrupt record(s) skipped (see kubesurvey check)\n",
+        cli_message("%llu corrupt record(s) skipped (see kubesurvey check)",
                 (unsigned long long)read.corrupt);
     rc = 0;
 done:
@@ -378,7 +378,7 @@ int cmd_export(int argc, char **argv)
         case 'f': a.format = optarg; break;
         case 's':
             if (tool_parse_scan_id(optarg, &a.scan) != 0) {
-                fprintf(stderr, "kubesurvey export: --scan '%s' is not a scan id\n", optarg);
+                cli_message("--scan '%s' is not a scan id", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -403,14 +403,14 @@ int cmd_export(int argc, char **argv)
     else if (a.certs && a.keyfile)
         problem = "--certs cannot be combined with --anonymize (certificates name the host)";
     if (problem) {
-        fprintf(stderr, "kubesurvey export: %s\n", problem);
+        cli_message("%s", problem);
         export_usage(stderr);
         return EXIT_USAGE;
     }
     a.db = argv[optind];
     char err[KS_ERRLEN] = "";
     if (run_export(&a, err) != 0) {
-        fprintf(stderr, "kubesurvey export: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     return EXIT_OK;

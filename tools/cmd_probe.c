@@ -285,36 +285,36 @@ int cmd_probe(int argc, char **argv)
             break;
         case OPT_FORMAT:
             if (strcmp(optarg, "jsonl") != 0) {
-                fprintf(stderr, "kubesurvey probe: --output-format '%s': only jsonl is supported\n",
+                cli_message("--output-format '%s': only jsonl is supported",
                         optarg);
                 return EXIT_USAGE;
             }
             break;
         case ':':
-            fprintf(stderr, "kubesurvey probe: %s needs a value (see --help)\n", argv[optind - 1]);
+            cli_message("%s needs a value (see --help)", argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            fprintf(stderr, "kubesurvey probe: unknown option '%s' (see --help)\n",
+            cli_message("unknown option '%s' (see --help)",
                     argv[optind - 1]);
             return EXIT_USAGE;
         }
         continue;
     bad_value:
-        fprintf(stderr, "kubesurvey probe: bad value '%s' for %s (see --help)\n", optarg, name);
+        cli_message("bad value '%s' for %s (see --help)", optarg, name);
         return EXIT_USAGE;
     }
     if (optind < argc) {
-        fprintf(stderr, "kubesurvey probe: unexpected argument '%s' (see --help)\n", argv[optind]);
+        cli_message("unexpected argument '%s' (see --help)", argv[optind]);
         return EXIT_USAGE;
     }
     in.in = strcmp(in.name, "-") ? fopen(in.name, "r") : stdin;
     if (!in.in) {
-        fprintf(stderr, "kubesurvey probe: cannot open input %s: %s\n", in.name, strerror(errno));
+        cli_message("cannot open input %s: %s", in.name, strerror(errno));
         return EXIT_RUNTIME;
     }
     struct output out = {.out = strcmp(output, "-") ? fopen(output, "w") : stdout};
     if (!out.out) {
-        fprintf(stderr, "kubesurvey probe: cannot create output %s: %s\n", output, strerror(errno));
+        cli_message("cannot create output %s: %s", output, strerror(errno));
         if (in.in != stdin)
             fclose(in.in);
         return EXIT_RUNTIME;
@@ -327,7 +327,7 @@ int cmd_probe(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (probe_pool_create(&pool, &cfg, write_result, &out, err) < 0) {
-        fprintf(stderr, "kubesurvey probe: %s\n", err);
+        cli_message("%s", err);
         status = EXIT_RUNTIME;
         goto done;
     }
@@ -339,7 +339,7 @@ int cmd_probe(int argc, char **argv)
         uint16_t port;
         int rc = parse_line(&in, line, &addr, &port, err);
         if (rc < 0) {
-            fprintf(stderr, "kubesurvey probe: %s:%llu: %s; line skipped\n",
+            cli_message("%s:%llu: %s; line skipped",
                     in.name, (unsigned long long)in.line_number, err);
             in.skipped++;
         } else if (rc > 0) {
@@ -347,25 +347,25 @@ int cmd_probe(int argc, char **argv)
         }
     }
     if (ferror(in.in)) {
-        fprintf(stderr, "kubesurvey probe: reading %s: %s\n", in.name, strerror(errno));
+        cli_message("reading %s: %s", in.name, strerror(errno));
         status = EXIT_RUNTIME;
     }
     free(line);
     if (probe_pool_finish(pool, err) < 0) {
-        fprintf(stderr, "kubesurvey probe: %s\n", err);
+        cli_message("%s", err);
         status = EXIT_RUNTIME;
     }
 done:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (fflush(out.out) == EOF || out.failed) {
-        fprintf(stderr, "kubesurvey probe: writing %s failed: %s\n", output, strerror(errno));
+        cli_message("writing %s failed: %s", output, strerror(errno));
         status = EXIT_RUNTIME;
     }
     if (!quiet)
         print_summary(&out.counts, out.k8s, in.skipped,
                       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (out.out != stdout && fclose(out.out) == EOF) {
-        fprintf(stderr, "kubesurvey probe: closing %s: %s\n", output, strerror(errno));
+        cli_message("closing %s: %s", output, strerror(errno));
         status = EXIT_RUNTIME;
     }
     if (in.in != stdin)

@@ -39,7 +39,7 @@ int cmd_report(int argc, char **argv)
         case 'o': output = optarg; break;
         case 's':
             if (tool_parse_scan_id(optarg, &req.scan) != 0) {
-                fprintf(stderr, "kubesurvey report: --scan '%s' is not a scan id\n", optarg);
+                cli_message("--scan '%s' is not a scan id", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -55,22 +55,22 @@ int cmd_report(int argc, char **argv)
     }
     int32_t day;
     if (optind != argc - 1 || !output) {
-        fprintf(stderr, "kubesurvey report: give DB and -o FILE\n");
+        cli_message("give DB and -o FILE");
         report_usage(stderr);
         return EXIT_USAGE;
     }
     enum lc_calendar calendar;
     if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
-        fprintf(stderr, "kubesurvey report: --as-of '%s' is not a YYYY-MM-DD date\n", req.as_of);
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req.as_of);
         return EXIT_USAGE;
     }
     if (lc_calendar_parse(req.calendar, &calendar) != 0) {
-        fprintf(stderr, "kubesurvey report: --calendar '%s' is neither published nor final\n",
+        cli_message("--calendar '%s' is neither published nor final",
                 req.calendar);
         return EXIT_USAGE;
     }
     if (req.as2org && !req.pfx2as) {
-        fprintf(stderr, "kubesurvey report: --as2org needs --pfx2as\n");
+        cli_message("--as2org needs --pfx2as");
         return EXIT_USAGE;
     }
     req.db = argv[optind];
@@ -78,13 +78,13 @@ int cmd_report(int argc, char **argv)
     json_t *stats = NULL;
     struct lifecycle *lc = NULL;
     if (tool_compute_stats(&req, &stats, &lc, err) != 0) {
-        fprintf(stderr, "kubesurvey report: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     int status = EXIT_RUNTIME;
     FILE *out = fopen(output, "w");
     if (!out) {
-        fprintf(stderr, "kubesurvey report: %s: %s\n", output, strerror(errno));
+        cli_message("%s: %s", output, strerror(errno));
     } else {
         int rc = report_write_html(out, stats, lc, title, err);
         if (fclose(out) != 0 && rc == 0) {
@@ -92,7 +92,7 @@ int cmd_report(int argc, char **argv)
             rc = -1;
         }
         if (rc != 0)
-            fprintf(stderr, "kubesurvey report: %s\n", err);
+            cli_message("%s", err);
         else
             status = EXIT_OK;
     }

@@ -224,7 +224,7 @@ static void checkpoint_tick(struct scan_job *job, double now)
         job->checkpoint = position;
         job->last_checkpoint_time = now;
         if (commit_record(job, "running", 0, err) < 0 && !job->opts->quiet)
-            fprintf(stderr, "kubesurvey scan: checkpoint failed: %s\n", err);
+            cli_message("checkpoint failed: %s", err);
     }
 }
 
@@ -325,7 +325,7 @@ static int open_store(struct scan_job *job, char *err)
         job->cfg.start_position = job->checkpoint;
         job->cfg.seed = job->opts->seed; /* perhaps taken from the stored scan */
         if (!job->opts->quiet)
-            fprintf(stderr, "kubesurvey scan: resuming scan %u of %s at walk position %llu\n",
+            cli_message("resuming scan %u of %s at walk position %llu",
                     job->scan_id, job->opts->db, (unsigned long long)job->checkpoint);
     } else {
         json_t *j = scan_record(job, "running", 0);
@@ -371,7 +371,7 @@ static int run_scan(struct scan_job *job)
     if (opts->output) {
         out = fopen(opts->output, "w");
         if (!out) {
-            fprintf(stderr, "kubesurvey scan: cannot write %s: %s\n", opts->output,
+            cli_message("cannot write %s: %s", opts->output,
                     strerror(errno));
             return EXIT_RUNTIME;
         }
@@ -386,21 +386,21 @@ static int run_scan(struct scan_job *job)
      * files. Every thread is created after it, so none keeps a capability. */
     if (!opts->syn_only && (probe_pool_reserve_fds(&pc, err) < 0 ||
                             (opts->db && open_store(job, err) < 0))) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         goto out;
     }
     if (privileges_drop(err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         goto out;
     }
     if (job->store &&
         store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         goto out;
     }
     if (scan_pipeline_start(&job->pipe, opts, out, opts->syn_only ? NULL : &pc,
                             job->writer, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         goto out;
     }
     job->pipe_started = true;
@@ -408,39 +408,39 @@ static int run_scan(struct scan_job *job)
     int created = pthread_create(&scan_tid, NULL, scan_thread, job);
     if (created != 0) {
         /* Nothing was sent: the pipeline is empty and ends at once. */
-        fprintf(stderr, "kubesurvey scan: starting the scan thread: %s\n", strerror(created));
+        cli_message("starting the scan thread: %s", strerror(created));
         goto out;
     }
     supervise(job);
     pthread_join(scan_tid, NULL);
     rc = EXIT_OK;
     if (scan_pipeline_finish(&job->pipe, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         rc = EXIT_RUNTIME;
     }
     double end = now_wall();
     if (!opts->quiet)
         print_status(job, end - job->start, true);
     if (job->scan_status < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", job->err);
+        cli_message("%s", job->err);
         rc = EXIT_RUNTIME;
     } else if (atomic_load(&job->stop)) {
         /* Stopped early: the output is valid but incomplete, and scripts
          * must be able to tell. */
-        fprintf(stderr, "kubesurvey scan: interrupted after %lu of %lu probes%s\n",
+        cli_message("interrupted after %lu of %lu probes%s",
                 (unsigned long)atomic_load(&job->counters.sent),
                 (unsigned long)atomic_load(&job->counters.targets_total),
                 job->writer ? "; continue with --resume" : "");
         rc = EXIT_RUNTIME;
     }
     if (finish_store(job, end, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         rc = EXIT_RUNTIME;
     }
     if (opts->metadata) {
         json_t *meta = scan_record(job, rc == EXIT_OK ? "done" : "interrupted", end);
         if (!meta || json_dump_file(meta, opts->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-            fprintf(stderr, "kubesurvey scan: cannot write metadata %s: %s\n", opts->metadata,
+            cli_message("cannot write metadata %s: %s", opts->metadata,
                     strerror(errno));
             rc = EXIT_RUNTIME;
         }
@@ -454,7 +454,7 @@ out:
         job->writer = NULL;
     }
     if (out && out != stdout && fclose(out) != 0 && rc == EXIT_OK) {
-        fprintf(stderr, "kubesurvey scan: writing %s: %s\n", opts->output, strerror(errno));
+        cli_message("writing %s: %s", opts->output, strerror(errno));
         rc = EXIT_RUNTIME;
     }
     return rc;
@@ -470,7 +470,7 @@ int cmd_scan(int argc, char **argv)
     char err[KS_ERRLEN];
     struct target_space space;
     if (scan_options_targets(&opts, &space, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         return EXIT_USAGE;
     }
     if (opts.dry_run) {
@@ -480,7 +480,7 @@ int cmd_scan(int argc, char **argv)
     }
     struct scan_job *job = calloc(1, sizeof(*job));
     if (!job) {
-        fprintf(stderr, "kubesurvey scan: out of memory\n");
+        cli_message("out of memory");
         rc = EXIT_RUNTIME;
         goto out;
     }
@@ -489,7 +489,7 @@ int cmd_scan(int argc, char **argv)
     job->start = now_wall();
     if (scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
         scan_open(&job->scan, &job->cfg, err) < 0) {
-        fprintf(stderr, "kubesurvey scan: %s\n", err);
+        cli_message("%s", err);
         rc = EXIT_RUNTIME;
         goto out;
     }

@@ -94,7 +94,7 @@ int cmd_scans(int argc, char **argv)
     }
     struct scans_ctx ctx = {NULL, EXIT_OK, ""};
     if (store_open(&ctx.store, argv[optind], STORE_READ_ONLY, ctx.err)) {
-        fprintf(stderr, "kubesurvey scans: %s\n", ctx.err);
+        cli_message("%s", ctx.err);
         return EXIT_RUNTIME;
     }
     printf("%-5s %-20s %-20s %-7s %10s  %s\n", "ID", "STARTED", "ENDED", "SHARD", "HOSTS",
@@ -102,7 +102,7 @@ int cmd_scans(int argc, char **argv)
     if (store_scan_foreach(ctx.store, print_scan, &ctx, ctx.err))
         ctx.status = EXIT_RUNTIME;
     if (ctx.status != EXIT_OK)
-        fprintf(stderr, "kubesurvey scans: %s\n", ctx.err);
+        cli_message("%s", ctx.err);
     store_close(ctx.store);
     return ctx.status;
 }

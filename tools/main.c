@@ -5,6 +5,7 @@
 #include "ks_version.h"
 #include "storage/storage.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,21 @@ static void usage(FILE *out)
                  "Documentation: docs/cli.md\n");
 }
 
+static const char *current_command;
+
+void cli_message(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (current_command)
+        fprintf(stderr, "kubesurvey %s: ", current_command);
+    else
+        fputs("kubesurvey: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 /* A database damaged inside LMDB's own pages: say so and fail, instead of
  * LMDB's abort. Nothing was being written (the tools read). */
 static void exit_on_corrupt_db(const char *message)
@@ -71,8 +87,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].name)) {
+            current_command = commands[i].name;
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "kubesurvey: unknown command '%s' (see kubesurvey --help)\n", argv[1]);
     return EXIT_USAGE;
 }

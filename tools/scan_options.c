@@ -374,8 +374,8 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
         if (ip_list_load_file(&block, o->blocklist, err) < 0)
             goto out;
         if (!o->quiet)
-            fprintf(stderr, "kubesurvey scan: blocklist %s replaces the built-in list of "
-                            "reserved ranges\n", o->blocklist);
+            cli_message("blocklist %s replaces the built-in list of "
+                            "reserved ranges", o->blocklist);
     } else if (ip_list_add_reserved(&block, err) < 0) {
         goto out;
     }
@@ -401,7 +401,7 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
 {
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
     if (!out) {
-        fprintf(stderr, "kubesurvey scan: cannot write %s: %s\n", o->output, strerror(errno));
+        cli_message("cannot write %s: %s", o->output, strerror(errno));
         return EXIT_RUNTIME;
     }
     struct permutation perm;
@@ -427,7 +427,7 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
     else
         failed |= fflush(out) != 0;
     if (failed) {
-        fprintf(stderr, "kubesurvey scan: writing dry-run output failed\n");
+        cli_message("writing dry-run output failed");
         return EXIT_RUNTIME;
     }
     return EXIT_OK;
@@ -442,8 +442,8 @@ static void warn_if_ephemeral_overlap(const struct scan_options *o)
     if (fscanf(f, "%u %u", &lo, &hi) == 2 && !o->quiet) {
         unsigned first = o->sports.first, last = first + o->sports.count - 1;
         if (first <= hi && last >= lo)
-            fprintf(stderr, "kubesurvey scan: warning: source ports %u-%u overlap the kernel's "
-                            "ephemeral range %u-%u\n", first, last, lo, hi);
+            cli_message("warning: source ports %u-%u overlap the kernel's "
+                            "ephemeral range %u-%u", first, last, lo, hi);
     }
     fclose(f);
 }

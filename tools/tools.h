@@ -36,6 +36,11 @@ int cmd_merge(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+/* The one way a command speaks on stderr: "kubesurvey COMMAND: message\n",
+ * COMMAND being the one main() dispatched to (main.c). For errors, and for
+ * the few notices a command gives (resuming, a replaced blocklist). */
+void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---- dates: whole UTC days since 1970-01-01 ---- */
 
 #define KS_NO_DATE INT32_MIN
