@@ -6,6 +6,7 @@
  * 40 bytes each); the "to" scan is streamed against it.
  */
 #include "tools/tools.h"
+#include "lib/hashmap.h"
 #include "storage/storage.h"
 
 #include <getopt.h>
@@ -30,53 +31,19 @@ static void diff_usage(FILE *out)
             "  -h, --help   this help\n");
 }
 
+/* An entry of the table: key (addr << 16 | port) + 1, then the rest. */
 struct endpoint {
-    uint64_t key;        /* (addr << 16 | port) + 1; 0 = empty slot */
+    uint64_t key;
     struct kver version;
     bool has_version, seen;
 };
 
 struct diff {
-    struct endpoint *table;
-    size_t used, cap;
+    struct hashmap table;   /* struct endpoint entries of the "from" scan */
     bool list_hosts;
     uint64_t upgraded, downgraded, unchanged, version_unknown, gone, added;
     char err[KS_ERRLEN];
 };
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static struct endpoint *slot_for(struct diff *d, uint64_t key)
-{
-    size_t j = mix(key) & (d->cap - 1);
-    while (d->table[j].key && d->table[j].key != key)
-        j = (j + 1) & (d->cap - 1);
-    return &d->table[j];
-}
-
-static int grow(struct diff *d)
-{
-    size_t old_cap = d->cap;
-    struct endpoint *old = d->table;
-    d->cap = old_cap ? old_cap * 2 : 1024;
-    d->table = calloc(d->cap, sizeof(*d->table));
-    if (!d->table) {
-        d->table = old;
-        d->cap = old_cap;
-        return -1;
-    }
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].key)
-            *slot_for(d, old[i].key) = old[i];
-    free(old);
-    return 0;
-}
 
 static uint64_t endpoint_key(const struct probe_result *r)
 {
@@ -117,14 +84,12 @@ static int load_from(void *ctx, uint32_t scan_id, const struct probe_result *r)
     struct diff *d = ctx;
     if (r->k8s != K8S_YES)
         return 0;
-    if ((d->used + 1) * 2 > d->cap && grow(d) != 0) {
+    uint64_t key = endpoint_key(r);
+    struct endpoint *e = hashmap_put(&d->table, &key, NULL);
+    if (!e) {
         snprintf(d->err, KS_ERRLEN, "out of memory");
         return 1;
     }
-    struct endpoint *e = slot_for(d, endpoint_key(r));
-    if (!e->key)
-        d->used++;
-    e->key = endpoint_key(r);
     e->has_version = kver_of_result(r, &e->version) == 0;
     e->seen = false;
     return 0;
@@ -138,8 +103,8 @@ static int compare_to(void *ctx, uint32_t scan_id, const struct probe_result *r)
         return 0;
     struct endpoint now = {.key = endpoint_key(r)};
     now.has_version = kver_of_result(r, &now.version) == 0;
-    struct endpoint *before = d->cap ? slot_for(d, now.key) : NULL;
-    if (!before || !before->key) {
+    struct endpoint *before = hashmap_get(&d->table, &now.key);
+    if (!before) {
         d->added++;
         if (d->list_hosts)
             print_host("new", now.key, NULL, &now);
@@ -162,6 +127,86 @@ static int compare_to(void *ctx, uint32_t scan_id, const struct probe_result *r)
     if (d->list_hosts && what)
         print_host(what, now.key, before, &now);
     return 0;
+}
+
+/* The endpoints of the "from" scan never met in the "to" scan. */
+static void count_gone(struct diff *d)
+{
+    for (size_t i = 0; i < d->table.capacity; i++) {
+        struct endpoint *e = hashmap_at(&d->table, i);
+        if (e && !e->seen) {
+            d->gone++;
+            if (d->list_hosts)
+                print_host("gone", e->key, e, NULL);
+        }
+    }
+}
+
+/* Which scans are compared. */
+struct diff_sides {
+    const char *db_from, *db_to;
+    uint32_t id_from, id_to;
+    uint64_t corrupt;
+};
+
+static void print_diff(const struct diff *d, const struct diff_sides *w, bool json)
+{
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from_db",
+                              w->db_from, "from_scan", (json_int_t)w->id_from, "to_db", w->db_to,
+                              "to_scan", (json_int_t)w->id_to, "upgraded", (json_int_t)d->upgraded,
+                              "downgraded", (json_int_t)d->downgraded, "unchanged",
+                              (json_int_t)d->unchanged, "version_unknown",
+                              (json_int_t)d->version_unknown, "gone", (json_int_t)d->gone, "new",
+                              (json_int_t)d->added, "corrupt_records", (json_int_t)w->corrupt);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(o);
+        return;
+    }
+    printf("Kubernetes endpoints, %s scan %u -> %s scan %u\n", w->db_from, w->id_from, w->db_to,
+           w->id_to);
+    printf("  upgraded         %12llu\n  downgraded       %12llu\n  unchanged        %12llu\n"
+           "  version unknown  %12llu\n  gone             %12llu\n  new              %12llu\n",
+           (unsigned long long)d->upgraded, (unsigned long long)d->downgraded,
+           (unsigned long long)d->unchanged, (unsigned long long)d->version_unknown,
+           (unsigned long long)d->gone, (unsigned long long)d->added);
+    if (w->corrupt)
+        printf("  corrupt records skipped %llu\n", (unsigned long long)w->corrupt);
+}
+
+/* Opens the stores, picks the scans and walks them into d; 0 / -1. */
+static int compare_scans(struct diff *d, struct diff_sides *w, uint32_t from, uint32_t to,
+                         bool two_dbs, char *err)
+{
+    struct store *s_from = NULL, *s_to = NULL;
+    json_t *j_from = NULL, *j_to = NULL;
+    struct store_read_stats read_from = {0}, read_to = {0};
+    int rc = -1;
+    if (tool_store_open(w->db_from, &s_from, err) != 0 ||
+        tool_scan_pick(s_from, from, &w->id_from, &j_from, err) != 0)
+        goto done;
+    if (two_dbs ? tool_store_open(w->db_to, &s_to, err) != 0 ||
+                      tool_scan_pick(s_to, to, &w->id_to, &j_to, err) != 0
+                : tool_scan_pick(s_from, to, &w->id_to, &j_to, err) != 0)
+        goto done;
+    if (store_hosts_foreach(s_from, w->id_from, 0, load_from, d, &read_from, err) != 0)
+        goto done;
+    if (d->err[0]) {
+        snprintf(err, KS_ERRLEN, "%s", d->err);
+        goto done;
+    }
+    if (store_hosts_foreach(s_to ? s_to : s_from, w->id_to, 0, compare_to, d, &read_to, err) != 0)
+        goto done;
+    count_gone(d);
+    w->corrupt = read_from.corrupt + read_to.corrupt;
+    rc = 0;
+done:
+    json_decref(j_from);
+    json_decref(j_to);
+    store_close(s_to);
+    store_close(s_from);
+    return rc;
 }
 
 int cmd_diff(int argc, char **argv)
@@ -201,67 +246,16 @@ int cmd_diff(int argc, char **argv)
         cli_message("--hosts lists text lines; it cannot be combined with --json");
         return EXIT_USAGE;
     }
-    const char *db_from = argv[optind], *db_to = argv[optind + dbs - 1];
+    struct diff_sides w = {.db_from = argv[optind], .db_to = argv[optind + dbs - 1]};
     char err[KS_ERRLEN] = "";
-    struct store *s_from = NULL, *s_to = NULL;
-    json_t *j_from = NULL, *j_to = NULL;
-    uint32_t id_from, id_to;
+    hashmap_init(&d.table, sizeof(uint64_t), sizeof(struct endpoint) - sizeof(uint64_t));
     int status = EXIT_RUNTIME;
-    struct store_read_stats read_from = {0}, read_to = {0};
-    if (tool_store_open(db_from, &s_from, err) != 0 ||
-        tool_scan_pick(s_from, from, &id_from, &j_from, err) != 0)
-        goto done;
-    if (dbs == 2) {
-        if (tool_store_open(db_to, &s_to, err) != 0 ||
-            tool_scan_pick(s_to, to, &id_to, &j_to, err) != 0)
-            goto done;
-    } else if (tool_scan_pick(s_from, to, &id_to, &j_to, err) != 0) {
-        goto done;
-    }
-    if (store_hosts_foreach(s_from, id_from, 0, load_from, &d, &read_from, err) != 0)
-        goto done;
-    if (d.err[0]) {
-        snprintf(err, KS_ERRLEN, "%s", d.err);
-        goto done;
-    }
-    if (store_hosts_foreach(s_to ? s_to : s_from, id_to, 0, compare_to, &d, &read_to, err) != 0)
-        goto done;
-    for (size_t i = 0; i < d.cap; i++)
-        if (d.table[i].key && !d.table[i].seen) {
-            d.gone++;
-            if (d.list_hosts)
-                print_host("gone", d.table[i].key, &d.table[i], NULL);
-        }
-    if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from_db",
-                              db_from, "from_scan", (json_int_t)id_from, "to_db", db_to, "to_scan",
-                              (json_int_t)id_to, "upgraded", (json_int_t)d.upgraded, "downgraded",
-                              (json_int_t)d.downgraded, "unchanged", (json_int_t)d.unchanged,
-                              "version_unknown", (json_int_t)d.version_unknown, "gone",
-                              (json_int_t)d.gone, "new", (json_int_t)d.added, "corrupt_records",
-                              (json_int_t)(read_from.corrupt + read_to.corrupt));
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        printf("\n");
-        json_decref(o);
+    if (compare_scans(&d, &w, from, to, dbs == 2, err) == 0) {
+        print_diff(&d, &w, json);
+        status = EXIT_OK;
     } else {
-        printf("Kubernetes endpoints, %s scan %u -> %s scan %u\n", db_from, id_from, db_to, id_to);
-        printf("  upgraded         %12llu\n  downgraded       %12llu\n  unchanged        %12llu\n"
-               "  version unknown  %12llu\n  gone             %12llu\n  new              %12llu\n",
-               (unsigned long long)d.upgraded, (unsigned long long)d.downgraded,
-               (unsigned long long)d.unchanged, (unsigned long long)d.version_unknown,
-               (unsigned long long)d.gone, (unsigned long long)d.added);
-        if (read_from.corrupt + read_to.corrupt)
-            printf("  corrupt records skipped %llu\n",
-                   (unsigned long long)(read_from.corrupt + read_to.corrupt));
-    }
-    status = EXIT_OK;
-done:
-    if (status != EXIT_OK)
         cli_message("%s", err);
-    free(d.table);
-    json_decref(j_from);
-    json_decref(j_to);
-    store_close(s_to);
-    store_close(s_from);
+    }
+    hashmap_free(&d.table);
     return status;
 }

@@ -243,7 +243,17 @@ static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64
 
 enum { OPT_FORMAT = 256 };
 
-int cmd_probe(int argc, char **argv)
+/* What the command line asked for. */
+struct probe_args {
+    struct probe_config cfg;
+    struct input in;
+    const char *output;
+    bool quiet;
+};
+
+/* Parses the options into a; EXIT_OK to go on, else the exit status
+ * (EXIT_USAGE, or -1 after --help: exit 0). */
+static int parse_probe_args(int argc, char **argv, struct probe_args *a)
 {
     static const struct option options[] = {
         {"input", required_argument, NULL, 'f'},
@@ -255,17 +265,12 @@ int cmd_probe(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct probe_config cfg = {0};
-    struct input in = {.name = "-", .default_port = 443, .addr_column = -1, .port_column = -1};
-    const char *output = "-";
-    bool quiet = false;
-    int opt;
+    int opt, longindex;
     optind = 1;
     opterr = 0;
-    int longindex;
     while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
         if (probe_option_is(opt)) {
-            if (probe_option_apply(&cfg, opt, optarg, "probe") < 0)
+            if (probe_option_apply(&a->cfg, opt, optarg, "probe") < 0)
                 return EXIT_USAGE;
             continue;
         }
@@ -275,18 +280,19 @@ int cmd_probe(int argc, char **argv)
         else
             snprintf(name, sizeof(name), "-%c", opt == ':' || opt == '?' ? optopt : opt);
         switch (opt) {
-        case 'f': in.name = optarg; break;
-        case 'o': output = optarg; break;
-        case 'q': quiet = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
+        case 'f': a->in.name = optarg; break;
+        case 'o': a->output = optarg; break;
+        case 'q': a->quiet = true; break;
+        case 'h': usage(stdout); return -1;
         case 'p':
-            if (parse_port(optarg, &in.default_port) < 0)
-                goto bad_value;
+            if (parse_port(optarg, &a->in.default_port) < 0) {
+                cli_message("bad value '%s' for %s (see --help)", optarg, name);
+                return EXIT_USAGE;
+            }
             break;
         case OPT_FORMAT:
             if (strcmp(optarg, "jsonl") != 0) {
-                cli_message("--output-format '%s': only jsonl is supported",
-                        optarg);
+                cli_message("--output-format '%s': only jsonl is supported", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -294,60 +300,44 @@ int cmd_probe(int argc, char **argv)
             cli_message("%s needs a value (see --help)", argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            cli_message("unknown option '%s' (see --help)",
-                    argv[optind - 1]);
+            cli_message("unknown option '%s' (see --help)", argv[optind - 1]);
             return EXIT_USAGE;
         }
-        continue;
-    bad_value:
-        cli_message("bad value '%s' for %s (see --help)", optarg, name);
-        return EXIT_USAGE;
     }
     if (optind < argc) {
         cli_message("unexpected argument '%s' (see --help)", argv[optind]);
         return EXIT_USAGE;
     }
-    in.in = strcmp(in.name, "-") ? fopen(in.name, "r") : stdin;
-    if (!in.in) {
-        cli_message("cannot open input %s: %s", in.name, strerror(errno));
-        return EXIT_RUNTIME;
-    }
-    struct output out = {.out = strcmp(output, "-") ? fopen(output, "w") : stdout};
-    if (!out.out) {
-        cli_message("cannot create output %s: %s", output, strerror(errno));
-        if (in.in != stdin)
-            fclose(in.in);
-        return EXIT_RUNTIME;
-    }
-    pthread_mutex_init(&out.lock, NULL);
+    return EXIT_OK;
+}
 
+/* Submits every target line of the input to the pool; the exit status. */
+static int probe_input(struct probe_args *a, struct output *out)
+{
     int status = EXIT_OK;
     char err[KS_ERRLEN];
     struct probe_pool *pool;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (probe_pool_create(&pool, &cfg, write_result, &out, err) < 0) {
+    if (probe_pool_create(&pool, &a->cfg, write_result, out, err) < 0) {
         cli_message("%s", err);
-        status = EXIT_RUNTIME;
-        goto done;
+        return EXIT_RUNTIME;
     }
     char *line = NULL;
     size_t capacity = 0;
-    while (getline(&line, &capacity, in.in) != -1) {
-        in.line_number++;
+    while (getline(&line, &capacity, a->in.in) != -1) {
+        a->in.line_number++;
         uint32_t addr;
         uint16_t port;
-        int rc = parse_line(&in, line, &addr, &port, err);
+        int rc = parse_line(&a->in, line, &addr, &port, err);
         if (rc < 0) {
-            cli_message("%s:%llu: %s; line skipped",
-                    in.name, (unsigned long long)in.line_number, err);
-            in.skipped++;
+            cli_message("%s:%llu: %s; line skipped", a->in.name,
+                        (unsigned long long)a->in.line_number, err);
+            a->in.skipped++;
         } else if (rc > 0) {
             probe_pool_submit(pool, addr, port);
         }
     }
-    if (ferror(in.in)) {
-        cli_message("reading %s: %s", in.name, strerror(errno));
+    if (ferror(a->in.in)) {
+        cli_message("reading %s: %s", a->in.name, strerror(errno));
         status = EXIT_RUNTIME;
     }
     free(line);
@@ -355,21 +345,48 @@ int cmd_probe(int argc, char **argv)
         cli_message("%s", err);
         status = EXIT_RUNTIME;
     }
-done:
+    return status;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    struct probe_args a = {
+        .in = {.name = "-", .default_port = 443, .addr_column = -1, .port_column = -1},
+        .output = "-",
+    };
+    int status = parse_probe_args(argc, argv, &a);
+    if (status != EXIT_OK)
+        return status < 0 ? EXIT_OK : status;
+    a.in.in = strcmp(a.in.name, "-") ? fopen(a.in.name, "r") : stdin;
+    if (!a.in.in) {
+        cli_message("cannot open input %s: %s", a.in.name, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    struct output out = {.out = strcmp(a.output, "-") ? fopen(a.output, "w") : stdout};
+    if (!out.out) {
+        cli_message("cannot create output %s: %s", a.output, strerror(errno));
+        if (a.in.in != stdin)
+            fclose(a.in.in);
+        return EXIT_RUNTIME;
+    }
+    pthread_mutex_init(&out.lock, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    status = probe_input(&a, &out);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (fflush(out.out) == EOF || out.failed) {
-        cli_message("writing %s failed: %s", output, strerror(errno));
+        cli_message("writing %s failed: %s", a.output, strerror(errno));
         status = EXIT_RUNTIME;
     }
-    if (!quiet)
-        print_summary(&out.counts, out.k8s, in.skipped,
+    if (!a.quiet)
+        print_summary(&out.counts, out.k8s, a.in.skipped,
                       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (out.out != stdout && fclose(out.out) == EOF) {
-        cli_message("closing %s: %s", output, strerror(errno));
+        cli_message("closing %s: %s", a.output, strerror(errno));
         status = EXIT_RUNTIME;
     }
-    if (in.in != stdin)
-        fclose(in.in);
+    if (a.in.in != stdin)
+        fclose(a.in.in);
     pthread_mutex_destroy(&out.lock);
     return status;
 }

@@ -177,46 +177,60 @@ static void set_defaults(struct scan_options *o)
 }
 
 /* One option; returns -1 if fine, else an exit status. */
-static int apply_option(struct scan_options *o, int c, const char *arg)
+/* The options that take a count: range, unit suffix, where it goes and
+ * what the error says. */
+static const struct count_option {
+    int id;
+    uint64_t min, max;
+    bool suffix;                 /* K/M/G allowed */
+    size_t offset, width;        /* the scan_options member: uint64_t or uint32_t */
+    const char *must;            /* "--shards '%s' must be ..." */
+} count_options[] = {
+    {OPT_SEED, 0, UINT64_MAX, false, offsetof(struct scan_options, seed), 8,
+     "--seed '%s' is not a non-negative integer"},
+    {OPT_SHARDS, 1, 65535, false, offsetof(struct scan_options, shards), 4,
+     "--shards '%s' must be 1-65535"},
+    {OPT_SHARD, 0, 65534, false, offsetof(struct scan_options, shard), 4,
+     "--shard '%s' must be 0-65534"},
+    {OPT_MAX_TARGETS, 1, UINT64_MAX, true, offsetof(struct scan_options, max_targets), 8,
+     "--max-targets '%s' must be a positive integer"},
+    {'r', 0, 100000000, true, offsetof(struct scan_options, rate), 8,
+     "--rate '%s' must be packets per second (0 = unlimited)"},
+    {'B', 1, 1000000000000ULL, true, offsetof(struct scan_options, bandwidth), 8,
+     "--bandwidth '%s' must be bits per second, e.g. 100M"},
+    {OPT_THREADS, 1, 64, false, offsetof(struct scan_options, sender_threads), 4,
+     "--sender-threads '%s' must be 1-64"},
+    {OPT_BATCH, 1, 1024, false, offsetof(struct scan_options, batch), 4,
+     "--batch '%s' must be 1-1024"},
+};
+
+/* A count option: 0 applied, EXIT_USAGE bad value, -1 not a count option. */
+static int apply_count(struct scan_options *o, int c, const char *arg)
 {
-    uint64_t v;
+    for (size_t i = 0; i < sizeof(count_options) / sizeof(count_options[0]); i++) {
+        const struct count_option *k = &count_options[i];
+        uint64_t v;
+        if (k->id != c)
+            continue;
+        if (!parse_count(arg, k->max, k->suffix, &v) || v < k->min)
+            return usage_error(k->must, arg);
+        if (k->width == 8)
+            memcpy((char *)o + k->offset, &v, 8);
+        else
+            *(uint32_t *)((char *)o + k->offset) = (uint32_t)v;
+        if (c == OPT_SEED)
+            o->seed_given = true;
+        return 0;
+    }
+    return -1;
+}
+
+/* Options whose value is an address, a MAC, a range or a word. */
+static int apply_checked(struct scan_options *o, int c, const char *arg)
+{
+    uint32_t addr;
+    uint8_t mac[6];
     switch (c) {
-    case 'p': o->ports = arg; break;
-    case 'w': o->allowlist = arg; break;
-    case 'b': o->blocklist = arg; break;
-    case OPT_SEED:
-        if (!parse_count(arg, UINT64_MAX, false, &o->seed))
-            return usage_error("--seed '%s' is not a non-negative integer", arg);
-        o->seed_given = true;
-        break;
-    case OPT_SHARDS:
-        if (!parse_count(arg, 65535, false, &v) || v == 0)
-            return usage_error("--shards '%s' must be 1-65535", arg);
-        o->shards = (uint32_t)v;
-        break;
-    case OPT_SHARD:
-        if (!parse_count(arg, 65534, false, &v))
-            return usage_error("--shard '%s' must be 0-65534", arg);
-        o->shard = (uint32_t)v;
-        break;
-    case OPT_MAX_TARGETS:
-        if (!parse_count(arg, UINT64_MAX, true, &o->max_targets) || o->max_targets == 0)
-            return usage_error("--max-targets '%s' must be a positive integer", arg);
-        break;
-    case OPT_DRY_RUN: o->dry_run = true; break;
-    case 'r':
-        if (!parse_count(arg, 100000000, true, &o->rate))
-            return usage_error("--rate '%s' must be packets per second (0 = unlimited)", arg);
-        break;
-    case 'B':
-        if (!parse_count(arg, 1000000000000ULL, true, &o->bandwidth) || o->bandwidth == 0)
-            return usage_error("--bandwidth '%s' must be bits per second, e.g. 100M", arg);
-        break;
-    case OPT_THREADS:
-        if (!parse_count(arg, 64, false, &v) || v == 0)
-            return usage_error("--sender-threads '%s' must be 1-64", arg);
-        o->sender_threads = (uint32_t)v;
-        break;
     case OPT_METHOD:
         if (!strcmp(arg, "mmsg"))
             o->method = SEND_MMSG;
@@ -224,42 +238,28 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
             o->method = SEND_LIBNET;
         else
             return usage_error("--send-method '%s' must be mmsg or libnet", arg);
-        break;
-    case OPT_BATCH:
-        if (!parse_count(arg, 1024, false, &v) || v == 0)
-            return usage_error("--batch '%s' must be 1-1024", arg);
-        o->batch = (uint32_t)v;
-        break;
+        return 0;
     case OPT_MAX_RUNTIME:
-        if (!parse_seconds(arg, &o->max_runtime))
-            return usage_error("--max-runtime '%s' must be seconds", arg);
-        break;
+        return parse_seconds(arg, &o->max_runtime)
+                   ? 0 : usage_error("--max-runtime '%s' must be seconds", arg);
     case 'c':
-        if (!parse_seconds(arg, &o->cooldown))
-            return usage_error("--cooldown '%s' must be seconds", arg);
-        break;
-    case 'i': o->interface = arg; break;
-    case OPT_SOURCE_IP: {
-        uint32_t addr;
+        return parse_seconds(arg, &o->cooldown)
+                   ? 0 : usage_error("--cooldown '%s' must be seconds", arg);
+    case OPT_SOURCE_IP:
         if (!ip_parse(arg, &addr))
             return usage_error("--source-ip '%s' is not an IPv4 address", arg);
         o->source_ip = arg;
-        break;
-    }
-    case OPT_GATEWAY_MAC: {
-        uint8_t mac[6];
+        return 0;
+    case OPT_GATEWAY_MAC:
         if (!mac_parse(arg, mac))
             return usage_error("--gateway-mac '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
                                arg);
         o->gateway_mac = arg;
-        break;
-    }
+        return 0;
     case OPT_SPORTS:
-        if (!parse_sports(arg, &o->sports))
-            return usage_error("--source-ports '%s' must be FIRST-LAST within 1-65535", arg);
-        break;
-    case OPT_SYN_ONLY: o->syn_only = true; break;
-    case 'o': o->output = arg; break;
+        return parse_sports(arg, &o->sports)
+                   ? 0 : usage_error("--source-ports '%s' must be FIRST-LAST within 1-65535",
+                                     arg);
     case OPT_FORMAT:
         if (!strcmp(arg, "csv"))
             o->format = FORMAT_CSV;
@@ -268,17 +268,35 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
         else
             return usage_error("--output-format '%s' must be csv or jsonl", arg);
         o->format_given = true;
-        break;
+        return 0;
+    }
+    return -1;
+}
+
+/* One option: -1 to go on, else the exit status (EXIT_OK after --help). */
+static int apply_option(struct scan_options *o, int c, const char *arg)
+{
+    int rc;
+    if ((rc = apply_count(o, c, arg)) >= 0 || (rc = apply_checked(o, c, arg)) >= 0)
+        return rc == 0 ? -1 : rc;
+    switch (c) {
+    case 'p': o->ports = arg; break;
+    case 'w': o->allowlist = arg; break;
+    case 'b': o->blocklist = arg; break;
+    case 'i': o->interface = arg; break;
+    case 'o': o->output = arg; break;
+    case OPT_DRY_RUN: o->dry_run = true; break;
+    case OPT_SYN_ONLY: o->syn_only = true; break;
     case OPT_METADATA: o->metadata = arg; break;
     case OPT_DB: o->db = arg; o->db_given = true; break;
     case OPT_NO_DB: o->db = NULL; break;
     case OPT_RESUME: o->resume = true; break;
     case 'q': o->quiet = true; break;
+    case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     default:
         if (probe_option_is(c))
             return probe_option_apply(&o->probe, c, arg, "scan") < 0 ? EXIT_USAGE : -1;
         return usage_error("%s", "unknown option");
-    case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     }
     return -1;
 }
