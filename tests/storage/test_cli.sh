@@ -1,5 +1,5 @@
 #!/bin/bash
-# cli_test.sh - the storage commands of kubesurvey: output, exit statuses
+# test_cli.sh - the storage commands of kubesurvey: output, exit statuses
 # (0 ok, 1 runtime failure, 2 usage), --help, and reading while a writer
 # writes (another process).
 set -u
@@ -9,7 +9,7 @@ pid=
 trap 'if [ -n "$pid" ]; then kill -9 $pid 2>/dev/null; fi; rm -rf "$dir"' EXIT
 db=$dir/survey.lmdb
 ks=$KUBESURVEY
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 expect_status() {   # expect_status N command...
     local want=$1; shift
     "$@" > "$dir/out" 2> "$dir/err"

@@ -1,12 +1,12 @@
 #!/bin/bash
-# corrupt_test.sh - kubesurvey on files that are not good stores: a clear
+# test_corrupt.sh - kubesurvey on files that are not good stores: a clear
 # message, exit 1, no crash (a crash would exit >= 128).
 set -u
 : "${KUBESURVEY:?} ${STORE_DRIVER:?}"
 dir=$(mktemp -d /tmp/ks-corrupt-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 ks=$KUBESURVEY
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 expect_error() {   # expect_error FILE WORDS
     for c in "check" "scans" "show" "compact"; do
         args=("$1"); [ $c = show ] && args+=(198.18.0.1)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# crash_test.sh - SIGKILL the store writer at random moments; after each kill
+# test_crash.sh - SIGKILL the store writer at random moments; after each kill
 # the store must open, pass `kubesurvey check`, and hold every record the
 # writer had reported committed (store_driver writes that count after each
 # checkpoint returns). Bounded: 6 kills, each after at most 1.5 s.
@@ -9,7 +9,7 @@ dir=$(mktemp -d /tmp/ks-crash-XXXXXX)
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$dir"' EXIT
 pid=
 db=$dir/crash.lmdb
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 
 RANDOM=$$
 total=0

@@ -1,17 +1,14 @@
 #!/bin/bash
-# tmpfs_test.sh - a full disk and a read-only file system: a clear error,
+# test_tmpfs.sh - a full disk and a read-only file system: a clear error,
 # and everything committed before stays intact. Needs root (mount).
 set -u
 : "${KUBESURVEY:?} ${STORE_DRIVER:?}"
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP: needs root to mount a small tmpfs"
-    exit 77
-fi
+. "$(dirname "$0")/../lib.sh"
+need_root "SKIP: needs root to mount a small tmpfs"
 dir=$(mktemp -d /tmp/ks-tmpfs-XXXXXX)
 trap 'umount "$dir/mnt" 2>/dev/null; rm -rf "$dir"' EXIT
 mkdir "$dir/mnt"
-mount -t tmpfs -o size=6m tmpfs "$dir/mnt" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+mount -t tmpfs -o size=6m tmpfs "$dir/mnt" || skip "SKIP: cannot mount tmpfs"
 db=$dir/mnt/full.lmdb
 
 # write until the 6 MiB file system is full (the map is 64 MiB: this is

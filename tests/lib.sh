@@ -1,0 +1,34 @@
+# lib.sh - shared by every test script; source it:
+#     . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# The network tests source tests/net/lib.sh, which sources this file.
+#
+#   TEST_NAME                 optional: when set, messages start "TEST_NAME: "
+#   fail MESSAGE              print "[NAME: ]FAIL: MESSAGE" on stderr, exit 1
+#   note MESSAGE              print "[NAME: ]MESSAGE" on stderr
+#   skip MESSAGE              print MESSAGE, exit 77 (the tests' SKIP_RETURN_CODE)
+#   need_root MESSAGE         skip MESSAGE unless running as root
+#   check_failed MESSAGE      a failed check that does not end the test: print
+#                             "[NAME: ]FAIL: MESSAGE" on stderr, count it in
+#                             TEST_FAILS
+#   TEST_FAILS                the number of check_failed calls so far
+
+TEST_FAILS=0
+
+fail() {
+    echo "${TEST_NAME:+$TEST_NAME: }FAIL: $*" >&2
+    exit 1
+}
+
+note() { echo "${TEST_NAME:+$TEST_NAME: }$*" >&2; }
+
+skip() {
+    echo "$*"
+    exit 77
+}
+
+need_root() { [[ $(id -u) -eq 0 ]] || skip "$@"; }
+
+check_failed() {
+    echo "${TEST_NAME:+$TEST_NAME: }FAIL: $*" >&2
+    TEST_FAILS=$((TEST_FAILS + 1))
+}
