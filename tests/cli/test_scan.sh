@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# cli_test.sh BINARY - the command line without a network: help, version,
+# test_scan.sh BINARY - the command line without a network: help, version,
 # exit statuses and messages for bad input, and --dry-run over large spaces
 # (every target exactly once; shards disjoint and complete).
 set -u
-KS=${1:?usage: cli_test.sh BINARY}
-fails=0; checks=0
+KS=${1:?usage: test_scan.sh BINARY}
+checks=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib.sh"
 
 check() { # check NAME EXPECTED_STATUS EXPECTED_STDERR_SUBSTRING -- command...
     local name=$1 want=$2 msg=$3; shift 4
     checks=$((checks + 1))
     "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
     if [ "$got" != "$want" ] || ! grep -qF -- "$msg" "$tmp/err" "$tmp/out"; then
-        echo "FAIL $name: status $got (want $want), output lacks '$msg':"; head -5 "$tmp/err"
-        fails=$((fails + 1))
+        check_failed "$name: status $got (want $want), output lacks '$msg':"; head -5 "$tmp/err"
     fi
 }
 
@@ -45,14 +45,14 @@ check probe-option 2 "--concurrency" -- "$KS" scan --concurrency 0 1.2.3.4
 # The default blocklist applies: 198.18.0.0/15 is reserved; 1.1.1.0/30 is not.
 checks=$((checks + 1))
 n=$("$KS" scan --dry-run -q 198.18.0.0/24 1.1.1.0/30 -p 443 | tail -n +2 | wc -l)
-[ "$n" = 4 ] || { echo "FAIL default-blocklist: $n targets, want 4"; fails=$((fails + 1)); }
+[ "$n" = 4 ] || check_failed "default-blocklist: $n targets, want 4"
 
 # A large space: 2^17 addresses x 64 ports = 8,388,608 targets, each once.
 checks=$((checks + 1))
 "$KS" scan --dry-run -q -b /dev/null --seed 9 -p 1-64 198.18.0.0/15 | tail -n +2 >"$tmp/all"
 total=$(wc -l <"$tmp/all"); uniq=$(sort -u -S 256M "$tmp/all" | wc -l)
 if [ "$total" != 8388608 ] || [ "$uniq" != 8388608 ]; then
-    echo "FAIL large-dry-run: $total lines, $uniq distinct, want 8388608"; fails=$((fails + 1))
+    check_failed "large-dry-run: $total lines, $uniq distinct, want 8388608"
 fi
 
 # Shards: disjoint, and their union is the whole space (3 shards x 2 threads).
@@ -64,7 +64,7 @@ done >"$tmp/shards"
 "$KS" scan --dry-run -q -b /dev/null --seed 4 -p 443,6443 198.18.0.0/18 | tail -n +2 >"$tmp/one"
 if [ "$(wc -l <"$tmp/shards")" != 32768 ] || [ "$(sort -u "$tmp/shards" | wc -l)" != 32768 ] ||
    ! cmp -s <(sort "$tmp/shards") <(sort "$tmp/one"); then
-    echo "FAIL shards: not a disjoint cover of the space"; fails=$((fails + 1))
+    check_failed "shards: not a disjoint cover of the space"
 fi
 
 # Same seed, same order; --max-targets takes a prefix of the order.
@@ -72,7 +72,7 @@ checks=$((checks + 1))
 a=$("$KS" scan --dry-run -q -b /dev/null --seed 77 198.18.0.0/20 | md5sum)
 b=$("$KS" scan --dry-run -q -b /dev/null --seed 77 198.18.0.0/20 | md5sum)
 m=$("$KS" scan --dry-run -q -b /dev/null --seed 77 --max-targets 100 198.18.0.0/20 | tail -n +2 | wc -l)
-[ "$a" = "$b" ] && [ "$m" = 100 ] || { echo "FAIL seed/max-targets"; fails=$((fails + 1)); }
+[ "$a" = "$b" ] && [ "$m" = 100 ] || check_failed "seed/max-targets"
 
 # deploy/run-shard.sh takes its shard from the scheduler's variable; the
 # union of 3 shards' dry runs is the whole space (no scheduler needed).
@@ -84,13 +84,13 @@ for i in 0 1 2; do
 done | sort >"$tmp/deploy"
 "$KS" scan --dry-run -q -b /dev/null -p 443 198.18.0.0/22 | tail -n +2 | sort >"$tmp/whole"
 if ! cmp -s "$tmp/deploy" "$tmp/whole" || [ "$(wc -l <"$tmp/deploy")" != 1024 ]; then
-    echo "FAIL deploy/run-shard.sh: shards do not cover the space"; fails=$((fails + 1))
+    check_failed "deploy/run-shard.sh: shards do not cover the space"
 fi
 checks=$((checks + 1))
 if SLURM_ARRAY_TASK_ID=3 KUBESURVEY=$KS "$here/deploy/run-shard.sh" 3 5 "$tmp/deploy-out" \
         --dry-run 198.18.0.0/22 2>"$tmp/err"; then
-    echo "FAIL deploy/run-shard.sh accepted shard 3 of 3"; fails=$((fails + 1))
+    check_failed "deploy/run-shard.sh accepted shard 3 of 3"
 fi
 
-echo "$((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+echo "$((checks - TEST_FAILS)) passed, $TEST_FAILS failed"
+[ "$TEST_FAILS" = 0 ]

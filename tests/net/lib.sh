@@ -1,4 +1,5 @@
 # lib.sh - shared by the network tests; source it, then call net_test_init.
+# It sources tests/lib.sh (fail, note, skip, ... of every test script).
 #
 #   net_test_init NAME ID KUBESURVEY BUILD_DIR
 #       ID is offset by $KS_NET_ID_OFFSET (default 0) so that two checkouts can
@@ -7,7 +8,6 @@
 #       empty blocklist file), S/T (namespace names) and installs an EXIT
 #       trap that takes the network down, removes WORK and fails the test
 #       if a ks<ID> namespace survived.
-#   fail MESSAGE              print "NAME: FAIL: MESSAGE" and exit 1
 #   ks_scan ARGS...           run the scanner in ks<ID>s, bounded by a timeout
 #   expect_same_pairs EXPECTED ACTUAL WHAT
 #                             both are CSV files with a one-line header; fail
@@ -18,13 +18,7 @@
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIM=$here/sim.sh
-
-fail() {
-    echo "$TEST_NAME: FAIL: $*" >&2
-    exit 1
-}
-
-note() { echo "$TEST_NAME: $*" >&2; }
+. "$here/../lib.sh"
 
 net_cleanup() {
     local rc=$?

@@ -9,7 +9,6 @@ net_test_init badinput 150 "$@"
 "$SIM" up "$TEST_ID" 150 >/dev/null
 printf '198.18.1.0/24\nnot-an-address\n' >"$WORK/bad-blocklist.txt"
 printf '# ok\n198.18.0.0/33\n' >"$WORK/bad-allowlist.txt"
-failures=0
 
 # expect_error "WHAT" "ALLOWED EXIT STATUSES" "REGEX THE MESSAGE MUST MATCH" ARGS...
 expect_error() {
@@ -18,11 +17,9 @@ expect_error() {
     KS_SCAN_TIMEOUT=20 ks_scan "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
     local msg; msg=$(head -c 300 "$WORK/err" | tr '\n' ' ')
     if [[ " $codes " != *" $rc "* ]]; then
-        echo "$TEST_NAME: FAIL: $what: exit status $rc, expected one of {$codes}; stderr: $msg" >&2
-        failures=$((failures + 1))
+        check_failed "$what: exit status $rc, expected one of {$codes}; stderr: $msg"
     elif ! grep -qiE -- "$needle" "$WORK/err"; then
-        echo "$TEST_NAME: FAIL: $what: message does not name '$needle'; stderr: $msg" >&2
-        failures=$((failures + 1))
+        check_failed "$what: message does not name '$needle'; stderr: $msg"
     else
         note "$what: status $rc, '$msg'"
     fi
@@ -54,4 +51,4 @@ expect_error "no target" "2" "target|address|cidr" "${base[@]}"
 
 syn_in=$("$SIM" counter "$TEST_ID" syn_in)
 [[ $syn_in -eq 0 ]] || fail "bad invocations sent $syn_in SYNs into the target, expected 0"
-[[ $failures -eq 0 ]] || fail "$failures bad-input case(s) failed"
+[[ $TEST_FAILS -eq 0 ]] || fail "$TEST_FAILS bad-input case(s) failed"

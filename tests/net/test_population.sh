@@ -8,7 +8,8 @@ set -euo pipefail
 pop=$1/tests/net/ks_population
 work=$(mktemp -d /tmp/ks-population.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "population: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib.sh"
+TEST_NAME=population
 
 "$pop" --seed 7 --nft "$work/a.nft" --truth "$work/a.csv" 2>/dev/null
 "$pop" --seed 7 --nft "$work/b.nft" --truth "$work/b.csv" 2>/dev/null
@@ -54,4 +55,4 @@ check_usage 70000 --seed 1 --ports 70000
 check_usage 1001 --seed 1 --open-permille 1001
 check_usage abc --seed abc
 check_usage required --cidr 198.18.0.0/24
-echo "population: PASS" >&2
+note PASS

@@ -16,7 +16,6 @@ SHIM=$KS_BUILD/tests/tools/fault_shim.so
 # In the ASan build the shim comes before the sanitizer runtime.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 "$SIM" up "$TEST_ID" 170 >/dev/null
-failures=0
 
 # expect_failure WHAT "STATUSES" "FAULT ENV" REGEX ARGS...: one of the exit
 # statuses within 30 s (124 or 137 from timeout is a hang), stderr matching
@@ -29,11 +28,9 @@ expect_failure() {
         >"$WORK/out" 2>"$WORK/err" || rc=$?
     local msg; msg=$(head -c 300 "$WORK/err" | tr '\n' ' ')
     if [[ " $codes " != *" $rc "* ]]; then
-        echo "$TEST_NAME: FAIL: $what: exit status $rc, expected one of {$codes}; stderr: $msg" >&2
-        failures=$((failures + 1))
+        check_failed "$what: exit status $rc, expected one of {$codes}; stderr: $msg"
     elif ! grep -qiE -- "$needle" "$WORK/err"; then
-        echo "$TEST_NAME: FAIL: $what: message does not match '$needle'; stderr: $msg" >&2
-        failures=$((failures + 1))
+        check_failed "$what: message does not match '$needle'; stderr: $msg"
     else
         note "$what: status $rc, '$msg'"
     fi
@@ -51,4 +48,4 @@ expect_failure "store error before the pipeline" 1 "KS_CHECK_MUTEX_DESTROY=1" "n
 expect_failure "no digest context" "1 2" "KS_FAIL_EVP_MD_CTX_NEW=1" "digest" \
     --dry-run -b "$EMPTY" -q -p 443 198.18.0.0/28
 
-[[ $failures -eq 0 ]] || fail "$failures case(s) failed"
+[[ $TEST_FAILS -eq 0 ]] || fail "$TEST_FAILS case(s) failed"

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# cli.sh - `kubesurvey probe` argument and input errors. Sends no packet:
+# test_cli.sh - `kubesurvey probe` argument and input errors. Sends no packet:
 # every input here is rejected before anything is probed.
-#   usage: cli.sh KUBESURVEY
+#   usage: test_cli.sh KUBESURVEY
 set -uo pipefail
 ks=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
+. "$(dirname "$0")/../lib.sh"
 expect() { # WANT_STATUS STDERR_SUBSTRING -- ARGS...
   local want=$1 text=$2; shift 3
   "$ks" "$@" > "$tmp/out" 2> "$tmp/err" < "${STDIN:-/dev/null}"
   local got=$?
   if [[ $got != "$want" ]] || ! grep -qF -- "$text" "$tmp/err" "$tmp/out"; then
-    echo "FAIL: kubesurvey $*: status $got (want $want), output: $(cat "$tmp/err" "$tmp/out" | head -3)"
-    fail=1
+    check_failed "kubesurvey $*: status $got (want $want), output: $(cat "$tmp/err" "$tmp/out" | head -3)"
   fi
 }
 expect 0 "usage: kubesurvey probe" -- probe --help
@@ -45,8 +44,8 @@ expect 0 "$tmp/bad:2: not an IPv4 address: 'not-an-address'; line skipped" -- pr
 for want in ":3: bad port '99999'" ":4: bad port '0'" ":5: not an IPv4 address: '1.2.3'" \
             ":6: not an IPv4 address: '::1'" ":7: bad masscan line" ":8: bad port 'notaport'" \
             ":9: not an address, address:port, CSV or masscan -oL line" "0 probes" "8 input lines skipped"; do
-  grep -qF -- "$want" "$tmp/err" || { echo "FAIL: no '$want' in: $(cat "$tmp/err")"; fail=1; }
+  grep -qF -- "$want" "$tmp/err" || check_failed "no '$want' in: $(cat "$tmp/err")"
 done
-[[ ! -s $tmp/out.jsonl ]] || { echo "FAIL: records written for bad input"; fail=1; }
-(( fail == 0 )) && echo "cli: all checks passed"
-exit $fail
+[[ ! -s $tmp/out.jsonl ]] || check_failed "records written for bad input"
+(( TEST_FAILS == 0 )) && echo "cli: all checks passed"
+exit $((TEST_FAILS > 0))

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# fixtures.sh - a population of realistic API servers and other services in
+# test_fixtures.sh - a population of realistic API servers and other services in
 # the target namespace, served by nginx, each address with its own
 # certificate (made here with the openssl CLI), status, headers and body.
 # `kubesurvey probe` runs from the scanner namespace over all of them and
 # every record is checked against the expected classification, exactly.
-#   usage: fixtures.sh KUBESURVEY NETNS_SH ID
+#   usage: test_fixtures.sh KUBESURVEY NETNS_SH ID
 set -euo pipefail
 ks=$1 netns=$2 id=$3
-[[ $(id -u) == 0 ]] || { echo "fixtures.sh: needs root (network namespaces); skipped"; exit 77; }
+. "$(dirname "$0")/../lib.sh"
+need_root "test_fixtures.sh: needs root (network namespaces); skipped"
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
 chmod 755 "$tmp" # nginx workers (www-data) read the certificates and bodies
@@ -266,11 +267,11 @@ if [[ ${KS_FIXTURES_MODE:-probe} == scan ]]; then
   ip netns exec "$S" "$ks" scan -b "$tmp/empty" -p "$ports" -c 2 -q --db "$tmp/survey.lmdb" \
     -o "$tmp/out.jsonl" --metadata "$tmp/scan.json" \
     --connect-timeout 2000 --handshake-timeout 3000 --response-timeout 3000 198.18.2.0/24
-  "$ks" check "$tmp/survey.lmdb" || { echo "fixtures: kubesurvey check failed"; exit 1; }
+  "$ks" check "$tmp/survey.lmdb" || fail "fixtures: kubesurvey check failed"
   records=$(wc -l < "$tmp/out.jsonl")
   (( records == ${#expect[@]} )) ||
-    { echo "fixtures: scan found $records endpoints, expected ${#expect[@]}"; exit 1; }
-  grep -q '"state": "done"' "$tmp/scan.json" || { echo "fixtures: scan state not done"; exit 1; }
+    fail "fixtures: scan found $records endpoints, expected ${#expect[@]}"
+  grep -q '"state": "done"' "$tmp/scan.json" || fail "fixtures: scan state not done"
 else
   ip netns exec "$S" "$ks" probe -f "$tmp/targets" -o "$tmp/out.jsonl" -p 443 \
     --connect-timeout 2000 --handshake-timeout 3000 --response-timeout 3000
@@ -290,17 +291,15 @@ evidence_letters() {
   [[ $line == *'"apiserver-header"'* ]] && out+=h
   echo "${out:--}"
 }
-fail=0
 records=$(wc -l < "$tmp/out.jsonl")
-[[ $records == "${#hosts[@]}" ]] || { echo "FAIL: $records records for ${#hosts[@]} hosts"; fail=1; }
+[[ $records == "${#hosts[@]}" ]] || check_failed "$records records for ${#hosts[@]} hosts"
 for key in "${!expect[@]}"; do
   addr=${key%:*} port=${key#*:}
   line=$(grep "\"addr\":\"$addr\",\"port\":$port," "$tmp/out.jsonl" || true)
-  [[ $(grep -c . <<<"$line") == 1 ]] || { echo "FAIL: $key: not exactly one record"; fail=1; continue; }
+  [[ $(grep -c . <<<"$line") == 1 ]] || { check_failed "$key: not exactly one record"; continue; }
   got="$(field "$line" outcome)|$(field "$line" k8s)|$(field "$line" provider)|$(field "$line" version_state)|$(field "$line" git_version)|$(evidence_letters "$line")"
   if [[ $got != "${expect[$key]}" ]]; then
-    echo "FAIL: $key: got $got, want ${expect[$key]} ($(field "$line" error))"
-    fail=1
+    check_failed "$key: got $got, want ${expect[$key]} ($(field "$line" error))"
   fi
 done
 # every TLS host sent its own leaf plus its CA, and it is the one we made
@@ -311,16 +310,16 @@ for h in "${hosts[@]}"; do
   want=$(openssl x509 -in "$c/h$n.leaf" -outform DER | sha256sum | cut -c1-64)
   got=$(grep -o '"sha256":"[0-9a-f]*"' <<<"$line" | head -1 | cut -d'"' -f4)
   n_certs=$(grep -o '"sha256"' <<<"$line" | wc -l)
-  [[ $got == "$want" && $n_certs == 2 ]] || { echo "FAIL: host $n: leaf $got ($n_certs certificates), want $want"; fail=1; }
+  [[ $got == "$want" && $n_certs == 2 ]] || check_failed "host $n: leaf $got ($n_certs certificates), want $want"
 done
 # headers kept
 grep '"addr":"198.18.2.5",' "$tmp/out.jsonl" | grep -q '"http_pf_flowschema":"e9b4aeaf-952a-411b-8572-ca27f351edae","http_pf_prioritylevel":"fa41102e-bce1-4985-8bc2-4f24fde12baf"' ||
-  { echo "FAIL: X-Kubernetes-Pf-* headers not kept"; fail=1; }
+  check_failed "X-Kubernetes-Pf-* headers not kept"
 grep '"addr":"198.18.2.3",' "$tmp/out.jsonl" | grep -q '"http_audit_id":"6a4fdd1d-6d8c-4b4e-9c2a-6d0a1b2c3d4e"' ||
-  { echo "FAIL: Audit-Id not kept"; fail=1; }
+  check_failed "Audit-Id not kept"
 grep '"addr":"198.18.2.1",' "$tmp/out.jsonl" | grep -q '"tls_version":"TLSv1.3".*"tls_alpn":"http/1.1".*"http_status":200,"http_server":"nginx","http_content_type":"application/json"' ||
-  { echo "FAIL: TLS / HTTP fields of host 1"; fail=1; }
+  check_failed "TLS / HTTP fields of host 1"
 grep '"addr":"198.18.2.1",' "$tmp/out.jsonl" | grep -q '"version_major":1,"version_minor":32,"version_patch":3,"version_suffix":"","git_commit":"32cc146f75aad04beaaa245a7157eb35063a9f99"' ||
-  { echo "FAIL: version fields of host 1"; fail=1; }
-(( fail == 0 )) && echo "fixtures: all ${#hosts[@]} hosts classified as expected"
-exit $fail
+  check_failed "version fields of host 1"
+(( TEST_FAILS == 0 )) && echo "fixtures: all ${#hosts[@]} hosts classified as expected"
+exit $((TEST_FAILS > 0))

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# hostile.sh - probes against servers that misbehave (tests/probes/hostile.c)
+# test_hostile.sh - probes against servers that misbehave (tests/probes/hostile.c)
 # and against addresses that refuse or drop. Each must end in its bounded
 # time with the right outcome, the run must finish, and the pool must leave
 # no descriptor open and no memory growing (probe_driver).
-#   usage: hostile.sh HOSTILE PROBE_DRIVER KUBESURVEY NETNS_SH ID
+#   usage: test_hostile.sh HOSTILE PROBE_DRIVER KUBESURVEY NETNS_SH ID
 set -euo pipefail
 hostile=$1 driver=$2 ks=$3 netns=$4 id=$5
-[[ $(id -u) == 0 ]] || { echo "hostile.sh: needs root (network namespaces); skipped"; exit 77; }
+. "$(dirname "$0")/../lib.sh"
+need_root "test_hostile.sh: needs root (network namespaces); skipped"
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
 cleanup() { kill "${hostile_pid:-}" 2>/dev/null || true; "$netns" down "$id" || true; rm -rf "$tmp"; }
@@ -17,7 +18,7 @@ base=7000
 ip netns exec "$T" "$hostile" $base 120 > "$tmp/hostile.out" &
 hostile_pid=$!
 for _ in $(seq 50); do grep -q ready "$tmp/hostile.out" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$tmp/hostile.out" || { echo "hostile server did not start"; exit 1; }
+grep -q ready "$tmp/hostile.out" || fail "hostile server did not start"
 
 # name:address:port:outcome:extra check (an awk regex the record must match)
 cases=(
@@ -54,8 +55,7 @@ ip netns exec "$S" "$ks" probe -f "$tmp/targets" -o "$tmp/out.jsonl" --max-body 
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "probe run: ${elapsed_ms} ms"
 
-fail=0
-[[ $(wc -l < "$tmp/out.jsonl") == "${#cases[@]}" ]] || { echo "FAIL: expected ${#cases[@]} records"; fail=1; }
+[[ $(wc -l < "$tmp/out.jsonl") == "${#cases[@]}" ]] || check_failed "expected ${#cases[@]} records"
 for c in "${cases[@]}"; do
   IFS=: read -r name addr port outcome extra <<<"$c"
   line=$(grep "\"addr\":\"$addr\",\"port\":$port," "$tmp/out.jsonl" || true)
@@ -64,18 +64,17 @@ for c in "${cases[@]}"; do
   err=$(sed -n 's/.*"error":\("[^"]*"\|null\).*/\1/p' <<<"$line")
   if [[ $got != "$outcome" ]] || { [[ -n $extra ]] && ! grep -qF -- "$extra" <<<"$line"; } \
      || [[ -z $dur ]] || (( dur > 5500 )); then
-    echo "FAIL: $name: got outcome '$got' in ${dur:-?} ms, error $err; want $outcome${extra:+ with $extra}"
-    fail=1
+    check_failed "$name: got outcome '$got' in ${dur:-?} ms, error $err; want $outcome${extra:+ with $extra}"
   else
     echo "ok: $name -> $got in ${dur} ms ($err)"
   fi
 done
 # the chain of 50: the first PROBE_CHAIN_MAX (16) kept
 chain=$(grep '"addr":"198.18.1.5"' "$tmp/out.jsonl" | grep -o '"sha256"' | wc -l)
-[[ $chain == 16 ]] || { echo "FAIL: chain-50 kept $chain certificates, want 16"; fail=1; }
+[[ $chain == 16 ]] || check_failed "chain-50 kept $chain certificates, want 16"
 # the run as a whole ends within the longest deadline plus slack
-(( elapsed_ms < 7000 )) || { echo "FAIL: run took ${elapsed_ms} ms"; fail=1; }
+(( elapsed_ms < 7000 )) || check_failed "run took ${elapsed_ms} ms"
 
 # descriptors, memory, repeatability over rounds
-ip netns exec "$S" "$driver" 3 < "$tmp/driver-targets" || fail=1
-exit $fail
+ip netns exec "$S" "$driver" 3 < "$tmp/driver-targets" || TEST_FAILS=$((TEST_FAILS + 1))
+exit $((TEST_FAILS > 0))

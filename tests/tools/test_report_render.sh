@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# report_render.sh - renders `kubesurvey report` of the crafted population in
+# test_report_render.sh - renders `kubesurvey report` of the crafted population in
 # headless Chromium (Debian package `chromium`; skipped, 77, without it) and
 # checks the parsed page: the inline SVG charts (no headline CVE for these
 # versions, so the CVE chart is the one of flaws without a fix), the table of
 # shares three ways, the six minor bars (3 unsupported, 2 supported, 1
 # unknown on 2021-06-10) and a screenshot.
-#   usage: report_render.sh KUBESURVEY GEN_DB
+#   usage: test_report_render.sh KUBESURVEY GEN_DB
 set -euo pipefail
 ks=$1 gen=$2
-command -v chromium >/dev/null || { echo "report_render: no chromium; skipped"; exit 77; }
+. "$(dirname "$0")/../lib.sh"
+TEST_NAME=report_render
+command -v chromium >/dev/null || skip "report_render: no chromium; skipped"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$gen" "$work/c.db" --crafted
@@ -20,7 +22,6 @@ chrome() {
 }
 chrome --dump-dom > "$work/dom.html"
 chrome --screenshot="$work/report.png" --window-size=1200,2400 > /dev/null
-fail() { echo "report_render: $*"; exit 1; }
 for id in chart-minors chart-providers chart-cves-no-fix; do
     grep -q "<svg id=\"$id\"" "$work/dom.html" || fail "no <svg id=\"$id\"> in the rendered DOM"
 done
