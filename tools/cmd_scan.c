@@ -363,57 +363,39 @@ static int finish_store(struct scan_job *job, double end, char *err)
     return rc;
 }
 
-static int run_scan(struct scan_job *job)
+/* Everything that needs a privilege happens here, before privileges_drop:
+ * the descriptor limit and opening the store (the raw sockets were opened by
+ * scan_open, in cmd_scan). Every thread is created after it, so none keeps a
+ * capability. Then the writer and the pipeline start. 0 / -1 (said). */
+static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc)
 {
     struct scan_options *opts = job->opts;
     char err[KS_ERRLEN];
-    FILE *out = NULL;
-    if (opts->output) {
-        out = fopen(opts->output, "w");
-        if (!out) {
-            cli_message("cannot write %s: %s", opts->output,
-                    strerror(errno));
-            return EXIT_RUNTIME;
-        }
-    } else if (opts->syn_only) {
-        out = stdout;
-    }
-    int rc = EXIT_RUNTIME;
-    struct probe_config pc = opts->probe;
-    probe_config_defaults(&pc);
-    /* Everything that needs a privilege happens before privileges_drop: the
-     * raw sockets (scan_open, in cmd_scan), the descriptor limit, opening
-     * files. Every thread is created after it, so none keeps a capability. */
-    if (!opts->syn_only && (probe_pool_reserve_fds(&pc, err) < 0 ||
-                            (opts->db && open_store(job, err) < 0))) {
-        cli_message("%s", err);
-        goto out;
-    }
-    if (privileges_drop(err) < 0) {
-        cli_message("%s", err);
-        goto out;
-    }
+    if (!opts->syn_only && (probe_pool_reserve_fds(pc, err) < 0 ||
+                            (opts->db && open_store(job, err) < 0)))
+        goto fail;
+    if (privileges_drop(err) < 0)
+        goto fail;
     if (job->store &&
-        store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0) {
-        cli_message("%s", err);
-        goto out;
-    }
-    if (scan_pipeline_start(&job->pipe, opts, out, opts->syn_only ? NULL : &pc,
-                            job->writer, err) < 0) {
-        cli_message("%s", err);
-        goto out;
-    }
+        store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0)
+        goto fail;
+    if (scan_pipeline_start(&job->pipe, opts, out, opts->syn_only ? NULL : pc, job->writer,
+                            err) < 0)
+        goto fail;
     job->pipe_started = true;
-    pthread_t scan_tid;
-    int created = pthread_create(&scan_tid, NULL, scan_thread, job);
-    if (created != 0) {
-        /* Nothing was sent: the pipeline is empty and ends at once. */
-        cli_message("starting the scan thread: %s", strerror(created));
-        goto out;
-    }
-    supervise(job);
-    pthread_join(scan_tid, NULL);
-    rc = EXIT_OK;
+    return 0;
+fail:
+    cli_message("%s", err);
+    return -1;
+}
+
+/* After the scan thread: drain the pipeline, say how it ended, commit the
+ * store's last record and the metadata file. The exit status. */
+static int finish_scan(struct scan_job *job)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    int rc = EXIT_OK;
     if (scan_pipeline_finish(&job->pipe, err) < 0) {
         cli_message("%s", err);
         rc = EXIT_RUNTIME;
@@ -428,9 +410,9 @@ static int run_scan(struct scan_job *job)
         /* Stopped early: the output is valid but incomplete, and scripts
          * must be able to tell. */
         cli_message("interrupted after %lu of %lu probes%s",
-                (unsigned long)atomic_load(&job->counters.sent),
-                (unsigned long)atomic_load(&job->counters.targets_total),
-                job->writer ? "; continue with --resume" : "");
+                    (unsigned long)atomic_load(&job->counters.sent),
+                    (unsigned long)atomic_load(&job->counters.targets_total),
+                    job->writer ? "; continue with --resume" : "");
         rc = EXIT_RUNTIME;
     }
     if (finish_store(job, end, err) < 0) {
@@ -440,13 +422,43 @@ static int run_scan(struct scan_job *job)
     if (opts->metadata) {
         json_t *meta = scan_record(job, rc == EXIT_OK ? "done" : "interrupted", end);
         if (!meta || json_dump_file(meta, opts->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-            cli_message("cannot write metadata %s: %s", opts->metadata,
-                    strerror(errno));
+            cli_message("cannot write metadata %s: %s", opts->metadata, strerror(errno));
             rc = EXIT_RUNTIME;
         }
         json_decref(meta);
     }
-out:
+    return rc;
+}
+
+static int run_scan(struct scan_job *job)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    FILE *out = NULL;
+    if (opts->output) {
+        out = fopen(opts->output, "w");
+        if (!out) {
+            cli_message("cannot write %s: %s", opts->output, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+    } else if (opts->syn_only) {
+        out = stdout;
+    }
+    int rc = EXIT_RUNTIME;
+    struct probe_config pc = opts->probe;
+    probe_config_defaults(&pc);
+    if (start_stages(job, out, &pc) == 0) {
+        pthread_t scan_tid;
+        int created = pthread_create(&scan_tid, NULL, scan_thread, job);
+        if (created != 0) {
+            /* Nothing was sent: the pipeline is empty and ends at once. */
+            cli_message("starting the scan thread: %s", strerror(created));
+        } else {
+            supervise(job);
+            pthread_join(scan_tid, NULL);
+            rc = finish_scan(job);
+        }
+    }
     if (job->pipe_started)
         scan_pipeline_free(&job->pipe);
     if (job->writer) {
