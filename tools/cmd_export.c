@@ -272,6 +272,37 @@ struct export_args {
     bool zstd;
 };
 
+/* The anonymisation keys from the key file: Crypto-PAn's, and a separate
+ * one for certificate hashes derived from it. 0 / -1. */
+static int load_keys(struct exporter *e, const char *keyfile, char *err)
+{
+    uint8_t key[32];
+    if (cryptopan_load_key(keyfile, key, err) != 0 || cryptopan_new(&e->cp, key, err) != 0)
+        return -1;
+    static const char label[] = "kubesurvey certificate hash key";
+    uint8_t material[sizeof(label) - 1 + 32];
+    memcpy(material, label, sizeof(label) - 1);
+    memcpy(material + sizeof(label) - 1, key, 32);
+    SHA256(material, sizeof(material), e->hash_key);
+    return 0;
+}
+
+/* Compresses what follows with zstd (level 3, checksummed). 0 / -1. */
+static int output_zstd(struct output *o, char *err)
+{
+    o->zstd = ZSTD_createCCtx();
+    o->zbuf_size = ZSTD_CStreamOutSize();
+    o->zbuf = malloc(o->zbuf_size);
+    if (!o->zstd || !o->zbuf) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        o->failed = true;
+        return -1;
+    }
+    ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_checksumFlag, 1);
+    return 0;
+}
+
 static int run_export(const struct export_args *a, char *err)
 {
     struct exporter e = {.csv = !strcmp(a->format, "csv"), .pem = a->certs != NULL};
@@ -280,19 +311,10 @@ static int run_export(const struct export_args *a, char *err)
     json_t *scan = NULL;
     int rc = -1;
     bool output_open = false;
-    uint8_t key[32];
     e.out.file = stdout;
 
-    if (a->keyfile) {
-        if (cryptopan_load_key(a->keyfile, key, err) != 0 || cryptopan_new(&e.cp, key, err) != 0)
-            goto done;
-        /* a separate key for certificate hashes, derived from the file's */
-        static const char label[] = "kubesurvey certificate hash key";
-        uint8_t material[sizeof(label) - 1 + 32];
-        memcpy(material, label, sizeof(label) - 1);
-        memcpy(material + sizeof(label) - 1, key, 32);
-        SHA256(material, sizeof(material), e.hash_key);
-    }
+    if (a->keyfile && load_keys(&e, a->keyfile, err) != 0)
+        goto done;
     if (a->pfx2as && pfx2as_load(&p2a, a->pfx2as, err) != 0)
         goto done;
     e.pfx2as = p2a;
@@ -304,18 +326,8 @@ static int run_export(const struct export_args *a, char *err)
         goto done;
     }
     output_open = true;
-    if (a->zstd) {
-        e.out.zstd = ZSTD_createCCtx();
-        e.out.zbuf_size = ZSTD_CStreamOutSize();
-        e.out.zbuf = malloc(e.out.zbuf_size);
-        if (!e.out.zstd || !e.out.zbuf) {
-            snprintf(err, KS_ERRLEN, "out of memory");
-            e.out.failed = true;
-            goto done;
-        }
-        ZSTD_CCtx_setParameter(e.out.zstd, ZSTD_c_compressionLevel, 3);
-        ZSTD_CCtx_setParameter(e.out.zstd, ZSTD_c_checksumFlag, 1);
-    }
+    if (a->zstd && output_zstd(&e.out, err) != 0)
+        goto done;
     if (e.csv) {
         char *header = record_csv_header();
         if (!header) {
