@@ -6,6 +6,7 @@
  */
 /* ZSTD_createCDict_advanced: certificate-sized parameters */
 #define ZSTD_STATIC_LINKING_ONLY
+#include "lib/buf.h"
 #include "storage/internal.h"
 
 #define ZDICT_STATIC_LINKING_ONLY
@@ -29,7 +30,6 @@ static int ddict_get(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_DDict **ou
     MDB_val key = {4, keybuf}, value;
     int rc = mdb_get(txn, s->dicts, &key, &value);
     ZSTD_DDict *ddict = NULL;
-    struct store_ddict *grown = NULL;
     if (rc == MDB_NOTFOUND)
         snprintf(err, KS_ERRLEN, "dictionary %u is missing from dicts", id);
     else if (rc)
@@ -39,10 +39,9 @@ static int ddict_get(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_DDict **ou
     else if (ZSTD_getDictID_fromDDict(ddict) != id)
         snprintf(err, KS_ERRLEN, "dictionary stored as %u has id %u", id,
                  ZSTD_getDictID_fromDDict(ddict));
-    else if (!(grown = realloc(s->ddicts, (s->ddict_count + 1) * sizeof(*grown))))
+    else if (BUF_GROW(s->ddicts, s->ddict_capacity, s->ddict_count + 1, 4))
         snprintf(err, KS_ERRLEN, "out of memory");
     else {
-        s->ddicts = grown;
         s->ddicts[s->ddict_count++] = (struct store_ddict){id, ddict};
         *out = ddict;
         pthread_mutex_unlock(&s->ddict_lock);
@@ -59,7 +58,7 @@ void cert_ddict_cache_free(struct store *s)
         ZSTD_freeDDict(s->ddicts[i].ddict);
     free(s->ddicts);
     s->ddicts = NULL;
-    s->ddict_count = 0;
+    s->ddict_count = s->ddict_capacity = 0;
 }
 
 int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_t frame_length,
@@ -201,15 +200,8 @@ struct samples {
 
 static int samples_add(struct samples *sm, const uint8_t *der, size_t length)
 {
-    if (sm->count == sm->capacity) {
-        size_t capacity = sm->capacity ? sm->capacity * 2 : 1024;
-        size_t *sizes = realloc(sm->sizes, capacity * sizeof(*sizes));
-        if (!sizes)
-            return -1;
-        sm->sizes = sizes;
-        sm->capacity = capacity;
-    }
-    if (buf_reserve(&sm->data, length))
+    if (BUF_GROW(sm->sizes, sm->capacity, sm->count + 1, 1024) ||
+        buf_reserve(&sm->data, length))
         return -1;
     memcpy(sm->data.data + sm->data.length, der, length);
     sm->data.length += length;

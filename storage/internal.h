@@ -5,6 +5,7 @@
 #ifndef KS_STORAGE_INTERNAL_H
 #define KS_STORAGE_INTERNAL_H
 
+#include "lib/hashmap.h"
 #include "storage/storage.h"
 
 #include <lmdb.h>
@@ -40,14 +41,15 @@ struct store {
     pthread_rwlock_t resize_lock;
     pthread_mutex_t ddict_lock;        /* guards ddicts */
     struct store_ddict *ddicts;
-    size_t ddict_count;
+    size_t ddict_count, ddict_capacity;
 };
 
-/* growable byte buffer */
+/* A growable byte buffer (grown by lib/buf.h's rule). */
 struct buf {
     uint8_t *data;
     size_t length, capacity;
 };
+/* Makes room for extra more bytes after length: 0, or -1 when out of memory. */
 int buf_reserve(struct buf *b, size_t extra);
 void buf_free(struct buf *b);
 
@@ -73,16 +75,16 @@ uint32_t store_get_be32(const uint8_t *p);
 void store_put_be64(uint8_t *p, uint64_t v);
 uint64_t store_get_be64(const uint8_t *p);
 
-/* hashset.c: a set of SHA-256 hashes (a cache: adding may silently fail) */
-struct hashset {
-    uint8_t (*slots)[32];
-    size_t capacity, count;
-};
-bool hashset_has(const struct hashset *set, const uint8_t h[32]);
-void hashset_add(struct hashset *set, const uint8_t h[32]);
-void hashset_add_all(struct hashset *set, const struct hashset *from);
-void hashset_clear(struct hashset *set);
-void hashset_free(struct hashset *set);
+/* The writer's sets of certificates known to be stored: lib's hash map with
+ * the 32-byte SHA-256 as key and no value, bounded at STORE_CERT_SET_MAX
+ * entries. Only a cache: a miss costs an LMDB lookup, so a put that fails
+ * (out of memory, or the set is full) is ignored. */
+#define STORE_CERT_SET_MAX (1u << 20)
+static inline void cert_set_init(struct hashmap *set)
+{
+    hashmap_init(set, 32, 0);
+    set->max_count = STORE_CERT_SET_MAX;
+}
 
 /* record.c: the versioned host record (address and port included) */
 int record_encode(struct buf *out, const struct probe_result *r, char *err);

@@ -2,6 +2,7 @@
  * store.c - opening the LMDB environment, the schema check, transactions
  * with automatic map growth, and the scans sub-database.
  */
+#include "lib/buf.h"
 #include "storage/internal.h"
 
 #include <errno.h>
@@ -54,17 +55,9 @@ void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t 
 
 int buf_reserve(struct buf *b, size_t extra)
 {
-    if (b->length + extra <= b->capacity)
-        return 0;
-    size_t capacity = b->capacity ? b->capacity : 256;
-    while (capacity < b->length + extra)
-        capacity *= 2;
-    uint8_t *data = realloc(b->data, capacity);
-    if (!data)
+    if (extra > SIZE_MAX - b->length)
         return -1;
-    b->data = data;
-    b->capacity = capacity;
-    return 0;
+    return BUF_GROW(b->data, b->capacity, b->length + extra, 256);
 }
 
 void buf_free(struct buf *b)

@@ -17,6 +17,7 @@
  * the random inserts. Producers encode
  * their own records, so the writer thread only puts and commits.
  */
+#include "lib/buf.h"
 #include "storage/internal.h"
 
 #include <errno.h>
@@ -74,13 +75,13 @@ struct store_writer {
     bool finishing, failed;
     char error[KS_ERRLEN];
     uint64_t committed;
-    struct hashset known;          /* certificates committed (writer adds under lock) */
+    struct hashmap known;          /* certificates committed (writer adds under lock) */
     /* Producers compress new certificates with cdict (the writer thread
      * replaces it under the lock and frees old ones only at the end). */
     ZSTD_CDict *cdict;
     uint32_t cdict_id;
     ZSTD_CDict **retired;
-    size_t retired_count;
+    size_t retired_count, retired_capacity;
     ZSTD_CCtx **idle_cctx;         /* compression contexts producers share */
     size_t idle_count, idle_capacity;
 
@@ -89,7 +90,7 @@ struct store_writer {
     struct batch_order *order;     /* batch indexes in key order */
     uint64_t *seqs;                /* sequence number each batch record is put at */
     uint64_t next_seq;             /* first unused sequence number of the scan */
-    struct hashset pending;        /* certificates written in the open txn */
+    struct hashmap pending;        /* certificates written in the open txn */
     struct buf frame;
     ZSTD_CCtx *cctx;               /* for frames of an outdated dictionary */
     uint64_t cert_count;
@@ -109,12 +110,12 @@ static void deadline_after(struct timespec *t, const struct timespec *from, unsi
 
 static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_cert *c, char *err)
 {
-    if (hashset_has(&w->known, c->sha256) || hashset_has(&w->pending, c->sha256))
+    if (hashmap_get(&w->known, c->sha256) || hashmap_get(&w->pending, c->sha256))
         return 0;
     MDB_val key = {32, (void *)c->sha256}, value;
     int rc = mdb_get(txn, w->store->certs, &key, &value);
     if (rc == 0) {
-        hashset_add(&w->pending, c->sha256);
+        hashmap_put(&w->pending, c->sha256, NULL);   /* a cache: failure is harmless */
         return 0;
     }
     if (rc != MDB_NOTFOUND)
@@ -129,7 +130,7 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
     rc = mdb_put(txn, w->store->certs, &key, &value, MDB_NOOVERWRITE);
     if (rc)
         return rc;
-    hashset_add(&w->pending, c->sha256);
+    hashmap_put(&w->pending, c->sha256, NULL);
     return 0;
 }
 
@@ -145,14 +146,12 @@ static int refresh_dict(struct store_writer *w, MDB_txn *txn, char *err)
     ZSTD_CDict *cdict = NULL;
     if (id && cert_load_cdict(w->store, txn, id, &cdict, err))
         return -1;
-    ZSTD_CDict **retired = realloc(w->retired, (w->retired_count + 1) * sizeof(*retired));
-    if (!retired) {
+    if (BUF_GROW(w->retired, w->retired_capacity, w->retired_count + 1, 4)) {
         ZSTD_freeCDict(cdict);
         snprintf(err, KS_ERRLEN, "store writer: out of memory");
         return -1;
     }
     pthread_mutex_lock(&w->lock);   /* a producer may be compressing with the old one */
-    w->retired = retired;
     w->retired[w->retired_count++] = w->cdict;
     w->cdict = cdict;
     w->cdict_id = id;
@@ -309,8 +308,14 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
 /* Producers read `known` under the lock to drop certificates early. */
 static void remember_certs(struct store_writer *w)
 {
+    if (!w->pending.count)
+        return;
     pthread_mutex_lock(&w->lock);
-    hashset_add_all(&w->known, &w->pending);
+    for (size_t i = 0; i < w->pending.capacity; i++) {
+        const void *sha256 = hashmap_at(&w->pending, i);
+        if (sha256)
+            hashmap_put(&w->known, sha256, NULL);   /* a cache: failure is harmless */
+    }
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -320,7 +325,7 @@ static int commit_group(struct store_writer *w, size_t n, const char *checkpoint
         MDB_txn *txn;
         if (store_txn_begin(w->store, true, &txn, err))
             return -1;
-        hashset_clear(&w->pending);
+        hashmap_clear(&w->pending);
         int rc = write_group(w, txn, n, checkpoint, err);
         if (rc == 0)
             rc = store_txn_commit(w->store, txn);
@@ -444,8 +449,8 @@ static void writer_free(struct store_writer *w)
     free(w->order);
     free(w->seqs);
     free(w->checkpoint_json);
-    hashset_free(&w->known);
-    hashset_free(&w->pending);
+    hashmap_free(&w->known);
+    hashmap_free(&w->pending);
     buf_free(&w->frame);
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeCDict(w->cdict);
@@ -500,6 +505,8 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     w->group_ms = group_ms;
     w->next_seq = next_seq;
     w->capacity = group_records < 512 ? 1024 : 2 * (size_t)group_records;
+    cert_set_init(&w->known);
+    cert_set_init(&w->pending);
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -590,12 +597,12 @@ _Static_assert(PROBE_CHAIN_MAX <= 32, "queued_drop_known returns a 32-bit mask")
 
 /* Keeps in q only the certificates the store is not known to have
  * (lock held); returns a bit mask of the chain entries q took. */
-static unsigned queued_drop_known(struct queued *q, const struct hashset *known)
+static unsigned queued_drop_known(struct queued *q, const struct hashmap *known)
 {
     unsigned taken = 0;
     size_t kept = 0;
     for (size_t c = 0; c < q->cert_count; c++) {
-        if (hashset_has(known, q->certs[c].sha256))
+        if (hashmap_get(known, q->certs[c].sha256))
             continue;
         q->certs[kept++] = q->certs[c];
         taken |= 1u << c;
@@ -631,15 +638,9 @@ static void cctx_release(struct store_writer *w, ZSTD_CCtx *cctx)
 {
     if (!cctx)
         return;
-    if (w->idle_count == w->idle_capacity) {
-        size_t capacity = w->idle_capacity ? 2 * w->idle_capacity : 4;
-        ZSTD_CCtx **grown = realloc(w->idle_cctx, capacity * sizeof(*grown));
-        if (!grown) {
-            ZSTD_freeCCtx(cctx);
-            return;
-        }
-        w->idle_cctx = grown;
-        w->idle_capacity = capacity;
+    if (BUF_GROW(w->idle_cctx, w->idle_capacity, w->idle_count + 1, 4)) {
+        ZSTD_freeCCtx(cctx);
+        return;
     }
     w->idle_cctx[w->idle_count++] = cctx;
 }
