@@ -173,43 +173,45 @@ static int anonymize(struct exporter *e, struct probe_result *r)
     return scrub_record(r, real, fake);
 }
 
-/* Counts a record written; 1 (stop the walk) if the output failed. */
+/* Counts a record written; 1 (stop the walk) if the output failed (the
+ * reason in e->err: out of memory, else the write's). */
 static int record_written(struct exporter *e)
 {
     e->records++;
     if (!e->out.failed)
         return 0;
-    snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
+    if (!e->err[0])
+        snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
     return 1;
-}
-
-/* The origin AS of r as a JSON value (text), "null" when none. */
-static void origin_json(const struct exporter *e, uint32_t addr, char *out, size_t size)
-{
-    const char *origin;
-    if (!pfx2as_lookup(e->pfx2as, addr, &origin)) {
-        snprintf(out, size, "null");
-        return;
-    }
-    /* prefix2as AS fields are digits, '_' and ',': nothing to escape */
-    snprintf(out, size, "\"%s\"", origin);
 }
 
 /* One record as a JSON line: the record's members, then "scan", "as"
  * (with --pfx2as) and "anonymized" (with --anonymize). */
 static void write_json(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
 {
-    char extra[192], as[96] = "";
-    if (e->pfx2as) {
-        char origin[80];
-        origin_json(e, original_addr, origin, sizeof(origin));
-        snprintf(as, sizeof(as), ",\"as\":%s", origin);
+    const char *origin = NULL;
+    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &origin))
+        origin = NULL;
+    /* prefix2as AS fields are digits, '_' and ',' (an AS set can be long):
+     * nothing to escape, any length */
+    size_t size = 96 + (origin ? strlen(origin) : 0);
+    char *extra = malloc(size);
+    if (!extra) {
+        e->out.failed = true;
+        snprintf(e->err, KS_ERRLEN, "out of memory");
+        return;
     }
-    snprintf(extra, sizeof(extra), ",\"scan\":%u%s%s", e->scan_id, as,
-             e->cp ? ",\"anonymized\":true" : "");
+    int n = snprintf(extra, size, ",\"scan\":%u", e->scan_id);
+    if (e->pfx2as)
+        n += snprintf(extra + n, size - (size_t)n, origin ? ",\"as\":\"%s\"" : ",\"as\":null",
+                      origin);
+    if (e->cp)
+        snprintf(extra + n, size - (size_t)n, ",\"anonymized\":true");
     size_t length;
     char *text = record_to_json(r, e->pem ? RECORD_CERTS_PEM : RECORD_CERTS_DER, extra, &length);
+    free(extra);
     if (!text) {
+        snprintf(e->err, KS_ERRLEN, "out of memory");
         e->out.failed = true;
         return;
     }
@@ -222,16 +224,15 @@ static void write_json(struct exporter *e, const struct probe_result *r, uint32_
 static void write_csv(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
 {
     char *line = record_csv_line(r);
-    char head[16], as[80] = "";
+    char head[16];
+    const char *as = "";
     if (!line) {
+        snprintf(e->err, KS_ERRLEN, "out of memory");
         e->out.failed = true;
         return;
     }
-    if (e->pfx2as) {
-        const char *origin;
-        if (pfx2as_lookup(e->pfx2as, original_addr, &origin))
-            snprintf(as, sizeof(as), "%s", origin);
-    }
+    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &as))
+        as = "";
     /* an AS set ("7,8") is a field with a comma: quoted */
     bool quote = strchr(as, ',') != NULL;
     snprintf(head, sizeof(head), "%u,", e->scan_id);

@@ -317,6 +317,25 @@ static void test_export(void **state)
     assert_non_null(strstr(csv, "\n1,198.18.0.5,443,0,0,ok,,true,,,,1,"));
     assert_non_null(strstr(csv, ",true,yes,cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
     assert_non_null(strstr(csv, "cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
+    /* an AS set of any length is exported whole (it used to be cut at 64
+     * characters and reported as a failed write) */
+    char longset[512] = "1";
+    for (int n = 2; n <= 90; n++)
+        snprintf(longset + strlen(longset), sizeof(longset) - strlen(longset), ",%d", n);
+    assert_int_equal(run(NULL, "printf '198.18.0.0\\t24\\t%s\\n' > %s/longset.txt", longset, dir),
+                     0);
+    char *wide;
+    assert_int_equal(run(&wide, KUBESURVEY " export %s/c.db --format jsonl --pfx2as %s/longset.txt",
+                         dir, dir), 0);
+    char want_as[600];
+    snprintf(want_as, sizeof(want_as), "\"as\":\"%s\"}", longset);
+    assert_non_null(strstr(wide, want_as));
+    free(wide);
+    assert_int_equal(run(&wide, KUBESURVEY " export %s/c.db --format csv --pfx2as %s/longset.txt",
+                         dir, dir), 0);
+    snprintf(want_as, sizeof(want_as), ",\"%s\"\n", longset);
+    assert_non_null(strstr(wide, want_as));
+    free(wide);
     /* PEM certificates: the 64-byte leaf of 'A' (base64 of "AAAA..." is "QUFB...") */
     assert_int_equal(run(&pem, KUBESURVEY " export %s/c.db --format jsonl --certs pem 2>/dev/null",
                          dir), 0);
