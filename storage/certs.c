@@ -97,23 +97,26 @@ int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_
 }
 
 int cert_get_txn(struct store *s, MDB_txn *txn, const uint8_t sha256[32], ZSTD_DCtx *dctx,
-                 uint8_t **der, size_t *length, char *err)
+                 uint8_t **der, size_t *length, bool *found, char *err)
 {
     MDB_val key = {32, (void *)sha256}, value;
     int rc = mdb_get(txn, s->certs, &key, &value);
+    *found = false;
     if (rc == MDB_NOTFOUND)
         return 0;
-    if (rc) {
-        store_rc_error(s, err, "read a certificate", rc);
+    if (rc)
+        return store_fail(s, rc, "read a certificate", NULL, err);
+    if (cert_frame_decode(s, txn, value.mv_data, value.mv_size, dctx, der, length, err))
         return -1;
-    }
-    return cert_frame_decode(s, txn, value.mv_data, value.mv_size, dctx, der, length, err) ? -1 : 1;
+    *found = true;
+    return 0;
 }
 
 int store_cert_get(struct store *s, const uint8_t sha256[32], uint8_t **der, size_t *length,
-                   char *err)
+                   bool *found, char *err)
 {
     MDB_txn *txn;
+    *found = false;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if (!dctx) {
         snprintf(err, KS_ERRLEN, "out of memory");
@@ -123,10 +126,10 @@ int store_cert_get(struct store *s, const uint8_t sha256[32], uint8_t **der, siz
         ZSTD_freeDCtx(dctx);
         return -1;
     }
-    int found = cert_get_txn(s, txn, sha256, dctx, der, length, err);
+    int result = cert_get_txn(s, txn, sha256, dctx, der, length, found, err);
     store_txn_abort(s, txn);
     ZSTD_freeDCtx(dctx);
-    return found;
+    return result;
 }
 
 int cert_current_dict(struct store *s, MDB_txn *txn, uint32_t *id, char *err)
@@ -275,7 +278,8 @@ static int next_dict_id(struct store *s, MDB_txn *txn, uint32_t *id, char *err)
     return 0;
 }
 
-int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id, char *err)
+int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id,
+                    bool *map_full, char *err)
 {
     struct samples sm = {0};
     uint8_t *dict = NULL;
@@ -316,9 +320,8 @@ int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *n
         rc = mdb_put(txn, s->meta, &cur_key, &cur_value, 0);
     if (!rc)
         rc = mdb_put(txn, s->meta, &next_key, &next_value, 0);
-    if (rc) {
-        result = rc;   /* MDB_MAP_FULL: the caller grows the map and retries */
-        store_rc_error(s, err, "store a dictionary", rc);
+    if (rc) {   /* MDB_MAP_FULL: the caller grows the map and retries */
+        store_fail(s, rc, "store a dictionary", map_full, err);
         goto out;
     }
     *new_id = id;

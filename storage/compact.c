@@ -5,7 +5,6 @@
  */
 #include "storage/internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +21,10 @@ struct compact {
     uint64_t rewritten;
 };
 
-static int compact_train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+static int compact_train_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
-    return cert_train_dict(s, txn, (size_t)128 << 20, &((struct compact *)ctx)->dict_id, err);
+    return cert_train_dict(s, txn, (size_t)128 << 20, &((struct compact *)ctx)->dict_id, map_full,
+                           err);
 }
 
 struct rewrite {
@@ -33,18 +33,23 @@ struct rewrite {
 };
 
 /* Rewrites (in txn) the certificates after last_key whose frame does not
- * use the new dictionary, up to COMPACT_CHUNK of them; sets done at the end. */
-static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+ * use the new dictionary, up to COMPACT_CHUNK of them; sets done at the end
+ * (map_full: see internal.h). */
+static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     struct compact *cp = ctx;
     MDB_cursor *cursor;
     MDB_val key = {32, cp->last_key}, value;
     struct rewrite *todo = calloc(COMPACT_CHUNK, sizeof(*todo));
     size_t n = 0;
-    int rc = todo ? mdb_cursor_open(txn, s->certs, &cursor) : ENOMEM;
+    if (!todo) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    int rc = mdb_cursor_open(txn, s->certs, &cursor);
     if (rc) {
         free(todo);
-        return rc;
+        return store_fail(s, rc, "read the certificates", NULL, err);
     }
     rc = mdb_cursor_get(cursor, &key, &value, cp->started ? MDB_SET_RANGE : MDB_FIRST);
     if (rc == 0 && cp->started && key.mv_size == 32 && !memcmp(key.mv_data, cp->last_key, 32))
@@ -68,10 +73,11 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err
     bool exhausted = rc == MDB_NOTFOUND;
     mdb_cursor_close(cursor);
     if (result == 0 && rc && rc != MDB_NOTFOUND)
-        result = rc;
+        result = store_fail(s, rc, "read the certificates", NULL, err);
     for (size_t i = 0; i < n && result == 0; i++) {
         MDB_val k = {32, todo[i].key}, v = {todo[i].frame.length, todo[i].frame.data};
-        result = mdb_put(txn, s->certs, &k, &v, 0);
+        if ((rc = mdb_put(txn, s->certs, &k, &v, 0)))
+            result = store_fail(s, rc, "rewrite a certificate", map_full, err);
     }
     if (result == 0 && n) {
         memcpy(cp->last_key, todo[n - 1].key, 32);
@@ -88,15 +94,14 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, char *err
 
 /* Rewrites, in txn, every certificate whose frame does not use cp's
  * dictionary, from the first key (also after a retried attempt). */
-static int rewrite_remaining(struct store *s, MDB_txn *txn, struct compact *cp, char *err)
+static int rewrite_remaining(struct store *s, MDB_txn *txn, struct compact *cp, bool *map_full,
+                             char *err)
 {
     cp->started = false;
     cp->done = false;
-    while (!cp->done) {
-        int rc = compact_chunk_txn(s, txn, cp, err);
-        if (rc)
-            return rc;
-    }
+    while (!cp->done)
+        if (compact_chunk_txn(s, txn, cp, map_full, err))
+            return -1;
     return 0;
 }
 
@@ -120,10 +125,11 @@ static void compact_close(struct compact *cp)
     ZSTD_freeDCtx(cp->dctx);
 }
 
-int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char *err)
+int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, bool *map_full,
+                           char *err)
 {
     struct compact cp = {.dict_id = dict_id};
-    int result = compact_open(s, txn, &cp, err) ? -1 : rewrite_remaining(s, txn, &cp, err);
+    int result = compact_open(s, txn, &cp, err) ? -1 : rewrite_remaining(s, txn, &cp, map_full, err);
     compact_close(&cp);
     return result;
 }
@@ -131,25 +137,27 @@ int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char
 /* The last transaction: rewrites whatever still uses another dictionary
  * (certificates a scan added meanwhile, chunks whose commit was retried),
  * then deletes the other dictionaries, which nothing references any more. */
-static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     struct compact *cp = ctx;
-    int rc = rewrite_remaining(s, txn, cp, err);
-    if (rc)
-        return rc;
+    if (rewrite_remaining(s, txn, cp, map_full, err))
+        return -1;
     MDB_cursor *dc;
     MDB_val dk, dv;
-    rc = mdb_cursor_open(txn, s->dicts, &dc);
+    int rc = mdb_cursor_open(txn, s->dicts, &dc);
     if (rc)
-        return rc;
+        return store_fail(s, rc, "read the dictionaries", NULL, err);
     int result = 0;
     for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_FIRST); rc == 0 && result == 0;
-         rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT))
-        if (dk.mv_size != 4 || store_get_be32(dk.mv_data) != cp->dict_id)
-            result = mdb_cursor_del(dc, 0);
+         rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT)) {
+        int del_rc;
+        if ((dk.mv_size != 4 || store_get_be32(dk.mv_data) != cp->dict_id) &&
+            (del_rc = mdb_cursor_del(dc, 0)))
+            result = store_fail(s, del_rc, "delete an old dictionary", map_full, err);
+    }
     mdb_cursor_close(dc);
     if (result == 0 && rc != MDB_NOTFOUND)
-        result = rc;
+        result = store_fail(s, rc, "read the dictionaries", NULL, err);
     return result;
 }
 

@@ -1,6 +1,20 @@
 /*
  * internal.h - shared between the files of storage/ only. Not part of the
  * module's interface (that is storage.h); nothing outside storage/ includes it.
+ *
+ * Conventions: those of storage.h. Every function that returns int returns
+ * 0 on success or -1 with a message in err (KS_ERRLEN bytes); a lookup that
+ * may find nothing says so in a `bool *found` (not an error). No function
+ * returns an LMDB code: LMDB's codes stay inside the function that called
+ * LMDB and become a message (store_rc_error).
+ *
+ * Map growth: the one failure that a retry cures is MDB_MAP_FULL (the
+ * transaction needs more pages than the map has). A function that writes in
+ * a write transaction takes a `bool *map_full` before err: when it fails
+ * (-1) because LMDB said MDB_MAP_FULL it also sets *map_full, and the code
+ * that owns the transaction (store_write_txn, the writer's commit) aborts
+ * it, grows the map and runs it again. Such functions never clear
+ * *map_full; the transaction's owner sets it false before each attempt.
  */
 #ifndef KS_STORAGE_INTERNAL_H
 #define KS_STORAGE_INTERNAL_H
@@ -53,18 +67,32 @@ struct buf {
 int buf_reserve(struct buf *b, size_t extra);
 void buf_free(struct buf *b);
 
-/* transactions (take resize_lock; end with store_txn_commit or _abort) */
+/* Transactions: store_txn_begin takes resize_lock for reading; end every
+ * transaction with store_txn_commit or store_txn_abort, which release it. */
 int store_txn_begin(struct store *s, bool write, MDB_txn **txn, char *err);
-int store_txn_commit(struct store *s, MDB_txn *txn);   /* returns an LMDB rc */
+/* Commits txn (released in every case). On failure err is "path: what:
+ * reason" and *map_full (if map_full is not NULL) is set when the reason is
+ * MDB_MAP_FULL. */
+int store_txn_commit(struct store *s, MDB_txn *txn, const char *what, bool *map_full, char *err);
 void store_txn_abort(struct store *s, MDB_txn *txn);
-/* Doubles the map (up to +4 GiB per step) after MDB_MAP_FULL. */
+/* Grows the map (doubling, at most +4 GiB per step); called after
+ * MDB_MAP_FULL, with no transaction of this thread open. */
 int store_grow_map(struct store *s, char *err);
-/* Formats an LMDB or errno rc for the message "what: reason". */
+/* Formats an LMDB or errno code rc as the message "path: what: reason". */
 void store_rc_error(const struct store *s, char *err, const char *what, int rc);
-/* Runs fn in a write transaction, growing the map and retrying after
- * MDB_MAP_FULL. fn returns 0, an LMDB rc, or -1 with err filled in. */
-int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, void *ctx, char *err),
-                    void *ctx, const char *what, char *err);
+/* For an LMDB call that failed with rc: fills err as store_rc_error does,
+ * sets *map_full (if map_full is not NULL) when rc is MDB_MAP_FULL, and
+ * returns -1, so a caller writes `return store_fail(s, rc, what, map_full, err);`. */
+int store_fail(const struct store *s, int rc, const char *what, bool *map_full, char *err);
+
+/* The body of a write transaction: 0, or -1 with err and, when MDB_MAP_FULL
+ * caused the failure, *map_full set. */
+typedef int store_txn_fn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
+/* Runs fn in a write transaction and commits it; when fn or the commit
+ * fails with *map_full set, aborts, grows the map and runs fn again in a
+ * new transaction (fn must be safe to rerun). A commit failure reads
+ * "path: what: reason". -1 also for a store opened read-only. */
+int store_write_txn(struct store *s, store_txn_fn *fn, void *ctx, const char *what, char *err);
 
 /* 0 if json is a JSON object, else -1 naming what. */
 int store_json_check_object(const char *json, const char *what, char *err);
@@ -93,12 +121,15 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err);
 int record_decode(const uint8_t *data, size_t length, struct probe_result *r, char *err);
 
 /* certs.c */
-/* Decompresses a certs frame; reads dictionaries through txn. */
+/* Decompresses a certs frame into *der (malloc'ed, *length bytes); reads
+ * dictionaries through txn. -1 if the frame does not decode. */
 int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_t frame_length,
                       ZSTD_DCtx *dctx, uint8_t **der, size_t *length, char *err);
-/* Looks up one certificate in txn: 1 found, 0 not, -1 error. */
+/* Looks up one certificate in txn: *found says whether certs has it; if so
+ * *der (malloc'ed) and *length hold its DER. -1 on a read error or a frame
+ * that does not decode. */
 int cert_get_txn(struct store *s, MDB_txn *txn, const uint8_t sha256[32], ZSTD_DCtx *dctx,
-                 uint8_t **der, size_t *length, char *err);
+                 uint8_t **der, size_t *length, bool *found, char *err);
 /* The id of the dictionary new certificates are compressed with (0: none). */
 int cert_current_dict(struct store *s, MDB_txn *txn, uint32_t *id, char *err);
 /* Loads dictionary id as a compression dictionary. */
@@ -107,11 +138,15 @@ int cert_load_cdict(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_CDict **cdi
 int cert_compress(ZSTD_CCtx *cctx, ZSTD_CDict *cdict, const uint8_t *der, size_t length,
                   struct buf *out, char *err);
 /* Trains a dictionary on the stored certificates (at most max_bytes of
- * samples), stores it under a new id and makes it current. Runs in txn. */
-int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id, char *err);
+ * samples), stores it under a new id and makes it current. Writes in txn
+ * (map_full: see the top of this file). */
+int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *new_id,
+                    bool *map_full, char *err);
 void cert_ddict_cache_free(struct store *s);
 /* compact.c: recompresses (in txn) every certificate whose frame does not use
- * dictionary dict_id; frames that do not decode are left for check. */
-int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, char *err);
+ * dictionary dict_id; frames that do not decode are left for check. Writes
+ * in txn (map_full: see the top of this file). */
+int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, bool *map_full,
+                           char *err);
 
 #endif

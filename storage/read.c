@@ -29,14 +29,19 @@ static int host_load(struct store *s, MDB_txn *txn, ZSTD_DCtx *dctx, unsigned fl
     if (!(flags & STORE_WITH_CERTS))
         return 0;
     for (size_t i = 0; i < r->chain_length; i++) {
-        size_t length;
-        int found = cert_get_txn(s, txn, r->chain[i].sha256, dctx, &r->chain[i].der, &length, err);
-        if (found == 0)
-            snprintf(err, KS_ERRLEN, "certificate %zu of the chain is missing from certs", i);
-        else if (found == 1 && length != r->chain[i].length)
-            snprintf(err, KS_ERRLEN, "certificate %zu has %zu bytes, the record says %zu", i,
-                     length, r->chain[i].length);
-        if (found != 1 || length != r->chain[i].length) {
+        size_t length = 0;
+        bool found;
+        if (cert_get_txn(s, txn, r->chain[i].sha256, dctx, &r->chain[i].der, &length, &found,
+                         err)) {
+            probe_result_free(r);
+            return -1;
+        }
+        if (!found || length != r->chain[i].length) {
+            if (!found)
+                snprintf(err, KS_ERRLEN, "certificate %zu of the chain is missing from certs", i);
+            else
+                snprintf(err, KS_ERRLEN, "certificate %zu has %zu bytes, the record says %zu", i,
+                         length, r->chain[i].length);
             probe_result_free(r);
             return -1;
         }
@@ -44,16 +49,23 @@ static int host_load(struct store *s, MDB_txn *txn, ZSTD_DCtx *dctx, unsigned fl
     return 0;
 }
 
-/* The hosts value an addrs entry points to: 0, MDB_NOTFOUND, or an rc. */
+/* The hosts value an addrs entry (its value seq) points to. *found is false
+ * when the entry is not a sequence number or its record is missing (damage
+ * that check reports); -1 on a read error. */
 static int host_by_index(struct store *s, MDB_txn *txn, uint32_t scan_id, const MDB_val *seq,
-                         MDB_val *value)
+                         MDB_val *value, bool *found, char *err)
 {
+    *found = false;
     if (seq->mv_size != 8)
-        return MDB_CORRUPTED;
+        return 0;
     uint8_t keybuf[STORE_HOST_KEY_LEN];
     store_host_key(keybuf, scan_id, store_get_be64(seq->mv_data));
     MDB_val key = {STORE_HOST_KEY_LEN, keybuf};
-    return mdb_get(txn, s->hosts, &key, value);
+    int rc = mdb_get(txn, s->hosts, &key, value);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "read the hosts", NULL, err);
+    *found = rc == 0;
+    return 0;
 }
 
 /* Hands one stored host to the walk's callback; false when it says stop. */
@@ -87,6 +99,7 @@ static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_
         return -1;
     }
     MDB_val key = {prefix_length, (void *)prefix}, value;
+    int result = 0;
     rc = mdb_cursor_get(cursor, &key, &value, prefix_length ? MDB_SET_RANGE : MDB_FIRST);
     for (; rc == 0; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size < prefix_length || memcmp(key.mv_data, prefix, prefix_length))
@@ -98,9 +111,11 @@ static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_
         }
         uint32_t scan_id = store_get_be32(key.mv_data);
         MDB_val host = value;
-        if (by_index && (rc = host_by_index(wk->store, wk->txn, scan_id, &value, &host))) {
-            if (rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
-                break;
+        bool found = true;
+        if (by_index &&
+            (result = host_by_index(wk->store, wk->txn, scan_id, &value, &host, &found, err)))
+            break;
+        if (!found) {
             if (wk->stats)   /* an index entry without its record */
                 wk->stats->corrupt++;
             continue;
@@ -109,11 +124,9 @@ static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_
             break;
     }
     mdb_cursor_close(cursor);
-    if (rc && rc != MDB_NOTFOUND) {
-        store_rc_error(wk->store, err, "read the hosts", rc);
-        return -1;
-    }
-    return 0;
+    if (result == 0 && rc && rc != MDB_NOTFOUND)
+        result = store_fail(wk->store, rc, "read the hosts", NULL, err);
+    return result;
 }
 
 static int walk_begin(struct walk *wk, char *err)
@@ -190,33 +203,46 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
     return result;
 }
 
-int store_host_get(struct store *s, uint32_t scan_id, uint32_t addr, uint16_t port,
-                   unsigned flags, struct probe_result *out, char *err)
+/* store_host_get's lookup in the walk's transaction. */
+static int host_get_txn(struct walk *wk, uint32_t scan_id, uint32_t addr, uint16_t port,
+                        struct probe_result *out, bool *found, char *err)
 {
-    struct walk wk = {s, NULL, NULL, flags, NULL, NULL, NULL, false};
-    probe_result_init(out);
-    if (walk_begin(&wk, err))
-        return -1;
+    struct store *s = wk->store;
     uint8_t keybuf[STORE_ADDR_KEY_LEN];
     store_addr_key(keybuf, scan_id, addr, port);
     MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, seq, value;
-    int rc = mdb_get(wk.txn, s->addrs, &key, &seq);
-    int result = -1;
+    int rc = mdb_get(wk->txn, s->addrs, &key, &seq);
     if (rc == MDB_NOTFOUND)
-        result = 0;
-    else if (rc == 0 && (rc = host_by_index(s, wk.txn, scan_id, &seq, &value)) == MDB_NOTFOUND)
-        snprintf(err, KS_ERRLEN, "%s: host record of scan %u: the address index names a record "
-                 "that is missing (kubesurvey check lists the damage)", s->path, scan_id);
-    else if (rc)
-        store_rc_error(s, err, "read a host", rc);
-    else {
-        char why[KS_ERRLEN];
-        result = 1;
-        if (host_load(s, wk.txn, wk.dctx, flags, &value, out, why)) {
-            snprintf(err, KS_ERRLEN, "%s: host record of scan %u: %s", s->path, scan_id, why);
-            result = -1;
-        }
+        return 0;
+    if (rc)
+        return store_fail(s, rc, "read a host", NULL, err);
+    bool indexed;
+    if (host_by_index(s, wk->txn, scan_id, &seq, &value, &indexed, err))
+        return -1;
+    if (!indexed) {
+        snprintf(err, KS_ERRLEN, "%s: host record of scan %u: the address index entry is damaged "
+                 "or names a record that is missing (kubesurvey check lists the damage)", s->path,
+                 scan_id);
+        return -1;
     }
+    char why[KS_ERRLEN];
+    if (host_load(s, wk->txn, wk->dctx, wk->flags, &value, out, why)) {
+        snprintf(err, KS_ERRLEN, "%s: host record of scan %u: %s", s->path, scan_id, why);
+        return -1;
+    }
+    *found = true;
+    return 0;
+}
+
+int store_host_get(struct store *s, uint32_t scan_id, uint32_t addr, uint16_t port,
+                   unsigned flags, struct probe_result *out, bool *found, char *err)
+{
+    struct walk wk = {s, NULL, NULL, flags, NULL, NULL, NULL, false};
+    probe_result_init(out);
+    *found = false;
+    if (walk_begin(&wk, err))
+        return -1;
+    int result = host_get_txn(&wk, scan_id, addr, port, out, found, err);
     walk_end(&wk);
     return result;
 }

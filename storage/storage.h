@@ -17,8 +17,25 @@
  *   dicts   key: dictionary id (uint32 BE) value: zstd dictionary
  *   meta    "schema_version" and the like
  *
- * Conventions: 0 on success, -1 on failure with a message naming what was
- * wrong in err (KS_ERRLEN bytes). Nothing here prints or exits.
+ * Conventions (every function of this header, as lmdb.h documents its own):
+ *  - A function returning int returns 0 on success and -1 on failure; on
+ *    failure err (a buffer of KS_ERRLEN bytes, always given) holds one line
+ *    naming the store's path, what was being done and why ("PATH: commit a
+ *    group of 5000 records: no space left on the device (disk full); data
+ *    committed before is intact"). No other value is returned, and no LMDB
+ *    or errno code reaches the caller: the message says it.
+ *  - On failure the out-parameters are unspecified unless said otherwise;
+ *    nothing needs freeing.
+ *  - A lookup that may find nothing (store_host_get, store_cert_get) returns
+ *    0 and reports whether it found it in a `bool *found`; not finding is
+ *    not an error. store_scan_get, by contrast, treats a missing scan as an
+ *    error ("PATH: no scan N").
+ *  - Callbacks of the walks (store_scan_foreach, store_hosts_foreach, ...)
+ *    return 0 to go on and nonzero to stop the walk early; stopping is not
+ *    an error (the walk returns 0), so a callback that fails keeps its own
+ *    message and tells its caller through its ctx.
+ *  - Nothing here prints or exits (see store_set_fatal_handler for LMDB's
+ *    own assertion).
  * Thread safety: a struct store may be shared by threads; one store_writer
  * per scan owns all write transactions of that scan.
  */
@@ -35,10 +52,18 @@ struct store;
 
 enum store_mode { STORE_READ_ONLY = 0, STORE_READ_WRITE = 1 };
 
-/* Opens (creating it in read-write mode) the environment at path (a file,
- * MDB_NOSUBDIR). A foreign or corrupt file, a newer schema, a read-only
- * directory: -1 with a clear message. */
+/* Opens the store at path (one file, MDB_NOSUBDIR; LMDB keeps PATH-lock
+ * beside it).
+ *   out   set to the open store (NULL on failure); close with store_close
+ *   path  the file; in STORE_READ_WRITE mode it is created if missing
+ *   mode  STORE_READ_ONLY (a read-only directory without a lock file works)
+ *         or STORE_READ_WRITE
+ * Errors: a directory, a missing or empty file (read-only), not an LMDB
+ * file, a foreign LMDB, a truncated file, a schema newer or older than this
+ * build's, a read-only directory or file system (read-write), permission
+ * denied. */
 int store_open(struct store **out, const char *path, enum store_mode mode, char *err);
+/* Closes the store (NULL is allowed). Every writer of it must be finished. */
 void store_close(struct store *store);
 
 /* ---- scans ---- */
@@ -49,12 +74,24 @@ struct store_scan {
                      checkpoint, digest); free with free() */
 };
 
-/* Creates a scan record; *id is the new scan's id (1, 2, ...). */
+/* Creates a scan record. Durable on return.
+ *   json  the scan's JSON text, which must be a JSON object
+ *   id    set to the new scan's id (1 more than the highest, from 1)
+ * Errors: json is not a JSON object, the store is open read-only, no id
+ * left, a write error (disk full, I/O). */
 int store_scan_create(struct store *store, const char *json, uint32_t *id, char *err);
-/* Replaces a scan's JSON (counters, checkpoint, end time). Durable on return. */
+/* Replaces a scan's JSON (counters, checkpoint, end time). Durable on return.
+ * Errors: json is not a JSON object, no scan id, read-only store, a write
+ * error. */
 int store_scan_update(struct store *store, uint32_t id, const char *json, char *err);
+/* Reads one scan.
+ *   out  filled with id and a malloc'ed copy of the JSON (free out->json)
+ * Errors: no scan id ("PATH: no scan N"), a read error, out of memory. */
 int store_scan_get(struct store *store, uint32_t id, struct store_scan *out, char *err);
-/* Calls fn for every scan in id order; a nonzero return stops the walk. */
+/* Calls fn for every scan in id order, in one read transaction. scan and
+ * its json are valid only during the call. fn returns 0 to go on, nonzero
+ * to stop (then this returns 0).
+ * Errors: a read error, out of memory. */
 int store_scan_foreach(struct store *store, int (*fn)(void *ctx, const struct store_scan *scan),
                        void *ctx, char *err);
 
@@ -63,7 +100,16 @@ int store_scan_foreach(struct store *store, int (*fn)(void *ctx, const struct st
 struct store_writer;
 
 /* Starts the writer thread for one scan: records are committed in groups of
- * group_records or every group_ms milliseconds, whichever comes first. */
+ * group_records or every group_ms milliseconds after the oldest queued one,
+ * whichever comes first; a group that fills the map grows it and retries.
+ *   scan_id        an existing scan (records of a resumed scan append after
+ *                  its stored ones)
+ *   group_records  1 .. 1048576
+ *   group_ms       1 .. 600000
+ *   out            set to the writer (NULL on failure); end it with
+ *                  store_writer_finish
+ * Errors: the store is open read-only, a group out of range, no such scan,
+ * a read error, out of memory, no thread. */
 int store_writer_start(struct store *store, uint32_t scan_id, unsigned group_records,
                        unsigned group_ms, struct store_writer **out, char *err);
 /* Queues a record; takes ownership of r's contents (r is reset). Blocks when
@@ -71,11 +117,21 @@ int store_writer_start(struct store *store, uint32_t scan_id, unsigned group_rec
  * caller's thread, so several producers share that work. Every chain entry
  * needs its DER (hashed here; a caller's sha256 is overwritten). A later
  * record for the same (address, port) of the scan replaces the earlier one.
- * On failure (-1) r stays the caller's to free. */
+ * Returning 0 means queued, not yet durable (see store_writer_checkpoint).
+ * Errors: a chain entry without DER, chain_length over PROBE_CHAIN_MAX, a
+ * body_length without a body, out of memory, the writer has failed (its
+ * message) or is finishing. On failure r stays the caller's to free. */
 int store_writer_put(struct store_writer *w, struct probe_result *r, char *err);
-/* Commits what is queued together with a new scan JSON (checkpoint), atomically. */
+/* Commits what is queued together with a new scan JSON (checkpoint),
+ * atomically, and waits for that commit: on return every record put before
+ * is durable, and so is scan_json. Thread-safe.
+ * Errors: scan_json is not a JSON object, out of memory, the writer has
+ * failed (its message) or is finishing. */
 int store_writer_checkpoint(struct store_writer *w, const char *scan_json, char *err);
-/* Flushes, commits, joins the thread, frees w. */
+/* Flushes, commits, joins the thread, frees w (in every case; NULL is
+ * allowed and returns 0). No put may run concurrently or follow.
+ * Errors: the writer failed: its message, with the number of queued
+ * records not stored. */
 int store_writer_finish(struct store_writer *w, char *err);
 
 /* ---- reading hosts ---- */
@@ -92,30 +148,50 @@ struct store_read_stats {
 };
 
 /* Calls fn for every host of scan_id (0 = every scan) in (scan, address,
- * port) order, or with STORE_STORED_ORDER in the order stored. The result
- * is valid only during the call. A nonzero return from fn stops. */
+ * port) order, or with STORE_STORED_ORDER in the order stored, in one read
+ * transaction (a consistent snapshot, also while a writer writes).
+ *   flags  enum store_read_flags
+ *   fn     gets each record, valid only during the call; returns 0 to go
+ *          on, nonzero to stop (then this returns 0)
+ *   stats  if not NULL, set to the records handed to fn and the corrupt
+ *          ones skipped (a damaged record is skipped, not an error)
+ * Errors: a read error, out of memory. */
 int store_hosts_foreach(struct store *store, uint32_t scan_id, unsigned flags,
                         int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
                         void *ctx, struct store_read_stats *stats, char *err);
-/* One host; returns 1 if found, 0 if not, -1 on error. Free with probe_result_free. */
+/* One host: the record of (addr, port) in scan scan_id.
+ *   flags  enum store_read_flags (STORE_WITH_CERTS: with the DER)
+ *   out    initialised here; when found, the record (free it with
+ *          probe_result_free; nothing to free otherwise)
+ *   found  set to whether the scan has a record for (addr, port)
+ * Errors: a read error; the record is damaged (it does not decode, a
+ * certificate is missing or has the wrong length, the index names a
+ * missing record); out of memory. */
 int store_host_get(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
-                   unsigned flags, struct probe_result *out, char *err);
-/* The DER of a stored certificate; returns 1 if found, 0 if not, -1 on error. */
+                   unsigned flags, struct probe_result *out, bool *found, char *err);
+/* One stored certificate by its SHA-256.
+ *   der, length  when found, the DER (malloc'ed: free it) and its size
+ *   found        set to whether certs has it
+ * Errors: a read error, a frame that does not decompress (its dictionary
+ * missing, damage), out of memory. */
 int store_cert_get(struct store *store, const uint8_t sha256[32], uint8_t **der,
-                   size_t *length, char *err);
+                   size_t *length, bool *found, char *err);
 
 /* ---- added with the implementation (storage/, issue 4) ---- */
 
-/* Records the writer has committed so far (durable). Thread-safe. */
+/* Records the writer has committed so far (durable). Thread-safe. Cannot
+ * fail. */
 uint64_t store_writer_committed(struct store_writer *w);
 
 /* Every host of one address (port 0 = every port) in scan_id (0 = every
- * scan), in (scan, port) order; same contract as store_hosts_foreach. */
+ * scan), in (scan, port) order; same contract and errors as
+ * store_hosts_foreach (flags STORE_STORED_ORDER does not apply). */
 int store_hosts_foreach_addr(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
                              unsigned flags,
                              int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
                              void *ctx, struct store_read_stats *stats, char *err);
-/* Number of host records of one scan. */
+/* Number of host records of one scan (0 for a scan without any, or none).
+ * Errors: a read error. */
 int store_scan_host_count(struct store *store, uint32_t scan_id, uint64_t *count, char *err);
 
 struct store_cert_stats {
@@ -127,6 +203,8 @@ struct store_cert_stats {
     uint64_t dict_bytes;
     uint32_t current_dict;   /* id new certificates use, 0 = none yet */
 };
+/* Counts the stored certificates and dictionaries.
+ * Errors: a read error, a damaged meta cert_dict. */
 int store_cert_stats(struct store *store, struct store_cert_stats *out, char *err);
 
 /* LMDB does not checksum its pages: reading a structurally damaged file it
@@ -136,7 +214,8 @@ int store_cert_stats(struct store *store, struct store_cert_stats *out, char *er
 void store_set_fatal_handler(void (*handler)(const char *message));
 
 /* Number of stored certificates at which a writer trains the first
- * dictionary (default 2000). For tests and benchmarks. */
+ * dictionary (default 2000). For tests and benchmarks; set it before
+ * starting a writer. Cannot fail. */
 void store_set_dict_training(struct store *store, unsigned at_certs);
 
 struct store_check_stats {
@@ -146,15 +225,21 @@ struct store_check_stats {
 /* Verifies the whole store: every scan JSON parses, every host record
  * decodes and its certificates resolve, every certificate frame
  * decompresses to DER with its key as SHA-256, every dictionary loads.
- * problem(ctx, text) is called for each problem found (may be NULL).
- * Returns 0 if the walk completed (stats->problems says what it found). */
+ *   problem  called with each problem's text (may be NULL)
+ *   stats    set to what was walked and the number of problems
+ * Returns 0 if the walk completed: problems found are not an error (stats
+ * says how many). Errors: a read error that stops the walk, out of memory. */
 int store_check(struct store *store, void (*problem)(void *ctx, const char *text), void *ctx,
                 struct store_check_stats *stats, char *err);
 
 /* Retrains the certificate dictionary on the stored certificates and
  * recompresses every certificate with it (store opened read-write). Each
  * step commits a consistent store: killed at any point, the store stays
- * valid and a rerun finishes the job. */
+ * valid and a rerun finishes the job. Fewer than 16 certificates: nothing
+ * to do (0, *after = the current statistics).
+ *   after  set to the certificate statistics at the end
+ * Errors: the store is open read-only, training fails, a read or write
+ * error, out of memory. */
 int store_compact(struct store *store, struct store_cert_stats *after, char *err);
 
 #endif

@@ -130,11 +130,19 @@ int store_txn_begin(struct store *s, bool write, MDB_txn **txn, char *err)
     return -1;
 }
 
-int store_txn_commit(struct store *s, MDB_txn *txn)
+int store_fail(const struct store *s, int rc, const char *what, bool *map_full, char *err)
+{
+    if (map_full && rc == MDB_MAP_FULL)
+        *map_full = true;
+    store_rc_error(s, err, what, rc);
+    return -1;
+}
+
+int store_txn_commit(struct store *s, MDB_txn *txn, const char *what, bool *map_full, char *err)
 {
     int rc = mdb_txn_commit(txn);
     pthread_rwlock_unlock(&s->resize_lock);
-    return rc;
+    return rc ? store_fail(s, rc, what, map_full, err) : 0;
 }
 
 void store_txn_abort(struct store *s, MDB_txn *txn)
@@ -160,8 +168,7 @@ int store_grow_map(struct store *s, char *err)
     return 0;
 }
 
-int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, void *ctx, char *err),
-                    void *ctx, const char *what, char *err)
+int store_write_txn(struct store *s, store_txn_fn *fn, void *ctx, const char *what, char *err)
 {
     if (s->mode != STORE_READ_WRITE) {
         snprintf(err, KS_ERRLEN, "%s: %s: the store is open read-only", s->path, what);
@@ -169,41 +176,44 @@ int store_write_txn(struct store *s, int (*fn)(struct store *s, MDB_txn *txn, vo
     }
     for (;;) {
         MDB_txn *txn;
+        bool map_full = false;
         if (store_txn_begin(s, true, &txn, err))
             return -1;
-        int rc = fn(s, txn, ctx, err);
-        if (rc == -1) {
+        if (fn(s, txn, ctx, &map_full, err) == 0) {
+            if (store_txn_commit(s, txn, what, &map_full, err) == 0)
+                return 0;
+        } else {
             store_txn_abort(s, txn);
-            return -1;
         }
-        if (rc == 0)
-            rc = store_txn_commit(s, txn);
-        else
-            store_txn_abort(s, txn);
-        if (rc == 0)
-            return 0;
-        if (rc != MDB_MAP_FULL) {
-            store_rc_error(s, err, what, rc);
-            return -1;
-        }
-        if (store_grow_map(s, err))
+        if (!map_full || store_grow_map(s, err))
             return -1;
     }
 }
 
 /* ---- opening ---- */
 
-static int meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, MDB_val *value)
+/* The meta value of name: *found says whether meta has it. */
+static int meta_get(struct store *s, MDB_txn *txn, const char *name, MDB_val *value, bool *found,
+                    char *err)
 {
     MDB_val key = {strlen(name), (void *)name};
-    return mdb_get(txn, meta, &key, value);
+    int rc = mdb_get(txn, s->meta, &key, value);
+    *found = rc == 0;
+    if (rc && rc != MDB_NOTFOUND) {
+        char what[64];
+        snprintf(what, sizeof(what), "read meta %s", name);
+        return store_fail(s, rc, what, NULL, err);
+    }
+    return 0;
 }
 
-static int meta_put(MDB_txn *txn, MDB_dbi meta, const char *name, const void *data, size_t length)
+static int meta_put(struct store *s, MDB_txn *txn, const char *name, const void *data,
+                    size_t length, char *err)
 {
     MDB_val key = {strlen(name), (void *)name};
     MDB_val value = {length, (void *)data};
-    return mdb_put(txn, meta, &key, &value, 0);
+    int rc = mdb_put(txn, s->meta, &key, &value, 0);
+    return rc ? store_fail(s, rc, "write the schema version", NULL, err) : 0;
 }
 
 static int schema_create(struct store *s, MDB_txn *txn, char *err)
@@ -219,13 +229,9 @@ static int schema_create(struct store *s, MDB_txn *txn, char *err)
     }
     uint8_t version[4];
     store_put_be32(version, STORE_SCHEMA_VERSION);
-    int rc = meta_put(txn, s->meta, "format", STORE_FORMAT_NAME, strlen(STORE_FORMAT_NAME));
-    if (!rc)
-        rc = meta_put(txn, s->meta, "schema_version", version, 4);
-    if (rc) {
-        store_rc_error(s, err, "write the schema version", rc);
+    if (meta_put(s, txn, "format", STORE_FORMAT_NAME, strlen(STORE_FORMAT_NAME), err) ||
+        meta_put(s, txn, "schema_version", version, 4, err))
         return -1;
-    }
     return 0;
 }
 
@@ -242,14 +248,18 @@ static int schema_verify(struct store *s, MDB_txn *txn, char *err)
         return -1;
     }
     MDB_val format, version;
-    if (meta_get(txn, s->meta, "format", &format) ||
-        format.mv_size != strlen(STORE_FORMAT_NAME) ||
+    bool found;
+    if (meta_get(s, txn, "format", &format, &found, err))
+        return -1;
+    if (!found || format.mv_size != strlen(STORE_FORMAT_NAME) ||
         memcmp(format.mv_data, STORE_FORMAT_NAME, format.mv_size) != 0) {
         snprintf(err, KS_ERRLEN, "%s: not a kubesurvey store (meta has no format '%s')", s->path,
                  STORE_FORMAT_NAME);
         return -1;
     }
-    if (meta_get(txn, s->meta, "schema_version", &version) || version.mv_size != 4) {
+    if (meta_get(s, txn, "schema_version", &version, &found, err))
+        return -1;
+    if (!found || version.mv_size != 4) {
         snprintf(err, KS_ERRLEN, "%s: corrupt store: no valid schema_version in meta", s->path);
         return -1;
     }
@@ -324,18 +334,27 @@ static void lmdb_assert(MDB_env *env, const char *msg)
         fatal_handler(text);
 }
 
-static int env_setup(struct store *s)
+/* Creates s->env with our settings (not yet opened). */
+static int env_setup(struct store *s, char *err)
 {
     int rc = mdb_env_create(&s->env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, 8);
+    if (rc) {
+        s->env = NULL;
+        return store_fail(s, rc, "create the LMDB environment", NULL, err);
+    }
+    rc = mdb_env_set_maxdbs(s->env, 8);
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, STORE_INITIAL_MAP);
     if (!rc)
         rc = mdb_env_set_userctx(s->env, s);
     if (!rc)
         rc = mdb_env_set_assert(s->env, lmdb_assert);
-    return rc;
+    if (rc) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+        return store_fail(s, rc, "create the LMDB environment", NULL, err);
+    }
+    return 0;
 }
 
 static int env_open(struct store *s, char *err)
@@ -343,12 +362,9 @@ static int env_open(struct store *s, char *err)
     unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
     if (s->mode == STORE_READ_ONLY)
         flags |= MDB_RDONLY;
-    int rc = env_setup(s);
-    if (rc) {
-        store_rc_error(s, err, "create the LMDB environment", rc);
+    if (env_setup(s, err))
         return -1;
-    }
-    rc = mdb_env_open(s->env, s->path, flags, 0644);
+    int rc = mdb_env_open(s->env, s->path, flags, 0644);
     if (rc == EACCES && s->mode == STORE_READ_ONLY) {
         /* A read-only directory without a lock file: no writer can be
          * using the store (it would have created the lock file). */
@@ -356,8 +372,9 @@ static int env_open(struct store *s, char *err)
         snprintf(lock, sizeof(lock), "%s-lock", s->path);
         if (access(lock, F_OK) != 0) {
             mdb_env_close(s->env);
-            if ((rc = env_setup(s)) == 0)
-                rc = mdb_env_open(s->env, s->path, flags | MDB_NOLOCK, 0644);
+            if (env_setup(s, err))
+                return -1;
+            rc = mdb_env_open(s->env, s->path, flags | MDB_NOLOCK, 0644);
         }
     }
     switch (rc) {
@@ -417,12 +434,7 @@ static int schema_open(struct store *s, char *err)
         return -1;
     }
     /* Committing (also a read transaction) keeps the dbi handles open. */
-    rc = store_txn_commit(s, txn);
-    if (rc) {
-        store_rc_error(s, err, "write the schema", rc);
-        return -1;
-    }
-    return 0;
+    return store_txn_commit(s, txn, "write the schema", NULL, err);
 }
 
 int store_open(struct store **out, const char *path, enum store_mode mode, char *err)
@@ -499,7 +511,7 @@ struct scan_write {
     bool create;
 };
 
-static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     struct scan_write *sw = ctx;
     uint8_t keybuf[4];
@@ -508,14 +520,14 @@ static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
     if (sw->create) {
         MDB_cursor *cursor;
         if ((rc = mdb_cursor_open(txn, s->scans, &cursor)))
-            return rc;
+            return store_fail(s, rc, "read the scans", NULL, err);
         rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
         uint32_t last = 0;
         if (rc == 0 && key.mv_size == 4)
             last = store_get_be32(key.mv_data);
         mdb_cursor_close(cursor);
         if (rc && rc != MDB_NOTFOUND)
-            return rc;
+            return store_fail(s, rc, "read the scans", NULL, err);
         if (last == UINT32_MAX) {
             snprintf(err, KS_ERRLEN, "%s: no scan id left", s->path);
             return -1;
@@ -530,12 +542,13 @@ static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
             return -1;
         }
         if (rc)
-            return rc;
+            return store_fail(s, rc, "read a scan", NULL, err);
     }
     store_put_be32(keybuf, sw->id);
     key = (MDB_val){4, keybuf};
     value = (MDB_val){strlen(sw->json), (void *)sw->json};
-    return mdb_put(txn, s->scans, &key, &value, 0);
+    rc = mdb_put(txn, s->scans, &key, &value, 0);
+    return rc ? store_fail(s, rc, "write a scan", map_full, err) : 0;
 }
 
 int store_scan_create(struct store *s, const char *json, uint32_t *id, char *err)

@@ -108,7 +108,9 @@ static void deadline_after(struct timespec *t, const struct timespec *from, unsi
     }
 }
 
-static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_cert *c, char *err)
+/* Stores c unless certs has it (map_full: see internal.h). */
+static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_cert *c,
+                      bool *map_full, char *err)
 {
     if (hashmap_get(&w->known, c->sha256) || hashmap_get(&w->pending, c->sha256))
         return 0;
@@ -119,7 +121,7 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
         return 0;
     }
     if (rc != MDB_NOTFOUND)
-        return rc;
+        return store_fail(w->store, rc, "read a certificate", NULL, err);
     if (c->frame && c->dict_id == w->cdict_id) {
         value = (MDB_val){c->frame_length, c->frame};
     } else {   /* the dictionary changed since, or the producer could not compress */
@@ -129,7 +131,7 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
     }
     rc = mdb_put(txn, w->store->certs, &key, &value, MDB_NOOVERWRITE);
     if (rc)
-        return rc;
+        return store_fail(w->store, rc, "store a certificate", map_full, err);
     hashmap_put(&w->pending, c->sha256, NULL);
     return 0;
 }
@@ -186,8 +188,9 @@ static void queued_free(struct queued *q)
 
 /* Gives every batch record its sequence number: a new host gets the next
  * one in arrival order, a host the scan already has (a resumed scan probing
- * it again, or twice in one batch) keeps its own, so the later put wins. */
-static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n)
+ * it again, or twice in one batch) keeps its own, so the later put wins.
+ * Writes the addrs entries (map_full: see internal.h). */
+static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n, bool *map_full, char *err)
 {
     for (size_t k = 0; k < n; k++) {
         size_t i = w->order[k].index;
@@ -197,11 +200,15 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n)
         MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value = {8, seqbuf};
         int rc = mdb_put(txn, w->store->addrs, &key, &value, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST) {
-            if (value.mv_size != 8)
-                return MDB_CORRUPTED;
+            if (value.mv_size != 8) {
+                snprintf(err, KS_ERRLEN, "%s: corrupt store: an address index entry of scan %u "
+                         "holds %zu bytes, not a sequence number (kubesurvey check lists the "
+                         "damage)", w->store->path, w->scan_id, value.mv_size);
+                return -1;
+            }
             w->seqs[i] = store_get_be64(value.mv_data);
         } else if (rc) {
-            return rc;
+            return store_fail(w->store, rc, "index the hosts", map_full, err);
         } else {
             w->seqs[i] = w->next_seq + i;
         }
@@ -211,13 +218,14 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n)
 
 /* The first sequence number after the scan's last stored host (1 if none):
  * a resumed scan appends after what it already has. */
-static int scan_next_seq(struct store *s, MDB_txn *txn, uint32_t scan_id, uint64_t *next)
+static int scan_next_seq(struct store *s, MDB_txn *txn, uint32_t scan_id, uint64_t *next,
+                         char *err)
 {
     MDB_cursor *cursor;
     *next = 1;
     int rc = mdb_cursor_open(txn, s->hosts, &cursor);
     if (rc)
-        return rc;
+        return store_fail(s, rc, "find the scan's last host", NULL, err);
     uint8_t keybuf[STORE_HOST_KEY_LEN];
     MDB_val key = {STORE_HOST_KEY_LEN, keybuf}, value;
     store_host_key(keybuf, scan_id + 1, 0);
@@ -229,13 +237,15 @@ static int scan_next_seq(struct store *s, MDB_txn *txn, uint32_t scan_id, uint64
     if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && store_get_be32(key.mv_data) == scan_id)
         *next = store_get_be64((const uint8_t *)key.mv_data + 4) + 1;
     mdb_cursor_close(cursor);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc && rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "find the scan's last host", NULL, err);
+    return 0;
 }
 
 /* MDB_APPEND (no page splits in the middle, full pages) is allowed when the
  * scan's new keys sort after every key in hosts: true unless an older scan
  * is resumed while a newer one exists. */
-static int can_append(struct store_writer *w, MDB_txn *txn, bool *append)
+static int can_append(struct store_writer *w, MDB_txn *txn, bool *append, char *err)
 {
     MDB_cursor *cursor;
     MDB_val key, value;
@@ -243,7 +253,7 @@ static int can_append(struct store_writer *w, MDB_txn *txn, bool *append)
     store_host_key(first, w->scan_id, w->next_seq);
     int rc = mdb_cursor_open(txn, w->store->hosts, &cursor);
     if (rc)
-        return rc;
+        return store_fail(w->store, rc, "read the hosts", NULL, err);
     rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
     mdb_cursor_close(cursor);
     if (rc == MDB_NOTFOUND) {
@@ -251,28 +261,34 @@ static int can_append(struct store_writer *w, MDB_txn *txn, bool *append)
         return 0;
     }
     if (rc)
-        return rc;
+        return store_fail(w->store, rc, "read the hosts", NULL, err);
     *append = key.mv_size == STORE_HOST_KEY_LEN && memcmp(key.mv_data, first, sizeof(first)) < 0;
     return 0;
 }
 
-static int put_hosts(struct store_writer *w, MDB_txn *txn, size_t n)
+/* Writes the batch's records to hosts (map_full: see internal.h). */
+static int put_hosts(struct store_writer *w, MDB_txn *txn, size_t n, bool *map_full, char *err)
 {
-    bool append;
-    int rc = can_append(w, txn, &append);
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    bool append = false;
+    if (can_append(w, txn, &append, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
         uint8_t keybuf[STORE_HOST_KEY_LEN];
         store_host_key(keybuf, w->scan_id, w->seqs[i]);
         MDB_val key = {STORE_HOST_KEY_LEN, keybuf};
         MDB_val value = {w->batch[i].record_length, w->batch[i].record};
         bool fresh = w->seqs[i] == w->next_seq + i;
-        rc = mdb_put(txn, w->store->hosts, &key, &value, append && fresh ? MDB_APPEND : 0);
+        int rc = mdb_put(txn, w->store->hosts, &key, &value, append && fresh ? MDB_APPEND : 0);
+        if (rc)
+            return store_fail(w->store, rc, "store a host record", map_full, err);
     }
-    return rc;
+    return 0;
 }
 
+/* One commit group: the batch's n records, their new certificates and the
+ * checkpoint JSON if not NULL, in txn (map_full: see internal.h). */
 static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const char *checkpoint,
-                       char *err)
+                       bool *map_full, char *err)
 {
     struct store *s = w->store;
     int rc;
@@ -281,26 +297,26 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
         return -1;
     /* Another writer of the same scan (a second process resuming it) may
      * have appended meanwhile: never reuse its sequence numbers. */
-    if ((rc = scan_next_seq(s, txn, w->scan_id, &stored_next)))
-        return rc;
+    if (scan_next_seq(s, txn, w->scan_id, &stored_next, err))
+        return -1;
     if (stored_next > w->next_seq)
         w->next_seq = stored_next;
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < w->batch[i].cert_count; c++)
-            if ((rc = store_cert(w, txn, &w->batch[i].certs[c], err)))
-                return rc;
-    if ((rc = index_batch(w, txn, n)) || (rc = put_hosts(w, txn, n)))
-        return rc;
+            if (store_cert(w, txn, &w->batch[i].certs[c], map_full, err))
+                return -1;
+    if (index_batch(w, txn, n, map_full, err) || put_hosts(w, txn, n, map_full, err))
+        return -1;
     if (checkpoint) {
         uint8_t keybuf[4];
         store_put_be32(keybuf, w->scan_id);
         MDB_val key = {4, keybuf}, value = {strlen(checkpoint), (void *)checkpoint};
         if ((rc = mdb_put(txn, s->scans, &key, &value, 0)))
-            return rc;
+            return store_fail(s, rc, "write the checkpoint", map_full, err);
     }
     MDB_stat stat;
     if ((rc = mdb_stat(txn, s->certs, &stat)))
-        return rc;
+        return store_fail(s, rc, "count the certificates", NULL, err);
     w->cert_count = stat.ms_entries;
     return 0;
 }
@@ -319,40 +335,40 @@ static void remember_certs(struct store_writer *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+struct group {
+    struct store_writer *w;
+    size_t n;
+    const char *checkpoint;
+};
+
+/* One attempt at a commit group (store_write_txn reruns it after growing
+ * the map). */
+static int group_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    (void)s;
+    struct group *g = ctx;
+    hashmap_clear(&g->w->pending);
+    return write_group(g->w, txn, g->n, g->checkpoint, map_full, err);
+}
+
+/* Commits the batch's first n records (and the checkpoint): a commit that
+ * hits MDB_MAP_FULL grows the map and retries the same group. */
 static int commit_group(struct store_writer *w, size_t n, const char *checkpoint, char *err)
 {
-    for (;;) {
-        MDB_txn *txn;
-        if (store_txn_begin(w->store, true, &txn, err))
-            return -1;
-        hashmap_clear(&w->pending);
-        int rc = write_group(w, txn, n, checkpoint, err);
-        if (rc == 0)
-            rc = store_txn_commit(w->store, txn);
-        else
-            store_txn_abort(w->store, txn);
-        if (rc == 0) {
-            w->next_seq += n;
-            remember_certs(w);
-            return 0;
-        }
-        if (rc == -1)
-            return -1;
-        if (rc != MDB_MAP_FULL) {
-            char what[64];
-            snprintf(what, sizeof(what), "commit a group of %zu records", n);
-            store_rc_error(w->store, err, what, rc);
-            return -1;
-        }
-        if (store_grow_map(w->store, err))
-            return -1;
-    }
+    char what[64];
+    snprintf(what, sizeof(what), "commit a group of %zu records", n);
+    struct group g = {w, n, checkpoint};
+    if (store_write_txn(w->store, group_txn, &g, what, err))
+        return -1;
+    w->next_seq += n;
+    remember_certs(w);
+    return 0;
 }
 
 /* Trains the first dictionary and recompresses with it the certificates
  * stored before it existed, in one transaction: from then on every frame
  * uses a dictionary, without waiting for a compact. */
-static int train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
+static int train_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     uint32_t *id = ctx, current;
     if (cert_current_dict(s, txn, &current, err))
@@ -361,8 +377,9 @@ static int train_txn(struct store *s, MDB_txn *txn, void *ctx, char *err)
         *id = current;
         return 0;
     }
-    int rc = cert_train_dict(s, txn, (size_t)16 << 20, id, err);
-    return rc ? rc : cert_rewrite_with_dict(s, txn, *id, err);
+    if (cert_train_dict(s, txn, (size_t)16 << 20, id, map_full, err))
+        return -1;
+    return cert_rewrite_with_dict(s, txn, *id, map_full, err);
 }
 
 /* The first dictionary, once enough certificates are stored. Failure only
@@ -487,12 +504,10 @@ int store_writer_start(struct store *s, uint32_t scan_id, unsigned group_records
     MDB_txn *txn;
     if (store_txn_begin(s, false, &txn, err))
         return -1;
-    int rc = scan_next_seq(s, txn, scan_id, &next_seq);
+    int failed = scan_next_seq(s, txn, scan_id, &next_seq, err);
     store_txn_abort(s, txn);
-    if (rc) {
-        store_rc_error(s, err, "find the scan's last host", rc);
+    if (failed)
         return -1;
-    }
 
     struct store_writer *w = calloc(1, sizeof(*w));
     if (!w) {

@@ -104,13 +104,14 @@ int cmd_cert(int argc, char **argv)
     }
     uint8_t *der = NULL;
     size_t length = 0;
-    int found = store_cert_get(store, sha256, &der, &length, err);
+    bool found;
+    int rc = store_cert_get(store, sha256, &der, &length, &found, err);
     store_close(store);
-    if (found < 0) {
+    if (rc != 0) {
         fprintf(stderr, "kubesurvey cert: %s\n", err);
         return EXIT_RUNTIME;
     }
-    if (found == 0) {
+    if (!found) {
         fprintf(stderr, "kubesurvey cert: %s: no certificate %s\n", path, hash);
         return EXIT_RUNTIME;
     }

@@ -44,7 +44,10 @@ static int add_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
 static int lookup_cert(void *ctx, const uint8_t sha256[32], uint8_t **der, size_t *length,
                        char *err)
 {
-    return store_cert_get(ctx, sha256, der, length, err);
+    bool found;   /* stats_cert_lookup_fn: 1 found, 0 not, -1 error */
+    if (store_cert_get(ctx, sha256, der, length, &found, err) != 0)
+        return -1;
+    return found ? 1 : 0;
 }
 
 /* The day and calendar of a request (the scan's start day by default). */

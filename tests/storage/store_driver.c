@@ -136,12 +136,13 @@ static int do_verify(const char *db, const char *state)
     for (unsigned long long i = 0; i < count && status == 0; i++) {
         struct probe_result expect, got;
         record_for(&expect, i);
-        int found = store_host_get(store, scan, BASE_ADDR + (uint32_t)i, 443, STORE_WITH_CERTS,
-                                   &got, err);
-        const char *diff = found == 1 ? fixture_result_diff(&expect, &got) : NULL;
-        if (found != 1 || diff) {
+        bool found;
+        int rc = store_host_get(store, scan, BASE_ADDR + (uint32_t)i, 443, STORE_WITH_CERTS,
+                                &got, &found, err);
+        const char *diff = rc == 0 && found ? fixture_result_diff(&expect, &got) : NULL;
+        if (rc != 0 || !found || diff) {
             fprintf(stderr, "verify: scan %u record %llu: %s\n", scan, i,
-                    found < 0 ? err : found == 0 ? "missing" : diff);
+                    rc != 0 ? err : !found ? "missing" : diff);
             status = 1;
         }
         probe_result_free(&expect);

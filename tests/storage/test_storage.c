@@ -21,6 +21,41 @@
 _Static_assert(sizeof(struct probe_result) == 1000,
                "struct probe_result changed: extend storage/record.c and the storage tests");
 
+/* store_host_get and store_cert_get as 1 (found), 0 (not found) or -1
+ * (error), checking their convention on the way: 0 or -1 returned, found
+ * false unless 0 was, a message in err on -1 and none touched on 0. */
+static int host_lookup(struct store *s, uint32_t scan, uint32_t addr, uint16_t port,
+                       unsigned flags, struct probe_result *out, char *err)
+{
+    bool found = true;
+    err[0] = '\0';
+    int rc = store_host_get(s, scan, addr, port, flags, out, &found, err);
+    assert_true(rc == 0 || rc == -1);
+    if (rc) {
+        assert_false(found);
+        assert_true(err[0] != '\0');
+        return -1;
+    }
+    assert_true(err[0] == '\0');
+    return found ? 1 : 0;
+}
+
+static int cert_lookup(struct store *s, const uint8_t sha256[32], uint8_t **der, size_t *length,
+                       char *err)
+{
+    bool found = true;
+    err[0] = '\0';
+    int rc = store_cert_get(s, sha256, der, length, &found, err);
+    assert_true(rc == 0 || rc == -1);
+    if (rc) {
+        assert_false(found);
+        assert_true(err[0] != '\0');
+        return -1;
+    }
+    assert_true(err[0] == '\0');
+    return found ? 1 : 0;
+}
+
 static char tmpdir[] = "/tmp/ks-storage-test-XXXXXX";
 static char dbpath[4200];
 static unsigned db_counter;
@@ -115,7 +150,7 @@ static void test_roundtrip_every_field(void **state)
     char err[KS_ERRLEN];
     for (uint32_t i = 0; i < 40; i++) {
         struct probe_result got;
-        int found = store_host_get(s, scan, expect[i].addr, expect[i].port, STORE_WITH_CERTS,
+        int found = host_lookup(s, scan, expect[i].addr, expect[i].port, STORE_WITH_CERTS,
                                    &got, err);
         assert_int_equal(found, 1);
         const char *diff = fixture_result_diff(&expect[i], &got);
@@ -125,7 +160,7 @@ static void test_roundtrip_every_field(void **state)
             assert_memory_equal(got.chain[c].der, ders[c], lengths[c]);
         probe_result_free(&got);
         /* without STORE_WITH_CERTS: hash and length only */
-        assert_int_equal(store_host_get(s, scan, expect[i].addr, expect[i].port, 0, &got, err), 1);
+        assert_int_equal(host_lookup(s, scan, expect[i].addr, expect[i].port, 0, &got, err), 1);
         assert_null(fixture_result_diff(&expect[i], &got));
         if (got.chain_length)
             assert_null(got.chain[0].der);
@@ -133,13 +168,13 @@ static void test_roundtrip_every_field(void **state)
         probe_result_free(&expect[i]);
     }
     struct probe_result got;
-    assert_int_equal(store_host_get(s, scan, empty.addr, empty.port, STORE_WITH_CERTS, &got, err), 1);
+    assert_int_equal(host_lookup(s, scan, empty.addr, empty.port, STORE_WITH_CERTS, &got, err), 1);
     assert_null(fixture_result_diff(&empty, &got));
     assert_int_equal(got.version_major, -1);
     assert_null(got.body);
     probe_result_free(&got);
-    assert_int_equal(store_host_get(s, scan, 0xC6130002u, 6443, 0, &got, err), 0);
-    assert_int_equal(store_host_get(s, scan + 1, empty.addr, empty.port, 0, &got, err), 0);
+    assert_int_equal(host_lookup(s, scan, 0xC6130002u, 6443, 0, &got, err), 0);
+    assert_int_equal(host_lookup(s, scan + 1, empty.addr, empty.port, 0, &got, err), 0);
     assert_int_equal(check_problems(s), 0);
     for (int i = 0; i < 3; i++)
         free(ders[i]);
@@ -228,7 +263,7 @@ static int host_status(struct store *s, uint32_t scan, uint32_t addr, uint16_t p
 {
     char err[KS_ERRLEN];
     struct probe_result r;
-    int found = store_host_get(s, scan, addr, port, 0, &r, err);
+    int found = host_lookup(s, scan, addr, port, 0, &r, err);
     assert_int_equal(found, 1);
     assert_int_equal(r.addr, addr);
     assert_int_equal(r.port, port);
@@ -321,10 +356,10 @@ static void test_replace_resume_and_order(void **state)
     store_addr_key(akey, scan2, C, 443);
     store_put_be64(seq, 99);
     assert_int_equal(mdb_put(txn, s->addrs, &ak, &av, 0), 0);
-    assert_int_equal(store_txn_commit(s, txn), 0);
+    assert_int_equal(store_txn_commit(s, txn, "test", NULL, err), 0);
     assert_int_equal(check_problems(s), 2);
     struct probe_result r;
-    assert_int_equal(store_host_get(s, scan2, C, 443, 0, &r, err), -1);
+    assert_int_equal(host_lookup(s, scan2, C, 443, 0, &r, err), -1);
     assert_non_null(strstr(err, "missing"));
     store_close(s);
 }
@@ -406,12 +441,12 @@ static void test_cert_dedup(void **state)
         uint8_t sha[32], *der;
         size_t length;
         SHA256(ders[i], lengths[i], sha);
-        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 1);
+        assert_int_equal(cert_lookup(s, sha, &der, &length, err), 1);
         assert_int_equal(length, lengths[i]);
         assert_memory_equal(der, ders[i], length);
         free(der);
         sha[0] ^= 1;
-        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 0);
+        assert_int_equal(cert_lookup(s, sha, &der, &length, err), 0);
     }
     uint64_t count;
     assert_int_equal(store_scan_host_count(s, scan2, &count, err), 0);
@@ -439,7 +474,7 @@ static void assert_all_certs(struct store *s, uint8_t **ders, size_t *lengths, u
         uint8_t sha[32], *der;
         size_t length;
         SHA256(ders[i], lengths[i], sha);
-        assert_int_equal(store_cert_get(s, sha, &der, &length, err), 1);
+        assert_int_equal(cert_lookup(s, sha, &der, &length, err), 1);
         assert_int_equal(length, lengths[i]);
         assert_memory_equal(der, ders[i], length);
         free(der);
@@ -508,7 +543,7 @@ static void test_dictionary_switch_and_compact(void **state)
     assert_int_equal(store_open(&s, path, STORE_READ_ONLY, err), 0);
     assert_all_certs(s, ders, lengths, ALL);
     struct probe_result got;
-    assert_int_equal(store_host_get(s, scan, 0x0A000000u + 5, 443, STORE_WITH_CERTS, &got, err), 1);
+    assert_int_equal(host_lookup(s, scan, 0x0A000000u + 5, 443, STORE_WITH_CERTS, &got, err), 1);
     assert_memory_equal(got.chain[0].der, ders[5], lengths[5]);
     probe_result_free(&got);
     /* writing needs read-write */
@@ -579,6 +614,72 @@ static void test_scans_and_writer_errors(void **state)
 }
 
 /* ---- growth, concurrency ---- */
+
+static size_t map_size(struct store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_mapsize;
+}
+
+/* A transaction body that fails once as if LMDB had said MDB_MAP_FULL. */
+static int map_full_once_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    (void)txn;
+    int *calls = ctx;
+    if ((*calls)++ == 0)
+        return store_fail(s, MDB_MAP_FULL, "test put", map_full, err);
+    return 0;
+}
+
+/* A transaction body that fails for another reason. */
+static int fails_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    (void)txn;
+    (void)map_full;
+    (*(int *)ctx)++;
+    return store_fail(s, MDB_CORRUPTED, "test get", NULL, err);
+}
+
+/* store_write_txn reruns a body that failed with *map_full set, after
+ * growing the map, and only such a body; a real MDB_MAP_FULL (a scan JSON
+ * larger than the 64 MiB map) takes the same path. */
+static void test_map_full_signal(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct store *s = open_rw(new_db());
+    size_t before = map_size(s);
+    int calls = 0;
+    assert_int_equal(store_write_txn(s, map_full_once_txn, &calls, "test", err), 0);
+    assert_int_equal(calls, 2);
+    assert_true(map_size(s) > before);
+    calls = 0;
+    err[0] = '\0';
+    assert_int_equal(store_write_txn(s, fails_txn, &calls, "test", err), -1);
+    assert_int_equal(calls, 1);
+    assert_non_null(strstr(err, "test get"));
+
+    size_t big = (size_t)70 << 20;
+    char *json = malloc(big + 16);
+    assert_non_null(json);
+    memcpy(json, "{\"x\":\"", 6);
+    memset(json + 6, 'a', big);
+    memcpy(json + 6 + big, "\"}", 3);
+    store_close(s);
+    s = open_rw(dbpath);   /* back to the initial 64 MiB map */
+    before = map_size(s);
+    uint32_t id;
+    if (store_scan_create(s, json, &id, err))
+        fail_msg("store_scan_create: %s", err);
+    assert_true(map_size(s) > before);
+    struct store_scan scan;
+    assert_int_equal(store_scan_get(s, id, &scan, err), 0);
+    assert_int_equal(strlen(scan.json), big + 8);
+    free(scan.json);
+    free(json);
+    store_close(s);
+}
 
 struct reader_args {
     struct store *store;
@@ -794,7 +895,7 @@ static void test_bad_files(void **state)
     SHA256(der, length, sha);
     MDB_val ck = {32, sha}, cv = {8, "\x28\xb5\x2f\xfd\x00\x00\x00\x00"};
     assert_int_equal(mdb_put(txn, s->certs, &ck, &cv, 0), 0);
-    assert_int_equal(store_txn_commit(s, txn), 0);
+    assert_int_equal(store_txn_commit(s, txn, "test", NULL, err), 0);
     struct store_check_stats cs;
     assert_int_equal(store_check(s, NULL, NULL, &cs, err), 0);
     assert_int_equal(cs.hosts, 10);
@@ -808,9 +909,9 @@ static void test_bad_files(void **state)
     assert_int_equal(rs.records, 9);
     assert_int_equal(rs.corrupt, 1);
     struct probe_result got;
-    assert_int_equal(store_host_get(s, scan, 4, 443, 0, &got, err), -1);
-    assert_int_equal(store_host_get(s, scan, 5, 443, STORE_WITH_CERTS, &got, err), -1);
-    assert_int_equal(store_host_get(s, scan, 5, 443, 0, &got, err), 1);
+    assert_int_equal(host_lookup(s, scan, 4, 443, 0, &got, err), -1);
+    assert_int_equal(host_lookup(s, scan, 5, 443, STORE_WITH_CERTS, &got, err), -1);
+    assert_int_equal(host_lookup(s, scan, 5, 443, 0, &got, err), 1);
     probe_result_free(&got);
     free(der);
     store_close(s);
@@ -840,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_cert_dedup),
         cmocka_unit_test(test_dictionary_switch_and_compact),
         cmocka_unit_test(test_scans_and_writer_errors),
+        cmocka_unit_test(test_map_full_signal),
         cmocka_unit_test(test_map_growth_and_concurrent_reads),
         cmocka_unit_test(test_bad_files),
     };
