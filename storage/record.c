@@ -1,19 +1,24 @@
 /*
  * record.c - the host record: a probe_result as a compact, versioned byte
  * string (docs/storage.md, "hosts"), written and read by walking the field
- * table of lib/record.h.
+ * table, record_fields[] (declared in lib/record.h, defined in lib/record.c).
  *
- * Layout: a version byte; a flags byte holding the FIELD_BOOL fields (bit
- * i = the i-th boolean of the table); then every other FIELD_STORED field
- * of version 1 in table order, then those of version 2, and so on. Types:
- * varints (LEB128; signed ones zig-zag) for numbers and enumerations,
- * nullable byte strings (varint length+1, 0 = NULL, then the bytes) for
- * strings and the body, the chain as a count then per certificate its DER
- * length and 32-byte SHA-256; the address (4 bytes) and port (2 bytes)
- * big-endian (version 2: hosts are keyed by arrival, not address). A new
- * field is appended with the next version; a decoder reads the fields of
- * every version up to the record's own and refuses records newer than it
- * knows.
+ * Layout: a version byte (the encoder writes STORE_RECORD_VERSION, which is
+ * the table's RECORD_VERSION); a flags byte holding every FIELD_BOOL field
+ * of the table (bit i = the i-th boolean in table order; at most 8); then
+ * every other FIELD_STORED field whose `since` is 1, in table order, then
+ * those whose `since` is 2, and so on up to the record's version. So addr
+ * and port, first in the table but added by version 2 (hosts are keyed by
+ * arrival since, not by address), come last; a version 1 record has none
+ * and decodes with address 0, port 0. Types: varints (LEB128; signed ones
+ * zig-zag) for numbers and enumerations, nullable byte strings (varint
+ * length+1, 0 = NULL, then the bytes) for strings and the body, the chain
+ * as a count then per certificate its DER length and 32-byte SHA-256, the
+ * address (4 bytes) and port (2 bytes) big-endian. A new field is appended
+ * with the next version. A decoder reads the fields of every version up to
+ * the record's own; a record of version 0 or newer than it knows, with
+ * unknown flag bits, a value out of range, or bytes missing or left over
+ * does not decode (-1: corrupt).
  */
 #include "storage/internal.h"
 
