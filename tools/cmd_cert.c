@@ -47,8 +47,8 @@ static int print_cert(const uint8_t *der, size_t length, char format, const char
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)length);
     if (!x) {
-        fprintf(stderr, "kubesurvey cert: %s: the stored DER does not parse as X.509 "
-                "(try --der)\n", hash);
+        cli_message("%s: the stored DER does not parse as X.509 "
+                "(try --der)", hash);
         return EXIT_RUNTIME;
     }
     BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
@@ -86,20 +86,20 @@ int cmd_cert(int argc, char **argv)
     }
     if (argc - optind != 2 || formats > 1) {
         if (formats > 1)
-            fprintf(stderr, "kubesurvey cert: give one of --pem, --der, --text\n");
+            cli_message("give one of --pem, --der, --text");
         cert_usage(stderr);
         return EXIT_USAGE;
     }
     const char *path = argv[optind], *hash = argv[optind + 1];
     uint8_t sha256[32];
     if (parse_sha256(hash, sha256)) {
-        fprintf(stderr, "kubesurvey cert: '%s' is not a SHA-256 (64 hex digits)\n", hash);
+        cli_message("'%s' is not a SHA-256 (64 hex digits)", hash);
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN];
     struct store *store;
     if (store_open(&store, path, STORE_READ_ONLY, err)) {
-        fprintf(stderr, "kubesurvey cert: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     uint8_t *der = NULL;
@@ -108,11 +108,11 @@ int cmd_cert(int argc, char **argv)
     int rc = store_cert_get(store, sha256, &der, &length, &found, err);
     store_close(store);
     if (rc != 0) {
-        fprintf(stderr, "kubesurvey cert: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     if (!found) {
-        fprintf(stderr, "kubesurvey cert: %s: no certificate %s\n", path, hash);
+        cli_message("%s: no certificate %s", path, hash);
         return EXIT_RUNTIME;
     }
     int status = print_cert(der, length, format, hash);

@@ -50,7 +50,7 @@ int cmd_check(int argc, char **argv)
         case 'n':
             ctx.max = strtoul(optarg, &end, 10);
             if (*end || end == optarg) {
-                fprintf(stderr, "kubesurvey check: --max-problems: '%s' is not a number\n", optarg);
+                cli_message("--max-problems: '%s' is not a number", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -66,14 +66,14 @@ int cmd_check(int argc, char **argv)
     char err[KS_ERRLEN];
     struct store *store;
     if (store_open(&store, argv[optind], STORE_READ_ONLY, err)) {
-        fprintf(stderr, "kubesurvey check: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     struct store_check_stats stats;
     int rc = store_check(store, print_problem, &ctx, &stats, err);
     store_close(store);
     if (rc) {
-        fprintf(stderr, "kubesurvey check: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     printf("%s: %llu scans, %llu hosts, %llu certificates, %llu dictionaries: ", argv[optind],

@@ -50,7 +50,7 @@ int cmd_compact(int argc, char **argv)
     struct store_cert_stats before, after;
     if (store_open(&store, argv[optind], STORE_READ_WRITE, err) ||
         store_cert_stats(store, &before, err) || store_compact(store, &after, err)) {
-        fprintf(stderr, "kubesurvey compact: %s\n", err);
+        cli_message("%s", err);
         store_close(store);
         return EXIT_RUNTIME;
     }

@@ -250,7 +250,7 @@ static int merge_input(struct merge *m, const char *db, char *err)
         m->copied += read.records;
         m->corrupt += read.corrupt;
         if (read.corrupt)
-            fprintf(stderr, "kubesurvey merge: %s scan %u: %llu corrupt record(s) skipped\n", db,
+            cli_message("%s scan %u: %llu corrupt record(s) skipped", db,
                     id, (unsigned long long)read.corrupt);
     }
     rc = 0;
@@ -283,13 +283,13 @@ int cmd_merge(int argc, char **argv)
     const char *out_path = argv[optind];
     struct stat st;
     if (stat(out_path, &st) == 0 || errno != ENOENT) {
-        fprintf(stderr, "kubesurvey merge: %s already exists; merge writes a new database\n",
+        cli_message("%s already exists; merge writes a new database",
                 out_path);
         return EXIT_USAGE;
     }
     for (int i = optind + 1; i < argc; i++)
         if (!strcmp(argv[i], out_path)) {
-            fprintf(stderr, "kubesurvey merge: OUT is also an input\n");
+            cli_message("OUT is also an input");
             return EXIT_USAGE;
         }
     struct merge m = {0};
@@ -315,7 +315,7 @@ int cmd_merge(int argc, char **argv)
     status = EXIT_OK;
 done:
     if (status != EXIT_OK)
-        fprintf(stderr, "kubesurvey merge: %s\n", err[0] ? err : "out of memory");
+        cli_message("%s", err[0] ? err : "out of memory");
     for (size_t i = 0; i < m.scan_count; i++) {
         free(m.scans[i].identity);
         json_decref(m.scans[i].json);
@@ -328,7 +328,7 @@ done:
         snprintf(lock, sizeof(lock), "%s-lock", out_path);
         unlink(out_path);
         unlink(lock);
-        fprintf(stderr, "kubesurvey merge: removed the incomplete %s\n", out_path);
+        cli_message("removed the incomplete %s", out_path);
     }
     return status;
 }

@@ -270,7 +270,7 @@ static int parse_probe_args(int argc, char **argv, struct probe_args *a)
     opterr = 0;
     while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
         if (probe_option_is(opt)) {
-            if (probe_option_apply(&a->cfg, opt, optarg, "probe") < 0)
+            if (probe_option_apply(&a->cfg, opt, optarg) < 0)
                 return EXIT_USAGE;
             continue;
         }

@@ -241,7 +241,7 @@ static void supervise(struct scan_job *job)
         if (sigs > 0 && atomic_load(&job->stop) < (sigs > 1 ? 2 : 1)) {
             atomic_store(&job->stop, sigs > 1 ? 2 : 1);
             if (!job->opts->quiet)
-                fprintf(stderr, "kubesurvey: %s\n",
+                cli_message("%s",
                         sigs > 1 ? "stopping now"
                                  : "stopping; waiting for late replies (Ctrl-C again to skip)");
         }

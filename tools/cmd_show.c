@@ -198,7 +198,7 @@ int cmd_show(int argc, char **argv)
         case 's':
             v = strtoul(optarg, &end, 10);
             if (*end || end == optarg || v == 0 || v > UINT32_MAX) {
-                fprintf(stderr, "kubesurvey show: --scan: '%s' is not a scan id (1, 2, ...)\n",
+                cli_message("--scan: '%s' is not a scan id (1, 2, ...)",
                         optarg);
                 return EXIT_USAGE;
             }
@@ -217,27 +217,27 @@ int cmd_show(int argc, char **argv)
     uint32_t addr;
     uint16_t port;
     if (parse_target(target, &addr, &port)) {
-        fprintf(stderr, "kubesurvey show: '%s' is not ADDRESS or ADDRESS:PORT (IPv4, port "
-                "1-65535)\n", target);
+        cli_message("'%s' is not ADDRESS or ADDRESS:PORT (IPv4, port "
+                "1-65535)", target);
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN];
     struct store *store;
     if (store_open(&store, path, STORE_READ_ONLY, err)) {
-        fprintf(stderr, "kubesurvey show: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     struct store_read_stats stats;
     if (store_hosts_foreach_addr(store, scan_id, addr, port, STORE_WITH_CERTS, show_one, &ctx,
                                  &stats, err)) {
-        fprintf(stderr, "kubesurvey show: %s\n", err);
+        cli_message("%s", err);
         ctx.status = EXIT_RUNTIME;
     } else if (stats.corrupt) {
-        fprintf(stderr, "kubesurvey show: %llu matching records are corrupt (run kubesurvey "
-                "check %s)\n", (unsigned long long)stats.corrupt, path);
+        cli_message("%llu matching records are corrupt (run kubesurvey "
+                "check %s)", (unsigned long long)stats.corrupt, path);
         ctx.status = EXIT_RUNTIME;
     } else if (ctx.shown == 0) {
-        fprintf(stderr, "kubesurvey show: %s: no record for %s\n", path, target);
+        cli_message("%s: no record for %s", path, target);
         ctx.status = EXIT_RUNTIME;
     }
     store_close(store);

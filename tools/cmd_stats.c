@@ -142,7 +142,7 @@ int cmd_stats(int argc, char **argv)
         switch (c) {
         case 's':
             if (tool_parse_scan_id(optarg, &req.scan) != 0) {
-                fprintf(stderr, "kubesurvey stats: --scan '%s' is not a scan id\n", optarg);
+                cli_message("--scan '%s' is not a scan id", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -164,22 +164,22 @@ int cmd_stats(int argc, char **argv)
     int32_t day;
     enum lc_calendar calendar;
     if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
-        fprintf(stderr, "kubesurvey stats: --as-of '%s' is not a YYYY-MM-DD date\n", req.as_of);
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req.as_of);
         return EXIT_USAGE;
     }
     if (lc_calendar_parse(req.calendar, &calendar) != 0) {
-        fprintf(stderr, "kubesurvey stats: --calendar '%s' is neither published nor final\n",
+        cli_message("--calendar '%s' is neither published nor final",
                 req.calendar);
         return EXIT_USAGE;
     }
     if (req.as2org && !req.pfx2as) {
-        fprintf(stderr, "kubesurvey stats: --as2org needs --pfx2as\n");
+        cli_message("--as2org needs --pfx2as");
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN] = "";
     json_t *result = NULL;
     if (tool_compute_stats(&req, &result, NULL, err) != 0) {
-        fprintf(stderr, "kubesurvey stats: %s\n", err);
+        cli_message("%s", err);
         return EXIT_RUNTIME;
     }
     if (json) {

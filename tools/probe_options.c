@@ -2,6 +2,7 @@
  * probe_options.c - parsing of the probe worker options (see the header).
  */
 #include "tools/probe_options.h"
+#include "tools/tools.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static const struct range ranges[] = {
     [OPT_PROBE_MAX_BODY - OPT_PROBE_FIRST] = {"--max-body", 1, 64ul << 20},
 };
 
-int probe_option_apply(struct probe_config *cfg, int opt, const char *arg, const char *cmd)
+int probe_option_apply(struct probe_config *cfg, int opt, const char *arg)
 {
     if (opt == OPT_PROBE_NO_FAST_KEYS) {
         cfg->no_fast_keys = true;
@@ -43,12 +44,11 @@ int probe_option_apply(struct probe_config *cfg, int opt, const char *arg, const
     if (opt == OPT_PROBE_USER_AGENT) {
         for (const char *s = arg; *s; s++)
             if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
-                fprintf(stderr, "kubesurvey %s: --user-agent must be printable ASCII on one line\n",
-                        cmd);
+                cli_message("--user-agent must be printable ASCII on one line");
                 return -1;
             }
         if (!*arg) {
-            fprintf(stderr, "kubesurvey %s: --user-agent must not be empty\n", cmd);
+            cli_message("--user-agent must not be empty");
             return -1;
         }
         cfg->user_agent = arg;
@@ -57,8 +57,7 @@ int probe_option_apply(struct probe_config *cfg, int opt, const char *arg, const
     const struct range *r = &ranges[opt - OPT_PROBE_FIRST];
     unsigned long v;
     if (number(arg, r->min, r->max, &v) < 0) {
-        fprintf(stderr, "kubesurvey %s: bad value '%s' for %s (%lu-%lu; see --help)\n", cmd, arg,
-                r->name, r->min, r->max);
+        cli_message("bad value '%s' for %s (%lu-%lu; see --help)", arg, r->name, r->min, r->max);
         return -1;
     }
     switch (opt) {

@@ -43,8 +43,8 @@ static inline int probe_option_is(int opt)
     return opt >= OPT_PROBE_FIRST && opt <= OPT_PROBE_LAST;
 }
 
-/* Applies a probe option to cfg; 0, or -1 after printing "kubesurvey CMD:
- * ..." naming the option and the bad value. */
-int probe_option_apply(struct probe_config *cfg, int opt, const char *arg, const char *cmd);
+/* Applies a probe option to cfg; 0, or -1 after saying (cli_message)
+ * what was wrong, naming the option and the bad value. */
+int probe_option_apply(struct probe_config *cfg, int opt, const char *arg);
 
 #endif

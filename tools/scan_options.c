@@ -106,11 +106,15 @@ static const struct option scan_long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* fmt has one %s, for what. */
 static int usage_error(const char *fmt, const char *what)
 {
-    fprintf(stderr, "kubesurvey scan: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n(see kubesurvey scan --help)\n");
+    char message[KS_ERRLEN];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(message, sizeof(message), fmt, what);
+#pragma GCC diagnostic pop
+    cli_message("%s\n(see kubesurvey scan --help)", message);
     return EXIT_USAGE;
 }
 
@@ -295,7 +299,7 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     default:
         if (probe_option_is(c))
-            return probe_option_apply(&o->probe, c, arg, "scan") < 0 ? EXIT_USAGE : -1;
+            return probe_option_apply(&o->probe, c, arg) < 0 ? EXIT_USAGE : -1;
         return usage_error("%s", "unknown option");
     }
     return -1;
