@@ -100,8 +100,10 @@ int probe_result_copy(struct probe_result *dst, const struct probe_result *src)
     bool failed = false;
     for (size_t i = 0; i < record_field_count; i++) {
         const struct record_field *f = &record_fields[i];
+        if (f->type != FIELD_STRING)
+            continue;
         const char *s = *(char *const *)record_field_ptr(src, f);
-        if (f->type == FIELD_STRING && s && !(*(char **)record_field_ptr(dst, f) = strdup(s)))
+        if (s && !(*(char **)record_field_ptr(dst, f) = strdup(s)))
             failed = true;
     }
     if (src->body && !(dst->body = copy_bytes(src->body, src->body_length)))

@@ -43,7 +43,7 @@ static bool text_reserve(struct text *t, size_t more)
 
 static void text_add(struct text *t, const char *s, size_t n)
 {
-    if (text_reserve(t, n)) {
+    if (n && text_reserve(t, n)) {
         memcpy(t->data + t->length, s, n);
         t->length += n;
     }
