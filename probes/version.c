@@ -1,7 +1,7 @@
 /*
  * version.c - the one gitVersion grammar of the code base. Probes
  * (k8s_classify, k8s_provider_from_version) and the offline tools (kver_parse
- * in tools/version.c, which only wraps this) read version strings through
+ * in tools/analysis/version.c, which only wraps this) read version strings through
  * k8s_version_parse_flags.
  *
  *   version  = ["v"] number "." number ["." number] suffix

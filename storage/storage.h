@@ -42,7 +42,7 @@
 #ifndef KS_STORAGE_H
 #define KS_STORAGE_H
 
-#include "probes/probes.h"
+#include "lib/record.h"
 
 #include <stdbool.h>
 #include <stddef.h>

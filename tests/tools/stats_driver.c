@@ -9,7 +9,7 @@
  * real X.509 certificate (leaf signed by its cluster CA, one CA per name),
  * so the cluster estimators run on certificates as a scan stores them.
  */
-#include "tools/tools.h"
+#include "tools/analysis/analysis.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>

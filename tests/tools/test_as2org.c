@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "tools/tools.h"
+#include "tools/analysis/analysis.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "tools/tools.h"
+#include "tools/analysis/analysis.h"
 #include "storage/storage.h"
 #include "expect_json.h"
 #include "population.h"

@@ -1,5 +1,5 @@
 /*
- * test_scan_pipeline.c - the scan pipeline (tools/scan_pipeline.c) without
+ * test_scan_pipeline.c - the scan pipeline (tools/pipeline/scan_pipeline.c) without
  * the scanner: responders pushed by hand, probed by a real probe pool
  * against closed ports of 127.0.0.1 (refused at once; no namespace and no
  * raw socket needed), results written to a FILE. Built also under
@@ -10,7 +10,7 @@
  * __wrap_record_to_json below, which can fail on purpose.
  */
 #include "lib/record.h"
-#include "tools/scan_pipeline.h"
+#include "tools/pipeline/pipeline.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,9 +85,6 @@ struct run {
  * of `threads` workers and finishes it. */
 static void run_pipeline(unsigned threads, unsigned count, struct run *out)
 {
-    struct scan_options opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.format = FORMAT_JSONL;
     struct probe_config pc = {.threads = threads, .concurrency = threads * 4};
     memset(out, 0, sizeof(*out));
     FILE *file = open_memstream(&out->text, &out->size);
@@ -97,7 +94,8 @@ static void run_pipeline(unsigned threads, unsigned count, struct run *out)
     struct scan_pipeline *p = calloc(1, sizeof(*p));
     assert_non_null(p);
     char err[KS_ERRLEN];
-    assert_int_equal(scan_pipeline_start(p, &opts, file, &pc, NULL, err), 0);
+    struct pipeline_config cfg = {.out = file, .format = PIPELINE_JSONL, .probe = &pc};
+    assert_int_equal(scan_pipeline_start(p, &cfg, err), 0);
     for (unsigned i = 0; i < count; i++)
         assert_true(scan_pipeline_push(p, INADDR_LOOPBACK, closed_port(&fds[i])));
     out->rc = scan_pipeline_finish(p, out->err);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "tools/scan_record.h"
+#include "tools/pipeline/pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "tools/tools.h"
+#include "tools/analysis/analysis.h"
 
 #include <stdio.h>
 #include <stdlib.h>

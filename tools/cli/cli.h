@@ -1,0 +1,71 @@
+/*
+ * cli.h - the kubesurvey command line: one function per subcommand, the one
+ * way a command speaks, and the helpers the store-reading commands share.
+ * Private to tools/cli/ (main.c is its only entry).
+ *
+ * Each cmd_* takes the arguments after its name (argv[0] is the subcommand)
+ * and returns the process exit status: 0 success, 1 runtime failure,
+ * 2 usage error.
+ */
+#ifndef KS_TOOLS_CLI_H
+#define KS_TOOLS_CLI_H
+
+#include "tools/analysis/analysis.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+int cmd_scan(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_scans(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* The one way a command speaks on stderr: "kubesurvey COMMAND: message\n",
+ * COMMAND being the one main() dispatched to (main.c). For errors, and for
+ * the few notices a command gives (resuming, a replaced blocklist). */
+void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- helpers the store-reading commands share (store_util.c) ---- */
+
+struct store;
+
+/* Opens a database read-only with a message naming the path on failure. */
+int tool_store_open(const char *path, struct store **out, char *err);
+/* The scan to work on: `requested` if nonzero (it must exist), else the
+ * one with the highest id. *scan_json gets its parsed JSON (new reference,
+ * an empty object if the stored text does not parse). */
+int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t **scan_json,
+                   char *err);
+/* "7" -> 7 (1..UINT32_MAX). */
+int tool_parse_scan_id(const char *text, uint32_t *id);
+/* The scan's start day from its "started" ISO-8601 UTC time. */
+int tool_scan_start_day(const json_t *scan_json, int32_t *day);
+/* What `stats` and `report` compute over: the options they share. */
+struct stats_request {
+    const char *db;
+    uint32_t scan;            /* 0: the newest scan */
+    const char *as_of;        /* NULL: the scan's start day */
+    const char *calendar;     /* "published" (NULL) or "final" */
+    const char *data_dir;     /* NULL: the built-in lifecycle data */
+    const char *pfx2as;       /* optional file */
+    const char *as2org;       /* optional file (needs pfx2as) */
+};
+/* The statistics object of one scan (stats and report); *lc_out, if not
+ * NULL, gets the lifecycle data used (caller frees). */
+int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
+                       char *err);
+/* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
+const char *tool_ip_text(uint32_t addr, char *out);
+
+#endif

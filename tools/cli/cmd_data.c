@@ -1,0 +1,116 @@
+/*
+ * cmd_data.c - `kubesurvey data check|show [--data DIR]`: validates the
+ * lifecycle data files (or the copies built in) and summarises them.
+ */
+#include "tools/cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void data_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey data check [--data DIR]\n"
+            "       kubesurvey data show  [--data DIR] [--as-of YYYY-MM-DD]\n"
+            "                             [--calendar published|final]\n\n"
+            "check  validate upstream.json, providers.json, cves.json and api-removals.json\n"
+            "       (dates ordered, ranges well formed); errors name the file and entry\n"
+            "show   list the minors with their upstream and provider status on a date\n"
+            "       (default: today): S supported, U unsupported, ? unknown; per provider\n"
+            "       standard/extended support\n\n"
+            "  --data DIR    read the files from DIR instead of the copies built in\n"
+            "  --as-of DATE  the day to evaluate (show)\n"
+            "  --calendar C  provider calendars as published on that day (published,\n"
+            "                the default) or as known today (final)\n"
+            "  -h, --help    this help\n");
+}
+
+static void print_status_table(const struct lifecycle *lc, int32_t day, enum lc_calendar calendar)
+{
+    static const char marks[] = {'?', 'S', 'U'};
+    char date[11];
+    ks_date_format(day, date);
+    printf("status on %s, calendars %s (upstream; per provider standard/extended)\n",
+           date, calendar == LC_CALENDAR_FINAL ? "final" : "as published then");
+    printf("  minor  eol         up");
+    for (size_t p = 0; p < lc->provider_count; p++)
+        printf(" %9s", lc->providers[p].id);
+    printf("\n");
+    for (size_t i = 0; i < lc->minor_count; i++) {
+        const struct lc_minor *m = &lc->minors[i];
+        char eol[11];
+        ks_date_format(m->end_of_life, eol);
+        printf("  %d.%-3d  %-10s  %c ", m->major, m->minor, eol,
+               marks[lifecycle_upstream_status(lc, m->major, m->minor, day)]);
+        for (size_t p = 0; p < lc->provider_count; p++) {
+            const char *name = lc->providers[p].names[0];
+            printf("       %c/%c", marks[lifecycle_provider_status(lc, name, m->major, m->minor, day,
+                                                             calendar, LC_VIEW_STANDARD)],
+                   marks[lifecycle_provider_status(lc, name, m->major, m->minor, day, calendar,
+                                                   LC_VIEW_EXTENDED)]);
+        }
+        printf("\n");
+    }
+}
+
+int cmd_data(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"as-of", required_argument, NULL, 'a'},
+        {"calendar", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL, *as_of = NULL, *calendar_text = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'a': as_of = optarg; break;
+        case 'c': calendar_text = optarg; break;
+        case 'h': data_usage(stdout); return EXIT_OK;
+        default: data_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1 || (strcmp(argv[optind], "check") && strcmp(argv[optind], "show"))) {
+        data_usage(stderr);
+        return EXIT_USAGE;
+    }
+    int32_t day;
+    if (as_of && ks_date_parse(as_of, &day) != 0) {
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", as_of);
+        return EXIT_USAGE;
+    }
+    enum lc_calendar calendar;
+    if (lc_calendar_parse(calendar_text, &calendar) != 0) {
+        cli_message("--calendar '%s' is neither published nor final",
+                calendar_text);
+        return EXIT_USAGE;
+    }
+    if (!as_of)
+        day = (int32_t)(time(NULL) / 86400);
+    char err[KS_ERRLEN] = "";
+    struct lifecycle *lc;
+    if (lifecycle_load(&lc, dir, err) != 0) {
+        cli_message("%s%s%s", dir ? dir : "built-in data", dir ? "/" : ": ",
+                err);
+        return EXIT_RUNTIME;
+    }
+    if (!strcmp(argv[optind], "check")) {
+        size_t provider_minors = 0;
+        for (size_t i = 0; i < lc->provider_count; i++)
+            provider_minors += lc->providers[i].minor_count;
+        printf("%s: ok: %zu upstream minors, %zu providers (%zu minor windows), %zu CVEs, %zu API "
+               "removal releases\n",
+               dir ? dir : "built-in data", lc->minor_count, lc->provider_count, provider_minors,
+               lc->cve_count, json_array_size(lc->api_removals));
+    } else {
+        print_status_table(lc, day, calendar);
+    }
+    lifecycle_free(lc);
+    return EXIT_OK;
+}

@@ -1,0 +1,261 @@
+/*
+ * cmd_diff.c - `kubesurvey diff`: how the Kubernetes endpoints of one scan
+ * changed in another: upgraded, downgraded, unchanged, gone, new.
+ *
+ * The "from" scan's Kubernetes endpoints are held in a hash table (about
+ * 40 bytes each); the "to" scan is streamed against it.
+ */
+#include "tools/cli/cli.h"
+#include "lib/hashmap.h"
+#include "storage/storage.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void diff_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey diff DB --from SCAN --to SCAN [--hosts] [--json]\n"
+            "       kubesurvey diff DB1 DB2 [--from SCAN] [--to SCAN] [--hosts] [--json]\n\n"
+            "Compares the Kubernetes endpoints (address:port) of two scans, of one database\n"
+            "or of two (then --from/--to pick the scans in DB1/DB2, default the newest):\n"
+            "  upgraded / downgraded / unchanged  in both, version higher / lower / equal\n"
+            "  version_unknown                    in both, one side has no version\n"
+            "  gone / new                         only in the first / only in the second\n"
+            "Versions compare by major.minor.patch and pre-release; vendor build suffixes\n"
+            "(-eks-..., +k3s1) are ignored.\n\n"
+            "  --hosts      list every endpoint that changed\n"
+            "  --json       the summary as JSON\n"
+            "  -h, --help   this help\n");
+}
+
+/* An entry of the table: key (addr << 16 | port) + 1, then the rest. */
+struct endpoint {
+    uint64_t key;
+    struct kver version;
+    bool has_version, seen;
+};
+
+struct diff {
+    struct hashmap table;   /* struct endpoint entries of the "from" scan */
+    bool list_hosts;
+    uint64_t upgraded, downgraded, unchanged, version_unknown, gone, added;
+    char err[KS_ERRLEN];
+};
+
+static uint64_t endpoint_key(const struct probe_result *r)
+{
+    return ((uint64_t)r->addr << 16 | r->port) + 1;
+}
+
+static void version_text(const struct endpoint *e, char *out, size_t n)
+{
+    static const char *const pre[] = {"-alpha.", "-beta.", "-rc."};
+    if (!e->has_version)
+        snprintf(out, n, "(no version)");
+    else if (e->version.pre == PRE_NONE)
+        snprintf(out, n, "v%d.%d.%d", e->version.major, e->version.minor,
+                 e->version.patch < 0 ? 0 : e->version.patch);
+    else
+        snprintf(out, n, "v%d.%d.%d%s%d", e->version.major, e->version.minor,
+                 e->version.patch < 0 ? 0 : e->version.patch, pre[e->version.pre],
+                 e->version.pre_number);
+}
+
+static void print_host(const char *what, uint64_t key, const struct endpoint *from,
+                       const struct endpoint *to)
+{
+    char ip[16], a[48] = "", b[48] = "";
+    uint32_t addr = (uint32_t)((key - 1) >> 16);
+    uint16_t port = (uint16_t)((key - 1) & 0xffff);
+    if (from)
+        version_text(from, a, sizeof(a));
+    if (to)
+        version_text(to, b, sizeof(b));
+    printf("%-16s %s:%u %s%s%s\n", what, tool_ip_text(addr, ip), port, a, from && to ? " -> " : "",
+           b);
+}
+
+static int load_from(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct diff *d = ctx;
+    if (r->k8s != K8S_YES)
+        return 0;
+    uint64_t key = endpoint_key(r);
+    struct endpoint *e = hashmap_put(&d->table, &key, NULL);
+    if (!e) {
+        snprintf(d->err, KS_ERRLEN, "out of memory");
+        return 1;
+    }
+    e->has_version = kver_of_result(r, &e->version) == 0;
+    e->seen = false;
+    return 0;
+}
+
+static int compare_to(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct diff *d = ctx;
+    if (r->k8s != K8S_YES)
+        return 0;
+    struct endpoint now = {.key = endpoint_key(r)};
+    now.has_version = kver_of_result(r, &now.version) == 0;
+    struct endpoint *before = hashmap_get(&d->table, &now.key);
+    if (!before) {
+        d->added++;
+        if (d->list_hosts)
+            print_host("new", now.key, NULL, &now);
+        return 0;
+    }
+    before->seen = true;
+    const char *what;
+    if (!before->has_version || !now.has_version) {
+        d->version_unknown++;
+        what = "version_unknown";
+    } else {
+        int c = kver_compare(&before->version, &now.version);
+        if (c < 0)
+            d->upgraded++, what = "upgraded";
+        else if (c > 0)
+            d->downgraded++, what = "downgraded";
+        else
+            d->unchanged++, what = NULL;
+    }
+    if (d->list_hosts && what)
+        print_host(what, now.key, before, &now);
+    return 0;
+}
+
+/* The endpoints of the "from" scan never met in the "to" scan. */
+static void count_gone(struct diff *d)
+{
+    for (size_t i = 0; i < d->table.capacity; i++) {
+        struct endpoint *e = hashmap_at(&d->table, i);
+        if (e && !e->seen) {
+            d->gone++;
+            if (d->list_hosts)
+                print_host("gone", e->key, e, NULL);
+        }
+    }
+}
+
+/* Which scans are compared. */
+struct diff_sides {
+    const char *db_from, *db_to;
+    uint32_t id_from, id_to;
+    uint64_t corrupt;
+};
+
+static void print_diff(const struct diff *d, const struct diff_sides *w, bool json)
+{
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from_db",
+                              w->db_from, "from_scan", (json_int_t)w->id_from, "to_db", w->db_to,
+                              "to_scan", (json_int_t)w->id_to, "upgraded", (json_int_t)d->upgraded,
+                              "downgraded", (json_int_t)d->downgraded, "unchanged",
+                              (json_int_t)d->unchanged, "version_unknown",
+                              (json_int_t)d->version_unknown, "gone", (json_int_t)d->gone, "new",
+                              (json_int_t)d->added, "corrupt_records", (json_int_t)w->corrupt);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(o);
+        return;
+    }
+    printf("Kubernetes endpoints, %s scan %u -> %s scan %u\n", w->db_from, w->id_from, w->db_to,
+           w->id_to);
+    printf("  upgraded         %12llu\n  downgraded       %12llu\n  unchanged        %12llu\n"
+           "  version unknown  %12llu\n  gone             %12llu\n  new              %12llu\n",
+           (unsigned long long)d->upgraded, (unsigned long long)d->downgraded,
+           (unsigned long long)d->unchanged, (unsigned long long)d->version_unknown,
+           (unsigned long long)d->gone, (unsigned long long)d->added);
+    if (w->corrupt)
+        printf("  corrupt records skipped %llu\n", (unsigned long long)w->corrupt);
+}
+
+/* Opens the stores, picks the scans and walks them into d; 0 / -1. */
+static int compare_scans(struct diff *d, struct diff_sides *w, uint32_t from, uint32_t to,
+                         bool two_dbs, char *err)
+{
+    struct store *s_from = NULL, *s_to = NULL;
+    json_t *j_from = NULL, *j_to = NULL;
+    struct store_read_stats read_from = {0}, read_to = {0};
+    int rc = -1;
+    if (tool_store_open(w->db_from, &s_from, err) != 0 ||
+        tool_scan_pick(s_from, from, &w->id_from, &j_from, err) != 0)
+        goto done;
+    if (two_dbs ? tool_store_open(w->db_to, &s_to, err) != 0 ||
+                      tool_scan_pick(s_to, to, &w->id_to, &j_to, err) != 0
+                : tool_scan_pick(s_from, to, &w->id_to, &j_to, err) != 0)
+        goto done;
+    if (store_hosts_foreach(s_from, w->id_from, 0, load_from, d, &read_from, err) != 0)
+        goto done;
+    if (d->err[0]) {
+        snprintf(err, KS_ERRLEN, "%s", d->err);
+        goto done;
+    }
+    if (store_hosts_foreach(s_to ? s_to : s_from, w->id_to, 0, compare_to, d, &read_to, err) != 0)
+        goto done;
+    count_gone(d);
+    w->corrupt = read_from.corrupt + read_to.corrupt;
+    rc = 0;
+done:
+    json_decref(j_from);
+    json_decref(j_to);
+    store_close(s_to);
+    store_close(s_from);
+    return rc;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+        {"hosts", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    uint32_t from = 0, to = 0;
+    bool json = false;
+    struct diff d = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+        case 't':
+            if (tool_parse_scan_id(optarg, c == 'f' ? &from : &to) != 0) {
+                cli_message("'%s' is not a scan id", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'H': d.list_hosts = true; break;
+        case 'j': json = true; break;
+        case 'h': diff_usage(stdout); return EXIT_OK;
+        default: diff_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    int dbs = argc - optind;
+    if (dbs < 1 || dbs > 2 || (dbs == 1 && (!from || !to))) {
+        cli_message("give DB --from SCAN --to SCAN, or DB1 DB2");
+        diff_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (json && d.list_hosts) {
+        cli_message("--hosts lists text lines; it cannot be combined with --json");
+        return EXIT_USAGE;
+    }
+    struct diff_sides w = {.db_from = argv[optind], .db_to = argv[optind + dbs - 1]};
+    char err[KS_ERRLEN] = "";
+    hashmap_init(&d.table, sizeof(uint64_t), sizeof(struct endpoint) - sizeof(uint64_t));
+    int status = EXIT_RUNTIME;
+    if (compare_scans(&d, &w, from, to, dbs == 2, err) == 0) {
+        print_diff(&d, &w, json);
+        status = EXIT_OK;
+    } else {
+        cli_message("%s", err);
+    }
+    hashmap_free(&d.table);
+    return status;
+}

@@ -1,0 +1,430 @@
+/*
+ * cmd_export.c - `kubesurvey export DB`: one record per endpoint as JSON
+ * Lines or CSV (docs/export.md), streamed from the store, optionally zstd
+ * compressed, with Crypto-PAn anonymised addresses and origin ASes.
+ */
+#include "tools/cli/cli.h"
+#include "storage/storage.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+static void export_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey export DB --format jsonl|csv [--scan ID] [--certs pem] [--zstd]\n"
+            "                         [--anonymize KEYFILE] [--pfx2as FILE] [-o FILE]\n\n"
+            "Writes one record per stored endpoint of a scan (schema: docs/export.md).\n\n"
+            "  --format F          jsonl (JSON Lines) or csv\n"
+            "  --scan ID           the scan (default: the newest in DB)\n"
+            "  --certs pem         add each certificate as PEM (jsonl only; not with --anonymize)\n"
+            "  --zstd              compress the output with zstd\n"
+            "  --anonymize KEY     Crypto-PAn prefix-preserving addresses with the 32-byte key in\n"
+            "                      file KEY (make one: head -c 32 /dev/urandom > KEY); certificate\n"
+            "                      hashes are keyed, bodies other than version.Info are dropped\n"
+            "  --pfx2as FILE       add the origin AS (CAIDA RouteViews prefix2as) of each address\n"
+            "  -o FILE             write to FILE (default: standard output)\n"
+            "  -h, --help          this help\n");
+}
+
+/* ---- output, optionally through a zstd stream ---- */
+
+struct output {
+    FILE *file;
+    ZSTD_CCtx *zstd;
+    void *zbuf;
+    size_t zbuf_size;
+    bool failed;
+};
+
+static void output_drain(struct output *o, ZSTD_inBuffer *in, ZSTD_EndDirective mode)
+{
+    size_t remaining;
+    do {
+        ZSTD_outBuffer out = {o->zbuf, o->zbuf_size, 0};
+        remaining = ZSTD_compressStream2(o->zstd, &out, in, mode);
+        if (ZSTD_isError(remaining)) {
+            o->failed = true;
+            return;
+        }
+        if (fwrite(o->zbuf, 1, out.pos, o->file) != out.pos)
+            o->failed = true;
+    } while (!o->failed && (mode == ZSTD_e_end ? remaining != 0 : in->pos < in->size));
+}
+
+static void output_write(struct output *o, const char *data, size_t length)
+{
+    if (o->failed || length == 0)
+        return;
+    if (!o->zstd) {
+        if (fwrite(data, 1, length, o->file) != length)
+            o->failed = true;
+        return;
+    }
+    ZSTD_inBuffer in = {data, length, 0};
+    output_drain(o, &in, ZSTD_e_continue);
+}
+
+static int output_finish(struct output *o)
+{
+    if (o->zstd) {
+        ZSTD_inBuffer in = {NULL, 0, 0};
+        if (!o->failed)
+            output_drain(o, &in, ZSTD_e_end);
+        ZSTD_freeCCtx(o->zstd);
+        free(o->zbuf);
+    }
+    if (fflush(o->file) != 0)
+        o->failed = true;
+    return o->failed ? -1 : 0;
+}
+
+/* ---- the export walk ---- */
+
+struct exporter {
+    struct output out;
+    bool csv, pem;
+    uint32_t scan_id;
+    struct cryptopan *cp;
+    uint8_t hash_key[32];        /* for keyed certificate hashes */
+    const struct pfx2as *pfx2as;
+    uint64_t records;
+    char err[KS_ERRLEN];
+};
+
+/* Replaces every occurrence of `from` in a malloc'ed byte string with
+ * `to`; returns the new string (length in *length) or NULL when out of
+ * memory. */
+static uint8_t *replace_all(const uint8_t *s, size_t *length, const char *from, const char *to)
+{
+    size_t from_len = strlen(from), to_len = strlen(to), n = 0;
+    uint8_t *out = malloc(*length * (to_len > from_len ? to_len : 1) + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < *length;) {
+        if (*length - i >= from_len && !memcmp(s + i, from, from_len)) {
+            memcpy(out + n, to, to_len);
+            n += to_len;
+            i += from_len;
+        } else {
+            out[n++] = s[i++];
+        }
+    }
+    out[n] = '\0';
+    *length = n;
+    return out;
+}
+
+/* Replaces the address in every text of the record (each string field and
+ * a kept body) with its anonymised form; -1 when out of memory. */
+static int scrub_record(struct probe_result *r, const char *real, const char *fake)
+{
+    for (size_t i = 0; i < record_field_count; i++) {
+        const struct record_field *f = &record_fields[i];
+        char **s = record_field_ptr(r, f);
+        if (f->type != FIELD_STRING || !*s || !strstr(*s, real))
+            continue;
+        size_t length = strlen(*s);
+        char *clean = (char *)replace_all((const uint8_t *)*s, &length, real, fake);
+        if (!clean)
+            return -1;
+        free(*s);
+        *s = clean;
+    }
+    if (r->body) {
+        uint8_t *clean = replace_all(r->body, &r->body_length, real, fake);
+        if (!clean)
+            return -1;
+        free(r->body);
+        r->body = clean;
+    }
+    return 0;
+}
+
+/* Edits a copy of a record into what an anonymised dataset may show: the
+ * address (prefix-preserving) wherever it appears, the certificate hashes
+ * keyed (so they cannot be looked up in certificate search engines), no
+ * certificate bodies, no bodies that are not version.Info. */
+static int anonymize(struct exporter *e, struct probe_result *r)
+{
+    char real[16], fake[16];
+    tool_ip_text(r->addr, real);
+    r->addr = cryptopan_anonymize(e->cp, r->addr);
+    tool_ip_text(r->addr, fake);
+    for (size_t i = 0; i < r->chain_length; i++) {
+        uint8_t mac[32];
+        unsigned mac_len = 0;
+        HMAC(EVP_sha256(), e->hash_key, 32, r->chain[i].sha256, 32, mac, &mac_len);
+        memcpy(r->chain[i].sha256, mac, 32);
+        free(r->chain[i].der);
+        r->chain[i].der = NULL;
+    }
+    if (r->version_state != VERSION_VALID) {
+        free(r->body);
+        r->body = NULL; /* body_length stays: how much there was */
+    }
+    return scrub_record(r, real, fake);
+}
+
+/* Counts a record written; 1 (stop the walk) if the output failed (the
+ * reason in e->err: out of memory, else the write's). */
+static int record_written(struct exporter *e)
+{
+    e->records++;
+    if (!e->out.failed)
+        return 0;
+    if (!e->err[0])
+        snprintf(e->err, KS_ERRLEN, "writing the output failed: %s", strerror(errno));
+    return 1;
+}
+
+/* One record as a JSON line: the record's members, then "scan", "as"
+ * (with --pfx2as) and "anonymized" (with --anonymize). */
+static void write_json(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+{
+    const char *origin = NULL;
+    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &origin))
+        origin = NULL;
+    /* prefix2as AS fields are digits, '_' and ',' (an AS set can be long):
+     * nothing to escape, any length */
+    size_t size = 96 + (origin ? strlen(origin) : 0);
+    char *extra = malloc(size);
+    if (!extra) {
+        e->out.failed = true;
+        snprintf(e->err, KS_ERRLEN, "out of memory");
+        return;
+    }
+    int n = snprintf(extra, size, ",\"scan\":%u", e->scan_id);
+    if (e->pfx2as)
+        n += snprintf(extra + n, size - (size_t)n, origin ? ",\"as\":\"%s\"" : ",\"as\":null",
+                      origin);
+    if (e->cp)
+        snprintf(extra + n, size - (size_t)n, ",\"anonymized\":true");
+    size_t length;
+    char *text = record_to_json(r, e->pem ? RECORD_CERTS_PEM : RECORD_CERTS_DER, extra, &length);
+    free(extra);
+    if (!text) {
+        snprintf(e->err, KS_ERRLEN, "out of memory");
+        e->out.failed = true;
+        return;
+    }
+    output_write(&e->out, text, length);
+    output_write(&e->out, "\n", 1);
+    free(text);
+}
+
+/* One record as a CSV line: scan, the record's CSV columns, as. */
+static void write_csv(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+{
+    char *line = record_csv_line(r);
+    char head[16];
+    const char *as = "";
+    if (!line) {
+        snprintf(e->err, KS_ERRLEN, "out of memory");
+        e->out.failed = true;
+        return;
+    }
+    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &as))
+        as = "";
+    /* an AS set ("7,8") is a field with a comma: quoted */
+    bool quote = strchr(as, ',') != NULL;
+    snprintf(head, sizeof(head), "%u,", e->scan_id);
+    output_write(&e->out, head, strlen(head));
+    output_write(&e->out, line, strlen(line));
+    output_write(&e->out, quote ? ",\"" : ",", quote ? 2 : 1);
+    output_write(&e->out, as, strlen(as));
+    output_write(&e->out, quote ? "\"\n" : "\n", quote ? 2 : 1);
+    free(line);
+}
+
+static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct exporter *e = ctx;
+    struct probe_result copy;
+    const struct probe_result *out = r;
+    if (e->cp) {
+        if (probe_result_copy(&copy, r) != 0 || (anonymize(e, &copy) != 0 &&
+                                                 (probe_result_free(&copy), true))) {
+            snprintf(e->err, KS_ERRLEN, "out of memory");
+            return 1;
+        }
+        out = &copy;
+    }
+    if (e->csv)
+        write_csv(e, out, r->addr);
+    else
+        write_json(e, out, r->addr);
+    if (e->cp)
+        probe_result_free(&copy);
+    return record_written(e);
+}
+
+struct export_args {
+    const char *db, *format, *certs, *keyfile, *pfx2as, *output;
+    uint32_t scan;
+    bool zstd;
+};
+
+/* The anonymisation keys from the key file: Crypto-PAn's, and a separate
+ * one for certificate hashes derived from it. 0 / -1. */
+static int load_keys(struct exporter *e, const char *keyfile, char *err)
+{
+    uint8_t key[32];
+    if (cryptopan_load_key(keyfile, key, err) != 0 || cryptopan_new(&e->cp, key, err) != 0)
+        return -1;
+    static const char label[] = "kubesurvey certificate hash key";
+    uint8_t material[sizeof(label) - 1 + 32];
+    memcpy(material, label, sizeof(label) - 1);
+    memcpy(material + sizeof(label) - 1, key, 32);
+    SHA256(material, sizeof(material), e->hash_key);
+    return 0;
+}
+
+/* Compresses what follows with zstd (level 3, checksummed). 0 / -1. */
+static int output_zstd(struct output *o, char *err)
+{
+    o->zstd = ZSTD_createCCtx();
+    o->zbuf_size = ZSTD_CStreamOutSize();
+    o->zbuf = malloc(o->zbuf_size);
+    if (!o->zstd || !o->zbuf) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        o->failed = true;
+        return -1;
+    }
+    ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_checksumFlag, 1);
+    return 0;
+}
+
+static int run_export(const struct export_args *a, char *err)
+{
+    struct exporter e = {.csv = !strcmp(a->format, "csv"), .pem = a->certs != NULL};
+    struct pfx2as *p2a = NULL;
+    struct store *store = NULL;
+    json_t *scan = NULL;
+    int rc = -1;
+    bool output_open = false;
+    e.out.file = stdout;
+
+    if (a->keyfile && load_keys(&e, a->keyfile, err) != 0)
+        goto done;
+    if (a->pfx2as && pfx2as_load(&p2a, a->pfx2as, err) != 0)
+        goto done;
+    e.pfx2as = p2a;
+    if (tool_store_open(a->db, &store, err) != 0 ||
+        tool_scan_pick(store, a->scan, &e.scan_id, &scan, err) != 0)
+        goto done;
+    if (a->output && !(e.out.file = fopen(a->output, "wb"))) {
+        snprintf(err, KS_ERRLEN, "%s: %s", a->output, strerror(errno));
+        goto done;
+    }
+    output_open = true;
+    if (a->zstd && output_zstd(&e.out, err) != 0)
+        goto done;
+    if (e.csv) {
+        char *header = record_csv_header();
+        if (!header) {
+            snprintf(err, KS_ERRLEN, "out of memory");
+            goto done;
+        }
+        output_write(&e.out, "scan,", 5);
+        output_write(&e.out, header, strlen(header));
+        output_write(&e.out, ",as\n", 4);
+        free(header);
+    }
+    struct store_read_stats read = {0};
+    e.err[0] = '\0';
+    if (store_hosts_foreach(store, e.scan_id, e.pem ? STORE_WITH_CERTS : 0, export_host, &e, &read,
+                            err) != 0)
+        goto done;
+    if (e.err[0]) {
+        snprintf(err, KS_ERRLEN, "%s", e.err);
+        goto done;
+    }
+    if (read.corrupt)
+        cli_message("%llu corrupt record(s) skipped (see kubesurvey check)",
+                (unsigned long long)read.corrupt);
+    rc = 0;
+done:
+    if (output_open) {
+        if (rc != 0)
+            e.out.failed = true; /* no end frame after an error */
+        if (output_finish(&e.out) != 0 && rc == 0) {
+            snprintf(err, KS_ERRLEN, "writing %s failed", a->output ? a->output : "the output");
+            rc = -1;
+        }
+        if (e.out.file != stdout)
+            fclose(e.out.file);
+    } else if (e.out.zstd) {
+        ZSTD_freeCCtx(e.out.zstd);
+        free(e.out.zbuf);
+    }
+    json_decref(scan);
+    store_close(store);
+    pfx2as_free(p2a);
+    cryptopan_free(e.cp);
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"format", required_argument, NULL, 'f'},  {"scan", required_argument, NULL, 's'},
+        {"certs", required_argument, NULL, 'c'},   {"zstd", no_argument, NULL, 'z'},
+        {"anonymize", required_argument, NULL, 'a'}, {"pfx2as", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct export_args a = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'f': a.format = optarg; break;
+        case 's':
+            if (tool_parse_scan_id(optarg, &a.scan) != 0) {
+                cli_message("--scan '%s' is not a scan id", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'c': a.certs = optarg; break;
+        case 'z': a.zstd = true; break;
+        case 'a': a.keyfile = optarg; break;
+        case 'p': a.pfx2as = optarg; break;
+        case 'o': a.output = optarg; break;
+        case 'h': export_usage(stdout); return EXIT_OK;
+        default: export_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    const char *problem = NULL;
+    if (optind != argc - 1)
+        problem = "give exactly one DB";
+    else if (!a.format || (strcmp(a.format, "jsonl") && strcmp(a.format, "csv")))
+        problem = "--format must be jsonl or csv";
+    else if (a.certs && strcmp(a.certs, "pem"))
+        problem = "--certs takes only 'pem'";
+    else if (a.certs && !strcmp(a.format, "csv"))
+        problem = "--certs pem needs --format jsonl";
+    else if (a.certs && a.keyfile)
+        problem = "--certs cannot be combined with --anonymize (certificates name the host)";
+    if (problem) {
+        cli_message("%s", problem);
+        export_usage(stderr);
+        return EXIT_USAGE;
+    }
+    a.db = argv[optind];
+    char err[KS_ERRLEN] = "";
+    if (run_export(&a, err) != 0) {
+        cli_message("%s", err);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}

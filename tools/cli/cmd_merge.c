@@ -1,0 +1,334 @@
+/*
+ * cmd_merge.c - `kubesurvey merge OUT DB...`: copies the scans of shard
+ * databases into one new database.
+ *
+ * Shards of one run become ONE scan in OUT, so merging the shards of a run
+ * gives the statistics of a single unsharded run. Two scans are shards of
+ * one run when their JSON agrees on everything that defines a scan
+ * (the scan record's fields with the SCAN_DEFINES role: target and
+ * blocklist digests, ports, seed, shard count, ...; tools/pipeline/scan_record.c), they have
+ * "shards" > 1, and their "shard" numbers differ. Any other scan (an
+ * unsharded run, a repeated run with the same parameters, a second copy of
+ * a shard) is copied as a scan of its own. Certificates are stored once (the store de-duplicates by
+ * SHA-256, compressing with OUT's own dictionary). An endpoint present in
+ * two merged inputs is kept once: the later input's record wins.
+ */
+#include "tools/cli/cli.h"
+#include "storage/storage.h"
+#include "tools/pipeline/pipeline.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void merge_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey merge OUT DB...\n\n"
+            "Merges the scans of the databases DB... into the new database OUT. The shards\n"
+            "of one run (scans with \"shards\" > 1 and distinct \"shard\" numbers that agree\n"
+            "on everything else but times, counters and machine details) become one scan;\n"
+            "other scans are copied as scans of their own. Certificates are stored once.\n"
+            "OUT must not exist.\n\n"
+            "  -h, --help   this help\n");
+}
+
+struct merged_scan {
+    char *identity;       /* scan_identity of the first shard */
+    uint32_t out_id;
+    json_t *json;         /* the merged scan's JSON */
+};
+
+struct merge {
+    struct store *out;
+    struct merged_scan *scans;
+    size_t scan_count, scan_cap;
+    uint64_t copied, corrupt;
+    char err[KS_ERRLEN];
+};
+
+/* What the shards of one run share: the scan record's SCAN_DEFINES fields
+ * (tools/pipeline/scan_record.c), whatever else the records hold. */
+static char *scan_identity(const json_t *scan)
+{
+    struct scan_record r;
+    char err[KS_ERRLEN];
+    if (scan_record_from_json(&r, scan, err) != 0)
+        return json_dumps(scan, JSON_COMPACT | JSON_SORT_KEYS); /* unreadable: itself */
+    char *text = scan_record_identity(&r);
+    scan_record_free(&r);
+    return text;
+}
+
+static void add_counters(json_t *into, const json_t *from)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)from, key, value) {
+        json_t *have = json_object_get(into, key);
+        if (json_is_integer(value) && json_is_integer(have))
+            json_object_set_new(into, key,
+                                json_integer(json_integer_value(have) + json_integer_value(value)));
+        else if (!have)
+            json_object_set(into, key, value);
+    }
+}
+
+/* Folds one input scan into the merged scan's JSON: earliest start, latest
+ * end, counters summed, shard numbers and origins listed. */
+static void fold_scan(json_t *merged, const json_t *in, const char *db, uint32_t in_id, bool first)
+{
+    const char *started = json_string_value(json_object_get(in, "started"));
+    const char *ended = json_string_value(json_object_get(in, "ended"));
+    const char *m_started = json_string_value(json_object_get(merged, "started"));
+    const char *m_ended = json_string_value(json_object_get(merged, "ended"));
+    if (!first) {
+        /* ISO-8601 UTC strings of one format order as text */
+        if (started && (!m_started || strcmp(started, m_started) < 0))
+            json_object_set_new(merged, "started", json_string(started));
+        if (ended && (!m_ended || strcmp(ended, m_ended) > 0))
+            json_object_set_new(merged, "ended", json_string(ended));
+        json_t *counters = json_object_get(in, "counters");
+        json_t *m_counters = json_object_get(merged, "counters");
+        if (json_is_object(counters) && json_is_object(m_counters))
+            add_counters(m_counters, counters);
+    }
+    json_t *shards = json_object_get(merged, "merged_shards");
+    json_t *from = json_object_get(merged, "merged_from");
+    if (!json_is_array(shards)) {
+        json_object_set_new(merged, "merged_shards", json_array());
+        shards = json_object_get(merged, "merged_shards");
+    }
+    if (!json_is_array(from)) {
+        json_object_set_new(merged, "merged_from", json_array());
+        from = json_object_get(merged, "merged_from");
+    }
+    json_t *shard = json_object_get(in, "shard");
+    if (shard)
+        json_array_append(shards, shard);
+    json_array_append_new(from, json_pack("{s:s, s:I, s:O?}", "db", db, "scan", (json_int_t)in_id,
+                                          "shard", shard));
+    json_object_del(merged, "shard");
+}
+
+
+/* A deep copy of r, because store_writer_put takes its contents. */
+
+struct copy_walk {
+    struct store_writer *writer;
+    char *err;
+};
+
+static int copy_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct copy_walk *c = ctx;
+    struct probe_result copy;
+    if (probe_result_copy(&copy, r) != 0) {
+        snprintf(c->err, KS_ERRLEN, "out of memory");
+        return 1;
+    }
+    if (store_writer_put(c->writer, &copy, c->err) != 0) {
+        probe_result_free(&copy);
+        return 1;
+    }
+    probe_result_free(&copy);
+    return 0;
+}
+
+static bool has_shard(const json_t *merged, const json_t *shard)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(merged, "merged_shards"), i, v)
+        if (json_equal(v, shard))
+            return true;
+    return false;
+}
+
+static struct merged_scan *merged_scan_for(struct merge *m, const json_t *scan, bool *fresh)
+{
+    char *identity = scan_identity(scan);
+    if (!identity)
+        return NULL;
+    json_t *shard = json_object_get(scan, "shard");
+    bool sharded = json_is_integer(shard) &&
+                   json_integer_value(json_object_get(scan, "shards")) > 1;
+    for (size_t i = 0; sharded && i < m->scan_count; i++)
+        if (!strcmp(m->scans[i].identity, identity) && !has_shard(m->scans[i].json, shard)) {
+            free(identity);
+            *fresh = false;
+            return &m->scans[i];
+        }
+    if (m->scan_count == m->scan_cap) {
+        size_t cap = m->scan_cap ? m->scan_cap * 2 : 8;
+        struct merged_scan *s = realloc(m->scans, cap * sizeof(*s));
+        if (!s) {
+            free(identity);
+            return NULL;
+        }
+        m->scans = s;
+        m->scan_cap = cap;
+    }
+    struct merged_scan *s = &m->scans[m->scan_count];
+    *s = (struct merged_scan){.identity = identity, .json = json_deep_copy(scan)};
+    char *text = json_dumps(s->json, JSON_COMPACT);
+    int rc = text ? store_scan_create(m->out, text, &s->out_id, m->err) : -1;
+    free(text);
+    if (rc != 0) {
+        free(identity);
+        json_decref(s->json);
+        return NULL;
+    }
+    m->scan_count++;
+    *fresh = true;
+    return s;
+}
+
+struct scan_list {
+    uint32_t *ids;
+    size_t count, cap;
+};
+
+static int list_scan(void *ctx, const struct store_scan *scan)
+{
+    struct scan_list *l = ctx;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        uint32_t *ids = realloc(l->ids, cap * sizeof(*ids));
+        if (!ids)
+            return 1;
+        l->ids = ids;
+        l->cap = cap;
+    }
+    l->ids[l->count++] = scan->id;
+    return 0;
+}
+
+static int merge_input(struct merge *m, const char *db, char *err)
+{
+    struct store *in = NULL;
+    struct scan_list scans = {0};
+    int rc = -1;
+    if (tool_store_open(db, &in, err) != 0)
+        return -1;
+    if (store_scan_foreach(in, list_scan, &scans, err) != 0)
+        goto done;
+    for (size_t i = 0; i < scans.count; i++) {
+        json_t *scan = NULL;
+        uint32_t id;
+        bool fresh;
+        if (tool_scan_pick(in, scans.ids[i], &id, &scan, err) != 0)
+            goto done;
+        struct merged_scan *target = merged_scan_for(m, scan, &fresh);
+        if (!target) {
+            snprintf(err, KS_ERRLEN, "%s", m->err[0] ? m->err : "out of memory");
+            json_decref(scan);
+            goto done;
+        }
+        fold_scan(target->json, scan, db, id, fresh);
+        json_decref(scan);
+
+        struct store_writer *w;
+        if (store_writer_start(m->out, target->out_id, 10000, 500, &w, err) != 0)
+            goto done;
+        struct copy_walk walk = {w, err};
+        struct store_read_stats read = {0};
+        int walk_rc = store_hosts_foreach(in, id, STORE_WITH_CERTS, copy_host, &walk, &read, err);
+        char finish_err[KS_ERRLEN] = "";
+        int finish_rc = store_writer_finish(w, finish_err);
+        if (walk_rc != 0)
+            goto done;
+        if (finish_rc != 0) {
+            snprintf(err, KS_ERRLEN, "%s", finish_err);
+            goto done;
+        }
+        m->copied += read.records;
+        m->corrupt += read.corrupt;
+        if (read.corrupt)
+            cli_message("%s scan %u: %llu corrupt record(s) skipped", db,
+                    id, (unsigned long long)read.corrupt);
+    }
+    rc = 0;
+done:
+    free(scans.ids);
+    store_close(in);
+    return rc;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (c == 'h') {
+            merge_usage(stdout);
+            return EXIT_OK;
+        }
+        merge_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (argc - optind < 2) {
+        merge_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *out_path = argv[optind];
+    struct stat st;
+    if (stat(out_path, &st) == 0 || errno != ENOENT) {
+        cli_message("%s already exists; merge writes a new database",
+                out_path);
+        return EXIT_USAGE;
+    }
+    for (int i = optind + 1; i < argc; i++)
+        if (!strcmp(argv[i], out_path)) {
+            cli_message("OUT is also an input");
+            return EXIT_USAGE;
+        }
+    struct merge m = {0};
+    char err[KS_ERRLEN] = "";
+    int status = EXIT_RUNTIME;
+    if (store_open(&m.out, out_path, STORE_READ_WRITE, err) != 0)
+        goto done;
+    for (int i = optind + 1; i < argc; i++)
+        if (merge_input(&m, argv[i], err) != 0)
+            goto done;
+    for (size_t i = 0; i < m.scan_count; i++) {
+        char *text = json_dumps(m.scans[i].json, JSON_COMPACT);
+        int rc = text ? store_scan_update(m.out, m.scans[i].out_id, text, err) : -1;
+        free(text);
+        if (rc != 0)
+            goto done;
+    }
+    printf("merged %d database(s) into %s: %zu scan(s), %llu endpoint record(s) copied",
+           argc - optind - 1, out_path, m.scan_count, (unsigned long long)m.copied);
+    if (m.corrupt)
+        printf(", %llu corrupt record(s) skipped", (unsigned long long)m.corrupt);
+    printf("\n");
+    status = EXIT_OK;
+done:
+    if (status != EXIT_OK)
+        cli_message("%s", err[0] ? err : "out of memory");
+    for (size_t i = 0; i < m.scan_count; i++) {
+        free(m.scans[i].identity);
+        json_decref(m.scans[i].json);
+    }
+    free(m.scans);
+    store_close(m.out);
+    if (status != EXIT_OK && m.out) {
+        /* OUT is ours and incomplete: leave nothing half-merged behind */
+        char lock[4200];
+        snprintf(lock, sizeof(lock), "%s-lock", out_path);
+        unlink(out_path);
+        unlink(lock);
+        cli_message("removed the incomplete %s", out_path);
+    }
+    return status;
+}

@@ -1,0 +1,530 @@
+/*
+ * cmd_scan.c - `kubesurvey scan`: the whole survey run.
+ *
+ * Threads: the engine's senders and receiver (scan_run, on its own thread),
+ * the pipeline's feeder and probe workers, the store's writer, and this one,
+ * which prints the status line once a second, turns signals into stop
+ * requests and writes checkpoints.
+ *
+ * A checkpoint says "every target before walk position P has been probed
+ * and its result committed". Position P, sampled at time t, qualifies once
+ * the cooldown has passed since t (every reply to those SYNs has arrived, the
+ * same assumption the end of a scan makes) and every responder that had
+ * arrived by then has been probed and handed to the writer; the writer
+ * commits the checkpoint in the same transaction as those records. A resumed
+ * scan restarts at P: targets after P may be probed twice, and the second
+ * record replaces the first under the same key, so nothing is lost and
+ * nothing is duplicated.
+ */
+#include "engine/engine.h"
+#include "probes/probes.h"
+#include "storage/storage.h"
+#include "tools/cli/scan_options.h"
+#include "tools/pipeline/pipeline.h"
+#include "tools/cli/cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECKPOINT_SAMPLES 4096
+
+struct checkpoint_sample {
+    double time;
+    uint64_t position;   /* scan_checkpoint_position at that time */
+    uint64_t pushed;     /* responders that had entered the pipeline */
+};
+
+struct scan_job {
+    struct scan_options *opts;
+    struct scan *scan;            /* engine handle: raw sockets open */
+    const struct target_space *space;
+    struct scan_config cfg;
+    struct scan_counters counters;
+    struct scan_pipeline pipe;
+    bool pipe_started;            /* scan_pipeline_start succeeded: pipe to free */
+    _Atomic int stop;
+    _Atomic int scan_finished;
+    int scan_status;
+    char err[KS_ERRLEN];
+    double start;
+    uint64_t status_sent;
+    double status_time;
+    /* store */
+    struct store *store;
+    struct store_writer *writer;
+    uint32_t scan_id;
+    struct scan_record previous;  /* the resumed scan's record ... */
+    bool previous_loaded;         /* ... when resuming */
+    struct checkpoint_sample samples[CHECKPOINT_SAMPLES];
+    size_t sample_count;
+    uint64_t checkpoint;          /* last committed walk position */
+    double last_checkpoint_time;
+};
+
+static _Atomic int signal_count;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&signal_count, 1);
+}
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *scan_thread(void *arg)
+{
+    struct scan_job *job = arg;
+    job->scan_status = scan_run(job->scan, &job->counters, scan_pipeline_push, &job->pipe,
+                                &job->stop, job->err);
+    atomic_store(&job->scan_finished, 1);
+    return NULL;
+}
+
+/* ---- status line ---- */
+
+static void format_duration(double s, char *buf, size_t size)
+{
+    unsigned long t = (unsigned long)(s + 0.5);
+    snprintf(buf, size, "%lu:%02lu:%02lu", t / 3600, (t / 60) % 60, t % 60);
+}
+
+/* The send rate shown is over the last interval (the final line: the whole
+ * run), so a stall or the cooldown shows at once instead of being averaged
+ * away. */
+static void print_status(struct scan_job *job, double elapsed, bool final)
+{
+    struct scan_counters *c = &job->counters;
+    uint64_t sent = atomic_load(&c->sent), total = atomic_load(&c->targets_total);
+    uint64_t unique = atomic_load(&c->unique);
+    double pct = total ? 100.0 * (double)sent / (double)total : 100.0;
+    double span = final ? elapsed : elapsed - job->status_time;
+    double rate = span > 0 ? (double)(final ? sent : sent - job->status_sent) / span : 0;
+    job->status_sent = sent;
+    job->status_time = elapsed;
+    char el[32], eta[32], probed[96] = "";
+    format_duration(elapsed, el, sizeof(el));
+    if (atomic_load(&c->phase) >= SCAN_COOLDOWN)
+        snprintf(eta, sizeof(eta), "cooldown");
+    else if (sent > 0 && elapsed > 0)
+        format_duration((double)(total - sent) * elapsed / (double)sent, eta, sizeof(eta));
+    else
+        snprintf(eta, sizeof(eta), "?");
+    if (!job->opts->syn_only)
+        snprintf(probed, sizeof(probed), " probed %lu k8s %lu",
+                 (unsigned long)atomic_load(&job->pipe.probed),
+                 (unsigned long)atomic_load(&job->pipe.k8s));
+    fprintf(stderr,
+            "%s %s %5.1f%% sent %lu (%.0f p/s) replies %lu (hit %.3f%%)%s drops pcap %lu "
+            "queue %lu%s%s\n",
+            final ? "done" : "", el, pct, (unsigned long)sent, rate, (unsigned long)unique,
+            sent ? 100.0 * (double)unique / (double)sent : 0.0, probed,
+            (unsigned long)(atomic_load(&c->pcap_drops) + atomic_load(&c->pcap_ifdrops)),
+            (unsigned long)atomic_load(&c->queue_drops), final ? "" : " ETA ",
+            final ? "" : eta);
+}
+
+/* ---- the scan record and checkpoints ---- */
+
+/* The JSON of this run's scan record in `state`. A resumed scan keeps its
+ * first start time and the earlier runs' counters. */
+static json_t *scan_record(struct scan_job *job, const char *state, double end)
+{
+    struct scan_record r;
+    if (scan_record_of_run(&r, job->opts, job->space, &job->cfg, &job->counters, job->start,
+                           end, job->scan_status < 0 ? job->err : NULL,
+                           atomic_load(&job->stop) != 0) != 0)
+        return NULL;
+    const struct scan_record *prev = job->previous_loaded ? &job->previous : NULL;
+    if (prev && prev->started) {
+        free(r.started);
+        r.started = strdup(prev->started);
+    }
+    if (prev) {
+        r.previous_runs = prev->previous_runs ? json_copy(prev->previous_runs) : json_array();
+        if (r.previous_runs && prev->counters)
+            json_array_append(r.previous_runs, prev->counters);
+        scan_record_set_present(&r, "previous_runs");
+    }
+    char when[32];
+    iso_time(job->last_checkpoint_time ? job->last_checkpoint_time : job->start, when,
+             sizeof(when));
+    r.state = strdup(state);
+    r.checkpoint = json_pack("{s:I,s:s}", "walk_position", (json_int_t)job->checkpoint, "time",
+                             when);
+    scan_record_set_present(&r, "state");
+    scan_record_set_present(&r, "checkpoint");
+    json_t *j = r.state && r.checkpoint && r.started && (!prev || r.previous_runs)
+                    ? scan_record_to_json(&r)
+                    : NULL;
+    scan_record_free(&r);
+    return j;
+}
+
+static int commit_record(struct scan_job *job, const char *state, double end, char *err)
+{
+    json_t *j = scan_record(job, state, end);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text) {
+        snprintf(err, KS_ERRLEN, "out of memory for the scan record");
+        return -1;
+    }
+    int rc = store_writer_checkpoint(job->writer, text, err);
+    free(text);
+    return rc;
+}
+
+/* The newest sample every reply to whose probes has been handled. */
+static bool safe_position(struct scan_job *job, uint64_t *position)
+{
+    uint64_t handled = scan_pipeline_handled(&job->pipe);
+    size_t n = job->sample_count < CHECKPOINT_SAMPLES ? job->sample_count : CHECKPOINT_SAMPLES;
+    /* b: the earliest sample at least `cooldown` after a; walk a from new to old. */
+    for (size_t back = 0; back < n; back++) {
+        const struct checkpoint_sample *a =
+            &job->samples[(job->sample_count - 1 - back) % CHECKPOINT_SAMPLES];
+        const struct checkpoint_sample *b = NULL;
+        for (size_t k = 0; k < back; k++) {
+            const struct checkpoint_sample *s =
+                &job->samples[(job->sample_count - back + k) % CHECKPOINT_SAMPLES];
+            if (s->time >= a->time + job->cfg.cooldown + 0.5) {
+                b = s;
+                break;
+            }
+        }
+        if (b && handled >= b->pushed) {
+            *position = a->position;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void checkpoint_tick(struct scan_job *job, double now)
+{
+    struct checkpoint_sample *s = &job->samples[job->sample_count++ % CHECKPOINT_SAMPLES];
+    s->time = now;
+    s->position = scan_checkpoint_position(&job->cfg, &job->counters);
+    s->pushed = atomic_load(&job->pipe.pushed);
+    uint64_t position;
+    if (safe_position(job, &position) && position > job->checkpoint) {
+        char err[KS_ERRLEN];
+        job->checkpoint = position;
+        job->last_checkpoint_time = now;
+        if (commit_record(job, "running", 0, err) < 0 && !job->opts->quiet)
+            cli_message("checkpoint failed: %s", err);
+    }
+}
+
+/* Waits for the scan thread, printing status, honouring signals (the first
+ * SIGINT stops sending and the cooldown still runs; the second ends it) and
+ * writing checkpoints. */
+static void supervise(struct scan_job *job)
+{
+    double next_tick = job->start + 1;
+    while (!atomic_load(&job->scan_finished)) {
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL);
+        int sigs = atomic_load(&signal_count);
+        if (sigs > 0 && atomic_load(&job->stop) < (sigs > 1 ? 2 : 1)) {
+            atomic_store(&job->stop, sigs > 1 ? 2 : 1);
+            if (!job->opts->quiet)
+                cli_message("%s",
+                        sigs > 1 ? "stopping now"
+                                 : "stopping; waiting for late replies (Ctrl-C again to skip)");
+        }
+        double now = now_wall();
+        if (now < next_tick)
+            continue;
+        next_tick += 1;
+        if (!job->opts->quiet)
+            print_status(job, now - job->start, false);
+        if (job->writer)
+            checkpoint_tick(job, now);
+    }
+}
+
+/* ---- opening the store, resuming ---- */
+
+struct last_scan {
+    uint32_t id;
+    json_t *json;
+};
+
+static int keep_last_scan(void *ctx, const struct store_scan *scan)
+{
+    struct last_scan *last = ctx;
+    json_decref(last->json);
+    last->id = scan->id;
+    last->json = json_loads(scan->json, 0, NULL);
+    return 0;
+}
+
+static int resume_prepare(struct scan_job *job, char *err)
+{
+    struct last_scan last = {0, NULL};
+    if (store_scan_foreach(job->store, keep_last_scan, &last, err) < 0)
+        return -1;
+    if (!last.json) {
+        snprintf(err, KS_ERRLEN, "cannot resume: %s holds no scan", job->opts->db);
+        return -1;
+    }
+    struct scan_record was, now;
+    int rc = scan_record_from_json(&was, last.json, err);
+    json_decref(last.json);
+    if (rc != 0)
+        return -1;
+    json_t *cp = was.checkpoint ? json_object_get(was.checkpoint, "walk_position") : NULL;
+    if (!was.state || !strcmp(was.state, "done") || !json_is_integer(cp)) {
+        snprintf(err, KS_ERRLEN, "cannot resume: the last scan in %s (id %u) %s",
+                 job->opts->db, last.id,
+                 was.state && !strcmp(was.state, "done") ? "is complete" : "has no checkpoint");
+        scan_record_free(&was);
+        return -1;
+    }
+    struct scan_options *o = job->opts;
+    if (!o->seed_given && was.seed) /* not given again: take the interrupted scan's */
+        o->seed = strtoull(was.seed, NULL, 10);
+    if (scan_record_of_options(&now, o) != 0) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        scan_record_free(&was);
+        return -1;
+    }
+    rc = scan_record_resume_check(&was, &now, err);
+    scan_record_free(&now);
+    if (rc != 0) {
+        scan_record_free(&was);
+        return -1;
+    }
+    job->scan_id = last.id;
+    job->checkpoint = (uint64_t)json_integer_value(cp);
+    job->previous = was;
+    job->previous_loaded = true;
+    return 0;
+}
+
+static int open_store(struct scan_job *job, char *err)
+{
+    if (store_open(&job->store, job->opts->db, STORE_READ_WRITE, err) < 0)
+        return -1;
+    if (job->opts->resume) {
+        if (resume_prepare(job, err) < 0)
+            return -1;
+        job->cfg.start_position = job->checkpoint;
+        job->cfg.seed = job->opts->seed; /* perhaps taken from the stored scan */
+        if (!job->opts->quiet)
+            cli_message("resuming scan %u of %s at walk position %llu",
+                    job->scan_id, job->opts->db, (unsigned long long)job->checkpoint);
+    } else {
+        json_t *j = scan_record(job, "running", 0);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(j);
+        int rc = text ? store_scan_create(job->store, text, &job->scan_id, err) : -1;
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the command ---- */
+
+/* The last step: the final record (state done or interrupted). */
+static int finish_store(struct scan_job *job, double end, char *err)
+{
+    int rc = 0;
+    if (job->writer) {
+        bool interrupted = atomic_load(&job->stop) != 0 || job->scan_status < 0;
+        /* A full cooldown ran (or the scan ended normally): every probe sent
+         * is accounted for. After a second Ctrl-C keep the last safe point. */
+        if (atomic_load(&job->stop) < 2 && job->scan_status == 0)
+            job->checkpoint = scan_checkpoint_position(&job->cfg, &job->counters);
+        job->last_checkpoint_time = end;
+        rc = commit_record(job, interrupted ? "interrupted" : "done", end, err);
+        char ferr[KS_ERRLEN];
+        if (store_writer_finish(job->writer, ferr) < 0 && rc == 0) {
+            snprintf(err, KS_ERRLEN, "%s", ferr);
+            rc = -1;
+        }
+        job->writer = NULL;
+    }
+    return rc;
+}
+
+/* Everything that needs a privilege happens here, before privileges_drop:
+ * the descriptor limit and opening the store (the raw sockets were opened by
+ * scan_open, in cmd_scan). Every thread is created after it, so none keeps a
+ * capability. Then the writer and the pipeline start. 0 / -1 (said). */
+static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    if (!opts->syn_only && (probe_pool_reserve_fds(pc, err) < 0 ||
+                            (opts->db && open_store(job, err) < 0)))
+        goto fail;
+    if (privileges_drop(err) < 0)
+        goto fail;
+    if (job->store &&
+        store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0)
+        goto fail;
+    struct pipeline_config pipe_cfg = {
+        .out = out,
+        .format = opts->format == FORMAT_JSONL ? PIPELINE_JSONL : PIPELINE_CSV,
+        .probe = opts->syn_only ? NULL : pc,
+        .writer = job->writer,
+    };
+    if (scan_pipeline_start(&job->pipe, &pipe_cfg, err) < 0)
+        goto fail;
+    job->pipe_started = true;
+    return 0;
+fail:
+    cli_message("%s", err);
+    return -1;
+}
+
+/* After the scan thread: drain the pipeline, say how it ended, commit the
+ * store's last record and the metadata file. The exit status. */
+static int finish_scan(struct scan_job *job)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    int rc = EXIT_OK;
+    if (scan_pipeline_finish(&job->pipe, err) < 0) {
+        cli_message("%s", err);
+        rc = EXIT_RUNTIME;
+    }
+    double end = now_wall();
+    if (!opts->quiet)
+        print_status(job, end - job->start, true);
+    if (job->scan_status < 0) {
+        cli_message("%s", job->err);
+        rc = EXIT_RUNTIME;
+    } else if (atomic_load(&job->stop)) {
+        /* Stopped early: the output is valid but incomplete, and scripts
+         * must be able to tell. */
+        cli_message("interrupted after %lu of %lu probes%s",
+                    (unsigned long)atomic_load(&job->counters.sent),
+                    (unsigned long)atomic_load(&job->counters.targets_total),
+                    job->writer ? "; continue with --resume" : "");
+        rc = EXIT_RUNTIME;
+    }
+    if (finish_store(job, end, err) < 0) {
+        cli_message("%s", err);
+        rc = EXIT_RUNTIME;
+    }
+    if (opts->metadata) {
+        json_t *meta = scan_record(job, rc == EXIT_OK ? "done" : "interrupted", end);
+        if (!meta || json_dump_file(meta, opts->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+            cli_message("cannot write metadata %s: %s", opts->metadata, strerror(errno));
+            rc = EXIT_RUNTIME;
+        }
+        json_decref(meta);
+    }
+    return rc;
+}
+
+static int run_scan(struct scan_job *job)
+{
+    struct scan_options *opts = job->opts;
+    char err[KS_ERRLEN];
+    FILE *out = NULL;
+    if (opts->output) {
+        out = fopen(opts->output, "w");
+        if (!out) {
+            cli_message("cannot write %s: %s", opts->output, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+    } else if (opts->syn_only) {
+        out = stdout;
+    }
+    int rc = EXIT_RUNTIME;
+    struct probe_config pc = opts->probe;
+    probe_config_defaults(&pc);
+    if (start_stages(job, out, &pc) == 0) {
+        pthread_t scan_tid;
+        int created = pthread_create(&scan_tid, NULL, scan_thread, job);
+        if (created != 0) {
+            /* Nothing was sent: the pipeline is empty and ends at once. */
+            cli_message("starting the scan thread: %s", strerror(created));
+        } else {
+            supervise(job);
+            pthread_join(scan_tid, NULL);
+            rc = finish_scan(job);
+        }
+    }
+    if (job->pipe_started)
+        scan_pipeline_free(&job->pipe);
+    if (job->writer) {
+        store_writer_finish(job->writer, err);
+        job->writer = NULL;
+    }
+    if (out && out != stdout && fclose(out) != 0 && rc == EXIT_OK) {
+        cli_message("writing %s: %s", opts->output, strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
+    return rc;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    struct scan_options opts;
+    int rc = scan_options_parse(&opts, argc, argv);
+    if (rc >= 0)
+        return rc; /* --help, or a usage error already reported */
+
+    char err[KS_ERRLEN];
+    struct target_space space;
+    if (scan_options_targets(&opts, &space, err) < 0) {
+        cli_message("%s", err);
+        return EXIT_USAGE;
+    }
+    if (opts.dry_run) {
+        rc = scan_dry_run(&opts, &space);
+        target_space_free(&space);
+        return rc;
+    }
+    struct scan_job *job = calloc(1, sizeof(*job));
+    if (!job) {
+        cli_message("out of memory");
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    job->opts = &opts;
+    job->space = &space;
+    job->start = now_wall();
+    if (scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
+        scan_open(&job->scan, &job->cfg, err) < 0) {
+        cli_message("%s", err);
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A server closing while we write must fail that write, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    rc = run_scan(job);
+out:
+    if (job) {
+        scan_close(job->scan);
+        if (job->store)
+            store_close(job->store);
+        if (job->previous_loaded)
+            scan_record_free(&job->previous);
+        free(job);
+    }
+    target_space_free(&space);
+    return rc;
+}

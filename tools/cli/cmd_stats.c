@@ -1,0 +1,195 @@
+/*
+ * cmd_stats.c - `kubesurvey stats DB`: the statistics of docs/statistics.md
+ * for one scan as of a date, streamed over the store (memory: see stats.c).
+ */
+#include "tools/cli/cli.h"
+#include "storage/storage.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void stats_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kubesurvey stats DB [--scan ID] [--as-of YYYY-MM-DD] [--calendar published|final]\n"
+            "                        [--json] [--data DIR] [--pfx2as FILE [--as2org FILE]]\n\n"
+            "Counts endpoints ((address, port) pairs) of one scan: SYN-open, TLS, Kubernetes,\n"
+            "versions, unsupported minors (upstream, provider standard and extended support)\n"
+            "as of a date with their unknowns and bounds, CVEs, /version access, estimated\n"
+            "clusters. Definitions: docs/statistics.md.\n\n"
+            "  --scan ID          the scan (default: the newest in DB)\n"
+            "  --as-of DATE       judge support as of this day (default: the scan's start day)\n"
+            "  --calendar WHICH   provider calendars as published on the as-of day\n"
+            "                     (published, the default) or as known today (final)\n"
+            "  --json             one JSON object instead of the readable summary\n"
+            "  --data DIR         lifecycle data files instead of the built-in copies\n"
+            "  --pfx2as FILE      CAIDA RouteViews prefix2as file: adds top origin networks\n"
+            "  --as2org FILE      CAIDA as2org file (with --pfx2as): adds network owners\n"
+            "  -h, --help         this help\n");
+}
+
+struct stats_walk {
+    struct stats *stats;
+    char *err;
+};
+
+static int add_host(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    (void)scan_id;
+    struct stats_walk *w = ctx;
+    return stats_add(w->stats, r, w->err) == 0 ? 0 : 1;
+}
+
+static int lookup_cert(void *ctx, const uint8_t sha256[32], uint8_t **der, size_t *length,
+                       char *err)
+{
+    bool found;   /* stats_cert_lookup_fn: 1 found, 0 not, -1 error */
+    if (store_cert_get(ctx, sha256, der, length, &found, err) != 0)
+        return -1;
+    return found ? 1 : 0;
+}
+
+/* The day and calendar of a request (the scan's start day by default). */
+static int request_day(const struct stats_request *req, uint32_t scan_id, const json_t *scan,
+                       struct stats_options *opt, char *err)
+{
+    if (lc_calendar_parse(req->calendar, &opt->calendar) != 0) {
+        snprintf(err, KS_ERRLEN, "--calendar '%s' is neither published nor final", req->calendar);
+        return -1;
+    }
+    if (req->as_of) {
+        if (ks_date_parse(req->as_of, &opt->as_of) != 0) {
+            snprintf(err, KS_ERRLEN, "--as-of '%s' is not a YYYY-MM-DD date", req->as_of);
+            return -1;
+        }
+    } else if (tool_scan_start_day(scan, &opt->as_of) != 0) {
+        snprintf(err, KS_ERRLEN,
+                 "scan %u has no \"started\" time to take the date from; give --as-of", scan_id);
+        return -1;
+    }
+    return 0;
+}
+
+/* Shared with `report`: computes the statistics object of one scan. */
+int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
+                       char *err)
+{
+    struct lifecycle *lc = NULL;
+    struct pfx2as *p2a = NULL;
+    struct as2org *a2o = NULL;
+    struct store *store = NULL;
+    struct stats *stats = NULL;
+    json_t *scan = NULL;
+    uint32_t scan_id;
+    int rc = -1;
+    struct stats_options opt = {0};
+
+    if (req->as2org && !req->pfx2as) {
+        snprintf(err, KS_ERRLEN, "--as2org needs --pfx2as (owners are found through origin ASes)");
+        goto done;
+    }
+    if (lifecycle_load(&lc, req->data_dir, err) != 0 ||
+        (req->pfx2as && pfx2as_load(&p2a, req->pfx2as, err) != 0) ||
+        (req->as2org && as2org_load(&a2o, req->as2org, err) != 0))
+        goto done;
+    if (tool_store_open(req->db, &store, err) != 0 ||
+        tool_scan_pick(store, req->scan, &scan_id, &scan, err) != 0 ||
+        request_day(req, scan_id, scan, &opt, err) != 0)
+        goto done;
+    opt.lc = lc;
+    opt.pfx2as = p2a;
+    opt.as2org = a2o;
+    if (stats_new(&stats, &opt, err) != 0)
+        goto done;
+    struct stats_walk walk = {stats, err};
+    struct store_read_stats read = {0};
+    /* Aggregates do not depend on order: one sequential pass. */
+    if (store_hosts_foreach(store, scan_id, STORE_STORED_ORDER, add_host, &walk, &read, err) != 0 ||
+        stats_resolve_clusters(stats, lookup_cert, store, err) != 0)
+        goto done;
+    stats_add_corrupt(stats, read.corrupt);
+    *out = stats_to_json(stats);
+    json_object_set_new(*out, "scan", json_integer(scan_id));
+    rc = 0;
+done:
+    stats_free(stats);
+    json_decref(scan);
+    store_close(store);
+    as2org_free(a2o);
+    pfx2as_free(p2a);
+    if (rc == 0 && lc_out)
+        *lc_out = lc;
+    else
+        lifecycle_free(lc);
+    return rc;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"scan", required_argument, NULL, 's'},   {"as-of", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},         {"data", required_argument, NULL, 'd'},
+        {"pfx2as", required_argument, NULL, 'p'}, {"as2org", required_argument, NULL, 'o'},
+        {"calendar", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct stats_request req = {0};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (tool_parse_scan_id(optarg, &req.scan) != 0) {
+                cli_message("--scan '%s' is not a scan id", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'a': req.as_of = optarg; break;
+        case 'j': json = true; break;
+        case 'd': req.data_dir = optarg; break;
+        case 'p': req.pfx2as = optarg; break;
+        case 'o': req.as2org = optarg; break;
+        case 'c': req.calendar = optarg; break;
+        case 'h': stats_usage(stdout); return EXIT_OK;
+        default: stats_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        stats_usage(stderr);
+        return EXIT_USAGE;
+    }
+    req.db = argv[optind];
+    int32_t day;
+    enum lc_calendar calendar;
+    if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req.as_of);
+        return EXIT_USAGE;
+    }
+    if (lc_calendar_parse(req.calendar, &calendar) != 0) {
+        cli_message("--calendar '%s' is neither published nor final",
+                req.calendar);
+        return EXIT_USAGE;
+    }
+    if (req.as2org && !req.pfx2as) {
+        cli_message("--as2org needs --pfx2as");
+        return EXIT_USAGE;
+    }
+    char err[KS_ERRLEN] = "";
+    json_t *result = NULL;
+    if (tool_compute_stats(&req, &result, NULL, err) != 0) {
+        cli_message("%s", err);
+        return EXIT_RUNTIME;
+    }
+    if (json) {
+        json_dumpf(result, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else {
+        printf("scan %lld of %s\n", (long long)json_integer_value(json_object_get(result, "scan")),
+               argv[optind]);
+        stats_print_summary(stdout, result);
+    }
+    json_decref(result);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}

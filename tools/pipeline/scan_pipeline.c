@@ -1,0 +1,259 @@
+/*
+ * scan_pipeline.c - from responder to stored record, without ever blocking
+ * the capture thread.
+ */
+#include "tools/pipeline/pipeline.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RING_SIZE (1u << 20)
+#define SEQ_WINDOW (1u << 21)     /* must exceed the responders in flight */
+
+/* ---- ring ---- */
+
+static int ring_init(struct responder_ring *r, size_t capacity_pow2)
+{
+    r->items = malloc(capacity_pow2 * sizeof(uint64_t));
+    r->mask = capacity_pow2 - 1;
+    atomic_store(&r->head, 0);
+    atomic_store(&r->tail, 0);
+    return r->items ? 0 : -1;
+}
+
+static bool ring_push(struct responder_ring *r, uint64_t v)
+{
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (head - atomic_load_explicit(&r->tail, memory_order_acquire) > r->mask)
+        return false;
+    r->items[head & r->mask] = v;
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    return true;
+}
+
+static bool ring_pop(struct responder_ring *r, uint64_t *v)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (tail == atomic_load_explicit(&r->head, memory_order_acquire))
+        return false;
+    *v = r->items[tail & r->mask];
+    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+    return true;
+}
+
+/* ---- sequence tracker ---- */
+
+static int seq_tracker_init(struct seq_tracker *t)
+{
+    memset(t, 0, sizeof(*t));
+    pthread_mutex_init(&t->lock, NULL);
+    hashmap_init(&t->seqs, sizeof(uint64_t), sizeof(uint64_t)); /* key + 1 -> seq */
+    t->window = SEQ_WINDOW;
+    t->done = calloc(t->window, 1);
+    return t->done ? 0 : -1;
+}
+
+/* Gives key the next sequence number; waits while the window is full. */
+static int seq_tracker_add(struct seq_tracker *t, uint64_t key)
+{
+    while (t->next_seq - atomic_load(&t->low) >= t->window) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    pthread_mutex_lock(&t->lock);
+    uint64_t stored = key + 1;
+    uint64_t *seq = hashmap_value(&t->seqs, hashmap_put(&t->seqs, &stored, NULL));
+    if (seq)
+        *seq = t->next_seq++;
+    pthread_mutex_unlock(&t->lock);
+    return seq ? 0 : -1;
+}
+
+static void seq_tracker_done(struct seq_tracker *t, uint64_t key)
+{
+    pthread_mutex_lock(&t->lock);
+    uint64_t stored = key + 1;
+    const uint64_t *seq = hashmap_value(&t->seqs, hashmap_get(&t->seqs, &stored));
+    if (seq) {
+        uint64_t low = atomic_load(&t->low);
+        t->done[*seq & (t->window - 1)] = 1;
+        while (low < t->next_seq && t->done[low & (t->window - 1)]) {
+            t->done[low & (t->window - 1)] = 0;
+            low++;
+        }
+        atomic_store(&t->low, low);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void seq_tracker_free(struct seq_tracker *t)
+{
+    hashmap_free(&t->seqs);
+    free(t->done);
+    pthread_mutex_destroy(&t->lock);
+}
+
+/* ---- the stages ---- */
+
+bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port)
+{
+    struct scan_pipeline *p = ctx;
+    if (!ring_push(&p->ring, (uint64_t)addr << 16 | port))
+        return false;
+    atomic_fetch_add(&p->pushed, 1);
+    return true;
+}
+
+/* Writes one line, or with text NULL (it could not be made) only records
+ * the failure. Probe workers call this concurrently: out_failed is guarded
+ * by out_lock like the FILE. */
+static void write_line(struct scan_pipeline *p, const char *text)
+{
+    pthread_mutex_lock(&p->out_lock);
+    if (!text || fputs(text, p->out) == EOF || fputc('\n', p->out) == EOF)
+        p->out_failed = true;
+    pthread_mutex_unlock(&p->out_lock);
+}
+
+static void write_responder(struct scan_pipeline *p, uint64_t v)
+{
+    char ip[16], line[64];
+    ip_format((uint32_t)(v >> 16), ip);
+    /* Fields are an address and a number: nothing to escape. */
+    if (p->format == PIPELINE_JSONL)
+        snprintf(line, sizeof(line), "{\"saddr\":\"%s\",\"sport\":%u}", ip, (unsigned)(v & 0xffff));
+    else
+        snprintf(line, sizeof(line), "%s,%u", ip, (unsigned)(v & 0xffff));
+    write_line(p, line);
+}
+
+/* Called on probe worker threads. */
+static void probe_done(void *ctx, struct probe_result *r)
+{
+    struct scan_pipeline *p = ctx;
+    uint64_t key = (uint64_t)r->addr << 16 | r->port;
+    atomic_fetch_add(&p->probed, 1);
+    if (r->k8s == K8S_YES)
+        atomic_fetch_add(&p->k8s, 1);
+    if (p->out) {
+        size_t length;
+        char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
+        write_line(p, text);
+        free(text);
+    }
+    if (p->writer) {
+        char err[KS_ERRLEN];
+        if (store_writer_put(p->writer, r, err) < 0 &&
+            atomic_fetch_add(&p->store_errors, 1) == 0)
+            snprintf(p->store_err, KS_ERRLEN, "%s", err);
+    }
+    probe_result_free(r); /* a no-op when the writer took the contents */
+    /* Only now is this responder's record queued for the next commit. */
+    seq_tracker_done(&p->seqs, key);
+}
+
+static void *feeder_main(void *arg)
+{
+    struct scan_pipeline *p = arg;
+    if (p->out && !p->pool && p->format == PIPELINE_CSV)
+        write_line(p, "saddr,sport");
+    for (;;) {
+        bool finished = atomic_load(&p->input_done);
+        uint64_t v;
+        bool any = false;
+        while (ring_pop(&p->ring, &v)) {
+            any = true;
+            if (!p->pool) {
+                write_responder(p, v);
+                continue;
+            }
+            if (seq_tracker_add(&p->seqs, v) < 0 ||
+                probe_pool_submit(p->pool, (uint32_t)(v >> 16), (uint16_t)v) < 0) {
+                /* Out of memory or a pool shutting down: the responder is lost;
+                 * mark it handled so checkpoints do not wait for it forever. */
+                seq_tracker_done(&p->seqs, v);
+            }
+        }
+        if (finished && !any)
+            break;
+        if (!any) {
+            struct timespec pause = {0, 2000000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *cfg, char *err)
+{
+    memset(p, 0, sizeof(*p));
+    p->format = cfg->format;
+    p->out = cfg->out;
+    p->writer = cfg->writer;
+    pthread_mutex_init(&p->out_lock, NULL);
+    int ring = ring_init(&p->ring, RING_SIZE);
+    int seqs = seq_tracker_init(&p->seqs); /* initialises its lock even when it fails */
+    if (ring < 0 || seqs < 0) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        goto fail;
+    }
+    if (cfg->probe && probe_pool_create(&p->pool, cfg->probe, probe_done, p, err) < 0)
+        goto fail;
+    int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
+    if (rc != 0) {
+        snprintf(err, KS_ERRLEN, "starting feeder thread: %s", strerror(rc));
+        goto fail;
+    }
+    p->feeder_started = true;
+    return 0;
+fail:
+    scan_pipeline_free(p); /* nothing submitted: the pool finishes at once */
+    return -1;
+}
+
+uint64_t scan_pipeline_handled(struct scan_pipeline *p)
+{
+    return p->pool ? atomic_load(&p->seqs.low) : atomic_load(&p->pushed);
+}
+
+int scan_pipeline_finish(struct scan_pipeline *p, char *err)
+{
+    atomic_store(&p->input_done, 1);
+    if (p->feeder_started)
+        pthread_join(p->feeder, NULL);
+    p->feeder_started = false;
+    int rc = 0;
+    if (p->pool) {
+        rc = probe_pool_finish(p->pool, err);
+        p->pool = NULL;
+    }
+    if (rc == 0 && p->out && fflush(p->out) != 0)
+        p->out_failed = true;
+    if (rc == 0 && p->out_failed) {
+        snprintf(err, KS_ERRLEN, "writing results failed: %s", strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && atomic_load(&p->store_errors)) {
+        snprintf(err, KS_ERRLEN, "%lu records not stored: %s",
+                 (unsigned long)atomic_load(&p->store_errors), p->store_err);
+        rc = -1;
+    }
+    return rc;
+}
+
+void scan_pipeline_free(struct scan_pipeline *p)
+{
+    if (p->feeder_started) {
+        atomic_store(&p->input_done, 1);
+        pthread_join(p->feeder, NULL);
+    }
+    if (p->pool) {
+        char err[KS_ERRLEN];
+        probe_pool_finish(p->pool, err);
+    }
+    seq_tracker_free(&p->seqs);
+    free(p->ring.items);
+    pthread_mutex_destroy(&p->out_lock);
+}
