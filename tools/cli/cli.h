@@ -61,6 +61,10 @@ struct stats_request {
     const char *pfx2as;       /* optional file */
     const char *as2org;       /* optional file (needs pfx2as) */
 };
+/* Checks the options of a request as a usage error would: 0, or -1 after
+ * saying what is wrong (a date that is not a date, an unknown calendar,
+ * --as2org without --pfx2as). */
+int stats_request_check(const struct stats_request *req);
 /* The statistics object of one scan (stats and report); *lc_out, if not
  * NULL, gets the lifecycle data used (caller frees). */
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,

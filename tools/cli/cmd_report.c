@@ -53,27 +53,14 @@ int cmd_report(int argc, char **argv)
         default: report_usage(stderr); return EXIT_USAGE;
         }
     }
-    int32_t day;
     if (optind != argc - 1 || !output) {
         cli_message("give DB and -o FILE");
         report_usage(stderr);
         return EXIT_USAGE;
     }
-    enum lc_calendar calendar;
-    if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
-        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req.as_of);
-        return EXIT_USAGE;
-    }
-    if (lc_calendar_parse(req.calendar, &calendar) != 0) {
-        cli_message("--calendar '%s' is neither published nor final",
-                req.calendar);
-        return EXIT_USAGE;
-    }
-    if (req.as2org && !req.pfx2as) {
-        cli_message("--as2org needs --pfx2as");
-        return EXIT_USAGE;
-    }
     req.db = argv[optind];
+    if (stats_request_check(&req) != 0)
+        return EXIT_USAGE;
     char err[KS_ERRLEN] = "";
     json_t *stats = NULL;
     struct lifecycle *lc = NULL;

@@ -71,6 +71,25 @@ static int request_day(const struct stats_request *req, uint32_t scan_id, const 
     return 0;
 }
 
+int stats_request_check(const struct stats_request *req)
+{
+    int32_t day;
+    enum lc_calendar calendar;
+    if (req->as_of && ks_date_parse(req->as_of, &day) != 0) {
+        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req->as_of);
+        return -1;
+    }
+    if (lc_calendar_parse(req->calendar, &calendar) != 0) {
+        cli_message("--calendar '%s' is neither published nor final", req->calendar);
+        return -1;
+    }
+    if (req->as2org && !req->pfx2as) {
+        cli_message("--as2org needs --pfx2as");
+        return -1;
+    }
+    return 0;
+}
+
 /* Shared with `report`: computes the statistics object of one scan. */
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
                        char *err)
@@ -161,21 +180,8 @@ int cmd_stats(int argc, char **argv)
         return EXIT_USAGE;
     }
     req.db = argv[optind];
-    int32_t day;
-    enum lc_calendar calendar;
-    if (req.as_of && ks_date_parse(req.as_of, &day) != 0) {
-        cli_message("--as-of '%s' is not a YYYY-MM-DD date", req.as_of);
+    if (stats_request_check(&req) != 0)
         return EXIT_USAGE;
-    }
-    if (lc_calendar_parse(req.calendar, &calendar) != 0) {
-        cli_message("--calendar '%s' is neither published nor final",
-                req.calendar);
-        return EXIT_USAGE;
-    }
-    if (req.as2org && !req.pfx2as) {
-        cli_message("--as2org needs --pfx2as");
-        return EXIT_USAGE;
-    }
     char err[KS_ERRLEN] = "";
     json_t *result = NULL;
     if (tool_compute_stats(&req, &result, NULL, err) != 0) {
