@@ -22,6 +22,7 @@
  *   store_bench layout DIR [N]     bare LMDB: the old key layout (hosts by
  *       address) against the new (appended by arrival + address index).
  */
+#include "lib/buf.h"
 #include "storage/storage.h"
 
 #include <lmdb.h>
@@ -93,12 +94,8 @@ struct certset {
 
 static void certset_add(struct certset *set, uint8_t *der, size_t length, const char *kind)
 {
-    if (set->count == set->capacity) {
-        set->capacity = set->capacity ? set->capacity * 2 : 1024;
-        set->items = realloc(set->items, set->capacity * sizeof(*set->items));
-        if (!set->items)
-            die("certset", "out of memory");
-    }
+    if (BUF_GROW(set->items, set->capacity, set->count + 1, 1024))
+        die("certset", "out of memory");
     set->items[set->count++] = (struct cert){der, length, kind};
 }
 

@@ -8,6 +8,7 @@
  * search: no per-address memory, whatever the size of the scan.
  */
 #include "engine/engine.h"
+#include "lib/buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,15 +34,9 @@ int ip_list_add_range(struct ip_list *list, uint32_t first, uint32_t last, char 
         snprintf(err, KS_ERRLEN, "empty address range");
         return -1;
     }
-    if (list->count == list->capacity) {
-        size_t cap = list->capacity ? list->capacity * 2 : 16;
-        struct ip_range *r = realloc(list->ranges, cap * sizeof(*r));
-        if (!r) {
-            snprintf(err, KS_ERRLEN, "out of memory for address list");
-            return -1;
-        }
-        list->ranges = r;
-        list->capacity = cap;
+    if (BUF_GROW(list->ranges, list->capacity, list->count + 1, 16)) {
+        snprintf(err, KS_ERRLEN, "out of memory for address list");
+        return -1;
     }
     list->ranges[list->count++] = (struct ip_range){first, last};
     return 0;

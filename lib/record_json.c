@@ -10,8 +10,10 @@
  * it is valid UTF-8 without NULs, else as base64 (body_base64), so every
  * record is valid JSON.
  */
+#include "lib/buf.h"
 #include "lib/record.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +28,10 @@ static bool text_reserve(struct text *t, size_t more)
 {
     if (t->failed)
         return false;
-    if (t->length + more <= t->capacity)
-        return true;
-    size_t want = t->capacity ? t->capacity : 1024;
-    while (want < t->length + more)
-        want *= 2;
-    char *grown = realloc(t->data, want);
-    if (!grown) {
+    if (more > SIZE_MAX - t->length || BUF_GROW(t->data, t->capacity, t->length + more, 1024)) {
         t->failed = true;
         return false;
     }
-    t->data = grown;
-    t->capacity = want;
     return true;
 }
 

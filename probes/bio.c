@@ -8,6 +8,7 @@
  * one send() and one packet instead of two.
  */
 #include "probes/internal.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,16 +23,8 @@ static int conn_bio_write(BIO *b, const char *data, int length)
     struct conn *c = BIO_get_data(b);
     if (length <= 0)
         return 0;
-    if (c->out_length + (size_t)length > c->out_capacity) {
-        size_t want = c->out_capacity ? c->out_capacity : 2048;
-        while (want < c->out_length + (size_t)length)
-            want *= 2;
-        char *grown = realloc(c->out, want);
-        if (!grown)
-            return -1;
-        c->out = grown;
-        c->out_capacity = want;
-    }
+    if (BUF_GROW(c->out, c->out_capacity, c->out_length + (size_t)length, 2048))
+        return -1;
     memcpy(c->out + c->out_length, data, (size_t)length);
     c->out_length += (size_t)length;
     return length;

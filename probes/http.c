@@ -5,6 +5,7 @@
  * printable ASCII), and the body up to its limit.
  */
 #include "probes/internal.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -121,19 +122,7 @@ static int on_headers_complete(http_parser *hp)
 static int body_reserve(struct conn *c, size_t length, size_t limit)
 {
     struct probe_result *r = &c->r;
-    if (r->body_length + length <= c->body_capacity)
-        return 0;
-    size_t want = c->body_capacity ? c->body_capacity * 2 : 4096;
-    while (want < r->body_length + length)
-        want *= 2;
-    if (want > limit)
-        want = limit;
-    uint8_t *grown = realloc(r->body, want);
-    if (!grown)
-        return -1;
-    r->body = grown;
-    c->body_capacity = want;
-    return 0;
+    return BUF_GROW_MAX(r->body, c->body_capacity, r->body_length + length, 4096, limit);
 }
 
 static int on_body(http_parser *hp, const char *at, size_t length)

@@ -96,12 +96,28 @@ static void test_buf_grow(void **state)
     free(list);
 }
 
+static void test_buf_grow_max(void **state)
+{
+    (void)state;
+    char *b = NULL;
+    size_t cap = 0;
+    assert_int_equal(BUF_GROW_MAX(b, cap, 10, 4096, 5000), 0);
+    assert_int_equal(cap, 4096);
+    assert_int_equal(BUF_GROW_MAX(b, cap, 4097, 4096, 5000), 0);
+    assert_int_equal(cap, 5000); /* the last step stops at the bound */
+    assert_int_equal(BUF_GROW_MAX(b, cap, 5000, 4096, 5000), 0);
+    assert_int_equal(BUF_GROW_MAX(b, cap, 5001, 4096, 5000), -1);
+    assert_int_equal(cap, 5000);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_model),
         cmocka_unit_test(test_zero_key_and_bound),
         cmocka_unit_test(test_buf_grow),
+        cmocka_unit_test(test_buf_grow_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

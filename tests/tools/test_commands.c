@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "lib/buf.h"
 #include "tools/analysis/analysis.h"
 #include "storage/storage.h"
 #include "expect_json.h"
@@ -33,12 +34,12 @@ __attribute__((format(printf, 2, 3))) static int run(char **out, const char *fmt
     va_end(ap);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
-    size_t cap = 4096, len = 0, n;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0, n;
+    char *buf = NULL;
+    assert_int_equal(BUF_GROW(buf, cap, 4096, 4096), 0);
     while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
         len += n;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
+        assert_int_equal(BUF_GROW(buf, cap, len + 2, 4096), 0);
     }
     buf[len] = '\0';
     int status = pclose(p);

@@ -34,6 +34,7 @@
  * ASes sorted by number: O(log n).
  */
 #include "tools/analysis/analysis.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,19 +83,6 @@ struct loader {
 
 #define MAX_FIELDS 16
 
-static int grow(void **p, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 1024;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 /* Adds s to the arena; -1 on out of memory or an arena beyond 4 GiB. */
 static int intern(struct as2org *a, const char *s, uint32_t *off)
 {
@@ -105,16 +93,8 @@ static int intern(struct as2org *a, const char *s, uint32_t *off)
     }
     if (a->strings_len + need > UINT32_MAX)
         return -1;
-    if (a->strings_len + need > a->strings_cap) {
-        size_t cap = a->strings_cap ? a->strings_cap * 2 : 65536;
-        while (cap < a->strings_len + need)
-            cap *= 2;
-        char *s2 = realloc(a->strings, cap);
-        if (!s2)
-            return -1;
-        a->strings = s2;
-        a->strings_cap = cap;
-    }
+    if (BUF_GROW(a->strings, a->strings_cap, a->strings_len + need, 65536))
+        return -1;
     memcpy(a->strings + a->strings_len, s, need);
     *off = (uint32_t)a->strings_len;
     a->strings_len += need;
@@ -259,7 +239,7 @@ static int data_line(struct loader *l, char *line, size_t lineno, char *err)
                      e.asn);
             return -1;
         }
-        if (grow((void **)&l->pending, &l->pending_cap, l->pending_count, sizeof(e)) != 0 ||
+        if (BUF_GROW(l->pending, l->pending_cap, l->pending_count + 1, 1024) != 0 ||
             intern(l->a, org_id, &e.org_id) != 0)
             goto oom;
         l->pending[l->pending_count++] = e;
@@ -270,7 +250,7 @@ static int data_line(struct loader *l, char *line, size_t lineno, char *err)
             snprintf(err, KS_ERRLEN, "%s:%zu: empty org_id", l->name, lineno);
             return -1;
         }
-        if (grow((void **)&l->orgs, &l->org_cap, l->org_count, sizeof(o)) != 0 ||
+        if (BUF_GROW(l->orgs, l->org_cap, l->org_count + 1, 1024) != 0 ||
             intern(l->a, id, &o.id) != 0 ||
             intern(l->a, trim(fields[l->col_name]), &o.name) != 0 ||
             intern(l->a, trim(fields[l->col_country]), &o.country) != 0)

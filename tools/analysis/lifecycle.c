@@ -4,6 +4,7 @@
  * affect version V".
  */
 #include "tools/analysis/analysis.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,29 +39,26 @@ static char *read_file(const char *path, char *err)
         snprintf(err, KS_ERRLEN, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len + 1 == cap) {
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (len + 1 >= cap) { /* full: room for one more byte and the NUL */
             if (cap >= (64u << 20)) {
                 snprintf(err, KS_ERRLEN, "%s: larger than 64 MiB", path);
                 free(buf);
                 buf = NULL;
                 break;
             }
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
+            if (BUF_GROW(buf, cap, len + 2, 1 << 16)) {
                 free(buf);
                 buf = NULL;
                 break;
             }
-            buf = bigger;
-            cap *= 2;
         }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
     }
     if (buf && ferror(f)) {
         snprintf(err, KS_ERRLEN, "%s: read error", path);

@@ -4,6 +4,7 @@
  * a lookup binary-searches the lengths present, longest first.
  */
 #include "tools/analysis/analysis.h"
+#include "lib/buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,24 +49,9 @@ static bool as_field_valid(const char *s)
 static int add_entry(struct pfx2as *p, int length, uint32_t network, const char *as)
 {
     size_t need = strlen(as) + 1;
-    if (p->strings_len + need > p->strings_cap) {
-        size_t cap = p->strings_cap ? p->strings_cap * 2 : 4096;
-        while (cap < p->strings_len + need)
-            cap *= 2;
-        char *s = realloc(p->strings, cap);
-        if (!s)
-            return -1;
-        p->strings = s;
-        p->strings_cap = cap;
-    }
-    if (p->count[length] == p->cap[length]) {
-        size_t cap = p->cap[length] ? p->cap[length] * 2 : 64;
-        struct pfx_entry *e = realloc(p->by_length[length], cap * sizeof(*e));
-        if (!e)
-            return -1;
-        p->by_length[length] = e;
-        p->cap[length] = cap;
-    }
+    if (BUF_GROW(p->strings, p->strings_cap, p->strings_len + need, 4096) ||
+        BUF_GROW(p->by_length[length], p->cap[length], p->count[length] + 1, 64))
+        return -1;
     memcpy(p->strings + p->strings_len, as, need);
     p->by_length[length][p->count[length]++] = (struct pfx_entry){network, (uint32_t)p->strings_len};
     p->strings_len += need;

@@ -14,6 +14,7 @@
  * two merged inputs is kept once: the later input's record wins.
  */
 #include "tools/cli/cli.h"
+#include "lib/buf.h"
 #include "storage/storage.h"
 #include "tools/pipeline/pipeline.h"
 
@@ -164,15 +165,9 @@ static struct merged_scan *merged_scan_for(struct merge *m, const json_t *scan, 
             *fresh = false;
             return &m->scans[i];
         }
-    if (m->scan_count == m->scan_cap) {
-        size_t cap = m->scan_cap ? m->scan_cap * 2 : 8;
-        struct merged_scan *s = realloc(m->scans, cap * sizeof(*s));
-        if (!s) {
-            free(identity);
-            return NULL;
-        }
-        m->scans = s;
-        m->scan_cap = cap;
+    if (BUF_GROW(m->scans, m->scan_cap, m->scan_count + 1, 8)) {
+        free(identity);
+        return NULL;
     }
     struct merged_scan *s = &m->scans[m->scan_count];
     *s = (struct merged_scan){.identity = identity, .json = json_deep_copy(scan)};
@@ -197,14 +192,8 @@ struct scan_list {
 static int list_scan(void *ctx, const struct store_scan *scan)
 {
     struct scan_list *l = ctx;
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        uint32_t *ids = realloc(l->ids, cap * sizeof(*ids));
-        if (!ids)
-            return 1;
-        l->ids = ids;
-        l->cap = cap;
-    }
+    if (BUF_GROW(l->ids, l->cap, l->count + 1, 8))
+        return 1;
     l->ids[l->count++] = scan->id;
     return 0;
 }
