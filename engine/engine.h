@@ -22,6 +22,8 @@
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
 
+#include "lib/text.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,8 +68,12 @@ uint64_t ip_list_size(const struct ip_list *list);
 bool ip_list_contains(const struct ip_list *list, uint32_t addr);
 /* Parses a dotted quad; returns false if it is not one. */
 bool ip_parse(const char *text, uint32_t *addr);
-/* Formats into buf (at least 16 bytes); returns buf. */
-char *ip_format(uint32_t addr, char *buf);
+/* The dotted quad is lib/text.h's ipv4_text; this name stays for
+ * tools/pipeline/scan_pipeline.c until it calls ipv4_text itself. */
+static inline char *ip_format(uint32_t addr, char *buf)
+{
+    return ipv4_text(addr, buf);
+}
 
 /* ------------------------------------------------------------------ */
 /* Ports                                                                */

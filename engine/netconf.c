@@ -56,7 +56,7 @@ static int source_address_towards(uint32_t towards, uint32_t *saddr, char *err)
         getsockname(fd, (struct sockaddr *)&src, &len) < 0) {
         char buf[16];
         snprintf(err, KS_ERRLEN, "no route to %s: %s (is there a default route?)",
-                 ip_format(towards, buf), strerror(errno));
+                 ipv4_text(towards, buf), strerror(errno));
         rc = -1;
     } else {
         *saddr = ntohl(src.sin_addr.s_addr);
@@ -86,7 +86,7 @@ static int interface_of_address(uint32_t addr, char *ifname, size_t size, char *
     if (rc < 0) {
         char buf[16];
         snprintf(err, KS_ERRLEN, "no interface holds source address %s; give -i",
-                 ip_format(addr, buf));
+                 ipv4_text(addr, buf));
     }
     return rc;
 }
@@ -118,7 +118,7 @@ static int route_gateway(const char *ifname, uint32_t addr, uint32_t *gateway, c
     fclose(f);
     if (best_len < 0) {
         char buf[16];
-        snprintf(err, KS_ERRLEN, "no route to %s via %s", ip_format(addr, buf), ifname);
+        snprintf(err, KS_ERRLEN, "no route to %s via %s", ipv4_text(addr, buf), ifname);
         return -1;
     }
     return 0;
@@ -243,7 +243,7 @@ static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
     struct bpf_program prog;
     char filter[128], buf[16];
     snprintf(filter, sizeof(filter), "arp and arp[6:2] == 2 and arp src host %s",
-             ip_format(target, buf));
+             ipv4_text(target, buf));
     if (pcap_set_snaplen(pc, 128) != 0 || pcap_set_immediate_mode(pc, 1) != 0) {
         snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, pcap_geterr(pc));
         goto out;
@@ -271,7 +271,7 @@ static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
     if (rc < 0)
         snprintf(err, KS_ERRLEN,
                  "no ARP reply from next hop %s on %s after 3 tries; give --gateway-mac",
-                 ip_format(target, buf), cfg->ifname);
+                 ipv4_text(target, buf), cfg->ifname);
 out:
     pcap_close(pc);
     return rc;

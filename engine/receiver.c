@@ -90,7 +90,7 @@ int receiver_open(struct receiver *rx, char *err)
     snprintf(filter, sizeof(filter),
              "tcp and dst host %s and dst portrange %u-%u and "
              "(tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)",
-             ip_format(cfg->net.saddr, ip), cfg->sports.first,
+             ipv4_text(cfg->net.saddr, ip), cfg->sports.first,
              cfg->sports.first + cfg->sports.count - 1);
     struct bpf_program prog;
     if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)

@@ -53,13 +53,6 @@ bool ip_parse(const char *text, uint32_t *addr)
     return true;
 }
 
-char *ip_format(uint32_t addr, char *buf)
-{
-    snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
-             addr & 255);
-    return buf;
-}
-
 int ip_list_add_text(struct ip_list *list, const char *text, char *err)
 {
     char buf[64];

@@ -12,6 +12,7 @@
  */
 #include "lib/buf.h"
 #include "lib/record.h"
+#include "lib/text.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -156,13 +157,10 @@ static void text_integer(struct text *t, long long v)
 
 static void text_hex(struct text *t, const uint8_t *data, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
-    if (!text_reserve(t, 2 * n))
+    if (!text_reserve(t, 2 * n + 1)) /* hex_text's NUL, overwritten next */
         return;
-    for (size_t i = 0; i < n; i++) {
-        t->data[t->length++] = digits[data[i] >> 4];
-        t->data[t->length++] = digits[data[i] & 15];
-    }
+    hex_text(data, n, t->data + t->length);
+    t->length += 2 * n;
 }
 
 /* RFC 4648 base64, with newlines after every `line` characters if line > 0
@@ -253,12 +251,9 @@ static void json_value(struct text *t, const struct probe_result *r, const struc
 {
     const void *p = record_field_ptr(r, f);
     char addr[16];
-    uint32_t a;
     switch (f->type) {
     case FIELD_ADDR:
-        a = *(const uint32_t *)p;
-        snprintf(addr, sizeof(addr), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
-        text_string(t, addr);
+        text_string(t, ipv4_text(*(const uint32_t *)p, addr));
         break;
     case FIELD_PORT: text_integer(t, *(const uint16_t *)p); break;
     case FIELD_I64: text_integer(t, *(const int64_t *)p); break;

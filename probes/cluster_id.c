@@ -47,6 +47,7 @@
  * "sha256=<hex of the SHA-256 of the full key>".
  */
 #include "probes/internal.h"
+#include "lib/text.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -326,16 +327,6 @@ static void cluster_name(X509 *cert, bool openshift, char *out, size_t size)
 
 /* -------------------------------------------------------------------- ca */
 
-static void put_hex(char *out, const unsigned char *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void cluster_ca(X509 *cert, const struct issuer_facts *f, char *out, size_t size)
 {
     const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cert);
@@ -350,7 +341,7 @@ static void cluster_ca(X509 *cert, const struct issuer_facts *f, char *out, size
             size_t n = (size_t)ASN1_STRING_length(aki);
             char *hex = malloc(2 * n + 1);
             if (hex) {
-                put_hex(hex, ASN1_STRING_get0_data(aki), n);
+                hex_text(ASN1_STRING_get0_data(aki), n, hex);
                 BIO_printf(bio, ";aki=%s", hex);
                 free(hex);
             }
@@ -366,7 +357,7 @@ static void cluster_ca(X509 *cert, const struct issuer_facts *f, char *out, size
             if (EVP_Digest(text, (size_t)len, md, &md_len, EVP_sha256(), NULL) == 1 &&
                 md_len == 32) {
                 memcpy(out, "sha256=", 7);
-                put_hex(out + 7, md, 32);
+                hex_text(md, 32, out + 7);
             }
         }
     }

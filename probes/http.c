@@ -6,6 +6,7 @@
  */
 #include "probes/internal.h"
 #include "lib/buf.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -245,12 +246,10 @@ static size_t build_request(struct conn *c)
 {
     struct worker *w = c->w;
     struct probe_pool *p = w->pool;
-    uint32_t a = c->r.addr;
     char host[32];
-    int n = snprintf(host, sizeof(host), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-                     (a >> 8) & 255, a & 255);
+    size_t n = strlen(ipv4_text(c->r.addr, host));
     if (c->r.port != 443)
-        snprintf(host + n, sizeof(host) - (size_t)n, ":%u", c->r.port);
+        snprintf(host + n, sizeof(host) - n, ":%u", c->r.port);
     int length = snprintf(w->request, w->request_capacity,
                           "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
                           "Accept: application/json\r\nConnection: close\r\n\r\n",

@@ -3,6 +3,7 @@
  * dictionary, certificate, host record and address index entry, each
  * problem reported with where it is.
  */
+#include "lib/text.h"
 #include "storage/internal.h"
 
 #include <errno.h>
@@ -34,16 +35,9 @@ static void report(struct checker *ck, const char *fmt, ...)
         ck->problem(ck->ctx, text);
 }
 
-static void hex(char *out, const uint8_t *data, size_t length)
-{
-    for (size_t i = 0; i < length; i++)
-        sprintf(out + 2 * i, "%02x", data[i]);
-}
-
 static const char *key_text(char *out, const MDB_val *key)
 {
-    hex(out, key->mv_data, key->mv_size > 32 ? 32 : key->mv_size);
-    return out;
+    return hex_text(key->mv_data, key->mv_size > 32 ? 32 : key->mv_size, out);
 }
 
 /* Walks one sub-database; visit returns 0 to go on. */
@@ -124,8 +118,8 @@ static void visit_cert(struct checker *ck, const MDB_val *key, const MDB_val *va
 
 static void addr_text(char *out, size_t size, uint32_t addr, unsigned port)
 {
-    snprintf(out, size, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
-             addr & 255, port);
+    char ip[16];
+    snprintf(out, size, "%s:%u", ipv4_text(addr, ip), port);
 }
 
 static void check_chain(struct checker *ck, const char *where, const struct probe_result *r)
@@ -134,10 +128,10 @@ static void check_chain(struct checker *ck, const char *where, const struct prob
     for (size_t i = 0; i < r->chain_length; i++) {
         MDB_val cert_key = {32, (void *)r->chain[i].sha256}, frame;
         if (mdb_get(ck->txn, ck->store->certs, &cert_key, &frame)) {
-            hex(kt, r->chain[i].sha256, 32);
+            hex_text(r->chain[i].sha256, 32, kt);
             report(ck, "%s: certificate %zu (%s) is missing", where, i, kt);
         } else if (ZSTD_getFrameContentSize(frame.mv_data, frame.mv_size) != r->chain[i].length) {
-            hex(kt, r->chain[i].sha256, 32);
+            hex_text(r->chain[i].sha256, 32, kt);
             report(ck, "%s: certificate %zu (%s) length differs from the record", where, i, kt);
         }
     }

@@ -24,6 +24,8 @@
  * usage error with a message naming what was wrong, or 1 if a file cannot be
  * written.
  */
+#include "lib/text.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -75,11 +77,6 @@ static bool addr_is_rst(const struct options *o, uint32_t addr)
 {
     uint64_t key = ((uint64_t)addr << 17) | (1u << 16);
     return mix64(mix64(o->seed) ^ key) % 1000 < o->rst_permille;
-}
-
-static void format_ip(uint32_t a, char *buf, size_t len)
-{
-    snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
 static int parse_uint(const char *text, unsigned long max, unsigned long *out)
@@ -228,7 +225,7 @@ static int write_population(const struct options *o, FILE *nft, FILE *truth)
     fputs("flush set inet ks open\nflush set inet ks rst\n", nft);
     fputs("saddr,sport\n", truth);
     for (uint64_t a = o->first; a <= o->last; a++) {
-        format_ip((uint32_t)a, ip, sizeof ip);
+        ipv4_text((uint32_t)a, ip);
         for (unsigned i = 0; i < o->nports; i++) {
             uint16_t p = o->ports[i];
             pairs++;
@@ -245,7 +242,7 @@ static int write_population(const struct options *o, FILE *nft, FILE *truth)
         if (!addr_is_rst(o, (uint32_t)a))
             continue;
         rst++;
-        format_ip((uint32_t)a, ip, sizeof ip);
+        ipv4_text((uint32_t)a, ip);
         nft_element(nft, "rst", &chunk, ip);
     }
     nft_end_chunk(nft, &chunk);

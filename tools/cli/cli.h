@@ -69,7 +69,5 @@ int stats_request_check(const struct stats_request *req);
  * NULL, gets the lifecycle data used (caller frees). */
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
                        char *err);
-/* Dotted quad of a host-order IPv4 address; out holds 16 bytes. */
-const char *tool_ip_text(uint32_t addr, char *out);
 
 #endif

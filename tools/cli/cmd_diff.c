@@ -7,6 +7,7 @@
  */
 #include "tools/cli/cli.h"
 #include "lib/hashmap.h"
+#include "lib/text.h"
 #include "storage/storage.h"
 
 #include <getopt.h>
@@ -74,7 +75,7 @@ static void print_host(const char *what, uint64_t key, const struct endpoint *fr
         version_text(from, a, sizeof(a));
     if (to)
         version_text(to, b, sizeof(b));
-    printf("%-16s %s:%u %s%s%s\n", what, tool_ip_text(addr, ip), port, a, from && to ? " -> " : "",
+    printf("%-16s %s:%u %s%s%s\n", what, ipv4_text(addr, ip), port, a, from && to ? " -> " : "",
            b);
 }
 

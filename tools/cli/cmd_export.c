@@ -4,6 +4,7 @@
  * compressed, with Crypto-PAn anonymised addresses and origin ASes.
  */
 #include "tools/cli/cli.h"
+#include "lib/text.h"
 #include "storage/storage.h"
 
 #include <errno.h>
@@ -155,9 +156,9 @@ static int scrub_record(struct probe_result *r, const char *real, const char *fa
 static int anonymize(struct exporter *e, struct probe_result *r)
 {
     char real[16], fake[16];
-    tool_ip_text(r->addr, real);
+    ipv4_text(r->addr, real);
     r->addr = cryptopan_anonymize(e->cp, r->addr);
-    tool_ip_text(r->addr, fake);
+    ipv4_text(r->addr, fake);
     for (size_t i = 0; i < r->chain_length; i++) {
         uint8_t mac[32];
         unsigned mac_len = 0;

@@ -5,6 +5,7 @@
  * The JSON is probes' probe_result_to_json record plus the scan id and the
  * certificates' subjects and issuers.
  */
+#include "lib/text.h"
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
 
@@ -33,12 +34,6 @@ struct show_ctx {
     uint64_t shown;
     int status;
 };
-
-static void hex(char *out, const uint8_t *data, size_t length)
-{
-    for (size_t i = 0; i < length; i++)
-        sprintf(out + 2 * i, "%02x", data[i]);
-}
 
 /* "subject | issuer" of a DER certificate, or why not. */
 static void cert_names(const uint8_t *der, size_t length, char *subject, char *issuer, size_t size)
@@ -85,9 +80,8 @@ static const char *text_or_dash(const char *s)
 
 static void print_readable(uint32_t scan_id, const struct probe_result *r)
 {
-    char addr[INET_ADDRSTRLEN];
-    struct in_addr in = {htonl(r->addr)};
-    inet_ntop(AF_INET, &in, addr, sizeof(addr));
+    char addr[16];
+    ipv4_text(r->addr, addr);
     printf("%s:%u (scan %u)\n", addr, r->port, scan_id);
     printf("  started       %lld ms (Unix), took %u ms\n", (long long)r->started_ms, r->duration_ms);
     printf("  outcome       %s%s%s\n", probe_outcome_name(r->outcome), r->error ? ": " : "",
@@ -96,7 +90,7 @@ static void print_readable(uint32_t scan_id, const struct probe_result *r)
            text_or_dash(r->tls_version), text_or_dash(r->tls_cipher), text_or_dash(r->tls_alpn));
     for (size_t i = 0; i < r->chain_length; i++) {
         char h[65], subject[512], issuer[512];
-        hex(h, r->chain[i].sha256, 32);
+        hex_text(r->chain[i].sha256, 32, h);
         cert_names(r->chain[i].der, r->chain[i].length, subject, issuer, sizeof(subject));
         printf("  cert[%zu]       %s (%zu bytes)\n                subject %s\n"
                "                issuer  %s\n", i, h, r->chain[i].length, subject, issuer);

@@ -5,6 +5,7 @@
 #include "tools/cli/probe_options.h"
 #include "tools/cli/cli.h"
 #include "ks_version.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -375,8 +376,7 @@ static int list_digest(const struct ip_list *list, char hex[65], char *err)
                                  "(out of memory or OpenSSL without SHA-256)");
         return -1;
     }
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    hex_text(md, sizeof(md), hex);
     return 0;
 }
 
@@ -440,7 +440,7 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
             uint32_t addr;
             uint16_t port;
             target_space_at(space, index, &addr, &port);
-            fprintf(out, "%s,%u\n", ip_format(addr, ip), port);
+            fprintf(out, "%s,%u\n", ipv4_text(addr, ip), port);
         }
     }
     int failed = ferror(out);
@@ -606,7 +606,7 @@ int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
     r->target_space = (long long)space->size;
     r->rate_pps = (long long)cfg->rate_pps;
     r->interface = dup_text(cfg->net.ifname, &failed);
-    r->source_ip = dup_text(ip_format(cfg->net.saddr, saddr), &failed);
+    r->source_ip = dup_text(ipv4_text(cfg->net.saddr, saddr), &failed);
     r->started = dup_text(started, &failed);
     r->ended = dup_text(end > 0 ? ended : NULL, &failed);
     r->duration = end > 0 ? end - start : 0.0;

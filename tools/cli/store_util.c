@@ -5,7 +5,6 @@
 #include "tools/cli/cli.h"
 #include "storage/storage.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,9 +67,3 @@ int tool_scan_start_day(const json_t *scan_json, int32_t *day)
     return started ? ks_date_from_iso8601(started, day) : -1;
 }
 
-const char *tool_ip_text(uint32_t addr, char *out)
-{
-    struct in_addr a = {.s_addr = htonl(addr)};
-    inet_ntop(AF_INET, &a, out, 16);
-    return out;
-}
