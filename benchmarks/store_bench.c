@@ -23,6 +23,7 @@
  *       address) against the new (appended by arrival + address index).
  */
 #include "lib/buf.h"
+#include "lib/bytes.h"
 #include "storage/storage.h"
 
 #include <lmdb.h>
@@ -352,7 +353,7 @@ static void load_cache(struct certset *set, const char *path)
         return;
     uint8_t head[4];
     while (fread(head, 1, 4, f) == 4) {
-        size_t n = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+        size_t n = be32_get(head);
         uint8_t kind_length;
         char kind[32] = "";
         uint8_t *der = malloc(n);
@@ -371,8 +372,9 @@ static void save_cache(const struct certset *set, const char *path)
         die("cache", path);
     for (size_t i = 0; i < set->count; i++) {
         size_t n = set->items[i].length;
-        uint8_t head[5] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n,
-                           (uint8_t)strlen(set->items[i].kind)};
+        uint8_t head[5];
+        be32_put(head, (uint32_t)n);
+        head[4] = (uint8_t)strlen(set->items[i].kind);
         fwrite(head, 1, 5, f);
         fwrite(set->items[i].kind, 1, head[4], f);
         fwrite(set->items[i].der, 1, n, f);

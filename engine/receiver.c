@@ -13,6 +13,7 @@
  * thread must notice the end of the cooldown even if nothing arrives.
  */
 #include "engine/internal.h"
+#include "lib/bytes.h"
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -112,31 +113,21 @@ fail:
     return -1;
 }
 
-static uint32_t get32(const u_char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t get16(const u_char *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *pkt)
 {
     struct receiver *rx = (struct receiver *)user;
     const struct scan_config *cfg = rx->cfg;
     struct scan_counters *c = rx->counters;
-    if (hdr->caplen < 14 + 20 || get16(pkt + 12) != 0x0800)
+    if (hdr->caplen < 14 + 20 || be16_get(pkt + 12) != 0x0800)
         return;
     const u_char *ip = pkt + 14;
     size_t ihl = (size_t)(ip[0] & 15) * 4;
     if ((ip[0] >> 4) != 4 || ihl < 20 || hdr->caplen < 14 + ihl + 20 || ip[9] != 6)
         return;
     const u_char *tcp = ip + ihl;
-    uint32_t saddr = get32(ip + 12), daddr = get32(ip + 16);
-    uint16_t sport = get16(tcp), dport = get16(tcp + 2);
-    uint32_t seq = get32(tcp + 4), ack = get32(tcp + 8);
+    uint32_t saddr = be32_get(ip + 12), daddr = be32_get(ip + 16);
+    uint16_t sport = be16_get(tcp), dport = be16_get(tcp + 2);
+    uint32_t seq = be32_get(tcp + 4), ack = be32_get(tcp + 8);
     uint8_t flags = tcp[13];
     uint64_t index;
     if (daddr != cfg->net.saddr || !target_space_index(cfg->space, saddr, sport, &index) ||

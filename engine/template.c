@@ -9,6 +9,7 @@
  * additions instead of a pass over the frame.
  */
 #include "engine/internal.h"
+#include "lib/bytes.h"
 
 #include <libnet.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static uint32_t sum_words(const uint8_t *p, size_t len)
 {
     uint32_t sum = 0;
     for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+        sum += be16_get(p + i);
     if (len & 1)
         sum += (uint32_t)p[len - 1] << 8;
     return sum;
@@ -39,18 +40,6 @@ static uint16_t fold(uint32_t sum)
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
 }
 
 static int build_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
@@ -97,18 +86,18 @@ int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
     tpl->length = SYN_FRAME_LEN;
     uint8_t *ip = tpl->frame + SYN_IP_OFF, *tcp = tpl->frame + SYN_TCP_OFF;
     /* Zero what varies, so the bases hold only the constant words. */
-    put16(ip + 4, 0);   /* id */
-    put16(ip + 10, 0);  /* checksum */
-    put32(ip + 16, 0);  /* daddr */
-    put16(tcp + 0, 0);  /* sport */
-    put16(tcp + 2, 0);  /* dport */
-    put32(tcp + 4, 0);  /* seq */
-    put16(tcp + 16, 0); /* checksum */
+    be16_put(ip + 4, 0);   /* id */
+    be16_put(ip + 10, 0);  /* checksum */
+    be32_put(ip + 16, 0);  /* daddr */
+    be16_put(tcp + 0, 0);  /* sport */
+    be16_put(tcp + 2, 0);  /* dport */
+    be32_put(tcp + 4, 0);  /* seq */
+    be16_put(tcp + 16, 0); /* checksum */
     tpl->ip_sum_base = sum_words(ip, SYN_IP_LEN);
     uint8_t pseudo[12] = {0};
-    put32(pseudo, saddr);
+    be32_put(pseudo, saddr);
     pseudo[9] = IPPROTO_TCP;
-    put16(pseudo + 10, SYN_TCP_LEN);
+    be16_put(pseudo + 10, SYN_TCP_LEN);
     tpl->tcp_sum_base = sum_words(pseudo, sizeof(pseudo)) + sum_words(tcp, SYN_TCP_LEN);
     return 0;
 }
@@ -119,12 +108,12 @@ void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t da
     memcpy(out, tpl->frame, SYN_FRAME_LEN);
     uint8_t *ip = out + SYN_IP_OFF, *tcp = out + SYN_TCP_OFF;
     uint32_t dsum = (daddr >> 16) + (daddr & 0xffff);
-    put16(ip + 4, ip_id);
-    put32(ip + 16, daddr);
-    put16(ip + 10, fold(tpl->ip_sum_base + ip_id + dsum));
-    put16(tcp + 0, sport);
-    put16(tcp + 2, dport);
-    put32(tcp + 4, seq);
-    put16(tcp + 16,
+    be16_put(ip + 4, ip_id);
+    be32_put(ip + 16, daddr);
+    be16_put(ip + 10, fold(tpl->ip_sum_base + ip_id + dsum));
+    be16_put(tcp + 0, sport);
+    be16_put(tcp + 2, dport);
+    be32_put(tcp + 4, seq);
+    be16_put(tcp + 16,
           fold(tpl->tcp_sum_base + dsum + sport + dport + (seq >> 16) + (seq & 0xffff)));
 }

@@ -26,7 +26,7 @@ static int ddict_get(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_DDict **ou
         }
     }
     uint8_t keybuf[4];
-    store_put_be32(keybuf, id);
+    be32_put(keybuf, id);
     MDB_val key = {4, keybuf}, value;
     int rc = mdb_get(txn, s->dicts, &key, &value);
     ZSTD_DDict *ddict = NULL;
@@ -147,14 +147,14 @@ int cert_current_dict(struct store *s, MDB_txn *txn, uint32_t *id, char *err)
         snprintf(err, KS_ERRLEN, "%s: corrupt meta cert_dict", s->path);
         return -1;
     }
-    *id = store_get_be32(value.mv_data);
+    *id = be32_get(value.mv_data);
     return 0;
 }
 
 int cert_load_cdict(struct store *s, MDB_txn *txn, uint32_t id, ZSTD_CDict **cdict, char *err)
 {
     uint8_t keybuf[4];
-    store_put_be32(keybuf, id);
+    be32_put(keybuf, id);
     MDB_val key = {4, keybuf}, value;
     int rc = mdb_get(txn, s->dicts, &key, &value);
     if (rc) {
@@ -274,7 +274,7 @@ static int next_dict_id(struct store *s, MDB_txn *txn, uint32_t *id, char *err)
         snprintf(err, KS_ERRLEN, "%s: cannot read meta next_dict_id", s->path);
         return -1;
     }
-    *id = store_get_be32(value.mv_data);
+    *id = be32_get(value.mv_data);
     return 0;
 }
 
@@ -310,8 +310,8 @@ int cert_train_dict(struct store *s, MDB_txn *txn, size_t max_bytes, uint32_t *n
     dict[6] = (uint8_t)(id >> 16);
     dict[7] = (uint8_t)(id >> 24);
     uint8_t idbuf[4], nextbuf[4];
-    store_put_be32(idbuf, id);
-    store_put_be32(nextbuf, id + 1);
+    be32_put(idbuf, id);
+    be32_put(nextbuf, id + 1);
     MDB_val key = {4, idbuf}, value = {size, dict};
     MDB_val cur_key = {9, "cert_dict"}, cur_value = {4, idbuf};
     MDB_val next_key = {12, "next_dict_id"}, next_value = {4, nextbuf};

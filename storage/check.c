@@ -73,7 +73,7 @@ static void visit_scan(struct checker *ck, const MDB_val *key, const MDB_val *va
     json_t *root = json_loadb(value->mv_data, value->mv_size, 0, &jerr);
     if (!root || !json_is_object(root))
         report(ck, "scans: scan %u: JSON does not parse as an object (%s)",
-               store_get_be32(key->mv_data), root ? "not an object" : jerr.text);
+               be32_get(key->mv_data), root ? "not an object" : jerr.text);
     json_decref(root);
 }
 
@@ -85,7 +85,7 @@ static void visit_dict(struct checker *ck, const MDB_val *key, const MDB_val *va
         report(ck, "dicts: key %s is not 4 bytes", key_text(kt, key));
         return;
     }
-    uint32_t id = store_get_be32(key->mv_data);
+    uint32_t id = be32_get(key->mv_data);
     ZSTD_DDict *ddict = ZSTD_createDDict(value->mv_data, value->mv_size);
     if (!ddict)
         report(ck, "dicts: dictionary %u does not load", id);
@@ -146,7 +146,7 @@ static void check_indexed(struct checker *ck, const char *where, uint32_t scan_i
     MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value;
     if (mdb_get(ck->txn, ck->store->addrs, &key, &value))
         report(ck, "%s: not in the address index", where);
-    else if (value.mv_size != 8 || store_get_be64(value.mv_data) != seq)
+    else if (value.mv_size != 8 || be64_get(value.mv_data) != seq)
         report(ck, "%s: the address index names another record", where);
 }
 
@@ -159,8 +159,8 @@ static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *va
         return;
     }
     const uint8_t *k = key->mv_data;
-    uint32_t scan_id = store_get_be32(k);
-    uint64_t seq = store_get_be64(k + 4);
+    uint32_t scan_id = be32_get(k);
+    uint64_t seq = be64_get(k + 4);
     char where[96];
     snprintf(where, sizeof(where), "hosts: scan %u record %llu", scan_id, (unsigned long long)seq);
     MDB_val scan_key = {4, (void *)k}, scan_value;
@@ -191,13 +191,13 @@ static void visit_addr(struct checker *ck, const MDB_val *key, const MDB_val *va
     }
     const uint8_t *k = key->mv_data;
     char host[24];
-    addr_text(host, sizeof(host), store_get_be32(k + 4), (unsigned)(k[8] << 8 | k[9]));
+    addr_text(host, sizeof(host), be32_get(k + 4), be16_get(k + 8));
     uint8_t hostkey[STORE_HOST_KEY_LEN];
-    store_host_key(hostkey, store_get_be32(k), store_get_be64(value->mv_data));
+    store_host_key(hostkey, be32_get(k), be64_get(value->mv_data));
     MDB_val hk = {STORE_HOST_KEY_LEN, hostkey}, record;
     if (mdb_get(ck->txn, ck->store->hosts, &hk, &record))
-        report(ck, "addrs: scan %u %s: names record %llu, which is missing", store_get_be32(k),
-               host, (unsigned long long)store_get_be64(value->mv_data));
+        report(ck, "addrs: scan %u %s: names record %llu, which is missing", be32_get(k),
+               host, (unsigned long long)be64_get(value->mv_data));
 }
 
 int store_check(struct store *s, void (*problem)(void *ctx, const char *text), void *ctx,
@@ -219,7 +219,7 @@ int store_check(struct store *s, void (*problem)(void *ctx, const char *text), v
     uint32_t current;
     if (!result && cert_current_dict(s, ck.txn, &current, err) == 0 && current) {
         uint8_t keybuf[4];
-        store_put_be32(keybuf, current);
+        be32_put(keybuf, current);
         MDB_val key = {4, keybuf}, value;
         if (mdb_get(ck.txn, s->dicts, &key, &value))
             report(&ck, "meta: current dictionary %u is not in dicts", current);

@@ -151,7 +151,7 @@ static int compact_final_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map
     for (rc = mdb_cursor_get(dc, &dk, &dv, MDB_FIRST); rc == 0 && result == 0;
          rc = mdb_cursor_get(dc, &dk, &dv, MDB_NEXT)) {
         int del_rc;
-        if ((dk.mv_size != 4 || store_get_be32(dk.mv_data) != cp->dict_id) &&
+        if ((dk.mv_size != 4 || be32_get(dk.mv_data) != cp->dict_id) &&
             (del_rc = mdb_cursor_del(dc, 0)))
             result = store_fail(s, del_rc, "delete an old dictionary", map_full, err);
     }

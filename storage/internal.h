@@ -19,6 +19,7 @@
 #ifndef KS_STORAGE_INTERNAL_H
 #define KS_STORAGE_INTERNAL_H
 
+#include "lib/bytes.h"
 #include "lib/hashmap.h"
 #include "storage/storage.h"
 
@@ -98,10 +99,6 @@ int store_write_txn(struct store *s, store_txn_fn *fn, void *ctx, const char *wh
 int store_json_check_object(const char *json, const char *what, char *err);
 void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t seq);
 void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port);
-void store_put_be32(uint8_t *p, uint32_t v);
-uint32_t store_get_be32(const uint8_t *p);
-void store_put_be64(uint8_t *p, uint64_t v);
-uint64_t store_get_be64(const uint8_t *p);
 
 /* The writer's sets of certificates known to be stored: lib's hash map with
  * the 32-byte SHA-256 as key and no value, bounded at STORE_CERT_SET_MAX

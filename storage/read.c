@@ -59,7 +59,7 @@ static int host_by_index(struct store *s, MDB_txn *txn, uint32_t scan_id, const 
     if (seq->mv_size != 8)
         return 0;
     uint8_t keybuf[STORE_HOST_KEY_LEN];
-    store_host_key(keybuf, scan_id, store_get_be64(seq->mv_data));
+    store_host_key(keybuf, scan_id, be64_get(seq->mv_data));
     MDB_val key = {STORE_HOST_KEY_LEN, keybuf};
     int rc = mdb_get(txn, s->hosts, &key, value);
     if (rc && rc != MDB_NOTFOUND)
@@ -109,7 +109,7 @@ static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_
                 wk->stats->corrupt++;
             continue;
         }
-        uint32_t scan_id = store_get_be32(key.mv_data);
+        uint32_t scan_id = be32_get(key.mv_data);
         MDB_val host = value;
         bool found = true;
         if (by_index &&
@@ -158,7 +158,7 @@ int store_hosts_foreach(struct store *s, uint32_t scan_id, unsigned flags,
     if (walk_begin(&wk, err))
         return -1;
     uint8_t prefix[4];
-    store_put_be32(prefix, scan_id);
+    be32_put(prefix, scan_id);
     MDB_dbi db = flags & STORE_STORED_ORDER ? s->hosts : s->addrs;
     int result = walk_prefix(&wk, db, prefix, scan_id ? 4 : 0, err);
     walk_end(&wk);
@@ -189,7 +189,7 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
              rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
             if (key.mv_size != 4)
                 continue;
-            store_addr_key(prefix, store_get_be32(key.mv_data), addr, port);
+            store_addr_key(prefix, be32_get(key.mv_data), addr, port);
             result = walk_prefix(&wk, s->addrs, prefix, prefix_length, err);
         }
         if (rc == 0 || rc == MDB_NOTFOUND)

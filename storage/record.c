@@ -94,12 +94,12 @@ static void put_field(struct buf *b, const struct probe_result *r, const struct 
     uint8_t be[4];
     switch (f->type) {
     case FIELD_ADDR:
-        store_put_be32(be, *(const uint32_t *)p);
+        be32_put(be, *(const uint32_t *)p);
         put_bytes(b, be, 4);
         break;
     case FIELD_PORT:
-        put_byte(b, (uint8_t)(*(const uint16_t *)p >> 8));
-        put_byte(b, (uint8_t)*(const uint16_t *)p);
+        be16_put(be, *(const uint16_t *)p);
+        put_bytes(b, be, 2);
         break;
     case FIELD_I64: put_signed(b, *(const int64_t *)p); break;
     case FIELD_U32:
@@ -297,7 +297,7 @@ static void get_field(struct reader *rd, struct probe_result *r, const struct re
         if (rd->end - rd->p < 4) {
             fail(rd, "truncated address");
         } else {
-            *(uint32_t *)p = store_get_be32(rd->p);
+            *(uint32_t *)p = be32_get(rd->p);
             rd->p += 4;
         }
         break;
@@ -305,7 +305,7 @@ static void get_field(struct reader *rd, struct probe_result *r, const struct re
         if (rd->end - rd->p < 2) {
             fail(rd, "truncated port");
         } else {
-            *(uint16_t *)p = (uint16_t)(rd->p[0] << 8 | rd->p[1]);
+            *(uint16_t *)p = be16_get(rd->p);
             rd->p += 2;
         }
         break;

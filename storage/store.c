@@ -15,42 +15,17 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-void store_put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-uint32_t store_get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-void store_put_be64(uint8_t *p, uint64_t v)
-{
-    store_put_be32(p, (uint32_t)(v >> 32));
-    store_put_be32(p + 4, (uint32_t)v);
-}
-
-uint64_t store_get_be64(const uint8_t *p)
-{
-    return (uint64_t)store_get_be32(p) << 32 | store_get_be32(p + 4);
-}
-
 void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t seq)
 {
-    store_put_be32(key, scan_id);
-    store_put_be64(key + 4, seq);
+    be32_put(key, scan_id);
+    be64_put(key + 4, seq);
 }
 
 void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port)
 {
-    store_put_be32(key, scan_id);
-    store_put_be32(key + 4, addr);
-    key[8] = (uint8_t)(port >> 8);
-    key[9] = (uint8_t)port;
+    be32_put(key, scan_id);
+    be32_put(key + 4, addr);
+    be16_put(key + 8, port);
 }
 
 int buf_reserve(struct buf *b, size_t extra)
@@ -228,7 +203,7 @@ static int schema_create(struct store *s, MDB_txn *txn, char *err)
         }
     }
     uint8_t version[4];
-    store_put_be32(version, STORE_SCHEMA_VERSION);
+    be32_put(version, STORE_SCHEMA_VERSION);
     if (meta_put(s, txn, "format", STORE_FORMAT_NAME, strlen(STORE_FORMAT_NAME), err) ||
         meta_put(s, txn, "schema_version", version, 4, err))
         return -1;
@@ -263,7 +238,7 @@ static int schema_verify(struct store *s, MDB_txn *txn, char *err)
         snprintf(err, KS_ERRLEN, "%s: corrupt store: no valid schema_version in meta", s->path);
         return -1;
     }
-    uint32_t schema = store_get_be32(version.mv_data);
+    uint32_t schema = be32_get(version.mv_data);
     if (schema > STORE_SCHEMA_VERSION) {
         snprintf(err, KS_ERRLEN, "%s: schema version %u is newer than this kubesurvey "
                  "supports (%u); use a newer kubesurvey", s->path, schema, STORE_SCHEMA_VERSION);
@@ -524,7 +499,7 @@ static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_fu
         rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
         uint32_t last = 0;
         if (rc == 0 && key.mv_size == 4)
-            last = store_get_be32(key.mv_data);
+            last = be32_get(key.mv_data);
         mdb_cursor_close(cursor);
         if (rc && rc != MDB_NOTFOUND)
             return store_fail(s, rc, "read the scans", NULL, err);
@@ -534,7 +509,7 @@ static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_fu
         }
         sw->id = last + 1;
     } else {
-        store_put_be32(keybuf, sw->id);
+        be32_put(keybuf, sw->id);
         key = (MDB_val){4, keybuf};
         rc = mdb_get(txn, s->scans, &key, &value);
         if (rc == MDB_NOTFOUND) {
@@ -544,7 +519,7 @@ static int scan_write_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_fu
         if (rc)
             return store_fail(s, rc, "read a scan", NULL, err);
     }
-    store_put_be32(keybuf, sw->id);
+    be32_put(keybuf, sw->id);
     key = (MDB_val){4, keybuf};
     value = (MDB_val){strlen(sw->json), (void *)sw->json};
     rc = mdb_put(txn, s->scans, &key, &value, 0);
@@ -586,7 +561,7 @@ int store_scan_get(struct store *s, uint32_t id, struct store_scan *out, char *e
     if (store_txn_begin(s, false, &txn, err))
         return -1;
     uint8_t keybuf[4];
-    store_put_be32(keybuf, id);
+    be32_put(keybuf, id);
     MDB_val key = {4, keybuf}, value;
     int rc = mdb_get(txn, s->scans, &key, &value);
     int result = -1;
@@ -623,7 +598,7 @@ int store_scan_foreach(struct store *s, int (*fn)(void *ctx, const struct store_
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size != 4)
             continue;
-        struct store_scan scan = {store_get_be32(key.mv_data), copy_text(&value)};
+        struct store_scan scan = {be32_get(key.mv_data), copy_text(&value)};
         if (!scan.json) {
             snprintf(err, KS_ERRLEN, "out of memory");
             result = -1;
@@ -661,7 +636,7 @@ int store_scan_host_count(struct store *s, uint32_t scan_id, uint64_t *count, ch
     MDB_val key = {STORE_ADDR_KEY_LEN, prefix}, value;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT_NODUP)) {
-        if (key.mv_size < 4 || store_get_be32(key.mv_data) != scan_id)
+        if (key.mv_size < 4 || be32_get(key.mv_data) != scan_id)
             break;
         (*count)++;
     }

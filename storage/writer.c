@@ -196,7 +196,7 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n, bool *map
         size_t i = w->order[k].index;
         uint8_t keybuf[STORE_ADDR_KEY_LEN], seqbuf[8];
         store_addr_key(keybuf, w->scan_id, w->batch[i].addr, w->batch[i].port);
-        store_put_be64(seqbuf, w->next_seq + i);
+        be64_put(seqbuf, w->next_seq + i);
         MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value = {8, seqbuf};
         int rc = mdb_put(txn, w->store->addrs, &key, &value, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST) {
@@ -206,7 +206,7 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n, bool *map
                          "damage)", w->store->path, w->scan_id, value.mv_size);
                 return -1;
             }
-            w->seqs[i] = store_get_be64(value.mv_data);
+            w->seqs[i] = be64_get(value.mv_data);
         } else if (rc) {
             return store_fail(w->store, rc, "index the hosts", map_full, err);
         } else {
@@ -234,8 +234,8 @@ static int scan_next_seq(struct store *s, MDB_txn *txn, uint32_t scan_id, uint64
         rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV);
     else if (rc == MDB_NOTFOUND)
         rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
-    if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && store_get_be32(key.mv_data) == scan_id)
-        *next = store_get_be64((const uint8_t *)key.mv_data + 4) + 1;
+    if (rc == 0 && key.mv_size == STORE_HOST_KEY_LEN && be32_get(key.mv_data) == scan_id)
+        *next = be64_get((const uint8_t *)key.mv_data + 4) + 1;
     mdb_cursor_close(cursor);
     if (rc && rc != MDB_NOTFOUND)
         return store_fail(s, rc, "find the scan's last host", NULL, err);
@@ -309,7 +309,7 @@ static int write_group(struct store_writer *w, MDB_txn *txn, size_t n, const cha
         return -1;
     if (checkpoint) {
         uint8_t keybuf[4];
-        store_put_be32(keybuf, w->scan_id);
+        be32_put(keybuf, w->scan_id);
         MDB_val key = {4, keybuf}, value = {strlen(checkpoint), (void *)checkpoint};
         if ((rc = mdb_put(txn, s->scans, &key, &value, 0)))
             return store_fail(s, rc, "write the checkpoint", map_full, err);

@@ -3,6 +3,7 @@
  * permutation, walks and shards, cookies, SYN frame checksums.
  */
 #include "engine/engine.h"
+#include "lib/bytes.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -452,15 +453,15 @@ static void test_syn_frame_checksums(void **state)
         syn_template_fill(&tpl, f, daddr, sport, dport, seq, id);
         assert_memory_equal(f, dst, 6);
         assert_memory_equal(f + 6, src, 6);
-        assert_int_equal(f[12] << 8 | f[13], 0x0800);
+        assert_int_equal(be16_get(f + 12), 0x0800);
         const uint8_t *iph = f + 14, *tcp = f + 34;
         assert_int_equal(iph[0], 0x45);
         assert_int_equal(iph[9], 6);
         assert_int_equal(rfc1071(iph, 20, 0), 0); /* sums to zero with its checksum */
-        assert_int_equal((uint32_t)iph[16] << 24 | iph[17] << 16 | iph[18] << 8 | iph[19], daddr);
-        assert_int_equal(tcp[0] << 8 | tcp[1], sport);
-        assert_int_equal(tcp[2] << 8 | tcp[3], dport);
-        assert_int_equal((uint32_t)tcp[4] << 24 | tcp[5] << 16 | tcp[6] << 8 | tcp[7], seq);
+        assert_int_equal(be32_get(iph + 16), daddr);
+        assert_int_equal(be16_get(tcp), sport);
+        assert_int_equal(be16_get(tcp + 2), dport);
+        assert_int_equal(be32_get(tcp + 4), seq);
         assert_int_equal(tcp[13], 0x02); /* SYN only */
         uint32_t pseudo = (saddr >> 16) + (saddr & 0xffff) + (daddr >> 16) + (daddr & 0xffff) +
                           6 + 40;

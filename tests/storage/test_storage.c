@@ -354,7 +354,7 @@ static void test_replace_resume_and_order(void **state)
     MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, av = {8, seq};
     assert_int_equal(mdb_del(txn, s->addrs, &ak, NULL), 0);
     store_addr_key(akey, scan2, C, 443);
-    store_put_be64(seq, 99);
+    be64_put(seq, 99);
     assert_int_equal(mdb_put(txn, s->addrs, &ak, &av, 0), 0);
     assert_int_equal(store_txn_commit(s, txn, "test", NULL, err), 0);
     assert_int_equal(check_problems(s), 2);
@@ -808,7 +808,7 @@ static void set_schema_version(const char *path, uint32_t schema)
     MDB_txn *txn;
     MDB_dbi dbi;
     uint8_t version[4];
-    store_put_be32(version, schema);
+    be32_put(version, schema);
     MDB_val key = {14, "schema_version"}, value = {4, version};
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
@@ -888,7 +888,7 @@ static void test_bad_files(void **state)
     MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, seq;
     assert_int_equal(mdb_get(txn, s->addrs, &ak, &seq), 0);
     assert_int_equal(seq.mv_size, 8);
-    store_host_key(key, scan, store_get_be64(seq.mv_data));
+    store_host_key(key, scan, be64_get(seq.mv_data));
     MDB_val hk = {STORE_HOST_KEY_LEN, key}, hv = {3, "\x01\x00\x07"};
     assert_int_equal(mdb_put(txn, s->hosts, &hk, &hv, 0), 0);
     uint8_t sha[32];

@@ -13,6 +13,7 @@
  * The scan JSON has the keys the scanner writes that identify a scan
  * (targets, ports, seed, shards) plus shard and started.
  */
+#include "lib/bytes.h"
 #include "population.h"
 #include "storage/storage.h"
 
@@ -105,8 +106,12 @@ static int corrupt_records(const char *path, uint32_t scan, unsigned count)
     if (!rc) rc = mdb_dbi_open(txn, "addrs", 0, &addrs);
     /* a garbage record at sequence number 2^32 + i, indexed as 203.0.113.i:443 */
     for (unsigned i = 0; !rc && i < count; i++) {
-        uint8_t key[12] = {scan >> 24, scan >> 16, scan >> 8, scan, 0, 0, 0, 1, 0, 0, 0, (uint8_t)i};
-        uint8_t addr[10] = {scan >> 24, scan >> 16, scan >> 8, scan, 203, 0, 113, (uint8_t)i, 1, 187};
+        uint8_t key[12], addr[10];
+        be32_put(key, scan);
+        be64_put(key + 4, (1ull << 32) + (uint8_t)i);
+        be32_put(addr, scan);
+        be32_put(addr + 4, 0xcb007100u + (uint8_t)i); /* 203.0.113.i */
+        be16_put(addr + 8, 443);
         uint8_t garbage[7] = {0xff, 1, 2, 3, 4, 5, (uint8_t)i};
         MDB_val k = {sizeof(key), key}, v = {sizeof(garbage), garbage};
         MDB_val ak = {sizeof(addr), addr}, av = {8, key + 4};

@@ -8,6 +8,7 @@
  * output's first k bits depend only on the input's first k bits.
  */
 #include "tools/analysis/analysis.h"
+#include "lib/bytes.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -47,8 +48,7 @@ int cryptopan_new(struct cryptopan **out, const uint8_t key[32], char *err)
         cryptopan_free(cp);
         return -1;
     }
-    cp->pad_prefix = (uint32_t)cp->pad[0] << 24 | (uint32_t)cp->pad[1] << 16 |
-                     (uint32_t)cp->pad[2] << 8 | cp->pad[3];
+    cp->pad_prefix = be32_get(cp->pad);
     *out = cp;
     return 0;
 }
@@ -95,10 +95,7 @@ uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr)
         uint32_t keep = pos == 0 ? 0 : (addr >> (32 - pos)) << (32 - pos);
         uint32_t fill = pos == 0 ? cp->pad_prefix : (cp->pad_prefix << pos) >> pos;
         uint32_t block = keep | fill;
-        in[0] = (uint8_t)(block >> 24);
-        in[1] = (uint8_t)(block >> 16);
-        in[2] = (uint8_t)(block >> 8);
-        in[3] = (uint8_t)block;
+        be32_put(in, block);
         if (aes_block(cp->ctx, in, out) != 0)
             abort(); /* cannot fail for ECB on whole blocks once initialised */
         flips |= (uint32_t)(out[0] >> 7) << (31 - pos);

@@ -5,6 +5,7 @@
 #include "tools/cli/probe_options.h"
 #include "tools/cli/cli.h"
 #include "ks_version.h"
+#include "lib/bytes.h"
 #include "lib/text.h"
 
 #include <errno.h>
@@ -362,11 +363,9 @@ static int list_digest(const struct ip_list *list, char hex[65], char *err)
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     for (size_t i = 0; ok && i < list->count; i++) {
-        unsigned char be[8];
-        for (int b = 0; b < 4; b++) {
-            be[b] = (unsigned char)(list->ranges[i].first >> (24 - 8 * b));
-            be[4 + b] = (unsigned char)(list->ranges[i].last >> (24 - 8 * b));
-        }
+        uint8_t be[8];
+        be32_put(be, list->ranges[i].first);
+        be32_put(be + 4, list->ranges[i].last);
         ok = EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(ctx, md, &md_length) == 1 && md_length == sizeof(md);
