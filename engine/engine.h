@@ -68,12 +68,6 @@ uint64_t ip_list_size(const struct ip_list *list);
 bool ip_list_contains(const struct ip_list *list, uint32_t addr);
 /* Parses a dotted quad; returns false if it is not one. */
 bool ip_parse(const char *text, uint32_t *addr);
-/* The dotted quad is lib/text.h's ipv4_text; this name stays for
- * tools/pipeline/scan_pipeline.c until it calls ipv4_text itself. */
-static inline char *ip_format(uint32_t addr, char *buf)
-{
-    return ipv4_text(addr, buf);
-}
 
 /* ------------------------------------------------------------------ */
 /* Ports                                                                */

@@ -7,11 +7,11 @@
  * requests and writes checkpoints.
  *
  * A checkpoint says "every target before walk position P has been probed
- * and its result committed". Position P, sampled at time t, qualifies once
- * the cooldown has passed since t (every reply to those SYNs has arrived, the
- * same assumption the end of a scan makes) and every responder that had
- * arrived by then has been probed and handed to the writer; the writer
- * commits the checkpoint in the same transaction as those records. A resumed
+ * and its result committed". Which P qualifies is the pipeline's rule
+ * (tools/pipeline/checkpoint.c: the cooldown has passed since P was
+ * sampled and every responder that had arrived by then has been probed and
+ * handed to the writer); this file commits it: the writer commits the
+ * checkpoint in the same transaction as those records. A resumed
  * scan restarts at P: targets after P may be probed twice, and the second
  * record replaces the first under the same key, so nothing is lost and
  * nothing is duplicated.
@@ -32,14 +32,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CHECKPOINT_SAMPLES 4096
-
-struct checkpoint_sample {
-    double time;
-    uint64_t position;   /* scan_checkpoint_position at that time */
-    uint64_t pushed;     /* responders that had entered the pipeline */
-};
 
 struct scan_job {
     struct scan_options *opts;
@@ -62,10 +54,7 @@ struct scan_job {
     uint32_t scan_id;
     struct scan_record previous;  /* the resumed scan's record ... */
     bool previous_loaded;         /* ... when resuming */
-    struct checkpoint_sample samples[CHECKPOINT_SAMPLES];
-    size_t sample_count;
-    uint64_t checkpoint;          /* last committed walk position */
-    double last_checkpoint_time;
+    struct checkpoints checkpoints; /* position: the last committed walk position */
 };
 
 static _Atomic int signal_count;
@@ -158,11 +147,11 @@ static json_t *scan_record(struct scan_job *job, const char *state, double end)
         scan_record_set_present(&r, "previous_runs");
     }
     char when[32];
-    iso_time(job->last_checkpoint_time ? job->last_checkpoint_time : job->start, when,
+    iso_time(job->checkpoints.time ? job->checkpoints.time : job->start, when,
              sizeof(when));
     r.state = strdup(state);
-    r.checkpoint = json_pack("{s:I,s:s}", "walk_position", (json_int_t)job->checkpoint, "time",
-                             when);
+    r.checkpoint = json_pack("{s:I,s:s}", "walk_position", (json_int_t)job->checkpoints.position,
+                             "time", when);
     scan_record_set_present(&r, "state");
     scan_record_set_present(&r, "checkpoint");
     json_t *j = r.state && r.checkpoint && r.started && (!prev || r.previous_runs)
@@ -186,46 +175,19 @@ static int commit_record(struct scan_job *job, const char *state, double end, ch
     return rc;
 }
 
-/* The newest sample every reply to whose probes has been handled. */
-static bool safe_position(struct scan_job *job, uint64_t *position)
-{
-    uint64_t handled = scan_pipeline_handled(&job->pipe);
-    size_t n = job->sample_count < CHECKPOINT_SAMPLES ? job->sample_count : CHECKPOINT_SAMPLES;
-    /* b: the earliest sample at least `cooldown` after a; walk a from new to old. */
-    for (size_t back = 0; back < n; back++) {
-        const struct checkpoint_sample *a =
-            &job->samples[(job->sample_count - 1 - back) % CHECKPOINT_SAMPLES];
-        const struct checkpoint_sample *b = NULL;
-        for (size_t k = 0; k < back; k++) {
-            const struct checkpoint_sample *s =
-                &job->samples[(job->sample_count - back + k) % CHECKPOINT_SAMPLES];
-            if (s->time >= a->time + job->cfg.cooldown + 0.5) {
-                b = s;
-                break;
-            }
-        }
-        if (b && handled >= b->pushed) {
-            *position = a->position;
-            return true;
-        }
-    }
-    return false;
-}
-
+/* Once a second: a sample, and a commit when a newer position is safe
+ * (pipeline.h, checkpoints). */
 static void checkpoint_tick(struct scan_job *job, double now)
 {
-    struct checkpoint_sample *s = &job->samples[job->sample_count++ % CHECKPOINT_SAMPLES];
-    s->time = now;
-    s->position = scan_checkpoint_position(&job->cfg, &job->counters);
-    s->pushed = atomic_load(&job->pipe.pushed);
     uint64_t position;
-    if (safe_position(job, &position) && position > job->checkpoint) {
-        char err[KS_ERRLEN];
-        job->checkpoint = position;
-        job->last_checkpoint_time = now;
-        if (commit_record(job, "running", 0, err) < 0 && !job->opts->quiet)
-            cli_message("checkpoint failed: %s", err);
-    }
+    if (!checkpoints_sample(&job->checkpoints, now,
+                            scan_checkpoint_position(&job->cfg, &job->counters),
+                            atomic_load(&job->pipe.pushed), scan_pipeline_handled(&job->pipe),
+                            &position))
+        return;
+    char err[KS_ERRLEN];
+    if (commit_record(job, "running", 0, err) < 0 && !job->opts->quiet)
+        cli_message("checkpoint failed: %s", err);
 }
 
 /* Waits for the scan thread, printing status, honouring signals (the first
@@ -309,7 +271,7 @@ static int resume_prepare(struct scan_job *job, char *err)
         return -1;
     }
     job->scan_id = last.id;
-    job->checkpoint = (uint64_t)json_integer_value(cp);
+    job->checkpoints.position = (uint64_t)json_integer_value(cp);
     job->previous = was;
     job->previous_loaded = true;
     return 0;
@@ -322,11 +284,11 @@ static int open_store(struct scan_job *job, char *err)
     if (job->opts->resume) {
         if (resume_prepare(job, err) < 0)
             return -1;
-        job->cfg.start_position = job->checkpoint;
+        job->cfg.start_position = job->checkpoints.position;
         job->cfg.seed = job->opts->seed; /* perhaps taken from the stored scan */
         if (!job->opts->quiet)
             cli_message("resuming scan %u of %s at walk position %llu",
-                    job->scan_id, job->opts->db, (unsigned long long)job->checkpoint);
+                    job->scan_id, job->opts->db, (unsigned long long)job->checkpoints.position);
     } else {
         json_t *j = scan_record(job, "running", 0);
         char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -350,8 +312,8 @@ static int finish_store(struct scan_job *job, double end, char *err)
         /* A full cooldown ran (or the scan ended normally): every probe sent
          * is accounted for. After a second Ctrl-C keep the last safe point. */
         if (atomic_load(&job->stop) < 2 && job->scan_status == 0)
-            job->checkpoint = scan_checkpoint_position(&job->cfg, &job->counters);
-        job->last_checkpoint_time = end;
+            job->checkpoints.position = scan_checkpoint_position(&job->cfg, &job->counters);
+        job->checkpoints.time = end;
         rc = commit_record(job, interrupted ? "interrupted" : "done", end, err);
         char ferr[KS_ERRLEN];
         if (store_writer_finish(job->writer, ferr) < 0 && rc == 0) {
@@ -459,6 +421,7 @@ static int run_scan(struct scan_job *job)
             /* Nothing was sent: the pipeline is empty and ends at once. */
             cli_message("starting the scan thread: %s", strerror(created));
         } else {
+            job->checkpoints.cooldown = job->cfg.cooldown;
             supervise(job);
             pthread_join(scan_tid, NULL);
             rc = finish_scan(job);

@@ -179,4 +179,36 @@ void scan_pipeline_free(struct scan_pipeline *p);
  * scan_pipeline_handled() pushed responders is done. */
 uint64_t scan_pipeline_handled(struct scan_pipeline *p);
 
+/* ---- checkpoints ---- */
+
+/* Which walk position may be committed as a checkpoint: every target before
+ * it has been probed and its result handed to the store. Once a second the
+ * caller samples (time, walk position, responders pushed). A sample A is
+ * safe when a later sample B, at least the cooldown (+0.5 s) after A, finds
+ * every responder pushed before B handled: every reply to every SYN before
+ * A's position has arrived by B, and been probed and queued to the writer. */
+#define CHECKPOINT_SAMPLES 4096
+
+struct checkpoint_sample {
+    double time;
+    uint64_t position;   /* the engine's walk position at that time */
+    uint64_t pushed;     /* responders that had entered the pipeline */
+};
+
+struct checkpoints {
+    struct checkpoint_sample samples[CHECKPOINT_SAMPLES]; /* a ring */
+    size_t count;        /* samples taken */
+    double cooldown;     /* seconds replies may take */
+    uint64_t position;   /* the last position given out (committed) */
+    double time;         /* when it was given out; 0 before */
+};
+
+/* Starts at `position` (a resumed scan's checkpoint, else 0). */
+void checkpoints_init(struct checkpoints *c, double cooldown, uint64_t position);
+/* Takes a sample; true and *position when a safe position newer than the
+ * last one exists (it becomes the last one, with time `now`). handled is
+ * scan_pipeline_handled(). */
+bool checkpoints_sample(struct checkpoints *c, double now, uint64_t walk_position,
+                        uint64_t pushed, uint64_t handled, uint64_t *position);
+
 #endif

@@ -3,6 +3,7 @@
  * the capture thread.
  */
 #include "tools/pipeline/pipeline.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -120,7 +121,7 @@ static void write_line(struct scan_pipeline *p, const char *text)
 static void write_responder(struct scan_pipeline *p, uint64_t v)
 {
     char ip[16], line[64];
-    ip_format((uint32_t)(v >> 16), ip);
+    ipv4_text((uint32_t)(v >> 16), ip);
     /* Fields are an address and a number: nothing to escape. */
     if (p->format == PIPELINE_JSONL)
         snprintf(line, sizeof(line), "{\"saddr\":\"%s\",\"sport\":%u}", ip, (unsigned)(v & 0xffff));
