@@ -15,7 +15,7 @@
  * the org section may come before or after the AS section. Every other '#'
  * line is a comment; blank lines are ignored.
  *
- * Semantics (also in tools.h):
+ * Semantics (also in analysis.h):
  *  - A data line before any format line, a line whose field count is not the
  *    section's, an AS number that is not 0..4294967295 in plain decimal, an
  *    empty org_id, a format line that names neither an AS nor an org section,
