@@ -127,7 +127,7 @@ static int corrupt_records(const char *path, uint32_t scan, unsigned count)
 
 int main(int argc, char **argv)
 {
-    const char *out = NULL, *started = "2021-06-10T08:00:00Z";
+    const char *out = NULL, *started = "2021-06-10T08:00:00Z", *seed = "42";
     unsigned shard = 0, shards = 1, corrupt = 0;
     long long synthetic = -1;
     bool crafted = false, later = false;
@@ -136,13 +136,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--later")) crafted = later = true;
         else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) synthetic = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--started") && i + 1 < argc) started = argv[++i];
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = argv[++i];
         else if (!strcmp(argv[i], "--corrupt") && i + 1 < argc) corrupt = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc &&
                  sscanf(argv[++i], "%u/%u", &shard, &shards) == 2 && shard < shards) ;
         else if (argv[i][0] != '-' && !out) out = argv[i];
         else {
             fprintf(stderr, "usage: gen_db OUT (--crafted | --later | --synthetic COUNT) [--shard I/N] "
-                            "[--started ISO] [--corrupt K]\n");
+                            "[--started ISO] [--seed S] [--corrupt K]\n");
             return 2;
         }
     }
@@ -155,9 +156,9 @@ int main(int argc, char **argv)
     struct store_writer *w;
     uint32_t scan;
     snprintf(scan_json, sizeof(scan_json),
-             "{\"targets\": [\"198.18.0.0/15\"], \"ports\": \"443,6443\", \"seed\": \"42\", "
+             "{\"targets\": [\"198.18.0.0/15\"], \"ports\": \"443,6443\", \"seed\": \"%s\", "
              "\"shard\": %u, \"shards\": %u, \"started\": \"%s\", \"counters\": {\"unique\": 0}}",
-             shard, shards, started);
+             seed, shard, shards, started);
     if (store_open(&store, out, STORE_READ_WRITE, err) ||
         store_scan_create(store, scan_json, &scan, err) ||
         store_writer_start(store, scan, 10000, 200, &w, err)) {

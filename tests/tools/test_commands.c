@@ -389,10 +389,39 @@ static void test_merge_equals_single_run(void **state)
     assert_int_equal(run(&out, KUBESURVEY " merge %s/m2.db %s/d.db %s/one.db", dir, dir, dir), 0);
     assert_non_null(strstr(out, "3 scan(s), 32 endpoint record(s) copied"));
     free(out);
-    /* a second copy of a shard is a scan of its own */
-    assert_int_equal(run(&out, KUBESURVEY " merge %s/m3.db %s/s0.db %s/s1.db %s/s0.db", dir, dir,
-                         dir, dir), 0);
-    assert_non_null(strstr(out, "2 scan(s), 12 endpoint record(s) copied"));
+    /* a shard given twice is refused, and nothing is created */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m3.db %s/s0.db %s/s1.db %s/s0.db 2>&1", dir,
+                         dir, dir, dir), 1);
+    assert_non_null(strstr(out, "shard 0 of 3 is given twice"));
+    free(out);
+    assert_int_equal(run(NULL, "test ! -e %s/m3.db", dir), 0);
+    /* missing shards are refused, naming them ... */
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m4.db %s/s0.db %s/s2.db 2>&1", dir, dir, dir),
+                     1);
+    assert_non_null(strstr(out, "2 of 3 shards given, missing 1"));
+    free(out);
+    /* ... unless --partial, which says so in the merged record */
+    assert_int_equal(run(&out, KUBESURVEY " merge --partial %s/m4.db %s/s0.db %s/s2.db", dir, dir,
+                         dir), 0);
+    free(out);
+    assert_int_equal(run(&out, KUBESURVEY " scans %s/m4.db", dir), 0);
+    free(out);
+    snprintf(path, sizeof(path), "%s/m4.db", dir);
+    assert_int_equal(store_open(&store, path, STORE_READ_ONLY, err), 0);
+    assert_int_equal(store_scan_get(store, 1, &scan, err), 0);
+    j = json_loads(scan.json, 0, NULL);
+    free(scan.json);
+    assert_true(json_is_true(json_object_get(j, "partial")));
+    expect_json(json_object_get(j, "missing_shards"), "[1]");
+    json_decref(j);
+    store_close(store);
+    /* a shard of another run is refused, naming what differs */
+    assert_int_equal(run(NULL, GEN_DB " %s/x1.db --crafted --shard 1/3 --seed 7 >/dev/null", dir),
+                     0);
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m5.db %s/s0.db %s/x1.db %s/s2.db 2>&1", dir,
+                         dir, dir, dir), 1);
+    assert_non_null(strstr(out, "is not a shard of the run of"));
+    assert_non_null(strstr(out, "seed differs (\"7\", \"42\")"));
     free(out);
 }
 

@@ -3,15 +3,17 @@
  * databases into one new database.
  *
  * Shards of one run become ONE scan in OUT, so merging the shards of a run
- * gives the statistics of a single unsharded run. Two scans are shards of
- * one run when their JSON agrees on everything that defines a scan
- * (the scan record's fields with the SCAN_DEFINES role: target and
- * blocklist digests, ports, seed, shard count, ...; tools/pipeline/scan_record.c), they have
- * "shards" > 1, and their "shard" numbers differ. Any other scan (an
- * unsharded run, a repeated run with the same parameters, a second copy of
- * a shard) is copied as a scan of its own. Certificates are stored once (the store de-duplicates by
- * SHA-256, compressing with OUT's own dictionary). An endpoint present in
- * two merged inputs is kept once: the later input's record wins.
+ * gives the statistics of a single unsharded run. The sharded scans given
+ * ("shards" > 1) must be shards of one run: their records agree on every
+ * field that defines the work (the SCAN_DEFINES role of the scan record:
+ * target and blocklist digests, ports, seed, shard count, ...;
+ * tools/pipeline/scan_record.c), each shard comes once, and all of them
+ * come unless --partial; otherwise the merge is refused, naming the
+ * problem, before OUT is created (check_inputs). An unsharded scan is
+ * copied as a scan of its own. Certificates are stored once (the store
+ * de-duplicates by SHA-256, compressing with OUT's own dictionary). An
+ * endpoint present in two merged inputs is kept once: the later input's
+ * record wins.
  */
 #include "tools/cli/cli.h"
 #include "lib/buf.h"
@@ -29,12 +31,15 @@
 static void merge_usage(FILE *out)
 {
     fprintf(out,
-            "usage: kubesurvey merge OUT DB...\n\n"
+            "usage: kubesurvey merge [--partial] OUT DB...\n\n"
             "Merges the scans of the databases DB... into the new database OUT. The shards\n"
-            "of one run (scans with \"shards\" > 1 and distinct \"shard\" numbers that agree\n"
-            "on everything else but times, counters and machine details) become one scan;\n"
-            "other scans are copied as scans of their own. Certificates are stored once.\n"
-            "OUT must not exist.\n\n"
+            "of one run (scans with \"shards\" > 1) become one scan; unsharded scans are\n"
+            "copied as scans of their own. Certificates are stored once. OUT must not exist.\n"
+            "Refused, before OUT is created, with the reason: shards of different runs\n"
+            "(the field that differs: seed, targets, ports, blocklist, shard count), a\n"
+            "shard given twice, and missing shards (unless --partial).\n\n"
+            "  --partial    merge the shards there are; the merged scan records\n"
+            "               \"partial\": true and \"missing_shards\"\n"
             "  -h, --help   this help\n");
 }
 
@@ -249,15 +254,160 @@ done:
     return rc;
 }
 
+/* ---- what may be merged ---- */
+
+/* One sharded scan of an input. */
+struct shard_seen {
+    const char *db;
+    uint32_t id;
+    struct scan_record record;
+};
+
+struct shard_check {
+    struct shard_seen *seen;
+    size_t count, cap;
+    const char *db;
+    char *err;
+};
+
+static int note_scan(void *ctx, const struct store_scan *scan)
+{
+    struct shard_check *c = ctx;
+    json_t *j = json_loads(scan->json, 0, NULL);
+    struct scan_record r;
+    char err[KS_ERRLEN];
+    int rc = j ? scan_record_from_json(&r, j, err) : -1;
+    json_decref(j);
+    if (rc != 0) {
+        snprintf(c->err, KS_ERRLEN, "%s scan %u: %s", c->db, scan->id,
+                 j ? err : "the scan record is not JSON");
+        return 1;
+    }
+    if (!scan_record_has(&r, "shard") || !scan_record_has(&r, "shards") || r.shards <= 1) {
+        scan_record_free(&r); /* an unsharded scan: copied as a scan of its own */
+        return 0;
+    }
+    if (BUF_GROW(c->seen, c->cap, c->count + 1, 8) != 0) {
+        scan_record_free(&r);
+        snprintf(c->err, KS_ERRLEN, "out of memory");
+        return 1;
+    }
+    c->seen[c->count++] = (struct shard_seen){c->db, scan->id, r};
+    return 0;
+}
+
+/* The shards given must be the shards of one run, each once; all of them
+ * unless `partial`. 0, or -1 naming the first problem. */
+static int check_shards(const struct shard_check *c, bool partial, char *err)
+{
+    if (!c->count)
+        return 0;
+    const struct shard_seen *ref = &c->seen[0];
+    long long shards = ref->record.shards;
+    for (size_t i = 1; i < c->count; i++) {
+        const struct shard_seen *s = &c->seen[i];
+        const char *field = scan_record_defines_differ(&ref->record, &s->record);
+        if (field) {
+            char a[128], b[128];
+            scan_record_field_text(&ref->record, field, a, sizeof(a));
+            scan_record_field_text(&s->record, field, b, sizeof(b));
+            snprintf(err, KS_ERRLEN,
+                     "%s scan %u is not a shard of the run of %s scan %u: %s differs (%s, %s)",
+                     s->db, s->id, ref->db, ref->id, field, b, a);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        const struct shard_seen *s = &c->seen[i];
+        if (s->record.shard < 0 || s->record.shard >= shards) {
+            snprintf(err, KS_ERRLEN, "%s scan %u: shard %lld is not in 0-%lld", s->db, s->id,
+                     s->record.shard, shards - 1);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (c->seen[j].record.shard == s->record.shard) {
+                snprintf(err, KS_ERRLEN, "shard %lld of %lld is given twice: %s scan %u and %s "
+                                         "scan %u", s->record.shard, shards, c->seen[j].db,
+                         c->seen[j].id, s->db, s->id);
+                return -1;
+            }
+    }
+    if (partial || (long long)c->count == shards)
+        return 0;
+    char missing[256] = "";
+    size_t used = 0;
+    for (long long k = 0; k < shards && used < sizeof(missing) - 16; k++) {
+        bool found = false;
+        for (size_t i = 0; i < c->count && !found; i++)
+            found = c->seen[i].record.shard == k;
+        if (!found)
+            used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%lld",
+                                     used ? ", " : "", k);
+    }
+    snprintf(err, KS_ERRLEN, "%zu of %lld shards given, missing %s: merge every shard, or give "
+                             "--partial to merge these and record which are missing",
+             c->count, shards, missing);
+    return -1;
+}
+
+/* Reads every input's scan records and checks the shards among them. */
+static int check_inputs(char **dbs, int count, bool partial, char *err)
+{
+    struct shard_check c = {.err = err};
+    int rc = 0;
+    for (int i = 0; i < count && rc == 0; i++) {
+        struct store *in = NULL;
+        c.db = dbs[i];
+        if (tool_store_open(dbs[i], &in, err) != 0 ||
+            store_scan_foreach(in, note_scan, &c, err) != 0)
+            rc = -1;
+        store_close(in);
+    }
+    if (rc == 0)
+        rc = check_shards(&c, partial, err);
+    for (size_t i = 0; i < c.count; i++)
+        scan_record_free(&c.seen[i].record);
+    free(c.seen);
+    return rc;
+}
+
+/* A merged run missing shards says so in its record. */
+static void mark_partial(json_t *merged)
+{
+    json_t *shards = json_object_get(merged, "shards");
+    json_t *have = json_object_get(merged, "merged_shards");
+    if (!json_is_integer(shards) || !json_is_array(have) ||
+        (json_int_t)json_array_size(have) >= json_integer_value(shards))
+        return;
+    json_t *missing = json_array();
+    for (json_int_t k = 0; k < json_integer_value(shards); k++) {
+        bool found = false;
+        size_t i;
+        json_t *v;
+        json_array_foreach(have, i, v)
+            found |= json_integer_value(v) == k;
+        if (!found)
+            json_array_append_new(missing, json_integer(k));
+    }
+    json_object_set_new(merged, "partial", json_true());
+    json_object_set_new(merged, "missing_shards", missing);
+}
+
 int cmd_merge(int argc, char **argv)
 {
     static const struct option options[] = {
+        {"partial", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bool partial = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (c == 'p') {
+            partial = true;
+            continue;
+        }
         if (c == 'h') {
             merge_usage(stdout);
             return EXIT_OK;
@@ -284,12 +434,17 @@ int cmd_merge(int argc, char **argv)
     struct merge m = {0};
     char err[KS_ERRLEN] = "";
     int status = EXIT_RUNTIME;
+    /* Everything is checked before OUT exists: a refused merge leaves
+     * nothing behind. */
+    if (check_inputs(argv + optind + 1, argc - optind - 1, partial, err) != 0)
+        goto done;
     if (store_open(&m.out, out_path, STORE_READ_WRITE, err) != 0)
         goto done;
     for (int i = optind + 1; i < argc; i++)
         if (merge_input(&m, argv[i], err) != 0)
             goto done;
     for (size_t i = 0; i < m.scan_count; i++) {
+        mark_partial(m.scans[i].json);
         char *text = json_dumps(m.scans[i].json, JSON_COMPACT);
         int rc = text ? store_scan_update(m.out, m.scans[i].out_id, text, err) : -1;
         free(text);

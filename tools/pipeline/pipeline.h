@@ -107,6 +107,8 @@ int scan_record_resume_check(const struct scan_record *was, const struct scan_re
 /* The text of r's SCAN_DEFINES fields (canonical JSON): equal for the
  * shards of one run. Malloc'ed; NULL when out of memory. */
 char *scan_record_identity(const struct scan_record *r);
+/* The value of field `name` of r as JSON text ("none" when absent). */
+void scan_record_field_text(const struct scan_record *r, const char *name, char *out, size_t size);
 /* The first SCAN_DEFINES field on which a and b differ, or NULL. */
 const char *scan_record_defines_differ(const struct scan_record *a, const struct scan_record *b);
 

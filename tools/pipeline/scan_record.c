@@ -231,6 +231,20 @@ static bool same_field(const struct scan_record *a, const struct scan_record *b,
     return same;
 }
 
+void scan_record_field_text(const struct scan_record *r, const char *name, char *out, size_t size)
+{
+    size_t i;
+    if (!field_named(name, &i)) {
+        snprintf(out, size, "none");
+        return;
+    }
+    json_t *v = (r->present >> i & 1) ? field_to_json(r, &scan_fields[i]) : NULL;
+    char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    snprintf(out, size, "%s", text ? text : "none");
+    free(text);
+    json_decref(v);
+}
+
 static void value_text(const struct scan_record *r, size_t i, char *out, size_t size)
 {
     if (!(r->present >> i & 1)) {
