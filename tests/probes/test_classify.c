@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "make_cert.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -171,50 +173,6 @@ static int teardown_key(void **state)
     return 0;
 }
 
-static void add_name_entries(X509_NAME *name, const char *spec)
-{
-    /* spec: "CN=a/O=b/OU=c" */
-    char *copy = strdup(spec), *save = NULL;
-    for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-        char *eq = strchr(part, '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        assert_int_equal(X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
-                                                    (unsigned char *)eq + 1, -1, -1, 0), 1);
-    }
-    free(copy);
-}
-
-/* A DER certificate with the given subject, issuer and SAN list
- * ("DNS:a,IP:1.2.3.4" or NULL). Caller frees. */
-static uint8_t *make_cert(const char *subject, const char *issuer, const char *sans, size_t *len)
-{
-    X509 *x = X509_new();
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-    X509_set_pubkey(x, test_key);
-    add_name_entries(X509_get_subject_name(x), subject);
-    add_name_entries(X509_get_issuer_name(x), issuer);
-    if (sans) {
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, sans);
-        assert_non_null(ext);
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    assert_true(X509_sign(x, test_key, EVP_sha256()) > 0);
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
-    assert_true(n > 0);
-    X509_free(x);
-    uint8_t *out = malloc((size_t)n);
-    memcpy(out, der, (size_t)n);
-    OPENSSL_free(der);
-    *len = (size_t)n;
-    return out;
-}
 
 struct cert_case {
     const char *what, *subject, *issuer, *sans;
@@ -287,7 +245,7 @@ static void test_cert_table(void **state)
         const struct cert_case *c = &certs[i];
         print_message("%s\n", c->what);
         size_t len;
-        uint8_t *der = make_cert(c->subject, c->issuer, c->sans, &len);
+        uint8_t *der = make_cert(test_key, c->subject, c->issuer, c->sans, &len);
         struct k8s_cert_facts facts;
         assert_int_equal(k8s_cert_inspect(der, len, &facts), 0);
         assert_int_equal(facts.marker, c->marker);
@@ -320,7 +278,7 @@ static void set_body(struct probe_result *r, int status, const char *body)
 static void set_leaf(struct probe_result *r, const char *subject, const char *issuer,
                      const char *sans)
 {
-    r->chain[0].der = make_cert(subject, issuer, sans, &r->chain[0].length);
+    r->chain[0].der = make_cert(test_key, subject, issuer, sans, &r->chain[0].length);
     r->chain_length = 1;
 }
 

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "make_cert.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -40,21 +42,6 @@ static int teardown_keys(void **state)
     EVP_PKEY_free(leaf_key);
     EVP_PKEY_free(leaf_key2);
     return 0;
-}
-
-/* spec: "OU=openshift/CN=kube-apiserver-lb-signer", in DER order */
-static void add_name_entries(X509_NAME *name, const char *spec)
-{
-    char *copy = strdup(spec), *save = NULL;
-    assert_non_null(copy);
-    for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-        char *eq = strchr(part, '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        assert_int_equal(X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
-                                                    (unsigned char *)eq + 1, -1, -1, 0), 1);
-    }
-    free(copy);
 }
 
 static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "make_cert.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -136,47 +138,6 @@ static void test_prerelease_order(void **state)
 
 /* -------------------------------------------------------- certificates */
 
-static void add_name_entries(X509_NAME *name, const char *spec)
-{
-    char *copy = strdup(spec), *save = NULL;
-    for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-        char *eq = strchr(part, '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        assert_int_equal(X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
-                                                    (unsigned char *)eq + 1, -1, -1, 0), 1);
-    }
-    free(copy);
-}
-
-static uint8_t *make_cert(const char *subject, const char *issuer, const char *sans, size_t *len)
-{
-    X509 *x = X509_new();
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-    X509_set_pubkey(x, test_key);
-    add_name_entries(X509_get_subject_name(x), subject);
-    add_name_entries(X509_get_issuer_name(x), issuer);
-    if (sans) {
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, sans);
-        assert_non_null(ext);
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    assert_true(X509_sign(x, test_key, EVP_sha256()) > 0);
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
-    assert_true(n > 0);
-    X509_free(x);
-    uint8_t *out = malloc((size_t)n);
-    memcpy(out, der, (size_t)n);
-    OPENSSL_free(der);
-    *len = (size_t)n;
-    return out;
-}
 
 static const char *dash_null(const char *s)
 {
@@ -187,7 +148,7 @@ static void check_cert_row(char **f, unsigned line)
 {
     print_message("certs.tsv:%u %s\n", line, f[0]);
     size_t len;
-    uint8_t *der = make_cert(f[1], f[2], dash_null(f[3]), &len);
+    uint8_t *der = make_cert(test_key, f[1], f[2], dash_null(f[3]), &len);
 
     struct k8s_cert_facts facts;
     assert_int_equal(k8s_cert_inspect(der, len, &facts), 0);
