@@ -12,6 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The key test certificates are signed with: made by setup_key, freed by
+ * teardown_key (a cmocka group's setup and teardown). */
+static EVP_PKEY *test_key;
+
+static inline int setup_key(void **state)
+{
+    (void)state;
+    test_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    return test_key ? 0 : -1;
+}
+
+static inline int teardown_key(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(test_key);
+    return 0;
+}
+
 /* spec: "CN=a/O=b/OU=c" */
 static inline void add_name_entries(X509_NAME *name, const char *spec)
 {

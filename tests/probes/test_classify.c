@@ -157,21 +157,6 @@ static void test_version_invalid(void **state)
 
 /* ---------------------------------------------------------- certificates */
 
-static EVP_PKEY *test_key;
-
-static int setup_key(void **state)
-{
-    (void)state;
-    test_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    return test_key ? 0 : -1;
-}
-
-static int teardown_key(void **state)
-{
-    (void)state;
-    EVP_PKEY_free(test_key);
-    return 0;
-}
 
 
 struct cert_case {

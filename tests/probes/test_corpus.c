@@ -24,8 +24,6 @@
 #include <string.h>
 
 static const char *corpus_dir;
-static EVP_PKEY *test_key;
-
 /* Splits `line` at TABs into at most `max` fields; returns the count. */
 static size_t split_tabs(char *line, char **fields, size_t max)
 {
@@ -201,19 +199,6 @@ static void test_certs(void **state)
     assert_true(rows >= 30);
 }
 
-static int setup_key(void **state)
-{
-    (void)state;
-    test_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    return test_key ? 0 : -1;
-}
-
-static int teardown_key(void **state)
-{
-    (void)state;
-    EVP_PKEY_free(test_key);
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
