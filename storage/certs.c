@@ -1,15 +1,26 @@
 /*
- * certs.c - certificates stored once each (key: SHA-256 of the DER) as zstd
- * frames, with or without a trained dictionary. The frame header names the
- * dictionary (0 = none), so frames of every generation stay readable as
- * long as their dictionary is in dicts.
+ * certs.c - certificates stored once each as zstd frames, with or without a
+ * trained dictionary. The frame header names the dictionary (0 = none), so
+ * frames of every generation stay readable as long as their dictionary is
+ * in dicts.
+ *
+ * Why two tables: keyed by SHA-256, certificates arrive at random places
+ * in the B-tree, so pages split half full, and the frames recompressed when
+ * the first dictionary arrives shrink in place (LMDB merges pages only
+ * under a quarter full): a third of each page was used, and certificates
+ * took more room on disk than their raw DER. Keyed by arrival number they
+ * are appended (MDB_APPEND: full pages); only cert_index (SHA-256 -> number,
+ * 40 bytes a certificate) takes the random inserts, and it is repacked when
+ * a writer finishes (pack.c).
  */
 /* ZSTD_createCDict_advanced: certificate-sized parameters */
 #define ZSTD_STATIC_LINKING_ONLY
 #include "lib/buf.h"
+#include "lib/text.h"
 #include "storage/internal.h"
 
 #define ZDICT_STATIC_LINKING_ONLY
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,18 +107,184 @@ int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_
     return 0;
 }
 
-int cert_get_txn(struct store *s, MDB_txn *txn, const uint8_t sha256[32], ZSTD_DCtx *dctx,
-                 uint8_t **der, size_t *length, bool *found, char *err)
+int cert_find(struct store *s, MDB_txn *txn, const uint8_t sha256[32], MDB_val *frame,
+              bool *found, char *err)
 {
-    MDB_val key = {32, (void *)sha256}, value;
-    int rc = mdb_get(txn, s->certs, &key, &value);
+    MDB_val key = {s->certs_by_hash ? 32 : STORE_CERT_INDEX_KEY_LEN, (void *)sha256}, seq;
     *found = false;
+    int rc = s->certs_by_hash ? 0 : mdb_get(txn, s->cert_index, &key, &seq);
+    if (rc == 0 && !s->certs_by_hash) {
+        if (seq.mv_size != STORE_CERT_KEY_LEN) {
+            snprintf(err, KS_ERRLEN, "%s: corrupt store: a cert_index entry holds %zu bytes, not "
+                     "an arrival number (kubesurvey check lists the damage)", s->path, seq.mv_size);
+            return -1;
+        }
+        key = seq;
+    }
+    if (rc == 0)
+        rc = mdb_get(txn, s->certs, &key, frame);
+    if (rc == MDB_NOTFOUND && !s->certs_by_hash && key.mv_size == STORE_CERT_KEY_LEN) {
+        snprintf(err, KS_ERRLEN, "%s: corrupt store: cert_index names certificate %llu, which "
+                 "is missing (kubesurvey check lists the damage)", s->path,
+                 (unsigned long long)be64_get(key.mv_data));
+        return -1;
+    }
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return store_fail(s, rc, "read a certificate", NULL, err);
+    *found = true;
+    return 0;
+}
+
+/* The arrival number after the last stored certificate (1 if none). */
+static int cert_next_seq(struct store *s, MDB_txn *txn, uint64_t *next, char *err)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_cursor_open(txn, s->certs, &cursor);
+    if (rc)
+        return store_fail(s, rc, "read the certificates", NULL, err);
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    mdb_cursor_close(cursor);
+    *next = 1;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return store_fail(s, rc, "read the certificates", NULL, err);
+    if (key.mv_size != STORE_CERT_KEY_LEN) {
+        snprintf(err, KS_ERRLEN, "%s: corrupt store: the last certs key is %zu bytes, not an "
+                 "arrival number", s->path, key.mv_size);
+        return -1;
+    }
+    *next = be64_get(key.mv_data) + 1;
+    return 0;
+}
+
+/* Appends frame under the next arrival number and points the index at it
+ * (replacing an entry for the same hash only if replace). */
+static int cert_put(struct store *s, MDB_txn *txn, const uint8_t sha256[32], const MDB_val *frame,
+                    bool replace, bool *map_full, char *err)
+{
+    uint64_t seq;
+    if (cert_next_seq(s, txn, &seq, err))
+        return -1;
+    uint8_t seqbuf[STORE_CERT_KEY_LEN];
+    be64_put(seqbuf, seq);
+    MDB_val key = {STORE_CERT_KEY_LEN, seqbuf}, value = *frame;
+    MDB_val hash = {STORE_CERT_INDEX_KEY_LEN, (void *)sha256};
+    MDB_val number = {STORE_CERT_KEY_LEN, seqbuf};
+    int rc = mdb_put(txn, s->certs, &key, &value, MDB_APPEND);
+    if (!rc)
+        rc = mdb_put(txn, s->cert_index, &hash, &number, replace ? 0 : MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        char hex[65];
+        snprintf(err, KS_ERRLEN, "%s: certificate %s: another one shares its hash prefix in "
+                 "cert_index (an index collision); not stored", s->path, hex_text(sha256, 32, hex));
+        return -1;
+    }
+    return rc ? store_fail(s, rc, "store a certificate", map_full, err) : 0;
+}
+
+int cert_append(struct store *s, MDB_txn *txn, const uint8_t sha256[32], const MDB_val *frame,
+                bool *map_full, char *err)
+{
+    return cert_put(s, txn, sha256, frame, false, map_full, err);
+}
+
+int cert_replace(struct store *s, MDB_txn *txn, uint64_t seq, const uint8_t sha256[32],
+                 const MDB_val *frame, bool *map_full, char *err)
+{
+    uint8_t seqbuf[STORE_CERT_KEY_LEN];
+    be64_put(seqbuf, seq);
+    MDB_val key = {STORE_CERT_KEY_LEN, seqbuf};
+    int rc = mdb_del(txn, s->certs, &key, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "replace a certificate", map_full, err);
+    return cert_put(s, txn, sha256, frame, true, map_full, err);
+}
+
+/* Schema 2 -> 3: the certificates, keyed by SHA-256, move to a scratch
+ * table, then come back in hash order under arrival numbers 1, 2, ... with
+ * their index (both appended: full pages). One transaction: killed midway,
+ * the store stays at schema 2. */
+int cert_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    (void)ctx;
+    MDB_dbi scratch;
+    MDB_cursor *cursor = NULL;
+    MDB_val key, value;
+    uint64_t seq = 0;
+    int rc = mdb_dbi_open(txn, "cert_index", MDB_CREATE, &s->cert_index);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "upgrade_scratch", MDB_CREATE, &scratch);
+    if (!rc)
+        rc = mdb_cursor_open(txn, s->certs, &cursor);
+    for (rc = rc ? rc : mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+        if ((rc = mdb_put(txn, scratch, &key, &value, MDB_APPEND)))
+            break;
+    if (cursor)
+        mdb_cursor_close(cursor);
+    cursor = NULL;
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, s->certs, 0);
+    if (!rc)
+        rc = mdb_cursor_open(txn, scratch, &cursor);
+    for (rc = rc ? rc : mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        uint8_t seqbuf[STORE_CERT_KEY_LEN];
+        be64_put(seqbuf, ++seq);
+        MDB_val number = {STORE_CERT_KEY_LEN, seqbuf};
+        if (key.mv_size != 32) {
+            snprintf(err, KS_ERRLEN, "%s: cannot upgrade: a certs key is %zu bytes, not a "
+                     "SHA-256 (kubesurvey check, with an older build, lists the damage)", s->path,
+                     key.mv_size);
+            mdb_cursor_close(cursor);
+            return -1;
+        }
+        key.mv_size = STORE_CERT_INDEX_KEY_LEN;
+        if ((rc = mdb_put(txn, s->certs, &number, &value, MDB_APPEND)) ||
+            (rc = mdb_put(txn, s->cert_index, &key, &number, MDB_APPEND)))
+            break;
+    }
+    if (cursor)
+        mdb_cursor_close(cursor);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, scratch, 1);
+    uint8_t version[4];
+    be32_put(version, STORE_SCHEMA_VERSION);
+    MDB_val vkey = {14, "schema_version"}, vvalue = {4, version};
+    if (!rc)
+        rc = mdb_put(txn, s->meta, &vkey, &vvalue, 0);
+    if (rc)
+        return store_fail(s, rc, "upgrade the certificates to schema 3", map_full, err);
+    s->certs_by_hash = false;
+    return 0;
+}
+
+int cert_get_txn(struct store *s, MDB_txn *txn, const uint8_t sha256[32], ZSTD_DCtx *dctx,
+                 uint8_t **der, size_t *length, bool *found, char *err)
+{
+    MDB_val value;
+    if (cert_find(s, txn, sha256, &value, found, err))
+        return -1;
+    if (!*found)
+        return 0;
+    *found = false;
     if (cert_frame_decode(s, txn, value.mv_data, value.mv_size, dctx, der, length, err))
         return -1;
+    uint8_t digest[32];
+    SHA256(*der, *length, digest);
+    if (memcmp(digest, sha256, 32)) {   /* two hashes sharing the index's prefix */
+        char want[65], got[65];
+        snprintf(err, KS_ERRLEN, "%s: certificate %s: the stored one found by its hash prefix "
+                 "is %s (an index collision; kubesurvey check lists it)", s->path,
+                 hex_text(sha256, 32, want), hex_text(digest, 32, got));
+        free(*der);
+        *der = NULL;
+        return -1;
+    }
     *found = true;
     return 0;
 }

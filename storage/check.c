@@ -97,9 +97,11 @@ static void visit_dict(struct checker *ck, const MDB_val *key, const MDB_val *va
 static void visit_cert(struct checker *ck, const MDB_val *key, const MDB_val *value)
 {
     char kt[80], why[KS_ERRLEN];
+    size_t key_len = ck->store->certs_by_hash ? 32 : STORE_CERT_KEY_LEN;
     ck->stats->certs++;
-    if (key->mv_size != 32) {
-        report(ck, "certs: key %s is not a 32-byte SHA-256", key_text(kt, key));
+    if (key->mv_size != key_len) {
+        report(ck, "certs: key %s is not %s", key_text(kt, key),
+               ck->store->certs_by_hash ? "a 32-byte SHA-256" : "an 8-byte arrival number");
         return;
     }
     uint8_t *der;
@@ -111,9 +113,30 @@ static void visit_cert(struct checker *ck, const MDB_val *key, const MDB_val *va
     }
     uint8_t digest[32];
     SHA256(der, length, digest);
-    if (memcmp(digest, key->mv_data, 32))
-        report(ck, "certs: %s: the DER does not hash to its key", key_text(kt, key));
     free(der);
+    if (ck->store->certs_by_hash) {
+        if (memcmp(digest, key->mv_data, 32))
+            report(ck, "certs: %s: the DER does not hash to its key", key_text(kt, key));
+        return;
+    }
+    /* The index must name this very entry by the certificate's hash. */
+    MDB_val hash = {STORE_CERT_INDEX_KEY_LEN, digest}, seq;
+    if (mdb_get(ck->txn, ck->store->cert_index, &hash, &seq))
+        report(ck, "certs: %s: its SHA-256 is not in cert_index", key_text(kt, key));
+    else if (seq.mv_size != key_len || memcmp(seq.mv_data, key->mv_data, key_len))
+        report(ck, "certs: %s: cert_index names another entry for its SHA-256", key_text(kt, key));
+}
+
+static void visit_cert_index(struct checker *ck, const MDB_val *key, const MDB_val *value)
+{
+    char kt[80];
+    MDB_val frame;
+    if (key->mv_size != STORE_CERT_INDEX_KEY_LEN || value->mv_size != STORE_CERT_KEY_LEN)
+        report(ck, "cert_index: entry %s is not a %d-byte SHA-256 prefix with an 8-byte arrival "
+               "number", key_text(kt, key), STORE_CERT_INDEX_KEY_LEN);
+    else if (mdb_get(ck->txn, ck->store->certs, (MDB_val *)value, &frame))
+        report(ck, "cert_index: %s names certificate %llu, which is missing", key_text(kt, key),
+               (unsigned long long)be64_get(value->mv_data));
 }
 
 static void addr_text(char *out, size_t size, uint32_t addr, unsigned port)
@@ -126,8 +149,13 @@ static void check_chain(struct checker *ck, const char *where, const struct prob
 {
     char kt[80];
     for (size_t i = 0; i < r->chain_length; i++) {
-        MDB_val cert_key = {32, (void *)r->chain[i].sha256}, frame;
-        if (mdb_get(ck->txn, ck->store->certs, &cert_key, &frame)) {
+        MDB_val frame;
+        bool found;
+        char why[KS_ERRLEN];
+        if (cert_find(ck->store, ck->txn, r->chain[i].sha256, &frame, &found, why)) {
+            hex_text(r->chain[i].sha256, 32, kt);
+            report(ck, "%s: certificate %zu (%s): %s", where, i, kt, why);
+        } else if (!found) {
             hex_text(r->chain[i].sha256, 32, kt);
             report(ck, "%s: certificate %zu (%s) is missing", where, i, kt);
         } else if (ZSTD_getFrameContentSize(frame.mv_data, frame.mv_size) != r->chain[i].length) {
@@ -226,6 +254,8 @@ int store_check(struct store *s, void (*problem)(void *ctx, const char *text), v
     }
     if (!result)
         result = walk_db(&ck, s->certs, "certs", visit_cert, err);
+    if (!result && !s->certs_by_hash)
+        result = walk_db(&ck, s->cert_index, "cert_index", visit_cert_index, err);
     if (!result)
         result = walk_db(&ck, s->hosts, "hosts", visit_host, err);
     if (!result)

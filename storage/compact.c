@@ -5,6 +5,7 @@
  */
 #include "storage/internal.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,8 @@ struct compact {
     ZSTD_CDict *cdict;
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
-    uint8_t last_key[32];
-    bool started, done;
+    uint64_t next_seq;        /* arrival number to look at next */
+    bool done;
     uint64_t rewritten;
 };
 
@@ -28,18 +29,23 @@ static int compact_train_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map
 }
 
 struct rewrite {
-    uint8_t key[32];
+    uint64_t seq;
+    uint8_t sha256[32];
     struct buf frame;
 };
 
-/* Rewrites (in txn) the certificates after last_key whose frame does not
- * use the new dictionary, up to COMPACT_CHUNK of them; sets done at the end
- * (map_full: see internal.h). */
+/* Rewrites (in txn) up to COMPACT_CHUNK certificates from next_seq on
+ * whose frame does not use the new dictionary; sets done at the end
+ * (map_full: see internal.h). A rewritten frame is appended under a new
+ * arrival number (cert_replace), so the pages stay full; the walk meets it
+ * again later and skips it, as it uses the dictionary. */
 static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     struct compact *cp = ctx;
     MDB_cursor *cursor;
-    MDB_val key = {32, cp->last_key}, value;
+    uint8_t first[STORE_CERT_KEY_LEN];
+    be64_put(first, cp->next_seq);
+    MDB_val key = {STORE_CERT_KEY_LEN, first}, value;
     struct rewrite *todo = calloc(COMPACT_CHUNK, sizeof(*todo));
     size_t n = 0;
     if (!todo) {
@@ -51,19 +57,22 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map
         free(todo);
         return store_fail(s, rc, "read the certificates", NULL, err);
     }
-    rc = mdb_cursor_get(cursor, &key, &value, cp->started ? MDB_SET_RANGE : MDB_FIRST);
-    if (rc == 0 && cp->started && key.mv_size == 32 && !memcmp(key.mv_data, cp->last_key, 32))
-        rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
     int result = 0;
-    for (; rc == 0 && n < COMPACT_CHUNK; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size != 32 || ZSTD_getDictID_fromFrame(value.mv_data, value.mv_size) == cp->dict_id)
+    uint64_t last = cp->next_seq;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0 && n < COMPACT_CHUNK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != STORE_CERT_KEY_LEN)
+            continue;   /* check's business */
+        last = be64_get(key.mv_data);
+        if (ZSTD_getDictID_fromFrame(value.mv_data, value.mv_size) == cp->dict_id)
             continue;
         uint8_t *der;
         size_t length;
         char skip[KS_ERRLEN];
         if (cert_frame_decode(s, txn, value.mv_data, value.mv_size, cp->dctx, &der, &length, skip))
             continue;   /* left for check to report; compact does not destroy it */
-        memcpy(todo[n].key, key.mv_data, 32);
+        todo[n].seq = last;
+        SHA256(der, length, todo[n].sha256);
         result = cert_compress(cp->cctx, cp->cdict, der, length, &todo[n].frame, err);
         free(der);
         if (result)
@@ -75,14 +84,11 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map
     if (result == 0 && rc && rc != MDB_NOTFOUND)
         result = store_fail(s, rc, "read the certificates", NULL, err);
     for (size_t i = 0; i < n && result == 0; i++) {
-        MDB_val k = {32, todo[i].key}, v = {todo[i].frame.length, todo[i].frame.data};
-        if ((rc = mdb_put(txn, s->certs, &k, &v, 0)))
-            result = store_fail(s, rc, "rewrite a certificate", map_full, err);
+        MDB_val v = {todo[i].frame.length, todo[i].frame.data};
+        result = cert_replace(s, txn, todo[i].seq, todo[i].sha256, &v, map_full, err);
     }
-    if (result == 0 && n) {
-        memcpy(cp->last_key, todo[n - 1].key, 32);
-        cp->started = true;
-    }
+    if (result == 0)
+        cp->next_seq = last + 1;
     if (exhausted)
         cp->done = true;
     cp->rewritten += n;
@@ -97,7 +103,7 @@ static int compact_chunk_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map
 static int rewrite_remaining(struct store *s, MDB_txn *txn, struct compact *cp, bool *map_full,
                              char *err)
 {
-    cp->started = false;
+    cp->next_seq = 0;
     cp->done = false;
     while (!cp->done)
         if (compact_chunk_txn(s, txn, cp, map_full, err))
@@ -190,7 +196,8 @@ int store_compact(struct store *s, struct store_cert_stats *after, char *err)
         if (cp.rewritten == before_chunk && !cp.done)
             break;
     }
-    if (store_write_txn(s, compact_final_txn, &cp, "finish rewriting certificates", err))
+    if (store_write_txn(s, compact_final_txn, &cp, "finish rewriting certificates", err) ||
+        store_write_txn(s, store_pack_txn, NULL, "pack the indexes", err))
         goto out;
     result = store_cert_stats(s, after, err);
 out:

@@ -27,11 +27,18 @@
 #include <pthread.h>
 #include <zstd.h>
 
-#define STORE_SCHEMA_VERSION 2u
+#define STORE_SCHEMA_VERSION 3u
+#define STORE_SCHEMA_CERTS_BY_HASH 2u  /* older schema: certs keyed by SHA-256, read-only here */
 #define STORE_FORMAT_NAME "kubesurvey-store"
 #define STORE_RECORD_VERSION 2u        /* first byte of every hosts value */
 #define STORE_HOST_KEY_LEN 12          /* hosts: scan id (4) + sequence number (8), big-endian */
 #define STORE_ADDR_KEY_LEN 10          /* addrs: scan id (4) + addr (4) + port (2), big-endian */
+#define STORE_CERT_KEY_LEN 8          /* certs: arrival number, uint64 big-endian */
+/* cert_index keys: the first 16 bytes of the SHA-256. A chance collision
+ * needs about 2^64 certificates; a forged one about 2^64 hash evaluations,
+ * and readers compare the whole hash of what they decode (cert_get_txn),
+ * so it would be reported, not silently served. */
+#define STORE_CERT_INDEX_KEY_LEN 16
 #define STORE_CERT_LEVEL 9            /* zstd level for certificates: as small as 19 on them, 10x faster */
 #define STORE_CERT_MAX (1u << 20)      /* largest DER we accept or decompress */
 #define STORE_DICT_CAPACITY (64u * 1024u)
@@ -46,7 +53,11 @@ struct store_ddict {
 
 struct store {
     MDB_env *env;
-    MDB_dbi scans, hosts, addrs, certs, dicts, meta;
+    MDB_dbi scans, hosts, addrs, certs, cert_index, dicts, meta;
+    /* A schema 2 store (opened read-only): certs is keyed by SHA-256 and
+     * there is no cert_index. */
+    bool certs_by_hash;
+    int lock_probe_fd;                 /* PATH-lock, for store_shrink_file; -1 until used */
     char *path;
     enum store_mode mode;
     unsigned dict_train_at;
@@ -117,7 +128,24 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err);
  * entries get sha256 and length, der stays NULL. -1 if it does not decode. */
 int record_decode(const uint8_t *data, size_t length, struct probe_result *r, char *err);
 
-/* certs.c */
+/* certs.c: certs holds frames keyed by arrival number (appended, so its
+ * pages are full); cert_index maps each SHA-256 to its arrival number. */
+/* Finds a certificate's frame: *found says whether the store has it; the
+ * frame points into txn's pages (valid until txn ends). */
+int cert_find(struct store *s, MDB_txn *txn, const uint8_t sha256[32], MDB_val *frame,
+              bool *found, char *err);
+/* Stores a new certificate (the caller checked it is not stored): the frame
+ * appended under the next arrival number, and its index entry (map_full:
+ * see the top of this file). */
+int cert_append(struct store *s, MDB_txn *txn, const uint8_t sha256[32], const MDB_val *frame,
+                bool *map_full, char *err);
+/* Upgrades a schema 2 store (certs keyed by SHA-256) to schema 3 in one
+ * transaction (a store_txn_fn; ctx unused). */
+int cert_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
+/* Replaces the frame stored under arrival number seq (whose DER hashes to
+ * sha256) by frame, appended under a new number; the index follows. */
+int cert_replace(struct store *s, MDB_txn *txn, uint64_t seq, const uint8_t sha256[32],
+                 const MDB_val *frame, bool *map_full, char *err);
 /* Decompresses a certs frame into *der (malloc'ed, *length bytes); reads
  * dictionaries through txn. -1 if the frame does not decode. */
 int cert_frame_decode(struct store *s, MDB_txn *txn, const uint8_t *frame, size_t frame_length,
@@ -145,5 +173,15 @@ void cert_ddict_cache_free(struct store *s);
  * in txn (map_full: see the top of this file). */
 int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, bool *map_full,
                            char *err);
+
+/* pack.c: rewrites, in txn, each index sub-database (addrs, cert_index)
+ * whose pages are less than STORE_PACK_FILL full, in key order with
+ * MDB_APPEND so every page is full (map_full: see the top of this file). */
+#define STORE_PACK_FILL 0.90
+int store_pack_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
+
+/* store.c: closes and reopens the environment (after compact replaced the
+ * file). On failure s has no environment and must only be closed. */
+int store_reopen(struct store *s, char *err);
 
 #endif

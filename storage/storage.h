@@ -12,8 +12,9 @@
  *                                          port included), certificates by SHA-256
  *   addrs   key: scan id, addr, port (BE)  value: the host's sequence number
  *           (the index by address; one entry per host record)
- *   certs   key: SHA-256 of the DER        value: zstd frame (dictionary id in
- *           the frame header; 0 = none)
+ *   certs   key: arrival number (uint64 BE) value: zstd frame (dictionary id
+ *           in the frame header; 0 = none)
+ *   cert_index key: SHA-256 of the DER     value: its arrival number in certs
  *   dicts   key: dictionary id (uint32 BE) value: zstd dictionary
  *   meta    "schema_version" and the like
  *
@@ -241,5 +242,47 @@ int store_check(struct store *store, void (*problem)(void *ctx, const char *text
  * Errors: the store is open read-only, training fails, a read or write
  * error, out of memory. */
 int store_compact(struct store *store, struct store_cert_stats *after, char *err);
+
+/* One table's room on disk. Fill is the bytes its entries take on leaf and
+ * overflow pages (LMDB's node headers and slots included) over the room
+ * those pages have (page size less the 16-byte page header); branch pages
+ * are not counted in it. */
+struct store_db_usage {
+    const char *name;        /* "hosts", "certs", ... (static) */
+    uint64_t entries;
+    uint64_t branch_pages, leaf_pages, overflow_pages;
+    uint64_t bytes;          /* (branch + leaf + overflow pages) x page size */
+    uint64_t data_bytes;     /* keys + values */
+    double fill;             /* 0..1 */
+};
+struct store_usage {
+    struct store_db_usage tables[8];
+    size_t table_count;
+    uint64_t page_size;
+    uint64_t file_bytes;     /* the file's size */
+    uint64_t file_pages;     /* pages up to the last one LMDB used */
+    uint64_t free_pages;     /* on LMDB's free list (reused by later writes) */
+    uint64_t pages_in_use;   /* file_pages - free_pages */
+    struct store_cert_stats certs;   /* raw DER and frame bytes, dictionaries */
+};
+/* Measures every table (walks them all) and the file.
+ * Errors: a read error. */
+int store_usage(struct store *store, struct store_usage *usage, char *err);
+
+/* Rewrites the file to its minimum (LMDB's compacting copy, then renamed
+ * over the file; the store is reopened on it). Not done, and *shrunk left
+ * false, while another process has the store open: it maps the file.
+ * Errors: the store is open read-only, the copy cannot be written (the
+ * store is then unchanged); a failed reopen leaves the store to be closed. */
+int store_shrink_file(struct store *store, bool *shrunk, char *err);
+
+/* What a writer calls when its scan (or merge) ends: if the file is more
+ * than STORE_FILE_SLACK times its pages in use (free pages left by the
+ * scan: the certificates stored before the first dictionary, pages copied
+ * by its commits), store_shrink_file; else nothing. The rename needs write
+ * permission on the store's directory: without it, -1 with the reason (the
+ * store is intact; `kubesurvey compact` shrinks it later). */
+#define STORE_FILE_SLACK 1.25
+int store_finish_file(struct store *store, bool *shrunk, char *err);
 
 #endif

@@ -193,9 +193,11 @@ static int meta_put(struct store *s, MDB_txn *txn, const char *name, const void 
 
 static int schema_create(struct store *s, MDB_txn *txn, char *err)
 {
-    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts", "meta"};
-    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts, &s->meta};
-    for (int i = 0; i < 6; i++) {
+    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "cert_index",
+                                        "dicts", "meta"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->cert_index, &s->dicts,
+                       &s->meta};
+    for (int i = 0; i < 7; i++) {
         int rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
         if (rc) {
             store_rc_error(s, err, "create the sub-databases", rc);
@@ -248,16 +250,19 @@ static int schema_verify(struct store *s, MDB_txn *txn, char *err)
         snprintf(err, KS_ERRLEN, "%s: corrupt store: schema version 0", s->path);
         return -1;
     }
-    if (schema < STORE_SCHEMA_VERSION) {
+    if (schema < STORE_SCHEMA_CERTS_BY_HASH) {
         /* Schema 1 keyed hosts by address; nothing released wrote it. */
         snprintf(err, KS_ERRLEN, "%s: schema version %u was written by an older development "
                  "build of kubesurvey; this build reads schema %u only (export the data with the "
                  "older build)", s->path, schema, STORE_SCHEMA_VERSION);
         return -1;
     }
-    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts"};
-    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts};
-    for (int i = 0; i < 5; i++) {
+    /* Schema 2 keyed certs by SHA-256: read as it is, upgraded by the first
+     * read-write open (store_open, cert_upgrade_txn). */
+    s->certs_by_hash = schema == STORE_SCHEMA_CERTS_BY_HASH;
+    static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts", "cert_index"};
+    MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts, &s->cert_index};
+    for (int i = 0; i < (s->certs_by_hash ? 5 : 6); i++) {
         rc = mdb_dbi_open(txn, names[i], 0, dbis[i]);
         if (rc) {
             snprintf(err, KS_ERRLEN, "%s: corrupt store: sub-database '%s' missing (%s)", s->path,
@@ -317,7 +322,7 @@ static int env_setup(struct store *s, char *err)
         s->env = NULL;
         return store_fail(s, rc, "create the LMDB environment", NULL, err);
     }
-    rc = mdb_env_set_maxdbs(s->env, 8);
+    rc = mdb_env_set_maxdbs(s->env, 10);
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, STORE_INITIAL_MAP);
     if (!rc)
@@ -435,15 +440,26 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
         return -1;
     }
     s->mode = mode;
+    s->lock_probe_fd = -1;
     s->dict_train_at = STORE_DICT_TRAIN_AT;
     pthread_rwlock_init(&s->resize_lock, NULL);
     pthread_mutex_init(&s->ddict_lock, NULL);
-    if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err)) {
+    if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ||
+        (s->certs_by_hash && mode == STORE_READ_WRITE &&
+         store_write_txn(s, cert_upgrade_txn, NULL, "upgrade the store to schema 3", err))) {
         store_close(s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+int store_reopen(struct store *s, char *err)
+{
+    cert_ddict_cache_free(s);
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ? -1 : 0;
 }
 
 void store_close(struct store *s)
@@ -453,6 +469,8 @@ void store_close(struct store *s)
     cert_ddict_cache_free(s);
     if (s->env)
         mdb_env_close(s->env);
+    if (s->lock_probe_fd >= 0)   /* after LMDB's own descriptor: see store_shrink_file */
+        close(s->lock_probe_fd);
     pthread_mutex_destroy(&s->ddict_lock);
     pthread_rwlock_destroy(&s->resize_lock);
     free(s->path);

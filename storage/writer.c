@@ -114,14 +114,14 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
 {
     if (hashmap_get(&w->known, c->sha256) || hashmap_get(&w->pending, c->sha256))
         return 0;
-    MDB_val key = {32, (void *)c->sha256}, value;
-    int rc = mdb_get(txn, w->store->certs, &key, &value);
-    if (rc == 0) {
+    MDB_val value;
+    bool found;
+    if (cert_find(w->store, txn, c->sha256, &value, &found, err))
+        return -1;
+    if (found) {
         hashmap_put(&w->pending, c->sha256, NULL);   /* a cache: failure is harmless */
         return 0;
     }
-    if (rc != MDB_NOTFOUND)
-        return store_fail(w->store, rc, "read a certificate", NULL, err);
     if (c->frame && c->dict_id == w->cdict_id) {
         value = (MDB_val){c->frame_length, c->frame};
     } else {   /* the dictionary changed since, or the producer could not compress */
@@ -129,9 +129,8 @@ static int store_cert(struct store_writer *w, MDB_txn *txn, const struct queued_
             return -1;
         value = (MDB_val){w->frame.length, w->frame.data};
     }
-    rc = mdb_put(txn, w->store->certs, &key, &value, MDB_NOOVERWRITE);
-    if (rc)
-        return store_fail(w->store, rc, "store a certificate", map_full, err);
+    if (cert_append(w->store, txn, c->sha256, &value, map_full, err))
+        return -1;
     hashmap_put(&w->pending, c->sha256, NULL);
     return 0;
 }
@@ -765,6 +764,9 @@ int store_writer_finish(struct store_writer *w, char *err)
     if (w->failed) {
         snprintf(err, KS_ERRLEN, "%s (%zu queued records not stored)", w->error, w->count);
         result = -1;
+    } else {
+        /* The indexes took random inserts all along: leave them full. */
+        result = store_write_txn(w->store, store_pack_txn, NULL, "pack the indexes", err);
     }
     writer_free(w);
     return result;

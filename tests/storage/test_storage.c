@@ -893,7 +893,8 @@ static void test_bad_files(void **state)
     assert_int_equal(mdb_put(txn, s->hosts, &hk, &hv, 0), 0);
     uint8_t sha[32];
     SHA256(der, length, sha);
-    MDB_val ck = {32, sha}, cv = {8, "\x28\xb5\x2f\xfd\x00\x00\x00\x00"};
+    MDB_val ik = {STORE_CERT_INDEX_KEY_LEN, sha}, ck, cv = {8, "\x28\xb5\x2f\xfd\x00\x00\x00\x00"};
+    assert_int_equal(mdb_get(txn, s->cert_index, &ik, &ck), 0);   /* its arrival number */
     assert_int_equal(mdb_put(txn, s->certs, &ck, &cv, 0), 0);
     assert_int_equal(store_txn_commit(s, txn, "test", NULL, err), 0);
     struct store_check_stats cs;

@@ -7,15 +7,18 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 static void compact_usage(FILE *out)
 {
     fprintf(out,
             "usage: kubesurvey compact DB\n\n"
             "Trains a new zstd dictionary on the certificates stored in DB and rewrites\n"
-            "every certificate with it; then removes the dictionaries no longer used.\n"
-            "Safe to interrupt: each step commits a valid store, and a rerun finishes.\n"
-            "May run while a scan writes to DB.\n\n"
+            "every certificate with it; then removes the dictionaries no longer used,\n"
+            "repacks the indexes and rewrites the file to its minimum size (a compacting\n"
+            "copy renamed over DB). Safe to interrupt: each step commits a valid store,\n"
+            "and a rerun finishes. May run while a scan writes to DB: then the file is\n"
+            "not rewritten (that process maps it), and a later compact shrinks it.\n\n"
             "  -h, --help   this text\n");
 }
 
@@ -48,8 +51,13 @@ int cmd_compact(int argc, char **argv)
     char err[KS_ERRLEN];
     struct store *store;
     struct store_cert_stats before, after;
+    struct stat st0, st1;
+    bool shrunk = false;
+    if (stat(argv[optind], &st0) != 0)
+        st0.st_size = 0;
     if (store_open(&store, argv[optind], STORE_READ_WRITE, err) ||
-        store_cert_stats(store, &before, err) || store_compact(store, &after, err)) {
+        store_cert_stats(store, &before, err) || store_compact(store, &after, err) ||
+        store_shrink_file(store, &shrunk, err)) {
         cli_message("%s", err);
         store_close(store);
         return EXIT_RUNTIME;
@@ -57,6 +65,10 @@ int cmd_compact(int argc, char **argv)
     store_close(store);
     print_stats("before:", &before);
     print_stats("after:", &after);
+    if (!shrunk)
+        printf("file: not rewritten: another process has %s open\n", argv[optind]);
+    else if (stat(argv[optind], &st1) == 0)
+        printf("file: %lld bytes, was %lld\n", (long long)st1.st_size, (long long)st0.st_size);
     if (after.certs < 16)
         printf("(fewer than 16 certificates: nothing to train a dictionary on)\n");
     return EXIT_OK;

@@ -451,6 +451,10 @@ int cmd_merge(int argc, char **argv)
         if (rc != 0)
             goto done;
     }
+    bool shrunk;
+    char note[KS_ERRLEN];
+    if (store_finish_file(m.out, &shrunk, note) != 0)
+        cli_message("note: %s was not shrunk: %s", out_path, note);
     printf("merged %d database(s) into %s: %zu scan(s), %llu endpoint record(s) copied",
            argc - optind - 1, out_path, m.scan_count, (unsigned long long)m.copied);
     if (m.corrupt)

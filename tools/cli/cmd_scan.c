@@ -321,6 +321,12 @@ static int finish_store(struct scan_job *job, double end, char *err)
             rc = -1;
         }
         job->writer = NULL;
+        /* A small scan leaves free pages (the certificates stored before
+         * the first dictionary, pages its commits copied): give them back.
+         * Not being able to is not a failure of the scan. */
+        bool shrunk;
+        if (rc == 0 && store_finish_file(job->store, &shrunk, ferr) < 0)
+            cli_message("note: the store was not shrunk: %s", ferr);
     }
     return rc;
 }

@@ -1,0 +1,336 @@
+/*
+ * pack.c - keeping the file no larger than its data: the index tables
+ * repacked in key order, per-table usage figures, and the minimal copy of
+ * the file that compact leaves.
+ *
+ * Why repack: hosts and certs are appended (full pages), but addrs and
+ * cert_index take keys in random order (addresses in scan order, SHA-256
+ * hashes), and a B-tree filled at random splits pages half full: about 69%
+ * full on average. Rewritten in key order with MDB_APPEND, every page is
+ * full. They are small (28 and 34 bytes an entry), so a writer repacks them
+ * when it finishes, in one transaction, in a fraction of the scan's time.
+ */
+#include "storage/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* LMDB's own layout (lmdb.h documents none of it; mdb.c, 0.9): a page
+ * header of 16 bytes, a node header of 8, a 2-byte slot per node, nodes
+ * aligned to 2 bytes, and a value goes to overflow pages when the node
+ * would exceed about half a page. Used only to report fill. */
+#define LMDB_PAGE_HEADER 16u
+#define LMDB_NODE_HEADER 8u
+#define LMDB_SLOT 2u
+
+static uint64_t node_max(uint64_t psize)
+{
+    return (((psize - LMDB_PAGE_HEADER) / 2) & ~(uint64_t)1) - LMDB_SLOT;
+}
+
+/* Bytes of leaf page an entry takes (node, value or overflow page number,
+ * slot), and the bytes it puts on overflow pages. */
+static void entry_bytes(uint64_t psize, size_t key, size_t value, uint64_t *leaf,
+                        uint64_t *overflow)
+{
+    bool big = LMDB_NODE_HEADER + key + value > node_max(psize);
+    uint64_t node = LMDB_NODE_HEADER + key + (big ? sizeof(uint64_t) : value);
+    *leaf = ((node + 1) & ~(uint64_t)1) + LMDB_SLOT;
+    *overflow = big ? value : 0;
+}
+
+static double fill_of(uint64_t used, uint64_t leaf_pages, uint64_t overflow_pages, uint64_t psize)
+{
+    uint64_t room = (leaf_pages + overflow_pages) * (psize - LMDB_PAGE_HEADER);
+    return room ? (double)used / (double)room : 1.0;
+}
+
+/* ---- repacking ---- */
+
+struct entry_array {
+    uint8_t *data;        /* count entries of key_len + value_len bytes */
+    size_t count;
+};
+
+/* Reads every entry of db, all of size key_len / value_len, into out.
+ * -1 if one has another size (the table is damaged: packing stops). */
+static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
+                        size_t key_len, size_t value_len, uint64_t count, struct entry_array *out,
+                        char *err)
+{
+    size_t size = key_len + value_len;
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    out->count = 0;
+    out->data = malloc(count ? count * size : 1);
+    if (!out->data) {
+        snprintf(err, KS_ERRLEN, "%s: pack %s: out of memory for %llu entries", s->path, name,
+                 (unsigned long long)count);
+        return -1;
+    }
+    int rc = mdb_cursor_open(txn, db, &cursor);
+    for (rc = rc ? rc : mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != key_len || value.mv_size != value_len || out->count == count) {
+            snprintf(err, KS_ERRLEN, "%s: corrupt store: %s holds an entry of another size "
+                     "(kubesurvey check lists the damage)", s->path, name);
+            mdb_cursor_close(cursor);
+            return -1;
+        }
+        memcpy(out->data + out->count * size, key.mv_data, key_len);
+        memcpy(out->data + out->count * size + key_len, value.mv_data, value_len);
+        out->count++;
+    }
+    if (rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "read an index to pack it", NULL, err);
+    mdb_cursor_close(cursor);
+    return 0;
+}
+
+/* Rewrites db in key order if its pages are less than STORE_PACK_FILL
+ * full. Its entries (fixed sizes) are held in memory meanwhile: 18 bytes a
+ * host for addrs, 24 a certificate for cert_index. */
+static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name, size_t key_len,
+                   size_t value_len, bool *map_full, char *err)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, db, &st);
+    if (rc)
+        return store_fail(s, rc, "read an index's size", NULL, err);
+    uint64_t leaf, overflow;
+    entry_bytes(st.ms_psize, key_len, value_len, &leaf, &overflow);
+    if (st.ms_leaf_pages < 2 ||
+        fill_of(st.ms_entries * leaf, st.ms_leaf_pages, 0, st.ms_psize) >= STORE_PACK_FILL)
+        return 0;
+    struct entry_array all;
+    if (entries_read(s, txn, db, name, key_len, value_len, st.ms_entries, &all, err)) {
+        free(all.data);
+        return -1;
+    }
+    /* Emptied, its pages go to the free list (reused by later
+     * transactions); appended in key order, each page is filled before the
+     * next is started. */
+    rc = mdb_drop(txn, db, 0);
+    for (size_t i = 0; i < all.count && !rc; i++) {
+        uint8_t *e = all.data + i * (key_len + value_len);
+        MDB_val key = {key_len, e}, value = {value_len, e + key_len};
+        rc = mdb_put(txn, db, &key, &value, MDB_APPEND);
+    }
+    free(all.data);
+    if (rc) {
+        char what[64];
+        snprintf(what, sizeof(what), "pack %s", name);
+        return store_fail(s, rc, what, map_full, err);
+    }
+    return 0;
+}
+
+int store_pack_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    (void)ctx;
+    if (pack_db(s, txn, s->addrs, "addrs", STORE_ADDR_KEY_LEN, 8, map_full, err))
+        return -1;
+    if (!s->certs_by_hash &&
+        pack_db(s, txn, s->cert_index, "cert_index", STORE_CERT_INDEX_KEY_LEN, STORE_CERT_KEY_LEN,
+                map_full, err))
+        return -1;
+    return 0;
+}
+
+/* ---- usage ---- */
+
+/* Walks db: entries, and the bytes its leaf and overflow pages hold. */
+static int db_usage(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
+                    struct store_db_usage *u, char *err)
+{
+    MDB_stat st;
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_stat(txn, db, &st);
+    if (!rc)
+        rc = mdb_cursor_open(txn, db, &cursor);
+    if (rc)
+        return store_fail(s, rc, "measure a table", NULL, err);
+    memset(u, 0, sizeof(*u));
+    u->name = name;
+    u->entries = st.ms_entries;
+    u->branch_pages = st.ms_branch_pages;
+    u->leaf_pages = st.ms_leaf_pages;
+    u->overflow_pages = st.ms_overflow_pages;
+    u->bytes = (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+    uint64_t used = 0;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        uint64_t leaf, overflow;
+        entry_bytes(st.ms_psize, key.mv_size, value.mv_size, &leaf, &overflow);
+        used += leaf + overflow;
+        u->data_bytes += key.mv_size + value.mv_size;
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "measure a table", NULL, err);
+    u->fill = fill_of(used, st.ms_leaf_pages, st.ms_overflow_pages, st.ms_psize);
+    return 0;
+}
+
+/* Pages on LMDB's free list: each free-list value is a page-number array
+ * whose first element is its length (mdb.c's IDL). */
+static int free_pages(struct store *s, MDB_txn *txn, uint64_t *pages, uint64_t *list_pages,
+                      char *err)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    MDB_stat st;
+    *pages = 0;
+    int rc = mdb_stat(txn, 0, &st);   /* dbi 0 is LMDB's free list, as mdb_stat(1) reads it */
+    if (!rc)
+        rc = mdb_cursor_open(txn, 0, &cursor);
+    if (rc)
+        return store_fail(s, rc, "read the free list", NULL, err);
+    *list_pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        size_t n;
+        if (value.mv_size < sizeof(n))
+            continue;
+        memcpy(&n, value.mv_data, sizeof(n));
+        *pages += n;
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_NOTFOUND)
+        return store_fail(s, rc, "read the free list", NULL, err);
+    return 0;
+}
+
+static int usage_txn(struct store *s, MDB_txn *txn, struct store_usage *u, char *err)
+{
+    const char *names[] = {"scans", "hosts", "addrs", "certs", "cert_index", "dicts", "meta"};
+    MDB_dbi dbis[] = {s->scans, s->hosts, s->addrs, s->certs, s->cert_index, s->dicts, s->meta};
+    u->table_count = 0;
+    for (size_t i = 0; i < 7; i++) {
+        if (s->certs_by_hash && dbis[i] == s->cert_index)
+            continue;   /* schema 2 has no cert_index */
+        if (db_usage(s, txn, dbis[i], names[i], &u->tables[u->table_count++], err))
+            return -1;
+    }
+    MDB_envinfo info;
+    MDB_stat env;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &env);
+    u->page_size = env.ms_psize;
+    u->file_pages = (uint64_t)info.me_last_pgno + 1;
+    uint64_t list_pages;
+    if (free_pages(s, txn, &u->free_pages, &list_pages, err))
+        return -1;
+    u->pages_in_use = u->file_pages - u->free_pages;
+    struct stat st;
+    if (stat(s->path, &st)) {
+        snprintf(err, KS_ERRLEN, "%s: %s", s->path, strerror(errno));
+        return -1;
+    }
+    u->file_bytes = (uint64_t)st.st_size;
+    return 0;
+}
+
+int store_usage(struct store *s, struct store_usage *u, char *err)
+{
+    MDB_txn *txn;
+    memset(u, 0, sizeof(*u));
+    if (store_txn_begin(s, false, &txn, err))
+        return -1;
+    int result = usage_txn(s, txn, u, err);
+    store_txn_abort(s, txn);
+    if (result == 0)
+        result = store_cert_stats(s, &u->certs, err);
+    return result;
+}
+
+/* ---- the minimal file ---- */
+
+/* Whether another process has the store open: each holds LMDB's shared
+ * lock on the first byte of PATH-lock, and F_GETLK ignores the caller's
+ * own locks. The descriptor stays open until the store closes: closing
+ * any descriptor of a file drops the process's locks on it, LMDB's too. */
+static int store_used_elsewhere(struct store *s, bool *used, pid_t *pid, char *err)
+{
+    char lock[4096];
+    snprintf(lock, sizeof(lock), "%s-lock", s->path);
+    if (s->lock_probe_fd < 0 && (s->lock_probe_fd = open(lock, O_RDONLY | O_CLOEXEC)) < 0) {
+        snprintf(err, KS_ERRLEN, "%s: %s", lock, strerror(errno));
+        return -1;
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(s->lock_probe_fd, F_GETLK, &fl)) {
+        snprintf(err, KS_ERRLEN, "%s: %s", lock, strerror(errno));
+        return -1;
+    }
+    *used = fl.l_type != F_UNLCK;
+    *pid = fl.l_pid;
+    return 0;
+}
+
+int store_shrink_file(struct store *s, bool *shrunk, char *err)
+{
+    bool used;
+    pid_t pid;
+    *shrunk = false;
+    if (s->mode != STORE_READ_WRITE) {
+        snprintf(err, KS_ERRLEN, "%s: cannot rewrite: the store is open read-only", s->path);
+        return -1;
+    }
+    if (store_used_elsewhere(s, &used, &pid, err))
+        return -1;
+    if (used)   /* its process maps this file: replacing it would lose its writes */
+        return 0;
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.compact-tmp", s->path);
+    unlink(tmp);
+    MDB_envinfo before, after;
+    mdb_env_info(s->env, &before);
+    /* MDB_CP_COMPACT copies the B-trees page by page, leaving the free
+     * list out: the copy's size is the pages in use. */
+    int rc = mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT);
+    int fd = rc ? -1 : open(tmp, O_RDONLY | O_CLOEXEC);
+    bool quiet = false;
+    if (!rc && fd >= 0) {
+        /* A process that opened the store, wrote and left during the copy:
+         * its transaction is not in the copy, so the copy is dropped. */
+        mdb_env_info(s->env, &after);
+        if (store_used_elsewhere(s, &used, &pid, err))
+            used = true;
+        quiet = !used && after.me_last_txnid == before.me_last_txnid;
+    }
+    if (!rc && fd >= 0 && !quiet) {
+        close(fd);
+        unlink(tmp);
+        return 0;
+    }
+    if (rc || fd < 0 || fsync(fd) || rename(tmp, s->path)) {
+        int e = rc ? rc : errno;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        snprintf(err, KS_ERRLEN, "%s: write the compacted copy %s: %s (the store is unchanged)",
+                 s->path, tmp, rc ? mdb_strerror(e) : strerror(e));
+        return -1;
+    }
+    close(fd);
+    *shrunk = true;
+    return store_reopen(s, err);
+}
+
+int store_finish_file(struct store *s, bool *shrunk, char *err)
+{
+    struct store_usage u;
+    *shrunk = false;
+    if (store_usage(s, &u, err))
+        return -1;
+    if ((double)u.file_bytes <= STORE_FILE_SLACK * (double)(u.pages_in_use * u.page_size))
+        return 0;
+    return store_shrink_file(s, shrunk, err);
+}
