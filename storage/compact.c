@@ -176,7 +176,7 @@ int store_compact(struct store *s, struct store_cert_stats *after, char *err)
         return -1;
     if (before.certs < 16) {   /* nothing worth a dictionary */
         *after = before;
-        return 0;
+        return store_write_txn(s, store_pack_txn, NULL, "pack the indexes", err);
     }
     if (store_write_txn(s, compact_train_txn, &cp, "train a dictionary", err))
         return -1;

@@ -1,0 +1,31 @@
+#!/bin/bash
+# test_upgrade.sh - a store written by schema 2 (certificates keyed by
+# SHA-256; data/schema2.lmdb, 12 hosts and 13 certificates written by
+# kubesurvey at commit 5c7fa16, data/schema2.jsonl its export by that build):
+# read as it is by a read-only open, upgraded to schema 3 by the first
+# read-write one, and both read exactly what the old build exported.
+set -u
+: "${KUBESURVEY:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d /tmp/ks-upgrade-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+. "$here/../lib.sh"
+ks=$KUBESURVEY
+db=$dir/old.lmdb
+cp "$here/data/schema2.lmdb" "$db"
+chmod 0444 "$db"   # a read-only open must not need to upgrade it
+
+$ks export "$db" --format jsonl --certs pem -o "$dir/ro.jsonl" || fail "read-only export of a schema 2 store"
+cmp -s "$here/data/schema2.jsonl" "$dir/ro.jsonl" || fail "schema 2 read as it is: export differs from the old build's"
+$ks check "$db" > "$dir/check-ro.out" || { cat "$dir/check-ro.out"; fail "check of a schema 2 store"; }
+grep -q '^cert_index' "$dir/check-ro.out" && fail "a read-only open changed the schema"
+cmp -s "$here/data/schema2.lmdb" "$db" || fail "a read-only open wrote to the file"
+
+chmod 0644 "$db"
+$ks compact "$db" > "$dir/compact.out" 2>&1 || { cat "$dir/compact.out"; fail "compact (read-write open) of a schema 2 store"; }
+$ks check "$db" > "$dir/check.out" || { cat "$dir/check.out"; fail "check after the upgrade"; }
+grep -qE '^cert_index +13 ' "$dir/check.out" || { cat "$dir/check.out"; fail "the upgrade did not index the 13 certificates"; }
+grep -qE '^certs +13 ' "$dir/check.out" || { cat "$dir/check.out"; fail "the upgrade lost certificates"; }
+$ks export "$db" --format jsonl --certs pem -o "$dir/rw.jsonl" || fail "export after the upgrade"
+cmp -s "$here/data/schema2.jsonl" "$dir/rw.jsonl" || fail "after the upgrade: export differs from the old build's"
+echo "schema 2 store: read as it is, upgraded, same 12 records and 13 certificates"
