@@ -97,6 +97,27 @@ kill -0 "$(cat "$KS_POP_DIR/nginx.pid" 2>/dev/null)" 2>/dev/null ||
     fail "the population's nginx is gone (killed during the scan?); scan counters: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_number "$WORK/scan.json" rsts) RSTs"
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log" >&2; fail "kubesurvey check failed"; }
 
+# ------------------------------------- the store's room on disk (issue 11)
+# As the scan leaves it, no compact: pages of hosts, addrs and certs at
+# least 85% full, the file at most 1.25x its pages in use, and the
+# certificates (certs + cert_index pages) at most half their raw DER.
+# `check` prints the figures (docs/storage.md, "Room on disk").
+store_layout() { # CHECK-LOG WHEN
+    awk -v when="$2" '
+        $1 ~ /^(hosts|addrs|certs)$/ { fill = $7; sub(/%/, "", fill); seen[$1] = 1
+            if (fill + 0 < 85) { printf "%s: %s pages %s%% full (< 85%%)\n", when, $1, fill; bad = 1 } }
+        /^file:/ { match($0, /use [0-9.]+x/); ratio = substr($0, RSTART + 4, RLENGTH - 5)
+            if (ratio + 0 > 1.25) { printf "%s: file %sx its pages in use (> 1.25)\n", when, ratio; bad = 1 } }
+        /^certificates:/ { match($0, /cert_index [0-9]+ bytes = [0-9.]+ of raw DER/)
+            split(substr($0, RSTART, RLENGTH), f, " "); cert = f[5]
+            if (cert + 0 > 0.5) { printf "%s: certificates take %s of their raw DER (> 0.5)\n", when, cert; bad = 1 } }
+        END { if (!seen["hosts"] || !seen["addrs"] || !seen["certs"] || ratio == "" || cert == "") {
+                  print when ": check printed no room-on-disk table"; bad = 1 }
+              exit bad }' "$1"
+}
+store_layout "$WORK/check.log" "as scanned" || { cat "$WORK/check.log" >&2; fail "the store's layout misses its figures"; }
+note "room on disk: $(grep -E '^(file|certificates):' "$WORK/check.log" | tr '\n' ' ')"
+
 # ------------------------------------------- the store holds the population
 # The address index's keys are scan id (4 bytes), address (4), port (2),
 # big-endian (docs/storage.md); read them with mdb_dump, not with kubesurvey.
@@ -258,3 +279,14 @@ for day in 2021-06-10 2021-06-19 2021-09-28 2022-08-01 "$scan_day"; do
 done
 "$KS" stats "$db" --as-of 2021-06-10 >"$WORK/summary.txt" || fail "readable stats summary failed"
 [[ -s "$WORK/summary.txt" ]] || fail "readable stats summary is empty"
+
+# ------------------------------- compact: every record readable, check clean
+"$KS" export "$db" --format jsonl --certs pem -o "$WORK/before.jsonl" || fail "export before compact"
+"$KS" compact "$db" >"$WORK/compact.log" 2>&1 || { cat "$WORK/compact.log" >&2; fail "compact failed"; }
+"$KS" check "$db" >"$WORK/check2.log" 2>&1 || { cat "$WORK/check2.log" >&2; fail "check after compact"; }
+store_layout "$WORK/check2.log" "after compact" || { cat "$WORK/check2.log" >&2; fail "layout after compact"; }
+grep -q 'free: in use [0-9]* bytes; file / in use 1.00x' "$WORK/check2.log" &&
+    grep -q ' 0 free:' "$WORK/check2.log" || { cat "$WORK/check2.log" >&2; fail "compact did not leave the file at its minimum"; }
+"$KS" export "$db" --format jsonl --certs pem -o "$WORK/after.jsonl" || fail "export after compact"
+cmp -s "$WORK/before.jsonl" "$WORK/after.jsonl" || fail "compact changed what the store holds"
+note "compact: $(grep -c . "$WORK/after.jsonl") records with their certificates unchanged; $(grep -E '^file:' "$WORK/check2.log")"
