@@ -191,7 +191,7 @@ static void ip_text(char *out, size_t size, unsigned a, unsigned b)
  * per key: generating thousands of keys the usual way takes minutes on a
  * busy 2-core machine. Every modulus is distinct and, being a product,
  * shares no bytes with another: as incompressible as any. */
-#define PRIME_POOL 72
+#define PRIME_POOL 128
 static BIGNUM *primes[PRIME_POOL];
 static unsigned prime_pair;
 
@@ -250,8 +250,9 @@ static EVP_PKEY *rsa_from_pool(void)
     return key;
 }
 
-/* One cluster: its CA and its API server's serving certificate. */
-static void make_cluster(struct certset *set, unsigned index)
+/* One cluster: its CA (if with_ca) and its API server's serving
+ * certificate. */
+static void make_cluster(struct certset *set, unsigned index, bool with_ca)
 {
     static const char *const kinds[] = {"kubeadm", "kubeadm", "kubeadm", "eks", "eks", "aks",
                                         "gke", "openshift", "minikube", "k3s", "k3s", "k3s",
@@ -338,7 +339,8 @@ static void make_cluster(struct certset *set, unsigned index)
     }
     X509 *ca = make_cert(ca_key, ca_key, NULL, ca_o, ca_ou, ca_cn, ca_days, true, NULL);
     X509 *leaf = make_cert(leaf_key, ca_key, ca, o, NULL, cn, leaf_days, false, san);
-    add_x509(set, ca, kind);
+    if (with_ca)
+        add_x509(set, ca, kind);
     add_x509(set, leaf, kind);
     X509_free(ca);
     X509_free(leaf);
@@ -475,6 +477,8 @@ static struct store *fresh_store(const char *dir, const char *name, char *path, 
     return s;
 }
 
+static void print_usage(struct store *s, uint64_t endpoints);
+
 /* ---- records per second ---- */
 
 struct producer {
@@ -557,6 +561,11 @@ static void bench_records(const char *dir, uint64_t n, struct certset *pool, boo
            (unsigned long long)n, group, producers, (unsigned long long)st.certs, seconds,
            (double)n / seconds, load[0], producer, producer * 1e6 / (double)n, writer,
            writer * 1e6 / (double)n, (double)n / writer);
+    bool shrunk;
+    if (store_finish_file(s, &shrunk, err))
+        die("finish file", err);
+    printf("    room on disk as the scan leaves it%s:\n", shrunk ? " (file rewritten at the end)" : "");
+    print_usage(s, n);
     store_close(s);
     unlink(path);
 }
@@ -696,7 +705,7 @@ static void bench_certs(const char *dir, unsigned clusters)
         double t0 = now_s();
         fprintf(stderr, "generating %u clusters (fresh keys; cached in %s) ...\n", clusters, cache);
         for (unsigned i = 0; i < clusters; i++)
-            make_cluster(&set, i);
+            make_cluster(&set, i, true);
         save_cache(&set, cache);
         fprintf(stderr, "generated %zu certificates in %.0f s\n", set.count, now_s() - t0);
     }
@@ -772,6 +781,212 @@ static void bench_certs(const char *dir, unsigned clusters)
     free(set.items);
 }
 
+/* ---- certificates as a scan meets them ---- */
+
+static uint64_t random_bytes(const uint8_t *der, size_t length);
+
+/* A signed certificate timestamp list (RFC 6962) of two entries, as in
+ * every publicly trusted web certificate: log ids from a small set,
+ * timestamps, and 72-byte ECDSA signatures (random). */
+static void add_sct_list(X509 *x)
+{
+    uint8_t tls[2 + 2 * (2 + 119)], *p = tls + 2;
+    for (int i = 0; i < 2; i++) {
+        *p++ = 0, *p++ = 119;          /* this SCT's length */
+        *p++ = 0;                      /* version v1 */
+        memset(p, 0x40 + (int)(rnd() % 4), 32), p += 32;   /* one of four logs */
+        uint64_t ms = 1600000000000ull + rnd() % 100000000u * 1000ull;
+        for (int b = 7; b >= 0; b--)
+            *p++ = (uint8_t)(ms >> (8 * b));
+        *p++ = 0, *p++ = 0;            /* no extensions */
+        *p++ = 4, *p++ = 3;            /* sha256, ecdsa */
+        *p++ = 0, *p++ = 72;
+        RAND_bytes(p, 72), p += 72;
+    }
+    tls[0] = (uint8_t)((sizeof(tls) - 2) >> 8), tls[1] = (uint8_t)(sizeof(tls) - 2);
+    ASN1_OCTET_STRING *inner = ASN1_OCTET_STRING_new(), *outer = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(inner, tls, sizeof(tls));
+    unsigned char *der = NULL;
+    int n = i2d_ASN1_OCTET_STRING(inner, &der);
+    ASN1_OCTET_STRING_set(outer, der, n);
+    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.4.1.11129.2.4.2", 1);
+    X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, outer);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OBJECT_free(oid);
+    OPENSSL_free(der);
+    ASN1_OCTET_STRING_free(inner);
+    ASN1_OCTET_STRING_free(outer);
+}
+
+/* A web site's certificate from one of a few intermediates: RSA 2048,
+ * 2-8 names, the extensions of a Let's Encrypt-like certificate. */
+static X509 *make_web(unsigned index, EVP_PKEY *ca_key, X509 *ca)
+{
+    EVP_PKEY *key = rsa_from_pool();
+    char san[1024], cn[96];
+    unsigned names = 2 + rnd() % 7, site = rnd();
+    snprintf(cn, sizeof(cn), "www.site%u-%u.example.com", index, site % 1000);
+    int at = snprintf(san, sizeof(san), "DNS:%s", cn);
+    static const char *const hosts[] = {"api", "mail", "shop", "cdn", "static", "app", "login"};
+    for (unsigned i = 1; i < names; i++)
+        at += snprintf(san + at, sizeof(san) - (size_t)at, ",DNS:%s.site%u-%u.example.com",
+                       hosts[i - 1], index, site % 1000);
+    X509 *x = make_cert(key, ca_key, ca, NULL, NULL, cn, 90, false, san);
+    /* make_cert signed it; add the rest and sign again */
+    add_ext(x, ca, NID_info_access, "OCSP;URI:http://r3.o.lencr.org,caIssuers;URI:http://r3.i.lencr.org/");
+    add_ext(x, ca, NID_crl_distribution_points, "URI:http://r3.c.lencr.org/42.crl");
+    add_ext(x, ca, NID_subject_key_identifier, "hash");
+    add_sct_list(x);
+    if (!X509_sign(x, ca_key, EVP_sha256()))
+        die("sign", cn);
+    EVP_PKEY_free(key);
+    return x;
+}
+
+/* n endpoints' chains as a scan of Kubernetes ports meets them: API
+ * servers present their serving certificate alone (RSA 2048 with many
+ * names for EKS, kubeadm, AKS, GKE, OpenShift; ECDSA P-256 for k3s and
+ * RKE2), web sites a leaf and one of three shared intermediates. */
+struct chainset {
+    struct certset certs;
+    size_t *first;       /* endpoint i's chain: certs[first[i]], then intermediate */
+    int *intermediate;   /* index into certs, or -1 */
+};
+
+static void make_scan_mix(struct chainset *cs, size_t n)
+{
+    EVP_PKEY *root_key = rsa_from_pool(), *ikeys[3];
+    X509 *root = make_cert(root_key, root_key, NULL, "Example Trust", NULL, "Example Root X1",
+                           3650, true, NULL), *inter[3];
+    size_t inter_at[3];
+    for (int i = 0; i < 3; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "R%d", 3 + i);
+        ikeys[i] = rsa_from_pool();
+        inter[i] = make_cert(ikeys[i], root_key, root, "Example Encrypt", NULL, cn, 1825, true,
+                             NULL);
+        inter_at[i] = cs->certs.count;
+        add_x509(&cs->certs, inter[i], "intermediate");
+    }
+    cs->first = malloc(n * sizeof(*cs->first));
+    cs->intermediate = malloc(n * sizeof(*cs->intermediate));
+    /* of 20 endpoints: 9 EKS, 3 kubeadm, AKS, GKE, OpenShift, 2 k3s, RKE2, 2 web */
+    static const unsigned kinds[20] = {3, 4, 3, 4, 3, 4, 3, 4, 3, 0, 1, 2, 5, 6, 7, 9, 10, 12,
+                                       99, 99};
+    for (size_t i = 0; i < n; i++) {
+        unsigned kind = kinds[i % 20];
+        cs->first[i] = cs->certs.count;
+        cs->intermediate[i] = -1;
+        if (kind == 99) {
+            int k = (int)(rnd() % 3);
+            X509 *x = make_web((unsigned)i, ikeys[k], inter[k]);
+            add_x509(&cs->certs, x, "web");
+            X509_free(x);
+            cs->intermediate[i] = (int)inter_at[k];
+        } else {
+            make_cluster(&cs->certs, kind, false);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        X509_free(inter[i]);
+        EVP_PKEY_free(ikeys[i]);
+    }
+    X509_free(root);
+    EVP_PKEY_free(root_key);
+}
+
+/* Prints what the store takes on disk, as `kubesurvey check` does. */
+static void print_usage(struct store *s, uint64_t endpoints)
+{
+    char err[KS_ERRLEN];
+    struct store_usage u;
+    if (store_usage(s, &u, err))
+        die("usage", err);
+    uint64_t certs = 0, dicts = 0, in_use = u.pages_in_use * u.page_size;
+    printf("  %-11s %9s %7s %10s %6s\n", "table", "entries", "pages", "bytes", "fill");
+    for (size_t i = 0; i < u.table_count; i++) {
+        const struct store_db_usage *t = &u.tables[i];
+        printf("  %-11s %9llu %7llu %10llu %5.1f%%\n", t->name, (unsigned long long)t->entries,
+               (unsigned long long)(t->branch_pages + t->leaf_pages + t->overflow_pages),
+               (unsigned long long)t->bytes, 100 * t->fill);
+        if (!strcmp(t->name, "certs") || !strcmp(t->name, "cert_index"))
+            certs += t->bytes;
+        if (!strcmp(t->name, "dicts"))
+            dicts += t->bytes;
+    }
+    printf("  file %llu bytes = %.2fx its pages in use (%llu bytes); %.0f bytes per endpoint\n",
+           (unsigned long long)u.file_bytes, (double)u.file_bytes / (double)in_use,
+           (unsigned long long)in_use, (double)u.file_bytes / (double)endpoints);
+    printf("  certificates: %llu distinct, raw DER %llu bytes (%.0f each), zstd frames %llu "
+           "(%.3f of DER)\n", (unsigned long long)u.certs.certs,
+           (unsigned long long)u.certs.der_bytes,
+           (double)u.certs.der_bytes / (double)u.certs.certs,
+           (unsigned long long)u.certs.frame_bytes,
+           (double)u.certs.frame_bytes / (double)u.certs.der_bytes);
+    printf("  on disk: certs + cert_index %llu bytes = %.3f of raw DER (%.2fx smaller); with the "
+           "dictionary %llu = %.3f (%.2fx smaller)\n", (unsigned long long)certs,
+           (double)certs / (double)u.certs.der_bytes, (double)u.certs.der_bytes / (double)certs,
+           (unsigned long long)(certs + dicts), (double)(certs + dicts) / (double)u.certs.der_bytes,
+           (double)u.certs.der_bytes / (double)(certs + dicts));
+}
+
+/* Stores n endpoints of the scan mix through the writer, as a scan does
+ * (including store_finish_file), and reports the room on disk. */
+static void bench_scanmix(const char *dir, size_t n)
+{
+    char path[4096], err[KS_ERRLEN];
+    struct chainset cs = {0};
+    double t0 = now_s();
+    make_scan_mix(&cs, n);
+    fprintf(stderr, "generated %zu certificates in %.0f s\n", cs.certs.count, now_s() - t0);
+    struct store *s = fresh_store(dir, "scanmix.lmdb", path, sizeof(path));
+    uint32_t scan;
+    struct store_writer *w;
+    if (store_scan_create(s, "{\"bench\":\"scanmix\"}", &scan, err) ||
+        store_writer_start(s, scan, 1000, 200, &w, err))
+        die("writer", err);
+    for (size_t i = 0; i < n; i++) {
+        struct probe_result r;
+        fill_record(&r, i);
+        const struct cert *leaf = &cs.certs.items[cs.first[i]];
+        set_chain(&r, 0, leaf->der, leaf->length);
+        if (cs.intermediate[i] >= 0) {
+            const struct cert *ca = &cs.certs.items[cs.intermediate[i]];
+            set_chain(&r, 1, ca->der, ca->length);
+        }
+        if (store_writer_put(w, &r, err))
+            die("put", err);
+    }
+    bool shrunk;
+    if (store_writer_finish(w, err) || store_finish_file(s, &shrunk, err))
+        die("finish", err);
+    uint64_t floor = 0, der = 0;
+    for (size_t i = 0; i < cs.certs.count; i++) {
+        floor += random_bytes(cs.certs.items[i].der, cs.certs.items[i].length);
+        der += cs.certs.items[i].length;
+    }
+    printf("scan mix, %zu endpoints, as the scan leaves the store%s:\n", n,
+           shrunk ? " (file rewritten at the end)" : "");
+    printf("  floor: public keys, signatures, serials and key ids are random: %llu of the %llu "
+           "bytes of DER (%.3f)\n", (unsigned long long)floor, (unsigned long long)der,
+           (double)floor / (double)der);
+    print_usage(s, n);
+    t0 = now_s();
+    struct store_cert_stats after;
+    if (store_compact(s, &after, err) || store_shrink_file(s, &shrunk, err))
+        die("compact", err);
+    printf("after kubesurvey compact (%.2f s):\n", now_s() - t0);
+    print_usage(s, n);
+    store_close(s);
+    unlink(path);
+    for (size_t i = 0; i < cs.certs.count; i++)
+        free(cs.certs.items[i].der);
+    free(cs.certs.items);
+    free(cs.first);
+    free(cs.intermediate);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3)
@@ -809,10 +1024,14 @@ int main(int argc, char **argv)
         bench_layout(argv[2], n, 600, true);
         return 0;
     }
+    if (argc >= 3 && !strcmp(argv[1], "scanmix")) {
+        bench_scanmix(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 3000);
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "certs")) {
         bench_certs(argv[2], 1250);
         return 0;
     }
-    fprintf(stderr, "usage: store_bench records DIR [N] | certs DIR | layout DIR [N]\n");
+    fprintf(stderr, "usage: store_bench records DIR [N] | certs DIR | layout DIR [N] | scanmix DIR [N]\n");
     return 2;
 }
