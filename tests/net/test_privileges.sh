@@ -49,6 +49,14 @@ check_threads() {
     note "$n threads: Uid/Gid $nobody_uid/$nobody_gid, no groups, CapInh/CapPrm/CapEff/CapAmb 0, NoNewPrivs 1${want_bnd:+, CapBnd $want_bnd}"
 }
 
+# An unknown --user is refused before anything is opened.
+rc=0
+ks_scan --syn-only -b "$EMPTY" -p 443 -q --user no-such-user-ks 198.18.0.0/24 \
+    >/dev/null 2>"$WORK/user.err" || rc=$?
+[[ $rc -eq 1 ]] && grep -qF "user 'no-such-user-ks': no such user" "$WORK/user.err" ||
+    fail "--user no-such-user-ks: status $rc, stderr '$(cat "$WORK/user.err")'"
+[[ $("$SIM" counter "$TEST_ID" syn_in) -eq 0 ]] || fail "a scan with an unknown --user sent SYNs"
+
 # 1. As root: a probing scan into a store in a directory only root may
 # enter (the store is opened before the switch). 131072 probes at 20000/s.
 db=$WORK/root.lmdb
