@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifndef KS_ERRLEN
 #define KS_ERRLEN 512
@@ -263,6 +264,8 @@ struct scan_counters {
     _Atomic uint64_t pcap_drops;
     _Atomic uint64_t pcap_ifdrops;
     _Atomic uint64_t queue_drops;    /* responders the consumer could not take */
+    _Atomic uint64_t opted_out;      /* targets not probed: on the opt-out list */
+    _Atomic uint64_t opted_out_replies; /* valid replies ignored: on the opt-out list */
     _Atomic uint64_t targets_total;  /* what this run will send */
     _Atomic int phase;               /* enum scan_phase */
     /* Positions each sender thread has sent, counted from start_position.
@@ -295,10 +298,41 @@ int scan_run(struct scan *scan, struct scan_counters *counters,
              scan_responder_fn on_responder, void *ctx, _Atomic int *stop, char *err);
 void scan_close(struct scan *scan);
 
-/* Drops every capability of the calling thread (and so of the threads it
- * creates afterwards) and forbids regaining any (no_new_privs). Call it
- * after scan_open and before starting threads that parse network input. */
-int privileges_drop(char *err);
+/* The opt-out list: addresses of the target space that must get no probe
+ * (people who asked not to be scanned). Unlike the blocklist it does not
+ * change the target space, so the order, the shards and a resume stay the
+ * same when it changes; senders skip its addresses (counted as opted_out)
+ * and the receiver ignores replies from them (opted_out_replies).
+ * scan_set_opt_out takes the contents of *list (normalized; *list is left
+ * empty) and may be called before or while scan_run runs, from one thread
+ * at a time. When it returns, no thread will build a frame to an address of
+ * the new list and every frame built with the old one has been sent; the
+ * old list is freed. 0, or -1 (out of memory; the old list stays).
+ * Senders read the list without a lock: it is immutable, swapped
+ * atomically, and freed only after each reader has passed a point where it
+ * holds none (see scan.c). */
+int scan_set_opt_out(struct scan *scan, struct ip_list *list, char *err);
+
+/* Who the scan runs as once privileges are dropped. */
+struct run_as {
+    bool switch_user;   /* false: keep the current user (not root) */
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+};
+
+/* Looks up a user by name or number (before anything reads /etc as
+ * nobody); who->switch_user is set. 0 / -1 with err. */
+int privileges_user(const char *name, struct run_as *who, char *err);
+
+/* With who->switch_user: empties the supplementary groups and sets the
+ * real, effective and saved group and user IDs to who's (every thread of
+ * the process). Then, in every case: empties the bounding set (when
+ * allowed), clears every capability and forbids regaining any
+ * (no_new_privs), and checks that it all took. Capabilities are per
+ * thread: call it after scan_open, while the process has one thread, before
+ * starting threads that parse network input. */
+int privileges_drop(const struct run_as *who, char *err);
 
 /* How many frames per second a rate in bits per second allows. */
 uint64_t scan_rate_from_bandwidth(uint64_t bits_per_second, size_t frame_length);

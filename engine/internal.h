@@ -30,6 +30,23 @@ enum {
 /* Monotonic clock in nanoseconds. */
 uint64_t clock_now_ns(void);
 
+/* The opt-out list as its readers (senders, the receiver) see it: a
+ * pointer swapped whole by scan_set_opt_out (NULL: empty). A reader holds
+ * the list only between opt_out_enter and opt_out_leave, and its epoch is
+ * odd exactly then, so the writer knows when nobody holds an old list. */
+typedef struct ip_list *_Atomic opt_out_ptr;
+
+static inline const struct ip_list *opt_out_enter(opt_out_ptr *list, _Atomic uint64_t *epoch)
+{
+    atomic_fetch_add(epoch, 1);
+    return atomic_load(list);
+}
+
+static inline void opt_out_leave(_Atomic uint64_t *epoch)
+{
+    atomic_fetch_add(epoch, 1);
+}
+
 /* One sender thread: its slice of the walk and its share of the rate. */
 struct sender {
     const struct scan_config *cfg;
@@ -37,6 +54,8 @@ struct sender {
     struct scan_counters *counters;
     _Atomic int *stop;            /* nonzero: stop sending */
     _Atomic uint64_t *walked;     /* this thread's counters->walked[] slot */
+    opt_out_ptr *opt_out;         /* the scan's list */
+    _Atomic uint64_t epoch;       /* odd while holding the list */
     struct scan_walk walk;
     uint64_t rate_pps;            /* this thread's share; 0 = unlimited */
     uint64_t deadline_ns;         /* max runtime; 0 = none */
@@ -68,6 +87,9 @@ struct receiver {
     struct scan_counters *counters;
     scan_responder_fn on_responder;
     void *ctx;
+    opt_out_ptr *opt_out;         /* the scan's list */
+    _Atomic uint64_t epoch;       /* odd while holding the list */
+    const struct ip_list *opt_out_now; /* held during a capture round */
     pcap_t *pcap;
     struct index_set seen;
     _Atomic int done;             /* set by scan_run to end the capture loop */

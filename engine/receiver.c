@@ -5,8 +5,9 @@
  * thread then checks, in order: the source is a target (address allowed and
  * port scanned), the destination port is the one our cookie chose for that
  * target, and the ack number is the cookie + 1. Only then is a reply counted,
- * de-duplicated, and handed to the consumer, which must not block us: the
- * capture thread does no output of its own.
+ * de-duplicated, and (unless its address is on the opt-out list) handed to
+ * the consumer, which must not block us: the capture thread does no output
+ * of its own.
  *
  * The capture is non-blocking and polled with our own timeout: libpcap's read
  * timeout does not fire on an idle interface (masscan hangs on that), and the
@@ -140,6 +141,11 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
         atomic_fetch_add(&c->rsts, 1);
         return;
     }
+    if (rx->opt_out_now && ip_list_contains(rx->opt_out_now, saddr)) {
+        /* Opted out after we probed it: it gets no TLS connection either. */
+        atomic_fetch_add(&c->opted_out_replies, 1);
+        return;
+    }
     atomic_fetch_add(&c->replies, 1);
     int added = index_set_add(&rx->seen, index);
     if (added == 0) {
@@ -173,8 +179,11 @@ void *receiver_main(void *arg)
         int finishing = atomic_load(&rx->done);
         poll(&pfd, 1, finishing ? 0 : 50);
         int n;
+        rx->opt_out_now = opt_out_enter(rx->opt_out, &rx->epoch);
         while ((n = pcap_dispatch(rx->pcap, 4096, handle_packet, (u_char *)rx)) > 0)
             ;
+        rx->opt_out_now = NULL;
+        opt_out_leave(&rx->epoch);
         if (n == PCAP_ERROR) {
             snprintf(rx->err, KS_ERRLEN, "capture: %s", pcap_geterr(rx->pcap));
             rx->status = -1;

@@ -5,6 +5,13 @@
  * Sender thread t of T in shard s of S walks positions p of the permutation
  * with p % (S*T) == s + S*t: disjoint slices whose union is the shard, and
  * the shards' union is the whole space.
+ *
+ * The opt-out list is read by the senders for every frame and by the
+ * receiver for every reply, so it takes no lock: scan_set_opt_out swaps in a
+ * new immutable list and frees the old one after a grace period: once each
+ * reader has been seen outside its critical section (an even epoch) or has
+ * left the one it was in (the epoch moved), none can still hold the old
+ * list, and every frame built with it has been sent.
  */
 #include "engine/internal.h"
 
@@ -49,7 +56,41 @@ struct scan {
     struct permutation perm;
     struct receiver rx;
     struct sender *senders;       /* cfg->sender_threads, sockets open */
+    opt_out_ptr opt_out;          /* NULL: nothing opted out */
 };
+
+/* Returns once the reader is outside any critical section it was in. */
+static void wait_past(_Atomic uint64_t *epoch)
+{
+    uint64_t e = atomic_load(epoch);
+    while ((e & 1) && atomic_load(epoch) == e) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+int scan_set_opt_out(struct scan *scan, struct ip_list *list, char *err)
+{
+    struct ip_list *fresh = NULL;
+    if (list->count > 0) {
+        fresh = malloc(sizeof(*fresh));
+        if (!fresh) {
+            snprintf(err, KS_ERRLEN, "out of memory for the opt-out list");
+            return -1;
+        }
+        *fresh = *list;
+        ip_list_init(list);
+    }
+    struct ip_list *old = atomic_exchange(&scan->opt_out, fresh);
+    for (uint32_t t = 0; t < scan->cfg->sender_threads; t++)
+        wait_past(&scan->senders[t].epoch);
+    wait_past(&scan->rx.epoch);
+    if (old) {
+        ip_list_free(old);
+        free(old);
+    }
+    return 0;
+}
 
 /* Gives every sender its slice of the walk and its share of the rate. */
 static void plan_senders(struct scan *scan, struct scan_counters *counters, _Atomic int *stop)
@@ -119,9 +160,11 @@ int scan_open(struct scan **out, const struct scan_config *cfg, char *err)
         snprintf(err, KS_ERRLEN, "out of memory");
         goto fail;
     }
+    scan->rx.opt_out = &scan->opt_out;
     for (uint32_t t = 0; t < cfg->sender_threads; t++) {
         scan->senders[t].cfg = cfg;
         scan->senders[t].fd = -1;
+        scan->senders[t].opt_out = &scan->opt_out;
     }
     if (syn_template_build(&scan->tpl, cfg->net.src_mac, cfg->net.gw_mac, cfg->net.saddr,
                            err) < 0 ||
@@ -146,6 +189,11 @@ void scan_close(struct scan *scan)
             sender_close(&scan->senders[t]);
     free(scan->senders);
     receiver_close(&scan->rx);
+    struct ip_list *opt_out = atomic_load(&scan->opt_out);
+    if (opt_out) {
+        ip_list_free(opt_out);
+        free(opt_out);
+    }
     free(scan);
 }
 

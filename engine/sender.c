@@ -86,20 +86,43 @@ static uint32_t batch_for_rate(uint64_t rate, uint32_t max_batch)
     return b > max_batch ? max_batch : (uint32_t)b;
 }
 
-/* Fills one frame for the next target; false when the walk is done. */
-static bool next_frame(struct sender *s, uint8_t *frame)
+/* The next target not on the opt-out list; false when the walk is done.
+ * Targets skipped are counted in *skipped: walked, but not sent. */
+static bool next_target(struct sender *s, const struct ip_list *opt_out, uint32_t *daddr,
+                        uint16_t *dport, uint64_t *skipped)
 {
     uint64_t index;
-    if (!scan_walk_next(&s->walk, &index))
-        return false;
+    for (;;) {
+        if (!scan_walk_next(&s->walk, &index))
+            return false;
+        target_space_at(s->cfg->space, index, daddr, dport);
+        if (!opt_out || !ip_list_contains(opt_out, *daddr))
+            return true;
+        (*skipped)++;
+    }
+}
+
+/* Fills one frame for the next target; false when the walk is done. */
+static bool next_frame(struct sender *s, const struct ip_list *opt_out, uint8_t *frame,
+                       uint64_t *skipped)
+{
     uint32_t daddr;
     uint16_t dport;
-    target_space_at(s->cfg->space, index, &daddr, &dport);
+    if (!next_target(s, opt_out, &daddr, &dport, skipped))
+        return false;
     struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports, s->cfg->net.saddr,
                                           daddr, dport);
     syn_template_fill(s->tpl, frame, daddr, c.sport, dport, c.seq,
                       (uint16_t)(c.seq ^ (c.seq >> 16)));
     return true;
+}
+
+/* After a batch: positions walked (sent or skipped) and the skipped ones. */
+static void count_walked(struct sender *s, uint64_t sent, uint64_t skipped)
+{
+    if (skipped)
+        atomic_fetch_add(&s->counters->opted_out, skipped);
+    atomic_fetch_add(s->walked, sent + skipped);
 }
 
 static bool should_stop(const struct sender *s)
@@ -175,14 +198,20 @@ static int send_loop_mmsg(struct sender *s)
     pacer_init(&pacer, s->rate_pps);
     bool more = true;
     while (more && !should_stop(s)) {
+        /* The whole batch, built and sent, under one look at the list. */
+        const struct ip_list *opt_out = opt_out_enter(s->opt_out, &s->epoch);
         unsigned n = 0;
-        while (n < batch && (more = next_frame(s, iov[n].iov_base)))
+        uint64_t skipped = 0;
+        while (n < batch && (more = next_frame(s, opt_out, iov[n].iov_base, &skipped)))
             n++;
+        if (n > 0) {
+            pacer_wait(&pacer, n);
+            send_batch(s, fd, msgs, n);
+        }
+        opt_out_leave(&s->epoch);
+        count_walked(s, n, skipped);
         if (n == 0)
             break;
-        pacer_wait(&pacer, n);
-        send_batch(s, fd, msgs, n);
-        atomic_fetch_add(s->walked, n);
         if (atomic_load(&s->counters->send_errors) > MAX_SEND_ERRORS) {
             snprintf(s->err, KS_ERRLEN, "too many send errors on %s", s->cfg->net.ifname);
             break;
@@ -202,13 +231,18 @@ static int send_loop_libnet(struct sender *s)
     libnet_ptag_t tcp = 0, ip = 0, eth = 0;
     struct pacer pacer;
     pacer_init(&pacer, s->rate_pps);
-    uint64_t index;
     if (libnet_build_tcp_options(options, SYN_TCP_OPT_LEN, l, 0) < 0)
         goto fail;
-    while (!should_stop(s) && scan_walk_next(&s->walk, &index)) {
+    while (!should_stop(s)) {
         uint32_t daddr;
         uint16_t dport;
-        target_space_at(s->cfg->space, index, &daddr, &dport);
+        uint64_t skipped = 0;
+        const struct ip_list *opt_out = opt_out_enter(s->opt_out, &s->epoch);
+        if (!next_target(s, opt_out, &daddr, &dport, &skipped)) {
+            opt_out_leave(&s->epoch);
+            count_walked(s, 0, skipped);
+            break;
+        }
         struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
                                               s->cfg->net.saddr, daddr, dport);
         tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN,
@@ -216,19 +250,21 @@ static int send_loop_libnet(struct sender *s)
         ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, (uint16_t)(c.seq ^ (c.seq >> 16)),
                                IP_DF, SYN_TTL, IPPROTO_TCP, 0, htonl(s->cfg->net.saddr),
                                htonl(daddr), NULL, 0, l, ip);
-        if (tcp < 0 || ip < 0)
-            goto fail;
         /* libnet builds from the top layer down; the link header comes last,
          * once, and later iterations only modify the TCP and IP blocks. */
-        if (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
-                                                     ETHERTYPE_IP, NULL, 0, l, 0)) < 0)
+        if (tcp < 0 || ip < 0 ||
+            (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
+                                                      ETHERTYPE_IP, NULL, 0, l, 0)) < 0)) {
+            opt_out_leave(&s->epoch);
             goto fail;
+        }
         pacer_wait(&pacer, 1);
         if (libnet_write(l) < 0)
             atomic_fetch_add(&s->counters->send_errors, 1);
         else
             atomic_fetch_add(&s->counters->sent, 1);
-        atomic_fetch_add(s->walked, 1);
+        opt_out_leave(&s->epoch);
+        count_walked(s, 1, skipped);
     }
     return 0;
 fail:

@@ -42,6 +42,34 @@ check syn-only-resume 2 "--resume works on a store" -- "$KS" scan --syn-only --r
 check no-db-no-output 2 "--no-db needs -o" -- "$KS" scan --no-db 1.2.3.4
 check probe-option 2 "--concurrency" -- "$KS" scan --concurrency 0 1.2.3.4
 
+# More than a /8 with an empty blocklist is refused unless --no-blocklist
+# says so; a /8 itself is not. --no-blocklist excludes nothing at all.
+check huge-no-blocklist 2 "more than a /8) with an empty blocklist" -- "$KS" scan --dry-run -b /dev/null 0.0.0.0/0
+check two-slash8-no-blocklist 2 "--no-blocklist" -- "$KS" scan --dry-run -q -b /dev/null 10.0.0.0/8 11.0.0.0/24
+check no-blocklist-and-blocklist 2 "exclude each other" -- "$KS" scan --dry-run --no-blocklist -b /dev/null 1.2.3.4
+check bad-opt-out-line 2 "bad.list:2" -- "$KS" scan --dry-run --opt-out "$tmp/bad.list" 1.2.3.4
+check missing-opt-out 2 "/nonexistent/opt-out" -- "$KS" scan --dry-run --opt-out /nonexistent/opt-out 1.2.3.4
+count_targets() { "$KS" scan --dry-run -q "$@" | tail -n +2 | wc -l; }
+expect_targets() { # expect_targets NAME WANT ARGS...
+    local name=$1 want=$2 got; shift 2
+    checks=$((checks + 1))
+    got=$(count_targets "$@")
+    [ "$got" = "$want" ] || check_failed "$name: $got targets, want $want"
+}
+expect_targets slash8-empty-blocklist 3 -b /dev/null --max-targets 3 10.0.0.0/8
+expect_targets everything-no-blocklist 5 --no-blocklist --max-targets 5 0.0.0.0/0
+expect_targets no-blocklist-keeps-reserved 4 --no-blocklist -p 443 10.0.0.0/30
+# The dry run skips the opt-out list like the senders do.
+printf '# asked not to be scanned
+198.18.0.0/25
+' >"$tmp/opt-out.list"
+expect_targets opt-out-dry-run 128 -b /dev/null -p 443 --opt-out "$tmp/opt-out.list" 198.18.0.0/24
+checks=$((checks + 1))
+if "$KS" scan --dry-run -q -b /dev/null -p 443 --opt-out "$tmp/opt-out.list" 198.18.0.0/24 |
+    awk -F'[.,]' 'NR > 1 && $4 < 128 { bad = 1 } END { exit !bad }'; then
+    check_failed "opt-out-dry-run: lists an address of the opt-out list"
+fi
+
 # The default blocklist applies: 198.18.0.0/15 is reserved; 1.1.1.0/30 is not.
 checks=$((checks + 1))
 n=$("$KS" scan --dry-run -q 198.18.0.0/24 1.1.1.0/30 -p 443 | tail -n +2 | wc -l)

@@ -15,6 +15,8 @@
 #                             rows unless the sets are equal and ACTUAL has no
 #                             duplicate rows
 #   count_rows FILE           data rows (lines after the header)
+#   scanner_pid               pid of the one process in ks<ID>s (a scan started
+#                             in the background with ks_scan), waiting up to 10 s
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIM=$here/sim.sh
@@ -62,6 +64,16 @@ ks_scan() {
 }
 
 count_rows() { tail -n +2 "$1" | wc -l; }
+
+scanner_pid() {
+    local i pids
+    for i in $(seq 100); do
+        pids=$(ip netns pids "$S")
+        [[ -n "$pids" ]] && { echo "$pids"; return; }
+        sleep 0.1
+    done
+    fail "no scanner process appeared in $S"
+}
 
 expect_same_pairs() {
     local expected=$1 actual=$2 what=$3

@@ -4,7 +4,9 @@
  * Threads: the engine's senders and receiver (scan_run, on its own thread),
  * the pipeline's feeder and probe workers, the store's writer, and this one,
  * which prints the status line once a second, turns signals into stop
- * requests and writes checkpoints.
+ * requests (SIGINT, SIGTERM) and opt-out reloads (SIGHUP) and writes
+ * checkpoints. Only this thread takes those signals: the others are created
+ * with them blocked, so no probe's system call is interrupted.
  *
  * A checkpoint says "every target before walk position P has been probed
  * and its result committed". Which P qualifies is the pipeline's rule
@@ -36,6 +38,8 @@
 struct scan_job {
     struct scan_options *opts;
     struct scan *scan;            /* engine handle: raw sockets open */
+    struct run_as user;           /* who to become after opening everything */
+    FILE *metadata;               /* --metadata, opened before the switch */
     const struct target_space *space;
     struct scan_config cfg;
     struct scan_counters counters;
@@ -57,12 +61,11 @@ struct scan_job {
     struct checkpoints checkpoints; /* position: the last committed walk position */
 };
 
-static _Atomic int signal_count;
+static _Atomic int signal_count, reload_requests;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    atomic_fetch_add(&signal_count, 1);
+    atomic_fetch_add(sig == SIGHUP ? &reload_requests : &signal_count, 1);
 }
 
 static double now_wall(void)
@@ -190,15 +193,48 @@ static void checkpoint_tick(struct scan_job *job, double now)
         cli_message("checkpoint failed: %s", err);
 }
 
+/* SIGHUP: read the --opt-out file again and hand the list to the engine.
+ * A file that does not load leaves the list in force as it was. The
+ * message of success is said once the engine has taken the list: from then
+ * on no probe goes to its addresses (tests wait for it). */
+static void reload_opt_out(struct scan_job *job)
+{
+    const char *path = job->opts->opt_out;
+    char err[KS_ERRLEN];
+    if (!path) {
+        cli_message("SIGHUP: no --opt-out file to reload");
+        return;
+    }
+    struct ip_list fresh;
+    ip_list_init(&fresh);
+    if (ip_list_load_file(&fresh, path, err) < 0) {
+        cli_message("opt-out reload failed, the previous list stays in force: %s", err);
+        ip_list_free(&fresh);
+        return;
+    }
+    ip_list_normalize(&fresh);
+    size_t ranges = fresh.count;
+    uint64_t addresses = ip_list_size(&fresh);
+    if (scan_set_opt_out(job->scan, &fresh, err) < 0) {
+        cli_message("opt-out reload failed, the previous list stays in force: %s", err);
+        ip_list_free(&fresh);
+        return;
+    }
+    cli_message("opt-out list %s reloaded: %zu ranges, %llu addresses", path, ranges,
+                (unsigned long long)addresses);
+}
+
 /* Waits for the scan thread, printing status, honouring signals (the first
- * SIGINT stops sending and the cooldown still runs; the second ends it) and
- * writing checkpoints. */
+ * SIGINT stops sending and the cooldown still runs; the second ends it;
+ * SIGHUP reloads the opt-out list) and writing checkpoints. */
 static void supervise(struct scan_job *job)
 {
     double next_tick = job->start + 1;
     while (!atomic_load(&job->scan_finished)) {
         struct timespec pause = {0, 50000000};
         nanosleep(&pause, NULL);
+        if (atomic_exchange(&reload_requests, 0) > 0)
+            reload_opt_out(job);
         int sigs = atomic_load(&signal_count);
         if (sigs > 0 && atomic_load(&job->stop) < (sigs > 1 ? 2 : 1)) {
             atomic_store(&job->stop, sigs > 1 ? 2 : 1);
@@ -277,10 +313,9 @@ static int resume_prepare(struct scan_job *job, char *err)
     return 0;
 }
 
-static int open_store(struct scan_job *job, char *err)
+/* After the switch of user: the store is open; resume or create the scan. */
+static int start_record(struct scan_job *job, char *err)
 {
-    if (store_open(&job->store, job->opts->db, STORE_READ_WRITE, err) < 0)
-        return -1;
     if (job->opts->resume) {
         if (resume_prepare(job, err) < 0)
             return -1;
@@ -298,6 +333,23 @@ static int open_store(struct scan_job *job, char *err)
         if (rc < 0)
             return -1;
     }
+    return 0;
+}
+
+/* The opt-out file is read again, by path, on SIGHUP: after the switch of
+ * user it must still be readable, or the first reload would fail. */
+static int check_opt_out_readable(struct scan_job *job, char *err)
+{
+    const char *path = job->opts->opt_out;
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (path && !f) {
+        snprintf(err, KS_ERRLEN, "--opt-out %s: %s as user %s: it is read again on SIGHUP, "
+                 "so it (and its directories) must be readable by that user", path,
+                 strerror(errno), job->user.switch_user ? job->user.name : "(unchanged)");
+        return -1;
+    }
+    if (f)
+        fclose(f);
     return 0;
 }
 
@@ -332,17 +384,22 @@ static int finish_store(struct scan_job *job, double end, char *err)
 }
 
 /* Everything that needs a privilege happens here, before privileges_drop:
- * the descriptor limit and opening the store (the raw sockets were opened by
- * scan_open, in cmd_scan). Every thread is created after it, so none keeps a
- * capability. Then the writer and the pipeline start. 0 / -1 (said). */
+ * the descriptor limit and opening the store, whose descriptors (the file
+ * and its lock file) stay usable as the unprivileged user (the raw sockets
+ * and the capture were opened by scan_open, the output files by run_scan).
+ * Every thread is created after it, so none keeps a privilege: nothing
+ * parses a reply or connects before. Then the writer and the pipeline
+ * start. 0 / -1 (said). */
 static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc)
 {
     struct scan_options *opts = job->opts;
     char err[KS_ERRLEN];
     if (!opts->syn_only && (probe_pool_reserve_fds(pc, err) < 0 ||
-                            (opts->db && open_store(job, err) < 0)))
+                            (opts->db && store_open(&job->store, opts->db, STORE_READ_WRITE,
+                                                    err) < 0)))
         goto fail;
-    if (privileges_drop(err) < 0)
+    if (privileges_drop(&job->user, err) < 0 || check_opt_out_readable(job, err) < 0 ||
+        (job->store && start_record(job, err) < 0))
         goto fail;
     if (job->store &&
         store_writer_start(job->store, job->scan_id, 1000, 200, &job->writer, err) < 0)
@@ -392,9 +449,10 @@ static int finish_scan(struct scan_job *job)
         cli_message("%s", err);
         rc = EXIT_RUNTIME;
     }
-    if (opts->metadata) {
+    if (job->metadata) {
         json_t *meta = scan_record(job, rc == EXIT_OK ? "done" : "interrupted", end);
-        if (!meta || json_dump_file(meta, opts->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+        if (!meta || json_dumpf(meta, job->metadata, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+            fflush(job->metadata) != 0) {
             cli_message("cannot write metadata %s: %s", opts->metadata, strerror(errno));
             rc = EXIT_RUNTIME;
         }
@@ -403,26 +461,48 @@ static int finish_scan(struct scan_job *job)
     return rc;
 }
 
+/* The output files are opened as the user who started the scan, before
+ * the switch; --metadata is created now but filled at the end. */
+static int open_outputs(struct scan_job *job, FILE **out)
+{
+    struct scan_options *opts = job->opts;
+    *out = NULL;
+    if (opts->output) {
+        *out = fopen(opts->output, "w");
+        if (!*out) {
+            cli_message("cannot write %s: %s", opts->output, strerror(errno));
+            return -1;
+        }
+    } else if (opts->syn_only) {
+        *out = stdout;
+    }
+    if (opts->metadata && !(job->metadata = fopen(opts->metadata, "w"))) {
+        cli_message("cannot write metadata %s: %s", opts->metadata, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int run_scan(struct scan_job *job)
 {
     struct scan_options *opts = job->opts;
     char err[KS_ERRLEN];
     FILE *out = NULL;
-    if (opts->output) {
-        out = fopen(opts->output, "w");
-        if (!out) {
-            cli_message("cannot write %s: %s", opts->output, strerror(errno));
-            return EXIT_RUNTIME;
-        }
-    } else if (opts->syn_only) {
-        out = stdout;
-    }
     int rc = EXIT_RUNTIME;
     struct probe_config pc = opts->probe;
     probe_config_defaults(&pc);
-    if (start_stages(job, out, &pc) == 0) {
+    /* Threads inherit the mask: every one created from here on leaves
+     * SIGINT, SIGTERM and SIGHUP to this thread (see the top of the file). */
+    sigset_t ours;
+    sigemptyset(&ours);
+    sigaddset(&ours, SIGINT);
+    sigaddset(&ours, SIGTERM);
+    sigaddset(&ours, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &ours, NULL);
+    if (open_outputs(job, &out) == 0 && start_stages(job, out, &pc) == 0) {
         pthread_t scan_tid;
         int created = pthread_create(&scan_tid, NULL, scan_thread, job);
+        pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
         if (created != 0) {
             /* Nothing was sent: the pipeline is empty and ends at once. */
             cli_message("starting the scan thread: %s", strerror(created));
@@ -433,6 +513,7 @@ static int run_scan(struct scan_job *job)
             rc = finish_scan(job);
         }
     }
+    pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
     if (job->pipe_started)
         scan_pipeline_free(&job->pipe);
     if (job->writer) {
@@ -443,7 +524,21 @@ static int run_scan(struct scan_job *job)
         cli_message("writing %s: %s", opts->output, strerror(errno));
         rc = EXIT_RUNTIME;
     }
+    if (job->metadata && fclose(job->metadata) != 0 && rc == EXIT_OK) {
+        cli_message("writing metadata %s: %s", opts->metadata, strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
     return rc;
+}
+
+/* Who to become: --user, else nobody when root; without root (file
+ * capabilities) the user stays. Looked up before anything is opened. */
+static int choose_user(struct scan_job *job, char *err)
+{
+    const char *name = job->opts->user;
+    if (!name && geteuid() != 0)
+        return 0;
+    return privileges_user(name ? name : "nobody", &job->user, err);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -461,6 +556,7 @@ int cmd_scan(int argc, char **argv)
     }
     if (opts.dry_run) {
         rc = scan_dry_run(&opts, &space);
+        ip_list_free(&opts.opt_out_list);
         target_space_free(&space);
         return rc;
     }
@@ -473,8 +569,9 @@ int cmd_scan(int argc, char **argv)
     job->opts = &opts;
     job->space = &space;
     job->start = now_wall();
-    if (scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
-        scan_open(&job->scan, &job->cfg, err) < 0) {
+    if (choose_user(job, err) < 0 || scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
+        scan_open(&job->scan, &job->cfg, err) < 0 ||
+        scan_set_opt_out(job->scan, &opts.opt_out_list, err) < 0) {
         cli_message("%s", err);
         rc = EXIT_RUNTIME;
         goto out;
@@ -482,6 +579,7 @@ int cmd_scan(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     /* A server closing while we write must fail that write, not kill us. */
     signal(SIGPIPE, SIG_IGN);
     rc = run_scan(job);
@@ -494,6 +592,7 @@ out:
             scan_record_free(&job->previous);
         free(job);
     }
+    ip_list_free(&opts.opt_out_list);
     target_space_free(&space);
     return rc;
 }

@@ -37,6 +37,10 @@ static const char scan_usage[] =
     "  -w, --allowlist FILE      targets from FILE (one address or CIDR per line, # comments)\n"
     "  -b, --blocklist FILE      exclude FILE's ranges INSTEAD of the built-in list of\n"
     "                            IANA reserved and special-purpose ranges\n"
+    "      --no-blocklist        exclude nothing (required to scan more than a /8\n"
+    "                            with an empty blocklist)\n"
+    "      --opt-out FILE        never probe FILE's ranges (blocklist format) either;\n"
+    "                            re-read on SIGHUP while the scan runs\n"
     "      --seed N              order of the scan (random if not given; required with --shards)\n"
     "      --shards N            split the scan into N disjoint parts ...\n"
     "      --shard I             ... and run part I (0-based)\n"
@@ -54,6 +58,8 @@ static const char scan_usage[] =
     "  -i, --interface IF        --source-ip ADDR        --gateway-mac MAC\n"
     "      --source-ports A-B    source ports of the probes (default 61000-65535, outside\n"
     "                            the kernel's ephemeral range)\n"
+    "      --user USER           run as USER once the raw sockets, the capture and the\n"
+    "                            files are open (default nobody when run as root)\n"
     "Output\n"
     "      --syn-only            report SYN-ACK responders only (no TLS/HTTP probes)\n"
     "  -o, --output FILE         results (--syn-only: default stdout)\n"
@@ -72,13 +78,16 @@ static const char scan_usage[] =
 enum {
     OPT_SEED = 256, OPT_SHARDS, OPT_SHARD, OPT_MAX_TARGETS, OPT_DRY_RUN, OPT_THREADS,
     OPT_METHOD, OPT_BATCH, OPT_MAX_RUNTIME, OPT_SOURCE_IP, OPT_GATEWAY_MAC, OPT_SPORTS,
-    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME,
+    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME, OPT_NO_BLOCKLIST,
+    OPT_OPT_OUT, OPT_USER,
 };
 
 static const struct option scan_long_options[] = {
     {"ports", required_argument, NULL, 'p'},
     {"allowlist", required_argument, NULL, 'w'},
     {"blocklist", required_argument, NULL, 'b'},
+    {"no-blocklist", no_argument, NULL, OPT_NO_BLOCKLIST},
+    {"opt-out", required_argument, NULL, OPT_OPT_OUT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"shards", required_argument, NULL, OPT_SHARDS},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -95,6 +104,7 @@ static const struct option scan_long_options[] = {
     {"source-ip", required_argument, NULL, OPT_SOURCE_IP},
     {"gateway-mac", required_argument, NULL, OPT_GATEWAY_MAC},
     {"source-ports", required_argument, NULL, OPT_SPORTS},
+    {"user", required_argument, NULL, OPT_USER},
     {"syn-only", no_argument, NULL, OPT_SYN_ONLY},
     {"output", required_argument, NULL, 'o'},
     {"output-format", required_argument, NULL, OPT_FORMAT},
@@ -289,6 +299,9 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case 'p': o->ports = arg; break;
     case 'w': o->allowlist = arg; break;
     case 'b': o->blocklist = arg; break;
+    case OPT_NO_BLOCKLIST: o->no_blocklist = true; break;
+    case OPT_OPT_OUT: o->opt_out = arg; break;
+    case OPT_USER: o->user = arg; break;
     case 'i': o->interface = arg; break;
     case 'o': o->output = arg; break;
     case OPT_DRY_RUN: o->dry_run = true; break;
@@ -311,6 +324,8 @@ static int check_options(struct scan_options *o)
 {
     if (o->target_count == 0 && !o->allowlist)
         return usage_error("%s", "no targets: give addresses/CIDRs or --allowlist FILE");
+    if (o->no_blocklist && o->blocklist)
+        return usage_error("%s", "--no-blocklist and --blocklist exclude each other");
     if (o->shard >= o->shards)
         return usage_error("%s", "--shard must be below --shards (shards are 0-based)");
     if (o->shards > 1 && !o->seed_given)
@@ -397,21 +412,35 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
         if (!o->quiet)
             cli_message("blocklist %s replaces the built-in list of "
                             "reserved ranges", o->blocklist);
-    } else if (ip_list_add_reserved(&block, err) < 0) {
+    } else if (!o->no_blocklist && ip_list_add_reserved(&block, err) < 0) {
         goto out;
     }
+    ip_list_init(&o->opt_out_list);
+    if (o->opt_out && ip_list_load_file(&o->opt_out_list, o->opt_out, err) < 0)
+        goto out;
+    ip_list_normalize(&o->opt_out_list);
     ip_list_normalize(&allow);
     ip_list_normalize(&block);
+    if (block.count == 0 && !o->no_blocklist && ip_list_size(&allow) > (1u << 24)) {
+        snprintf(err, KS_ERRLEN,
+                 "refusing to scan %llu addresses (more than a /8) with an empty blocklist "
+                 "(%s): give --no-blocklist to mean it, or a blocklist (without --blocklist "
+                 "the built-in list of reserved ranges applies)",
+                 (unsigned long long)ip_list_size(&allow), o->blocklist);
+        goto out;
+    }
     if (list_digest(&allow, o->allow_digest, err) < 0 ||
         list_digest(&block, o->block_digest, err) < 0)
         goto out;
     if (port_list_parse(&ports, o->ports, err) < 0)
         goto out;
     rc = target_space_init(space, &allow, &block, &ports, err);
-    if (rc < 0 && !o->blocklist)
+    if (rc < 0 && !o->blocklist && !o->no_blocklist)
         snprintf(err + strlen(err), KS_ERRLEN - strlen(err),
                  " (the built-in blocklist excludes reserved ranges; see --blocklist)");
 out:
+    if (rc < 0)
+        ip_list_free(&o->opt_out_list);
     port_list_free(&ports);
     ip_list_free(&block);
     ip_list_free(&allow);
@@ -439,7 +468,8 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
             uint32_t addr;
             uint16_t port;
             target_space_at(space, index, &addr, &port);
-            fprintf(out, "%s,%u\n", ipv4_text(addr, ip), port);
+            if (!ip_list_contains(&o->opt_out_list, addr))
+                fprintf(out, "%s,%u\n", ipv4_text(addr, ip), port);
         }
     }
     int failed = ferror(out);
@@ -531,7 +561,7 @@ static json_t *targets_json(const struct scan_options *o)
 
 static json_t *counters_json(struct scan_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "targets", (json_int_t)atomic_load(&c->targets_total),
                      "sent", (json_int_t)atomic_load(&c->sent),
                      "send_errors", (json_int_t)atomic_load(&c->send_errors),
@@ -542,7 +572,9 @@ static json_t *counters_json(struct scan_counters *c)
                      "rsts", (json_int_t)atomic_load(&c->rsts),
                      "pcap_drops", (json_int_t)atomic_load(&c->pcap_drops),
                      "pcap_ifdrops", (json_int_t)atomic_load(&c->pcap_ifdrops),
-                     "queue_drops", (json_int_t)atomic_load(&c->queue_drops));
+                     "queue_drops", (json_int_t)atomic_load(&c->queue_drops),
+                     "opted_out", (json_int_t)atomic_load(&c->opted_out),
+                     "opted_out_replies", (json_int_t)atomic_load(&c->opted_out_replies));
 }
 
 /* strdup that keeps NULL; *failed set when out of memory. */
@@ -565,7 +597,11 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     r->targets = targets_json(o);
     r->allowlist = dup_text(o->allowlist, &failed);
     r->blocklist = dup_text(o->blocklist, &failed);
-    r->blocklist_mode = dup_text(o->blocklist ? "file" : "builtin-reserved", &failed);
+    r->blocklist_mode = dup_text(o->blocklist      ? "file"
+                                 : o->no_blocklist ? "none"
+                                                   : "builtin-reserved",
+                                 &failed);
+    r->opt_out = dup_text(o->opt_out, &failed);
     r->allow_digest = dup_text(o->allow_digest, &failed);
     r->block_digest = dup_text(o->block_digest, &failed);
     r->ports = dup_text(o->ports, &failed);
@@ -577,7 +613,7 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     r->cooldown = o->cooldown;
     r->syn_only = o->syn_only;
     static const char *const given[] = {
-        "kubesurvey_version", "targets", "allowlist", "blocklist", "blocklist_mode",
+        "kubesurvey_version", "targets", "allowlist", "blocklist", "blocklist_mode", "opt_out",
         "allow_digest", "block_digest", "ports", "seed", "shard", "shards", "sender_threads",
         "max_runtime", "cooldown", "syn_only",
     };

@@ -20,6 +20,9 @@ struct scan_options {
     char **targets;          /* positional addresses / CIDRs (argv, not owned) */
     int target_count;
     const char *allowlist, *blocklist;
+    bool no_blocklist;       /* --no-blocklist: exclude nothing, knowingly */
+    const char *opt_out;     /* --opt-out FILE, reloaded on SIGHUP */
+    const char *user;        /* --user; NULL: nobody when root, else stay */
     const char *ports;
     uint64_t rate;           /* packets per second, 0 = unlimited */
     uint64_t bandwidth;      /* bits per second, 0 = not given */
@@ -42,12 +45,16 @@ struct scan_options {
     struct probe_config probe;  /* as given; defaults filled when used */
     /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */
     char allow_digest[65], block_digest[65];
+    /* and the --opt-out list, normalized (the caller frees or hands it on) */
+    struct ip_list opt_out_list;
 };
 
 /* Returns -1 when the scan should run, else the exit status to return
  * (0 after --help, 2 after a usage error, already reported on stderr). */
 int scan_options_parse(struct scan_options *opts, int argc, char **argv);
-/* Allowlist (arguments and file) minus blocklist (file or built-in) x ports. */
+/* Allowlist (arguments and file) minus blocklist (file or built-in) x ports;
+ * also loads the --opt-out list (not part of the space: the senders skip
+ * it). More than a /8 with an empty blocklist needs --no-blocklist. */
 int scan_options_targets(struct scan_options *opts, struct target_space *space, char *err);
 /* Prints every (address, port) of this shard in scan order; exit status. */
 int scan_dry_run(const struct scan_options *opts, const struct target_space *space);

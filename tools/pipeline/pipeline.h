@@ -57,7 +57,7 @@ enum scan_field_role { SCAN_DEFINES = 1u << 0, SCAN_RESUME = 1u << 1 };
 struct scan_record {
     char *kubesurvey_version;
     json_t *targets;              /* array of the target arguments */
-    char *allowlist, *blocklist, *blocklist_mode, *allow_digest, *block_digest;
+    char *allowlist, *blocklist, *blocklist_mode, *opt_out, *allow_digest, *block_digest;
     long long target_addresses, target_space;
     char *ports;
     char *seed;                   /* decimal text: JSON integers are signed */

@@ -19,6 +19,7 @@ const struct scan_field scan_fields[] = {
     F(allowlist, SCAN_STRING, 0),          /* a path of the machine that ran it */
     F(blocklist, SCAN_STRING, 0),
     F(blocklist_mode, SCAN_STRING, SCAN_DEFINES),
+    F(opt_out, SCAN_STRING, 0),            /* a path; its list may change mid-scan */
     F(allow_digest, SCAN_STRING, BOTH),
     F(block_digest, SCAN_STRING, BOTH),
     F(target_addresses, SCAN_INT, SCAN_DEFINES),
