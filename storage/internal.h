@@ -57,7 +57,10 @@ struct store {
     /* A schema 2 store (opened read-only): certs is keyed by SHA-256 and
      * there is no cert_index. */
     bool certs_by_hash;
-    int lock_probe_fd;                 /* PATH-lock, for store_shrink_file; -1 until used */
+    /* For store_shrink_file, opened with the store (read-write), so that a
+     * scan that switched to another user may still use them: PATH-lock
+     * (see store_used_elsewhere) and the store's directory. -1 if not open. */
+    int lock_probe_fd, dir_fd;
     char *path;
     enum store_mode mode;
     unsigned dict_train_at;
@@ -174,14 +177,13 @@ void cert_ddict_cache_free(struct store *s);
 int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, bool *map_full,
                            char *err);
 
+/* pack.c: opens the descriptors store_shrink_file uses (dir_fd,
+ * lock_probe_fd). */
+int store_open_dir(struct store *s, char *err);
 /* pack.c: rewrites, in txn, each index sub-database (addrs, cert_index)
  * whose pages are less than STORE_PACK_FILL full, in key order with
  * MDB_APPEND so every page is full (map_full: see the top of this file). */
 #define STORE_PACK_FILL 0.90
 int store_pack_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
-
-/* store.c: closes and reopens the environment (after compact replaced the
- * file). On failure s has no environment and must only be closed. */
-int store_reopen(struct store *s, char *err);
 
 #endif

@@ -229,7 +229,8 @@ static int usage_txn(struct store *s, MDB_txn *txn, struct store_usage *u, char 
         return -1;
     u->pages_in_use = u->file_pages - u->free_pages;
     struct stat st;
-    if (stat(s->path, &st)) {
+    int fd;   /* not by path: a scan that switched user may not reach it */
+    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st)) {
         snprintf(err, KS_ERRLEN, "%s: %s", s->path, strerror(errno));
         return -1;
     }
@@ -252,21 +253,47 @@ int store_usage(struct store *s, struct store_usage *u, char *err)
 
 /* ---- the minimal file ---- */
 
+/* The last component of path. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int store_open_dir(struct store *s, char *err)
+{
+    char dir[4096], lock[4096];
+    size_t length = (size_t)(base_name(s->path) - s->path);   /* up to and with the last '/' */
+    if (length == 0)
+        snprintf(dir, sizeof(dir), ".");
+    else if (length == 1)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(length - 1), s->path);
+    snprintf(lock, sizeof(lock), "%s-lock", s->path);
+    s->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->dir_fd < 0) {
+        snprintf(err, KS_ERRLEN, "%s: cannot open its directory %s: %s", s->path, dir,
+                 strerror(errno));
+        return -1;
+    }
+    s->lock_probe_fd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (s->lock_probe_fd < 0) {
+        snprintf(err, KS_ERRLEN, "%s: %s", lock, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Whether another process has the store open: each holds LMDB's shared
  * lock on the first byte of PATH-lock, and F_GETLK ignores the caller's
  * own locks. The descriptor stays open until the store closes: closing
  * any descriptor of a file drops the process's locks on it, LMDB's too. */
 static int store_used_elsewhere(struct store *s, bool *used, pid_t *pid, char *err)
 {
-    char lock[4096];
-    snprintf(lock, sizeof(lock), "%s-lock", s->path);
-    if (s->lock_probe_fd < 0 && (s->lock_probe_fd = open(lock, O_RDONLY | O_CLOEXEC)) < 0) {
-        snprintf(err, KS_ERRLEN, "%s: %s", lock, strerror(errno));
-        return -1;
-    }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
     if (fcntl(s->lock_probe_fd, F_GETLK, &fl)) {
-        snprintf(err, KS_ERRLEN, "%s: %s", lock, strerror(errno));
+        snprintf(err, KS_ERRLEN, "%s-lock: %s", s->path, strerror(errno));
         return -1;
     }
     *used = fl.l_type != F_UNLCK;
@@ -287,41 +314,50 @@ int store_shrink_file(struct store *s, bool *shrunk, char *err)
         return -1;
     if (used)   /* its process maps this file: replacing it would lose its writes */
         return 0;
+    /* Names relative to the directory opened with the store: a scan that
+     * switched user may have no access to the directories above it. */
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.compact-tmp", s->path);
-    unlink(tmp);
+    snprintf(tmp, sizeof(tmp), "%s.compact-tmp", base_name(s->path));
+    unlinkat(s->dir_fd, tmp, 0);
+    int fd = openat(s->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, KS_ERRLEN, "%s: cannot create %s beside it: %s (the store is unchanged)",
+                 s->path, tmp, strerror(errno));
+        return -1;
+    }
     MDB_envinfo before, after;
     mdb_env_info(s->env, &before);
     /* MDB_CP_COMPACT copies the B-trees page by page, leaving the free
      * list out: the copy's size is the pages in use. */
-    int rc = mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT);
-    int fd = rc ? -1 : open(tmp, O_RDONLY | O_CLOEXEC);
-    bool quiet = false;
-    if (!rc && fd >= 0) {
+    int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    if (rc == 0) {
         /* A process that opened the store, wrote and left during the copy:
          * its transaction is not in the copy, so the copy is dropped. */
         mdb_env_info(s->env, &after);
         if (store_used_elsewhere(s, &used, &pid, err))
             used = true;
-        quiet = !used && after.me_last_txnid == before.me_last_txnid;
-    }
-    if (!rc && fd >= 0 && !quiet) {
-        close(fd);
-        unlink(tmp);
-        return 0;
-    }
-    if (rc || fd < 0 || fsync(fd) || rename(tmp, s->path)) {
-        int e = rc ? rc : errno;
-        if (fd >= 0)
+        if (used || after.me_last_txnid != before.me_last_txnid) {
             close(fd);
-        unlink(tmp);
+            unlinkat(s->dir_fd, tmp, 0);
+            return 0;
+        }
+    }
+    if (rc || fsync(fd) || renameat(s->dir_fd, tmp, s->dir_fd, base_name(s->path))) {
+        int e = rc ? rc : errno;
+        close(fd);
+        unlinkat(s->dir_fd, tmp, 0);
         snprintf(err, KS_ERRLEN, "%s: write the compacted copy %s: %s (the store is unchanged)",
                  s->path, tmp, rc ? mdb_strerror(e) : strerror(e));
         return -1;
     }
     close(fd);
+    int dir = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {   /* the rename itself durable */
+        fsync(dir);
+        close(dir);
+    }
     *shrunk = true;
-    return store_reopen(s, err);
+    return 0;
 }
 
 int store_finish_file(struct store *s, bool *shrunk, char *err)

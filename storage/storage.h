@@ -269,19 +269,23 @@ struct store_usage {
  * Errors: a read error. */
 int store_usage(struct store *store, struct store_usage *usage, char *err);
 
-/* Rewrites the file to its minimum (LMDB's compacting copy, then renamed
- * over the file; the store is reopened on it). Not done, and *shrunk left
- * false, while another process has the store open: it maps the file.
- * Errors: the store is open read-only, the copy cannot be written (the
- * store is then unchanged); a failed reopen leaves the store to be closed. */
+/* Rewrites the file to its minimum: LMDB's compacting copy (no free pages),
+ * renamed over the file. Not done, and *shrunk left false, while another
+ * process has the store open (it maps the file) or wrote during the copy.
+ * After a shrink the store only may be closed (it still maps the replaced
+ * file): reopen it to go on. The rename needs write permission on the
+ * store's directory.
+ * Errors: the store is open read-only, the copy cannot be written or
+ * renamed (the store is then unchanged). */
 int store_shrink_file(struct store *store, bool *shrunk, char *err);
 
 /* What a writer calls when its scan (or merge) ends: if the file is more
  * than STORE_FILE_SLACK times its pages in use (free pages left by the
  * scan: the certificates stored before the first dictionary, pages copied
- * by its commits), store_shrink_file; else nothing. The rename needs write
- * permission on the store's directory: without it, -1 with the reason (the
- * store is intact; `kubesurvey compact` shrinks it later). */
+ * by its commits), store_shrink_file (then the store only may be closed);
+ * else nothing. Without write permission on the store's directory (a scan
+ * running as another user than the directory's owner), -1 with the reason:
+ * the store is intact, and `kubesurvey compact` shrinks it later. */
 #define STORE_FILE_SLACK 1.25
 int store_finish_file(struct store *store, bool *shrunk, char *err);
 

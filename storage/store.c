@@ -440,11 +440,12 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
         return -1;
     }
     s->mode = mode;
-    s->lock_probe_fd = -1;
+    s->lock_probe_fd = s->dir_fd = -1;
     s->dict_train_at = STORE_DICT_TRAIN_AT;
     pthread_rwlock_init(&s->resize_lock, NULL);
     pthread_mutex_init(&s->ddict_lock, NULL);
     if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ||
+        (mode == STORE_READ_WRITE && store_open_dir(s, err)) ||
         (s->certs_by_hash && mode == STORE_READ_WRITE &&
          store_write_txn(s, cert_upgrade_txn, NULL, "upgrade the store to schema 3", err))) {
         store_close(s);
@@ -454,14 +455,6 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
     return 0;
 }
 
-int store_reopen(struct store *s, char *err)
-{
-    cert_ddict_cache_free(s);
-    mdb_env_close(s->env);
-    s->env = NULL;
-    return env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ? -1 : 0;
-}
-
 void store_close(struct store *s)
 {
     if (!s)
@@ -469,8 +462,10 @@ void store_close(struct store *s)
     cert_ddict_cache_free(s);
     if (s->env)
         mdb_env_close(s->env);
-    if (s->lock_probe_fd >= 0)   /* after LMDB's own descriptor: see store_shrink_file */
+    if (s->lock_probe_fd >= 0)   /* after LMDB's own descriptor: see store_used_elsewhere */
         close(s->lock_probe_fd);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
     pthread_mutex_destroy(&s->ddict_lock);
     pthread_rwlock_destroy(&s->resize_lock);
     free(s->path);

@@ -41,7 +41,11 @@ echo "   the rest of the /16 is silent, about 1% of its addresses answer RST"
 
 echo "== kubesurvey scan: SYN scan, then TLS + GET /version on every responder (inside ks${id}s)"
 : >"$chk/empty-blocklist"
-db=$work/survey.lmdb
+# The scan switches to user nobody once its sockets are open; a directory
+# of its own lets it rewrite the store to its minimum size when it ends
+# (docs/survey-guide.md, "Least privilege").
+install -d -o nobody "$work/store"
+db=$work/store/survey.lmdb
 ip netns exec "ks${id}s" "$ks" scan -p 443,6443 -r 50000 -c 2 -q -b "$chk/empty-blocklist" \
     --db "$db" --metadata "$work/scan.json" 198.18.0.0/16
 "$ks" check "$db" >/dev/null
