@@ -86,8 +86,15 @@ static uint32_t batch_for_rate(uint64_t rate, uint32_t max_batch)
     return b > max_batch ? max_batch : (uint32_t)b;
 }
 
-/* Fills one frame for the next target; false when the walk is done. */
-static bool next_frame(struct sender *s, uint8_t *frame)
+static uint32_t probes_per_target(const struct scan_config *cfg)
+{
+    return cfg->probes ? cfg->probes : 1;
+}
+
+/* Fills the frames of the next target's probes (probes_per_target of them,
+ * one after the other as in ZMap, SYN_FRAME_MAX bytes apart) into
+ * iov[0..]; false when the walk is done. */
+static bool next_target_frames(struct sender *s, struct iovec *iov)
 {
     uint64_t index;
     if (!scan_walk_next(&s->walk, &index))
@@ -97,8 +104,9 @@ static bool next_frame(struct sender *s, uint8_t *frame)
     target_space_at(s->cfg->space, index, &daddr, &dport);
     struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports, s->cfg->net.saddr,
                                           daddr, dport);
-    syn_template_fill(s->tpl, frame, daddr, c.sport, dport, c.seq,
-                      (uint16_t)(c.seq ^ (c.seq >> 16)));
+    for (uint32_t k = 0; k < probes_per_target(s->cfg); k++)
+        syn_template_fill(s->tpl, iov[k].iov_base, daddr, syn_cookie_sport(&c, &s->cfg->sports, k),
+                          dport, c.seq, (uint16_t)((c.seq ^ (c.seq >> 16)) + k));
     return true;
 }
 
@@ -156,7 +164,10 @@ static void send_batch(struct sender *s, int fd, struct mmsghdr *msgs, unsigned 
 static int send_loop_mmsg(struct sender *s)
 {
     int fd = s->fd;
+    uint32_t probes = probes_per_target(s->cfg);
     uint32_t batch = batch_for_rate(s->rate_pps, s->cfg->batch);
+    if (batch < probes)
+        batch = probes; /* a target's probes go in one batch */
     uint8_t *frames = calloc(batch, SYN_FRAME_MAX);
     struct mmsghdr *msgs = calloc(batch, sizeof(*msgs));
     struct iovec *iov = calloc(batch, sizeof(*iov));
@@ -176,13 +187,13 @@ static int send_loop_mmsg(struct sender *s)
     bool more = true;
     while (more && !should_stop(s)) {
         unsigned n = 0;
-        while (n < batch && (more = next_frame(s, iov[n].iov_base)))
-            n++;
+        while (n + probes <= batch && (more = next_target_frames(s, &iov[n])))
+            n += probes;
         if (n == 0)
             break;
         pacer_wait(&pacer, n);
         send_batch(s, fd, msgs, n);
-        atomic_fetch_add(s->walked, n);
+        atomic_fetch_add(s->walked, n / probes);
         if (atomic_load(&s->counters->send_errors) > MAX_SEND_ERRORS) {
             snprintf(s->err, KS_ERRLEN, "too many send errors on %s", s->cfg->net.ifname);
             break;
@@ -211,23 +222,26 @@ static int send_loop_libnet(struct sender *s)
         target_space_at(s->cfg->space, index, &daddr, &dport);
         struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
                                               s->cfg->net.saddr, daddr, dport);
-        tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN,
-                               NULL, 0, l, tcp);
-        ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, (uint16_t)(c.seq ^ (c.seq >> 16)),
-                               IP_DF, SYN_TTL, IPPROTO_TCP, 0, htonl(s->cfg->net.saddr),
-                               htonl(daddr), NULL, 0, l, ip);
-        if (tcp < 0 || ip < 0)
-            goto fail;
-        /* libnet builds from the top layer down; the link header comes last,
-         * once, and later iterations only modify the TCP and IP blocks. */
-        if (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
-                                                     ETHERTYPE_IP, NULL, 0, l, 0)) < 0)
-            goto fail;
-        pacer_wait(&pacer, 1);
-        if (libnet_write(l) < 0)
-            atomic_fetch_add(&s->counters->send_errors, 1);
-        else
-            atomic_fetch_add(&s->counters->sent, 1);
+        for (uint32_t k = 0; k < probes_per_target(s->cfg); k++) {
+            tcp = libnet_build_tcp(syn_cookie_sport(&c, &s->cfg->sports, k), dport, c.seq, 0,
+                                   TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, tcp);
+            ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0,
+                                   (uint16_t)((c.seq ^ (c.seq >> 16)) + k), IP_DF, SYN_TTL,
+                                   IPPROTO_TCP, 0, htonl(s->cfg->net.saddr), htonl(daddr),
+                                   NULL, 0, l, ip);
+            if (tcp < 0 || ip < 0)
+                goto fail;
+            /* libnet builds from the top layer down; the link header comes
+             * last, once, and later frames only modify the TCP and IP blocks. */
+            if (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
+                                                         ETHERTYPE_IP, NULL, 0, l, 0)) < 0)
+                goto fail;
+            pacer_wait(&pacer, 1);
+            if (libnet_write(l) < 0)
+                atomic_fetch_add(&s->counters->send_errors, 1);
+            else
+                atomic_fetch_add(&s->counters->sent, 1);
+        }
         atomic_fetch_add(s->walked, 1);
     }
     return 0;

@@ -45,6 +45,8 @@ static const char scan_usage[] =
     "Sending\n"
     "  -r, --rate PPS            packets per second (default 10000; 0 = as fast as possible)\n"
     "  -B, --bandwidth BPS       bits per second instead, e.g. 10M, 1G\n"
+    "  -P, --probes N            SYNs per target, from N source ports (default 1, at most 8);\n"
+    "                            the metadata then estimates the loss\n"
     "      --sender-threads N    sending threads, each with its part of the order (default 1)\n"
     "      --send-method M       mmsg (AF_PACKET + sendmmsg batches, default) or libnet\n"
     "      --batch N             frames per system call with mmsg (default 256)\n"
@@ -86,6 +88,7 @@ static const struct option scan_long_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"rate", required_argument, NULL, 'r'},
     {"bandwidth", required_argument, NULL, 'B'},
+    {"probes", required_argument, NULL, 'P'},
     {"sender-threads", required_argument, NULL, OPT_THREADS},
     {"send-method", required_argument, NULL, OPT_METHOD},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -175,6 +178,7 @@ static void set_defaults(struct scan_options *o)
     o->shards = 1;
     o->sender_threads = 1;
     o->batch = 256;
+    o->probes = 1;
     o->cooldown = 8;
     o->method = SEND_MMSG;
     o->sports.first = DEFAULT_SPORT_FIRST;
@@ -208,6 +212,8 @@ static const struct count_option {
      "--sender-threads '%s' must be 1-64"},
     {OPT_BATCH, 1, 1024, false, offsetof(struct scan_options, batch), 4,
      "--batch '%s' must be 1-1024"},
+    {'P', 1, SCAN_MAX_PROBES, false, offsetof(struct scan_options, probes), 4,
+     "--probes '%s' must be 1-8"},
 };
 
 /* A count option: 0 applied, EXIT_USAGE bad value, -1 not a count option. */
@@ -336,7 +342,7 @@ int scan_options_parse(struct scan_options *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "p:w:b:r:B:c:i:o:qh", scan_long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:w:b:r:B:P:c:i:o:qh", scan_long_options, NULL)) != -1) {
         if (c == '?' || c == ':') {
             const char *bad = argv[optind - 1];
             return usage_error(c == ':' ? "option '%s' needs a value"
@@ -483,6 +489,7 @@ int scan_options_config(const struct scan_options *o, const struct target_space 
     cfg->cooldown = o->cooldown;
     cfg->method = o->method;
     cfg->batch = o->batch;
+    cfg->probes = o->probes;
     cfg->sports = o->sports;
     if (getrandom(&cfg->key, sizeof(cfg->key), 0) != sizeof(cfg->key)) {
         snprintf(err, KS_ERRLEN, "getrandom: %s", strerror(errno));
@@ -529,9 +536,24 @@ static json_t *targets_json(const struct scan_options *o)
     return list;
 }
 
-static json_t *counters_json(struct scan_counters *c)
+/* With several probes per target: how many responders answered 1, 2, ...
+ * of their probes, and the loss estimated from it (engine.h). */
+static int add_loss_json(json_t *counters, struct scan_counters *c, uint32_t probes)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    json_t *by = json_array();
+    for (uint32_t k = 0; by && k < probes; k++)
+        json_array_append_new(by, json_integer((json_int_t)atomic_load(&c->answered_by[k])));
+    double loss = scan_estimated_loss(c, probes);
+    if (!by || json_object_set_new(counters, "answered_by_probes", by) < 0 ||
+        json_object_set_new(counters, "estimated_loss",
+                            loss < 0 ? json_null() : json_real(loss)) < 0)
+        return -1;
+    return 0;
+}
+
+static json_t *counters_json(struct scan_counters *c, uint32_t probes)
+{
+    json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "targets", (json_int_t)atomic_load(&c->targets_total),
                      "sent", (json_int_t)atomic_load(&c->sent),
                      "send_errors", (json_int_t)atomic_load(&c->send_errors),
@@ -543,6 +565,11 @@ static json_t *counters_json(struct scan_counters *c)
                      "pcap_drops", (json_int_t)atomic_load(&c->pcap_drops),
                      "pcap_ifdrops", (json_int_t)atomic_load(&c->pcap_ifdrops),
                      "queue_drops", (json_int_t)atomic_load(&c->queue_drops));
+    if (j && probes > 1 && add_loss_json(j, c, probes) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 /* strdup that keeps NULL; *failed set when out of memory. */
@@ -609,11 +636,12 @@ int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
     r->started = dup_text(started, &failed);
     r->ended = dup_text(end > 0 ? ended : NULL, &failed);
     r->duration = end > 0 ? end - start : 0.0;
-    r->counters = counters_json(counters);
+    r->counters = counters_json(counters, cfg->probes);
+    r->probes = cfg->probes ? cfg->probes : 1;
     r->error = dup_text(failure, &failed);
     r->interrupted = interrupted;
     static const char *const given[] = {
-        "target_addresses", "target_space", "rate_pps", "interface", "source_ip", "started",
+        "target_addresses", "target_space", "rate_pps", "probes", "interface", "source_ip", "started",
         "ended", "duration", "counters", "error", "interrupted",
     };
     for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)

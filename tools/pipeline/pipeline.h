@@ -61,7 +61,7 @@ struct scan_record {
     long long target_addresses, target_space;
     char *ports;
     char *seed;                   /* decimal text: JSON integers are signed */
-    long long shard, shards, sender_threads, rate_pps;
+    long long shard, shards, sender_threads, rate_pps, probes;
     double max_runtime, cooldown;
     char *interface, *source_ip;
     char *started, *ended;        /* ISO-8601 UTC */

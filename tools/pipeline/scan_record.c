@@ -29,6 +29,7 @@ const struct scan_field scan_fields[] = {
     F(shards, SCAN_INT, BOTH),
     F(sender_threads, SCAN_INT, SCAN_RESUME),
     F(rate_pps, SCAN_INT, 0),
+    F(probes, SCAN_INT, 0),               /* SYNs per target (-P) */
     F(max_runtime, SCAN_REAL, 0),
     F(cooldown, SCAN_REAL, 0),
     F(interface, SCAN_STRING, 0),
