@@ -26,6 +26,9 @@
  * relayed but answered with a forged SYN-ACK (after both directions' delay
  * and loss); any other TCP to them is dropped (the middlebox never talks).
  *
+ * Frames the kernel dropped because we read too slowly are counted as
+ * *_socket_drops: a loss the impairment did not choose.
+ *
  * Counters go to STATS_FILE (lines "NAME VALUE") on SIGUSR1 and at exit.
  * The program exits on SIGINT/SIGTERM, or by itself after MAX_SECONDS
  * (default 900) so a forgotten forwarder never outlives a test.
@@ -59,6 +62,7 @@ struct impairment {
 struct counters {
     uint64_t in, out, lost, duplicated, queue_full, oversize, send_errors, forged,
         allopen_dropped;
+    uint64_t socket_drops;      /* frames the kernel dropped before we read them */
 };
 
 struct slot {
@@ -411,10 +415,17 @@ static void send_due(struct forwarder *f)
     }
 }
 
-static void write_stats(const struct forwarder *f)
+static void write_stats(struct forwarder *f)
 {
     if (!f->stats_path)
         return;
+    for (int i = 0; i < 2; i++) {
+        /* Reading the statistics resets them: accumulate. */
+        struct tpacket_stats st;
+        socklen_t len = sizeof(st);
+        if (getsockopt(f->fd[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+            f->c[i].socket_drops += st.tp_drops;
+    }
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", f->stats_path);
     FILE *out = fopen(tmp, "w");
@@ -425,12 +436,14 @@ static void write_stats(const struct forwarder *f)
         const struct counters *c = &f->c[i];
         fprintf(out,
                 "%s_in %llu\n%s_out %llu\n%s_lost %llu\n%s_duplicated %llu\n"
-                "%s_queue_full %llu\n%s_oversize %llu\n%s_send_errors %llu\n",
+                "%s_queue_full %llu\n%s_oversize %llu\n%s_send_errors %llu\n"
+                "%s_socket_drops %llu\n",
                 side[i], (unsigned long long)c->in, side[i], (unsigned long long)c->out,
                 side[i], (unsigned long long)c->lost, side[i],
                 (unsigned long long)c->duplicated, side[i], (unsigned long long)c->queue_full,
                 side[i], (unsigned long long)c->oversize, side[i],
-                (unsigned long long)c->send_errors);
+                (unsigned long long)c->send_errors, side[i],
+                (unsigned long long)c->socket_drops);
     }
     fprintf(out, "forged %llu\nallopen_dropped %llu\nqueued %u\n",
             (unsigned long long)f->c[0].forged, (unsigned long long)f->c[0].allopen_dropped,

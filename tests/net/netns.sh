@@ -3,6 +3,8 @@
 #
 #   netns.sh up ID      create namespaces ks<ID>s (scanner) and ks<ID>t (target)
 #   netns.sh down ID    remove them (safe to call twice, or when half made)
+#   netns.sh impair ID  restart the forwarder with the current KS_IMPAIR
+#                       (realistic mode only; see below)
 #
 # Scanner namespace: 198.19.255.1/24 on veth ks<ID>a, default route via
 # 198.19.255.254 (the target namespace), so every packet the scanner sends
@@ -29,7 +31,7 @@
 set -euo pipefail
 
 cmd=${1:-}; id=${2:-}
-[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down ID (0-999)" >&2; exit 2; }
+[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down|impair ID (0-999)" >&2; exit 2; }
 S=ks${id}s; T=ks${id}t; M=ks${id}m; VA=ks${id}a; VB=ks${id}b; VC=ks${id}c; VD=ks${id}d
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 impair_stats=/run/ks-impair-$id.stats
@@ -75,6 +77,16 @@ link_impaired() {
     done
     ip -n "$M" link set "$VC" up
     ip -n "$M" link set "$VD" up
+    start_impair
+}
+
+# (Re)starts ks_impair in ks<ID>m with the options in KS_IMPAIR.
+start_impair() {
+    local impair=${KS_BUILD:-$here/../../build}/tests/net/ks_impair pid
+    for pid in $(ip netns pids "$M"); do
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
+    done
     # Word splitting of KS_IMPAIR is intended: it holds ks_impair's options.
     # shellcheck disable=SC2086
     ip netns exec "$M" setsid "$impair" -t "${KS_IMPAIR_SECONDS:-900}" -o "$impair_stats" \
@@ -128,5 +140,8 @@ NFT
 case "$cmd" in
     up) up ;;
     down) down ;;
-    *) echo "usage: $0 up|down ID" >&2; exit 2 ;;
+    impair)
+        ip netns list | grep -qE "^$M( |$)" || { echo "netns.sh: no ks${id}m (up without KS_IMPAIR?)" >&2; exit 2; }
+        start_impair ;;
+    *) echo "usage: $0 up|down|impair ID" >&2; exit 2 ;;
 esac

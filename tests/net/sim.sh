@@ -20,6 +20,8 @@
 #   sim.sh track-probes ID       from now on record each probed pair in set `probed`
 #   sim.sh probed ID             CSV (daddr,dport) of the probed pairs
 #   sim.sh reset ID              zero the counters, empty sets answered and probed
+#   sim.sh impair ID OPTIONS     restart the forwarder with OPTIONS (ks_impair's;
+#                                realistic mode only); its counters start at 0
 #   sim.sh impair-stats ID       the forwarder's counters ("NAME VALUE" lines;
 #                                realistic mode only, see netns.sh KS_IMPAIR)
 #
@@ -34,7 +36,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${KS_BUILD:-$here/../../build}
 
 die() { echo "sim.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 cmd=${1:-}; id=${2:-}
 [[ -n "$cmd" ]] || usage
@@ -169,6 +171,7 @@ case "$cmd" in
         true
         ;;
     gwmac) ip netns exec "$T" cat "/sys/class/net/$VB/address" ;;
+    impair) KS_IMPAIR=${3:-} "$here/netns.sh" impair "$id" ;;
     impair-stats)
         # SIGUSR1 makes ks_impair (the only process of ks<ID>m) rewrite its file.
         pid=$(ip netns pids "ks${id}m" 2>/dev/null | head -1)
