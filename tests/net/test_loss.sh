@@ -20,10 +20,10 @@ scan() {
     ks_scan --syn-only -b "$EMPTY" -c 3 -q -r 10000 --seed 5 --metadata "$WORK/$label.json" \
         -o "$WORK/$label.csv" "$@" $cidr || fail "$label: kubesurvey scan exited with status $?"
 }
-# A member of the metadata's counters (null when absent).
+# A member of the metadata's counters, or of its loss object (None when absent).
 counter() {
-    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["counters"].get(sys.argv[2]))' \
-        "$WORK/$1.json" "$2"
+    python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))
+print(m["counters"].get(sys.argv[2], m.get("loss", {}).get(sys.argv[2])))' "$WORK/$1.json" "$2"
 }
 impair_stat() { awk -v k="$2" '$1 == k { print $2 }' "$WORK/$1.impair"; }
 # found ⊆ lossless, no duplicate; prints the number found.

@@ -537,23 +537,25 @@ static json_t *targets_json(const struct scan_options *o)
 }
 
 /* With several probes per target: how many responders answered 1, 2, ...
- * of their probes, and the loss estimated from it (engine.h). */
-static int add_loss_json(json_t *counters, struct scan_counters *c, uint32_t probes)
+ * of their probes, and the loss per probe estimated from it (engine.h);
+ * estimated_loss is null while no responder is known. */
+static json_t *loss_json(struct scan_counters *c, uint32_t probes)
 {
-    json_t *by = json_array();
+    json_t *by = json_array(), *j = json_object();
     for (uint32_t k = 0; by && k < probes; k++)
         json_array_append_new(by, json_integer((json_int_t)atomic_load(&c->answered_by[k])));
     double loss = scan_estimated_loss(c, probes);
-    if (!by || json_object_set_new(counters, "answered_by_probes", by) < 0 ||
-        json_object_set_new(counters, "estimated_loss",
-                            loss < 0 ? json_null() : json_real(loss)) < 0)
-        return -1;
-    return 0;
+    if (!by || !j || json_object_set_new(j, "answered_by_probes", by) < 0 ||
+        json_object_set_new(j, "estimated_loss", loss < 0 ? json_null() : json_real(loss)) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
-static json_t *counters_json(struct scan_counters *c, uint32_t probes)
+static json_t *counters_json(struct scan_counters *c)
 {
-    json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "targets", (json_int_t)atomic_load(&c->targets_total),
                      "sent", (json_int_t)atomic_load(&c->sent),
                      "send_errors", (json_int_t)atomic_load(&c->send_errors),
@@ -565,11 +567,6 @@ static json_t *counters_json(struct scan_counters *c, uint32_t probes)
                      "pcap_drops", (json_int_t)atomic_load(&c->pcap_drops),
                      "pcap_ifdrops", (json_int_t)atomic_load(&c->pcap_ifdrops),
                      "queue_drops", (json_int_t)atomic_load(&c->queue_drops));
-    if (j && probes > 1 && add_loss_json(j, c, probes) < 0) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
 }
 
 /* strdup that keeps NULL; *failed set when out of memory. */
@@ -636,8 +633,13 @@ int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
     r->started = dup_text(started, &failed);
     r->ended = dup_text(end > 0 ? ended : NULL, &failed);
     r->duration = end > 0 ? end - start : 0.0;
-    r->counters = counters_json(counters, cfg->probes);
+    r->counters = counters_json(counters);
     r->probes = cfg->probes ? cfg->probes : 1;
+    if (r->probes > 1) {
+        r->loss = loss_json(counters, (uint32_t)r->probes);
+        failed |= !r->loss;
+        scan_record_set_present(r, "loss");
+    }
     r->error = dup_text(failure, &failed);
     r->interrupted = interrupted;
     static const char *const given[] = {

@@ -67,6 +67,7 @@ struct scan_record {
     char *started, *ended;        /* ISO-8601 UTC */
     double duration;
     json_t *counters;
+    json_t *loss;                 /* -P > 1: {answered_by_probes, estimated_loss} */
     char *error;
     bool interrupted, syn_only;
     char *state;                  /* "running", "interrupted", "done" */
