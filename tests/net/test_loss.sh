@@ -75,3 +75,19 @@ python3 -c 'import sys; sys.exit(not 0.01 <= float(sys.argv[1]) <= 0.08)' "$loss
     fail "-P 2: estimated loss $loss outside 1%-8%"
 sent=$(counter p2 sent)
 [[ $sent -eq $((2 * 32768)) ]] || fail "-P 2 sent $sent SYNs, expected $((2 * 32768))"
+
+# Middleboxes (ks_impair -A): three addresses answer SYN-ACK on every port,
+# forged by the forwarder; the scanner's cookie check accepts them, so a scan
+# of their ports 1-100 finds exactly the 300 pairs, each once.
+printf '198.18.1.1\n198.18.2.2\n198.18.3.3\n' >"$WORK/allopen.txt"
+"$SIM" impair "$TEST_ID" "-s 10 -a $delay -b $delay -A $WORK/allopen.txt"
+ks_scan --syn-only -b "$EMPTY" -c 2 -q -P 2 -p 1-100 -o "$WORK/allopen.csv" \
+    198.18.1.1 198.18.2.2 198.18.3.3 || fail "all-open scan exited with status $?"
+{
+    echo saddr,sport
+    for a in 198.18.1.1 198.18.2.2 198.18.3.3; do seq 1 100 | sed "s/^/$a,/"; done
+} >"$WORK/allopen.expected"
+expect_same_pairs "$WORK/allopen.expected" "$WORK/allopen.csv" "all-open middleboxes"
+"$SIM" impair-stats "$TEST_ID" >"$WORK/allopen.impair"
+[[ $(impair_stat allopen forged) -eq 600 ]] ||
+    fail "forwarder forged $(impair_stat allopen forged) SYN-ACKs, expected 600 (300 pairs x -P 2)"
