@@ -76,10 +76,29 @@ struct syn_cookie syn_cookie_make(const struct cookie_key *key,
     return c;
 }
 
+uint16_t syn_cookie_sport(const struct syn_cookie *c, const struct sport_range *sports,
+                          uint32_t k)
+{
+    uint32_t offset = (uint32_t)(c->sport - sports->first) + k;
+    return (uint16_t)(sports->first + offset % sports->count);
+}
+
+int syn_cookie_probe(const struct cookie_key *key, const struct sport_range *sports,
+                     uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+                     uint32_t ack, uint32_t probes)
+{
+    struct syn_cookie c = syn_cookie_make(key, sports, saddr, daddr, dport);
+    if (c.seq + 1 != ack || sport < sports->first ||
+        (uint32_t)(sport - sports->first) >= sports->count)
+        return -1;
+    uint32_t got = (uint32_t)(sport - sports->first), first = (uint32_t)(c.sport - sports->first);
+    uint32_t k = (got + sports->count - first) % sports->count;
+    return k < probes ? (int)k : -1;
+}
+
 bool syn_cookie_valid(const struct cookie_key *key, const struct sport_range *sports,
                       uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
                       uint32_t ack)
 {
-    struct syn_cookie c = syn_cookie_make(key, sports, saddr, daddr, dport);
-    return c.sport == sport && c.seq + 1 == ack;
+    return syn_cookie_probe(key, sports, saddr, daddr, dport, sport, ack, 1) == 0;
 }

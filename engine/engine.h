@@ -180,6 +180,16 @@ struct syn_cookie syn_cookie_make(const struct cookie_key *key,
 bool syn_cookie_valid(const struct cookie_key *key, const struct sport_range *sports,
                       uint32_t saddr, uint32_t daddr, uint16_t dport,
                       uint16_t sport, uint32_t ack);
+/* With several probes per target (as ZMap's -P), probe k (0-based) goes
+ * out from the k-th source port after the cookie's, wrapping in the range,
+ * with the same sequence number: the targets see distinct connections, and
+ * a reply tells which probe it answers. */
+uint16_t syn_cookie_sport(const struct syn_cookie *c, const struct sport_range *sports,
+                          uint32_t k);
+/* k if the reply answers probe k < probes, else -1. */
+int syn_cookie_probe(const struct cookie_key *key, const struct sport_range *sports,
+                     uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+                     uint32_t ack, uint32_t probes);
 
 /* ------------------------------------------------------------------ */
 /* SYN frames                                                           */
@@ -248,9 +258,11 @@ struct scan_config {
     struct cookie_key key;
     uint64_t start_position;   /* resume: each thread skips this many of its
                                   positions (a checkpoint's walk_position) */
+    uint32_t probes;           /* SYNs per target, 1..SCAN_MAX_PROBES (0 = 1) */
 };
 
 #define SCAN_MAX_THREADS 64
+#define SCAN_MAX_PROBES 8
 
 /* Counters, written by the scan threads, read by anyone at any time. */
 struct scan_counters {
@@ -272,7 +284,22 @@ struct scan_counters {
      * A checkpoint may resume at start_position + min(walked) once every
      * reply to those probes has been handled (see scan_checkpoint_position). */
     _Atomic uint64_t walked[SCAN_MAX_THREADS];
+    /* Set when the scan ends: answered_by[k-1] responders answered exactly
+     * k of their probes (distinct probes; a probe's repeated replies count
+     * once). Only with probes > 1. */
+    _Atomic uint64_t answered_by[SCAN_MAX_PROBES];
 };
+
+/* The fraction of probes to a responsive endpoint that got no answer (SYN
+ * or SYN-ACK lost, and not recovered by the target's SYN-ACK
+ * retransmission), estimated from answered_by; -1 with fewer than two
+ * probes or no responder. Each of P probes is answered independently with
+ * probability s = 1 - loss, so a responder's count k of answered probes is
+ * Binomial(P, s) given that it is open; E[k(k-1)] / E[k] = (P-1) s, and
+ * responders with k = 0 (unseen) add nothing to either sum, so
+ *   s = sum k(k-1) n_k / ((P-1) sum k n_k).
+ * For P = 2: loss = n_1 / (n_1 + 2 n_2). */
+double scan_estimated_loss(const struct scan_counters *counters, uint32_t probes);
 
 /* start_position + the fewest positions any sender thread has sent so far. */
 uint64_t scan_checkpoint_position(const struct scan_config *cfg,

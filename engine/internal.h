@@ -72,14 +72,21 @@ int sender_open(struct sender *s, char *err);
 void sender_close(struct sender *s);
 
 /* A set of 64-bit keys (target indexes) that grows with what it holds:
- * memory is proportional to responders, not to the target space. */
+ * memory is proportional to responders, not to the target space. With
+ * several probes per target, each key also keeps which probes answered (a
+ * byte of bits; the entry grows from 8 to 16 bytes, so only then). */
 struct index_set {
-    struct hashmap map;           /* key + 1, no value */
+    struct hashmap map;           /* key + 1, then the probe bits if any */
+    bool probe_bits;
 };
 
-int index_set_init(struct index_set *set);
-/* 1 if added, 0 if already present, -1 out of memory. */
-int index_set_add(struct index_set *set, uint64_t key);
+int index_set_init(struct index_set *set, bool probe_bits);
+/* 1 if added, 0 if already present, -1 out of memory; records `probe`
+ * (< SCAN_MAX_PROBES) in the key's bits. *repeat (may be NULL) says whether
+ * that probe had answered before. */
+int index_set_add(struct index_set *set, uint64_t key, unsigned probe, bool *repeat);
+/* answered_by[k-1] := keys with exactly k probe bits. */
+void index_set_count_probes(const struct index_set *set, _Atomic uint64_t *answered_by);
 void index_set_free(struct index_set *set);
 
 struct receiver {

@@ -25,19 +25,44 @@
 /* ---- index_set: target indexes seen, in lib's hash map (key + 1, so the
  * index 0 is not the empty key) ---- */
 
-int index_set_init(struct index_set *set)
+int index_set_init(struct index_set *set, bool probe_bits)
 {
-    hashmap_init(&set->map, sizeof(uint64_t), 0);
+    hashmap_init(&set->map, sizeof(uint64_t), probe_bits ? 1 : 0);
+    set->probe_bits = probe_bits;
     return 0;
 }
 
-int index_set_add(struct index_set *set, uint64_t key)
+int index_set_add(struct index_set *set, uint64_t key, unsigned probe, bool *repeat)
 {
     uint64_t stored = key + 1;
     bool added;
-    if (!hashmap_put(&set->map, &stored, &added))
+    void *e = hashmap_put(&set->map, &stored, &added);
+    if (repeat)
+        *repeat = !added;
+    if (!e)
         return -1;
+    if (set->probe_bits) {
+        uint8_t *bits = hashmap_value(&set->map, e), bit = (uint8_t)(1u << probe);
+        if (repeat)
+            *repeat = (*bits & bit) != 0;
+        *bits |= bit;
+    }
     return added ? 1 : 0;
+}
+
+void index_set_count_probes(const struct index_set *set, _Atomic uint64_t *answered_by)
+{
+    uint64_t counts[SCAN_MAX_PROBES] = {0};
+    for (size_t i = 0; set->probe_bits && i < set->map.capacity; i++) {
+        void *e = hashmap_at(&set->map, i);
+        if (e) {
+            int k = __builtin_popcount(*(uint8_t *)hashmap_value(&set->map, e));
+            if (k > 0)
+                counts[k - 1]++;
+        }
+    }
+    for (int k = 0; k < SCAN_MAX_PROBES; k++)
+        atomic_store(&answered_by[k], counts[k]);
 }
 
 void index_set_free(struct index_set *set)
@@ -101,7 +126,7 @@ int receiver_open(struct receiver *rx, char *err)
     pcap_freecode(&prog);
     if (rc < 0 || pcap_setnonblock(pc, 1, errbuf) < 0)
         goto fail;
-    if (index_set_init(&rx->seen) < 0) {
+    if (index_set_init(&rx->seen, cfg->probes > 1) < 0) {
         snprintf(err, KS_ERRLEN, "out of memory");
         pcap_close(pc);
         return -1;
@@ -131,8 +156,11 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
     uint32_t seq = be32_get(tcp + 4), ack = be32_get(tcp + 8);
     uint8_t flags = tcp[13];
     uint64_t index;
-    if (daddr != cfg->net.saddr || !target_space_index(cfg->space, saddr, sport, &index) ||
-        !syn_cookie_valid(&cfg->key, &cfg->sports, cfg->net.saddr, saddr, sport, dport, ack)) {
+    int probe = -1;
+    if (daddr == cfg->net.saddr && target_space_index(cfg->space, saddr, sport, &index))
+        probe = syn_cookie_probe(&cfg->key, &cfg->sports, cfg->net.saddr, saddr, sport, dport,
+                                 ack, cfg->probes ? cfg->probes : 1);
+    if (probe < 0) {
         atomic_fetch_add(&c->invalid, 1);
         return;
     }
@@ -147,7 +175,7 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
         return;
     }
     atomic_fetch_add(&c->replies, 1);
-    int added = index_set_add(&rx->seen, index);
+    int added = index_set_add(&rx->seen, index, (unsigned)probe, NULL);
     if (added == 0) {
         atomic_fetch_add(&c->duplicates, 1);
         return;

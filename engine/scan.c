@@ -41,6 +41,21 @@ uint64_t scan_checkpoint_position(const struct scan_config *cfg,
     return cfg->start_position + (fewest == UINT64_MAX ? 0 : fewest);
 }
 
+double scan_estimated_loss(const struct scan_counters *counters, uint32_t probes)
+{
+    if (probes < 2 || probes > SCAN_MAX_PROBES)
+        return -1;
+    double pairs = 0, answers = 0; /* sum k(k-1) n_k, sum k n_k */
+    for (uint32_t k = 1; k <= probes; k++) {
+        double n = (double)atomic_load(&counters->answered_by[k - 1]);
+        pairs += (double)k * (k - 1) * n;
+        answers += (double)k * n;
+    }
+    if (answers == 0)
+        return -1;
+    return 1 - pairs / ((probes - 1) * answers);
+}
+
 static void sleep_seconds_unless(double seconds, _Atomic int *stop, int level)
 {
     uint64_t end = clock_now_ns() + (uint64_t)(seconds * 1e9);
@@ -138,6 +153,11 @@ static int check_config(const struct scan_config *cfg, char *err)
     }
     if (cfg->sports.count == 0) {
         snprintf(err, KS_ERRLEN, "empty source port range");
+        return -1;
+    }
+    if (cfg->probes > SCAN_MAX_PROBES || cfg->probes > cfg->sports.count) {
+        snprintf(err, KS_ERRLEN, "probes per target must be 1-%d and at most the %u source ports",
+                 SCAN_MAX_PROBES, cfg->sports.count);
         return -1;
     }
     return 0;
@@ -239,6 +259,7 @@ int scan_run(struct scan *scan, struct scan_counters *counters, scan_responder_f
         sleep_seconds_unless(cfg->cooldown, stop_flag, 2);
     atomic_store(&rx->done, 1);
     pthread_join(rx->thread, NULL);
+    index_set_count_probes(&rx->seen, counters->answered_by);
     if (rx->status < 0 && status == 0) {
         snprintf(err, KS_ERRLEN, "%s", rx->err);
         status = -1;

@@ -102,9 +102,16 @@ static bool next_target(struct sender *s, const struct ip_list *opt_out, uint32_
     }
 }
 
-/* Fills one frame for the next target; false when the walk is done. */
-static bool next_frame(struct sender *s, const struct ip_list *opt_out, uint8_t *frame,
-                       uint64_t *skipped)
+static uint32_t probes_per_target(const struct scan_config *cfg)
+{
+    return cfg->probes ? cfg->probes : 1;
+}
+
+/* Fills the frames of the next target's probes (probes_per_target of them,
+ * one after the other as in ZMap, SYN_FRAME_MAX bytes apart) into
+ * iov[0..]; false when the walk is done. */
+static bool next_target_frames(struct sender *s, const struct ip_list *opt_out,
+                               struct iovec *iov, uint64_t *skipped)
 {
     uint32_t daddr;
     uint16_t dport;
@@ -112,17 +119,18 @@ static bool next_frame(struct sender *s, const struct ip_list *opt_out, uint8_t 
         return false;
     struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports, s->cfg->net.saddr,
                                           daddr, dport);
-    syn_template_fill(s->tpl, frame, daddr, c.sport, dport, c.seq,
-                      (uint16_t)(c.seq ^ (c.seq >> 16)));
+    for (uint32_t k = 0; k < probes_per_target(s->cfg); k++)
+        syn_template_fill(s->tpl, iov[k].iov_base, daddr, syn_cookie_sport(&c, &s->cfg->sports, k),
+                          dport, c.seq, (uint16_t)((c.seq ^ (c.seq >> 16)) + k));
     return true;
 }
 
-/* After a batch: positions walked (sent or skipped) and the skipped ones. */
-static void count_walked(struct sender *s, uint64_t sent, uint64_t skipped)
+/* After a batch: targets walked (sent or skipped) and the skipped ones. */
+static void count_walked(struct sender *s, uint64_t targets_sent, uint64_t skipped)
 {
     if (skipped)
         atomic_fetch_add(&s->counters->opted_out, skipped);
-    atomic_fetch_add(s->walked, sent + skipped);
+    atomic_fetch_add(s->walked, targets_sent + skipped);
 }
 
 static bool should_stop(const struct sender *s)
@@ -179,7 +187,10 @@ static void send_batch(struct sender *s, int fd, struct mmsghdr *msgs, unsigned 
 static int send_loop_mmsg(struct sender *s)
 {
     int fd = s->fd;
+    uint32_t probes = probes_per_target(s->cfg);
     uint32_t batch = batch_for_rate(s->rate_pps, s->cfg->batch);
+    if (batch < probes)
+        batch = probes; /* a target's probes go in one batch */
     uint8_t *frames = calloc(batch, SYN_FRAME_MAX);
     struct mmsghdr *msgs = calloc(batch, sizeof(*msgs));
     struct iovec *iov = calloc(batch, sizeof(*iov));
@@ -202,14 +213,14 @@ static int send_loop_mmsg(struct sender *s)
         const struct ip_list *opt_out = opt_out_enter(s->opt_out, &s->epoch);
         unsigned n = 0;
         uint64_t skipped = 0;
-        while (n < batch && (more = next_frame(s, opt_out, iov[n].iov_base, &skipped)))
-            n++;
+        while (n + probes <= batch && (more = next_target_frames(s, opt_out, &iov[n], &skipped)))
+            n += probes;
         if (n > 0) {
             pacer_wait(&pacer, n);
             send_batch(s, fd, msgs, n);
         }
         opt_out_leave(&s->epoch);
-        count_walked(s, n, skipped);
+        count_walked(s, n / probes, skipped);
         if (n == 0)
             break;
         if (atomic_load(&s->counters->send_errors) > MAX_SEND_ERRORS) {
@@ -245,24 +256,28 @@ static int send_loop_libnet(struct sender *s)
         }
         struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
                                               s->cfg->net.saddr, daddr, dport);
-        tcp = libnet_build_tcp(c.sport, dport, c.seq, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN,
-                               NULL, 0, l, tcp);
-        ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, (uint16_t)(c.seq ^ (c.seq >> 16)),
-                               IP_DF, SYN_TTL, IPPROTO_TCP, 0, htonl(s->cfg->net.saddr),
-                               htonl(daddr), NULL, 0, l, ip);
-        /* libnet builds from the top layer down; the link header comes last,
-         * once, and later iterations only modify the TCP and IP blocks. */
-        if (tcp < 0 || ip < 0 ||
-            (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac, s->cfg->net.src_mac,
-                                                      ETHERTYPE_IP, NULL, 0, l, 0)) < 0)) {
-            opt_out_leave(&s->epoch);
-            goto fail;
+        for (uint32_t k = 0; k < probes_per_target(s->cfg); k++) {
+            tcp = libnet_build_tcp(syn_cookie_sport(&c, &s->cfg->sports, k), dport, c.seq, 0,
+                                   TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, tcp);
+            ip = libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0,
+                                   (uint16_t)((c.seq ^ (c.seq >> 16)) + k), IP_DF, SYN_TTL,
+                                   IPPROTO_TCP, 0, htonl(s->cfg->net.saddr), htonl(daddr),
+                                   NULL, 0, l, ip);
+            /* libnet builds from the top layer down; the link header comes
+             * last, once, and later frames only modify the TCP and IP blocks. */
+            if (tcp < 0 || ip < 0 ||
+                (eth == 0 && (eth = libnet_build_ethernet(s->cfg->net.gw_mac,
+                                                          s->cfg->net.src_mac, ETHERTYPE_IP,
+                                                          NULL, 0, l, 0)) < 0)) {
+                opt_out_leave(&s->epoch);
+                goto fail;
+            }
+            pacer_wait(&pacer, 1);
+            if (libnet_write(l) < 0)
+                atomic_fetch_add(&s->counters->send_errors, 1);
+            else
+                atomic_fetch_add(&s->counters->sent, 1);
         }
-        pacer_wait(&pacer, 1);
-        if (libnet_write(l) < 0)
-            atomic_fetch_add(&s->counters->send_errors, 1);
-        else
-            atomic_fetch_add(&s->counters->sent, 1);
         opt_out_leave(&s->epoch);
         count_walked(s, 1, skipped);
     }

@@ -9,7 +9,7 @@ packages=(
     build-essential cmake pkg-config
     libpcap-dev libnet1-dev libssl-dev liblmdb-dev libzstd-dev
     libjansson-dev libhttp-parser-dev libcmocka-dev libmimalloc-dev
-    iproute2 nftables nginx-light openssl ca-certificates procps kmod lmdb-utils
+    iproute2 nftables ethtool nginx-light openssl ca-certificates procps kmod lmdb-utils
     libcap2-bin util-linux
     python3
 )

@@ -4,6 +4,7 @@
  */
 #include "engine/engine.h"
 #include "lib/bytes.h"
+#include <math.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -421,6 +422,57 @@ static void test_cookie_accepts_only_ours(void **state)
     assert_true(passed <= 1);
 }
 
+/* -P: probe k leaves from the k-th source port after the cookie's (wrapping
+ * in the range); a reply names its probe, and nothing outside the first
+ * `probes` ports passes. */
+static void test_cookie_probes(void **state)
+{
+    (void)state;
+    struct cookie_key key = {99, 100};
+    struct sport_range sports = {61000, 5};
+    uint32_t saddr = ip("198.19.255.1");
+    for (uint32_t d = 0; d < 200; d++) {
+        uint32_t daddr = ip("198.18.0.0") + d;
+        struct syn_cookie c = syn_cookie_make(&key, &sports, saddr, daddr, 6443);
+        bool used[5] = {false};
+        for (uint32_t k = 0; k < 5; k++) {
+            uint16_t sport = syn_cookie_sport(&c, &sports, k);
+            assert_true(sport >= 61000 && sport <= 61004);
+            assert_false(used[sport - 61000]);
+            used[sport - 61000] = true;
+            assert_int_equal(syn_cookie_probe(&key, &sports, saddr, daddr, 6443, sport,
+                                              c.seq + 1, 5), k);
+            assert_int_equal(syn_cookie_probe(&key, &sports, saddr, daddr, 6443, sport,
+                                              c.seq + 1, 3), k < 3 ? (int)k : -1);
+            assert_int_equal(syn_cookie_probe(&key, &sports, saddr, daddr, 6443, sport, c.seq,
+                                              5), -1);
+        }
+        assert_int_equal(syn_cookie_sport(&c, &sports, 0), c.sport);
+        assert_int_equal(syn_cookie_probe(&key, &sports, saddr, daddr, 6443, 60999, c.seq + 1,
+                                          5), -1);
+        assert_int_equal(syn_cookie_probe(&key, &sports, saddr, daddr, 6443, 61005, c.seq + 1,
+                                          5), -1);
+    }
+}
+
+/* The loss estimate from how many of their probes responders answered. */
+static void test_estimated_loss(void **state)
+{
+    (void)state;
+    struct scan_counters c;
+    memset(&c, 0, sizeof(c));
+    assert_true(scan_estimated_loss(&c, 2) < 0); /* no responder */
+    atomic_store(&c.answered_by[0], 40);         /* 40 answered once, 480 twice */
+    atomic_store(&c.answered_by[1], 480);
+    assert_true(scan_estimated_loss(&c, 1) < 0);
+    assert_true(fabs(scan_estimated_loss(&c, 2) - 40.0 / (40 + 960)) < 1e-12);
+    /* P = 3 with s = 0.9: n_k proportional to C(3,k) s^k (1-s)^(3-k). */
+    atomic_store(&c.answered_by[0], 2700);
+    atomic_store(&c.answered_by[1], 24300);
+    atomic_store(&c.answered_by[2], 72900);
+    assert_true(fabs(scan_estimated_loss(&c, 3) - 0.1) < 1e-12);
+}
+
 /* ---- SYN frames ---- */
 
 /* RFC 1071 checksum, written independently of template.c. */
@@ -513,6 +565,8 @@ int main(void)
         cmocka_unit_test(test_walk_thread_shares),
         cmocka_unit_test(test_siphash_vector),
         cmocka_unit_test(test_cookie_accepts_only_ours),
+        cmocka_unit_test(test_cookie_probes),
+        cmocka_unit_test(test_estimated_loss),
         cmocka_unit_test(test_syn_frame_checksums),
         cmocka_unit_test(test_mac_parse),
         cmocka_unit_test(test_bandwidth),

@@ -27,7 +27,7 @@ net_cleanup() {
     trap - EXIT
     "$SIM" down "$TEST_ID" >/dev/null 2>&1 || true
     [[ -n "${WORK:-}" && -d "$WORK" ]] && rm -rf "$WORK"
-    if ip netns list | grep -qE "^ks${TEST_ID}[st]( |$)"; then
+    if ip netns list | grep -qE "^ks${TEST_ID}[stm]( |$)"; then
         echo "$TEST_NAME: FAIL: namespace ks${TEST_ID}s/t still exists after cleanup" >&2
         rc=1
     fi

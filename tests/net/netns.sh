@@ -3,6 +3,8 @@
 #
 #   netns.sh up ID      create namespaces ks<ID>s (scanner) and ks<ID>t (target)
 #   netns.sh down ID    remove them (safe to call twice, or when half made)
+#   netns.sh impair ID  restart the forwarder with the current KS_IMPAIR
+#                       (realistic mode only; see below)
 #
 # Scanner namespace: 198.19.255.1/24 on veth ks<ID>a, default route via
 # 198.19.255.254 (the target namespace), so every packet the scanner sends
@@ -17,27 +19,93 @@
 # Counters: `syn_in` (every SYN to 198.18.0.0/16); tests may add their own.
 # Fill the sets with `nft -f FILE` inside the target namespace (see
 # population scripts). ID is 0-999 so parallel runs do not collide.
+#
+# Realistic mode: when KS_IMPAIR is set (the options of ks_impair, e.g.
+# "-s 1 -a delay=75,jitter=10,loss=2 -b delay=75,loss=2"), a third namespace
+# ks<ID>m sits between the two: ks<ID>a <-> ks<ID>c [ks_impair] ks<ID>d <->
+# ks<ID>b. ks_impair (tests/net/impair.c, from $KS_BUILD) relays every frame
+# between c and d with delay, jitter, loss and duplication per direction; the
+# two ends keep their addresses, MACs and names, so everything above works
+# unchanged. Offloads are off on all four veths so frames are real-sized
+# packets with real checksums. Its counters: `sim.sh impair-stats ID`.
 set -euo pipefail
 
 cmd=${1:-}; id=${2:-}
-[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down ID (0-999)" >&2; exit 2; }
-S=ks${id}s; T=ks${id}t; VA=ks${id}a; VB=ks${id}b
+[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down|impair ID (0-999)" >&2; exit 2; }
+S=ks${id}s; T=ks${id}t; M=ks${id}m; VA=ks${id}a; VB=ks${id}b; VC=ks${id}c; VD=ks${id}d
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+impair_stats=/run/ks-impair-$id.stats
 
 down() {
     ip netns pids "$T" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns pids "$S" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns pids "$M" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$S" 2>/dev/null || true
     ip netns del "$T" 2>/dev/null || true
+    ip netns del "$M" 2>/dev/null || true
     ip link del "$VA" 2>/dev/null || true
+    rm -f "$impair_stats" "$impair_stats.tmp" "/run/ks-impair-$id.log"
+}
+
+# The veths of the plain mode: a (scanner) <-> b (target).
+link_direct() {
+    ip link add "$VA" type veth peer name "$VB"
+    ip link set "$VA" netns "$S"
+    ip link set "$VB" netns "$T"
+}
+
+# The realistic mode: a <-> c [ks_impair in ks<ID>m] d <-> b.
+link_impaired() {
+    local impair=${KS_BUILD:-$here/../../build}/tests/net/ks_impair
+    [[ -x "$impair" ]] || { echo "netns.sh: $impair missing (build first, or set KS_BUILD)" >&2; return 1; }
+    ip netns add "$M"
+    ip link add "$VA" type veth peer name "$VC"
+    ip link add "$VD" type veth peer name "$VB"
+    ip link set "$VA" netns "$S"
+    ip link set "$VB" netns "$T"
+    ip link set "$VC" netns "$M"
+    ip link set "$VD" netns "$M"
+    ip -n "$M" link set lo up
+    ip netns exec "$M" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    local ns dev ns_dev
+    for ns_dev in "$S:$VA" "$T:$VB" "$M:$VC" "$M:$VD"; do
+        ns=${ns_dev%%:*} dev=${ns_dev#*:}
+        # Without this, TCP hands veth 64 KiB segments with checksums left
+        # to the "hardware": the forwarder would relay unreal frames.
+        ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off rx off >/dev/null 2>&1 ||
+            { echo "netns.sh: ethtool -K $dev failed (package ethtool)" >&2; return 1; }
+    done
+    ip -n "$M" link set "$VC" up
+    ip -n "$M" link set "$VD" up
+    start_impair
+}
+
+# (Re)starts ks_impair in ks<ID>m with the options in KS_IMPAIR.
+start_impair() {
+    local impair=${KS_BUILD:-$here/../../build}/tests/net/ks_impair pid
+    for pid in $(ip netns pids "$M"); do
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
+    done
+    # Word splitting of KS_IMPAIR is intended: it holds ks_impair's options.
+    # shellcheck disable=SC2086
+    ip netns exec "$M" setsid "$impair" -t "${KS_IMPAIR_SECONDS:-900}" -o "$impair_stats" \
+        $KS_IMPAIR "$VC" "$VD" </dev/null >/run/ks-impair-$id.log 2>&1 9>&- &
+    local i
+    for i in $(seq 50); do
+        ip netns pids "$M" | grep -q . && break
+        sleep 0.05
+    done
+    sleep 0.1
+    ip netns pids "$M" | grep -q . ||
+        { echo "netns.sh: ks_impair did not start: $(cat /run/ks-impair-$id.log)" >&2; return 1; }
 }
 
 up() {
     down
     ip netns add "$S"
     ip netns add "$T"
-    ip link add "$VA" type veth peer name "$VB"
-    ip link set "$VA" netns "$S"
-    ip link set "$VB" netns "$T"
+    if [[ -n "${KS_IMPAIR:-}" ]]; then link_impaired; else link_direct; fi
     ip -n "$S" link set lo up
     ip -n "$T" link set lo up
     ip -n "$S" addr add 198.19.255.1/24 dev "$VA"
@@ -72,5 +140,8 @@ NFT
 case "$cmd" in
     up) up ;;
     down) down ;;
-    *) echo "usage: $0 up|down ID" >&2; exit 2 ;;
+    impair)
+        ip netns list | grep -qE "^$M( |$)" || { echo "netns.sh: no ks${id}m (up without KS_IMPAIR?)" >&2; exit 2; }
+        start_impair ;;
+    *) echo "usage: $0 up|down|impair ID" >&2; exit 2 ;;
 esac

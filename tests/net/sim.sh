@@ -20,6 +20,10 @@
 #   sim.sh track-probes ID       from now on record each probed pair in set `probed`
 #   sim.sh probed ID             CSV (daddr,dport) of the probed pairs
 #   sim.sh reset ID              zero the counters, empty sets answered and probed
+#   sim.sh impair ID OPTIONS     restart the forwarder with OPTIONS (ks_impair's;
+#                                realistic mode only); its counters start at 0
+#   sim.sh impair-stats ID       the forwarder's counters ("NAME VALUE" lines;
+#                                realistic mode only, see netns.sh KS_IMPAIR)
 #
 # Environment:
 #   KS_BUILD            build directory (default: <repo>/build)
@@ -32,7 +36,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${KS_BUILD:-$here/../../build}
 
 die() { echo "sim.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 cmd=${1:-}; id=${2:-}
 [[ -n "$cmd" ]] || usage
@@ -167,5 +171,18 @@ case "$cmd" in
         true
         ;;
     gwmac) ip netns exec "$T" cat "/sys/class/net/$VB/address" ;;
+    impair) KS_IMPAIR=${3:-} "$here/netns.sh" impair "$id" ;;
+    impair-stats)
+        # SIGUSR1 makes ks_impair (the only process of ks<ID>m) rewrite its file.
+        pid=$(ip netns pids "ks${id}m" 2>/dev/null | head -1)
+        [[ -n "$pid" ]] || die "no forwarder in ks${id}m (was KS_IMPAIR set at 'up'?)"
+        before=$(stat -c %y "/run/ks-impair-$id.stats" 2>/dev/null || echo none)
+        kill -USR1 "$pid"
+        for _ in $(seq 100); do
+            [[ "$(stat -c %y "/run/ks-impair-$id.stats" 2>/dev/null || echo none)" != "$before" ]] && break
+            sleep 0.02
+        done
+        cat "/run/ks-impair-$id.stats"
+        ;;
     *) usage ;;
 esac

@@ -49,6 +49,8 @@ static const char scan_usage[] =
     "Sending\n"
     "  -r, --rate PPS            packets per second (default 10000; 0 = as fast as possible)\n"
     "  -B, --bandwidth BPS       bits per second instead, e.g. 10M, 1G\n"
+    "  -P, --probes N            SYNs per target, from N source ports (default 1, at most 8);\n"
+    "                            the metadata then estimates the loss\n"
     "      --sender-threads N    sending threads, each with its part of the order (default 1)\n"
     "      --send-method M       mmsg (AF_PACKET + sendmmsg batches, default) or libnet\n"
     "      --batch N             frames per system call with mmsg (default 256)\n"
@@ -95,6 +97,7 @@ static const struct option scan_long_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"rate", required_argument, NULL, 'r'},
     {"bandwidth", required_argument, NULL, 'B'},
+    {"probes", required_argument, NULL, 'P'},
     {"sender-threads", required_argument, NULL, OPT_THREADS},
     {"send-method", required_argument, NULL, OPT_METHOD},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -185,6 +188,7 @@ static void set_defaults(struct scan_options *o)
     o->shards = 1;
     o->sender_threads = 1;
     o->batch = 256;
+    o->probes = 1;
     o->cooldown = 8;
     o->method = SEND_MMSG;
     o->sports.first = DEFAULT_SPORT_FIRST;
@@ -218,6 +222,8 @@ static const struct count_option {
      "--sender-threads '%s' must be 1-64"},
     {OPT_BATCH, 1, 1024, false, offsetof(struct scan_options, batch), 4,
      "--batch '%s' must be 1-1024"},
+    {'P', 1, SCAN_MAX_PROBES, false, offsetof(struct scan_options, probes), 4,
+     "--probes '%s' must be 1-8"},
 };
 
 /* A count option: 0 applied, EXIT_USAGE bad value, -1 not a count option. */
@@ -351,7 +357,7 @@ int scan_options_parse(struct scan_options *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "p:w:b:r:B:c:i:o:qh", scan_long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:w:b:r:B:P:c:i:o:qh", scan_long_options, NULL)) != -1) {
         if (c == '?' || c == ':') {
             const char *bad = argv[optind - 1];
             return usage_error(c == ':' ? "option '%s' needs a value"
@@ -513,6 +519,7 @@ int scan_options_config(const struct scan_options *o, const struct target_space 
     cfg->cooldown = o->cooldown;
     cfg->method = o->method;
     cfg->batch = o->batch;
+    cfg->probes = o->probes;
     cfg->sports = o->sports;
     if (getrandom(&cfg->key, sizeof(cfg->key), 0) != sizeof(cfg->key)) {
         snprintf(err, KS_ERRLEN, "getrandom: %s", strerror(errno));
@@ -557,6 +564,23 @@ static json_t *targets_json(const struct scan_options *o)
     for (int i = 0; list && i < o->target_count; i++)
         json_array_append_new(list, json_string(o->targets[i]));
     return list;
+}
+
+/* With several probes per target: how many responders answered 1, 2, ...
+ * of their probes, and the loss per probe estimated from it (engine.h);
+ * estimated_loss is null while no responder is known. */
+static json_t *loss_json(struct scan_counters *c, uint32_t probes)
+{
+    json_t *by = json_array(), *j = json_object();
+    for (uint32_t k = 0; by && k < probes; k++)
+        json_array_append_new(by, json_integer((json_int_t)atomic_load(&c->answered_by[k])));
+    double loss = scan_estimated_loss(c, probes);
+    if (!by || !j || json_object_set_new(j, "answered_by_probes", by) < 0 ||
+        json_object_set_new(j, "estimated_loss", loss < 0 ? json_null() : json_real(loss)) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 static json_t *counters_json(struct scan_counters *c)
@@ -646,10 +670,16 @@ int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
     r->ended = dup_text(end > 0 ? ended : NULL, &failed);
     r->duration = end > 0 ? end - start : 0.0;
     r->counters = counters_json(counters);
+    r->probes = cfg->probes ? cfg->probes : 1;
+    if (r->probes > 1) {
+        r->loss = loss_json(counters, (uint32_t)r->probes);
+        failed |= !r->loss;
+        scan_record_set_present(r, "loss");
+    }
     r->error = dup_text(failure, &failed);
     r->interrupted = interrupted;
     static const char *const given[] = {
-        "target_addresses", "target_space", "rate_pps", "interface", "source_ip", "started",
+        "target_addresses", "target_space", "rate_pps", "probes", "interface", "source_ip", "started",
         "ended", "duration", "counters", "error", "interrupted",
     };
     for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)

@@ -28,7 +28,7 @@ struct scan_options {
     uint64_t bandwidth;      /* bits per second, 0 = not given */
     uint64_t seed;
     bool seed_given;
-    uint32_t shards, shard, sender_threads, batch;
+    uint32_t shards, shard, sender_threads, batch, probes;
     enum send_method method;
     bool dry_run, syn_only, quiet;
     uint64_t max_targets;

@@ -61,12 +61,13 @@ struct scan_record {
     long long target_addresses, target_space;
     char *ports;
     char *seed;                   /* decimal text: JSON integers are signed */
-    long long shard, shards, sender_threads, rate_pps;
+    long long shard, shards, sender_threads, rate_pps, probes;
     double max_runtime, cooldown;
     char *interface, *source_ip;
     char *started, *ended;        /* ISO-8601 UTC */
     double duration;
     json_t *counters;
+    json_t *loss;                 /* -P > 1: {answered_by_probes, estimated_loss} */
     char *error;
     bool interrupted, syn_only;
     char *state;                  /* "running", "interrupted", "done" */

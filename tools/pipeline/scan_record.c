@@ -30,6 +30,7 @@ const struct scan_field scan_fields[] = {
     F(shards, SCAN_INT, BOTH),
     F(sender_threads, SCAN_INT, SCAN_RESUME),
     F(rate_pps, SCAN_INT, 0),
+    F(probes, SCAN_INT, 0),               /* SYNs per target (-P) */
     F(max_runtime, SCAN_REAL, 0),
     F(cooldown, SCAN_REAL, 0),
     F(interface, SCAN_STRING, 0),
@@ -38,6 +39,7 @@ const struct scan_field scan_fields[] = {
     F(ended, SCAN_STRING, 0),
     F(duration, SCAN_REAL, 0),
     F(counters, SCAN_JSON, 0),
+    F(loss, SCAN_JSON, 0),                /* with probes > 1: answered_by_probes, estimated_loss */
     F(error, SCAN_STRING, 0),
     F(interrupted, SCAN_BOOL, 0),
     F(syn_only, SCAN_BOOL, BOTH),
