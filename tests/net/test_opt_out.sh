@@ -98,5 +98,8 @@ grep -vE '^198\.18\.(100|200)\.' "$WORK/scan.csv" >"$WORK/found_outside.csv"
 expect_same_pairs "$WORK/outside.csv" "$WORK/found_outside.csv" "responders outside the opted-out subnets"
 in_initial=$(grep -c '^198\.18\.100\.' "$WORK/scan.csv" || true)
 [[ $in_initial -eq 0 ]] || fail "$in_initial responders reported in opted-out 198.18.100.0/24"
-extra=$(grep -E '^198\.18\.200\.' "$WORK/scan.csv" | LC_ALL=C sort | LC_ALL=C comm -23 - <(LC_ALL=C sort "$truth") | wc -l)
+# (grep finds nothing when no responder of 198.18.200.0/24 came before the
+# reload: not an error)
+extra=$({ grep -E '^198\.18\.200\.' "$WORK/scan.csv" || true; } | LC_ALL=C sort |
+    LC_ALL=C comm -23 - <(LC_ALL=C sort "$truth") | wc -l)
 [[ $extra -eq 0 ]] || fail "$extra responders in 198.18.200.0/24 are not in the ground truth"
