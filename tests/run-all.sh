@@ -7,9 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tests also need: chromium (the HTML report is rendered headless) and
-# GNU time (the resource checks).
-export KS_EXTRA_PACKAGES="chromium time"
+# Tests also need: chromium (the HTML report is rendered headless), GNU
+# time (the resource checks), slurm-wlm and munge (deploy_slurm runs a
+# private Slurm), python3-kubernetes (deploy_kubernetes validates the
+# manifests against its API models).
+export KS_EXTRA_PACKAGES="chromium time slurm-wlm munge python3-kubernetes"
 tools/setup.sh build
 (cd build && ctest --output-on-failure --timeout 900)
 

@@ -105,6 +105,35 @@ static void test_as_of_boundary(void **state)
     json_decref(o);
 }
 
+/* CVE-2020-8564 affects 1.18.9 and is fixed in 1.18.10: one endpoint of
+ * the two, whichever comes first. The per-version cache once gave both
+ * the same key (a release's pre-release field overlapped the patch's
+ * lowest bit), so the count depended on the order of the records. */
+static long cve_endpoints(json_t *o, const char *id)
+{
+    json_t *c = json_object_get(json_object_get(o, "cves_all"), id);
+    return c ? (long)json_integer_value(json_object_get(c, "endpoints")) : 0;
+}
+
+static void test_cve_count_independent_of_order(void **state)
+{
+    (void)state;
+    static const struct spec fixed_first[] = {
+        {1, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.18.10", 'A'},
+        {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.18.9", 'B'},
+    };
+    static const struct spec affected_first[] = {
+        {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.18.9", 'B'},
+        {1, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.18.10", 'A'},
+    };
+    json_t *a = run("2021-06-10", NULL, fixed_first, 2);
+    json_t *b = run("2021-06-10", NULL, affected_first, 2);
+    assert_int_equal(cve_endpoints(a, "CVE-2020-8564"), 1);
+    assert_int_equal(cve_endpoints(b, "CVE-2020-8564"), 1);
+    json_decref(a);
+    json_decref(b);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -120,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crafted_population),
         cmocka_unit_test(test_as_of_boundary),
+        cmocka_unit_test(test_cve_count_independent_of_order),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -201,11 +201,15 @@ static int minor_add(struct stats *s, int major, int minor)
  * (such versions are matched without the cache). */
 static uint64_t version_key(const struct kver *v)
 {
-    if (v->major < 0 || v->major > 0xffff || v->minor < 0 || v->minor > 0xffff ||
-        v->patch < -1 || v->patch > 0xffffe || v->pre_number < 0 || v->pre_number > 0x3ff)
+    /* Bits: 63 marker, 48-62 major, 32-47 minor, 12-31 patch + 1, 10-11 pre
+     * (enum kver_pre, 0-3), 0-9 pre_number. No field may spill into the
+     * next: two versions with one key would share their CVE bitsets. */
+    if (v->major < 0 || v->major > 0x7fff || v->minor < 0 || v->minor > 0xffff ||
+        v->patch < -1 || v->patch > 0xffffe || (unsigned)v->pre > 3 || v->pre_number < 0 ||
+        v->pre_number > 0x3ff)
         return 0;
-    return 1ULL << 63 | (uint64_t)v->major << 47 | (uint64_t)v->minor << 31 |
-           (uint64_t)(v->patch + 1) << 11 | (uint64_t)v->pre << 10 | (uint64_t)v->pre_number;
+    return 1ULL << 63 | (uint64_t)v->major << 48 | (uint64_t)v->minor << 32 |
+           (uint64_t)(v->patch + 1) << 12 | (uint64_t)v->pre << 10 | (uint64_t)v->pre_number;
 }
 
 /* The CVE bitsets of v, computed into the two arrays given. */
