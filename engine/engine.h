@@ -259,6 +259,7 @@ struct scan_config {
     uint64_t start_position;   /* resume: each thread skips this many of its
                                   positions (a checkpoint's walk_position) */
     uint32_t probes;           /* SYNs per target, 1..SCAN_MAX_PROBES (0 = 1) */
+    bool port_sample;          /* detect hosts that answer on every port (below) */
 };
 
 #define SCAN_MAX_THREADS 64
@@ -278,6 +279,10 @@ struct scan_counters {
     _Atomic uint64_t queue_drops;    /* responders the consumer could not take */
     _Atomic uint64_t opted_out;      /* targets not probed: on the opt-out list */
     _Atomic uint64_t opted_out_replies; /* valid replies ignored: on the opt-out list */
+    _Atomic uint64_t sample_sent;    /* SYNs to sample ports (not targets; not in sent) */
+    _Atomic uint64_t sample_replies; /* valid SYN-ACKs from sample ports */
+    _Atomic uint64_t sample_skipped; /* responsive hosts not sampled (budget, cap, ports) */
+    _Atomic uint64_t all_ports_open; /* hosts flagged */
     _Atomic uint64_t targets_total;  /* what this run will send */
     _Atomic int phase;               /* enum scan_phase */
     /* Positions each sender thread has sent, counted from start_position.
@@ -339,6 +344,31 @@ void scan_close(struct scan *scan);
  * atomically, and freed only after each reader has passed a point where it
  * holds none (see scan.c). */
 int scan_set_opt_out(struct scan *scan, struct ip_list *list, char *err);
+
+/* Hosts that answer on every port. With cfg->port_sample, when a host
+ * first answers, the receiver also sends one SYN to each of its sample
+ * ports: PORT_SAMPLE_SIZE ports in PORT_SAMPLE_FIRST-65535 outside the
+ * scan's port list, drawn by SipHash from the scan key and the address
+ * (stateless and reproducible, like the cookies that validate the
+ * replies). A host answering at least PORT_SAMPLE_THRESHOLD of them is
+ * flagged all_ports_open. The replies come within a round trip: a consumer
+ * that waits PORT_SAMPLE_WAIT seconds after a responder before asking
+ * scan_all_ports_open sees its host's flag. Sample SYNs are paced at most
+ * at the scan's rate and go to at most PORT_SAMPLE_MAX_HOSTS hosts; a host
+ * beyond either bound is counted as sample_skipped. */
+#define PORT_SAMPLE_SIZE 4
+#define PORT_SAMPLE_THRESHOLD 3
+#define PORT_SAMPLE_FIRST 1024
+#define PORT_SAMPLE_MAX_HOSTS (1u << 24)
+#define PORT_SAMPLE_WAIT 2.0
+
+/* The sample ports of addr into ports[]; how many (fewer than
+ * PORT_SAMPLE_SIZE only when the scan's list leaves few ports free). */
+size_t port_sample(const struct cookie_key *key, const struct target_space *space,
+                   uint32_t addr, uint16_t ports[PORT_SAMPLE_SIZE]);
+/* Whether addr has been flagged so far (false without cfg->port_sample).
+ * Thread-safe; valid until scan_close. */
+bool scan_all_ports_open(struct scan *scan, uint32_t addr);
 
 /* Who the scan runs as once privileges are dropped. */
 struct run_as {

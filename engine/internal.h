@@ -89,8 +89,37 @@ int index_set_add(struct index_set *set, uint64_t key, unsigned probe, bool *rep
 void index_set_count_probes(const struct index_set *set, _Atomic uint64_t *answered_by);
 void index_set_free(struct index_set *set);
 
+/* Hosts that answer on every port (port_sample.c): the sample SYNs and
+ * the hosts flagged. The receiver thread sends and records; probe workers
+ * ask scan_all_ports_open, hence the lock. */
+struct port_samples {
+    const struct scan_config *cfg;
+    const struct syn_template *tpl;
+    int fd;                       /* AF_PACKET socket for the sample SYNs */
+    pthread_mutex_t lock;         /* guards hosts */
+    struct hashmap hosts;         /* addr + 1 -> sample ports answered (bits), HOST_FLAGGED */
+    double tokens;                /* sample SYNs the budget allows now (receiver only) */
+    uint64_t last_ns;
+};
+
+/* Opens the socket (needs CAP_NET_RAW). 0 / -1 with err; close either way. */
+int port_samples_open(struct port_samples *ps, const struct scan_config *cfg,
+                      const struct syn_template *tpl, char *err);
+void port_samples_close(struct port_samples *ps);
+/* A new responder at addr: the first of its host sends the sample. */
+void port_samples_host(struct port_samples *ps, struct scan_counters *c, uint32_t addr);
+/* A SYN-ACK (synack) or RST from (saddr, sport), not a target: true if it
+ * answers one of our sample SYNs (then it is handled). */
+bool port_samples_reply(struct port_samples *ps, struct scan_counters *c, uint32_t saddr,
+                        uint16_t sport, uint16_t dport, uint32_t ack, bool synack);
+bool port_samples_flagged(struct port_samples *ps, uint32_t addr);
+
+/* An AF_PACKET socket bound to cfg's interface, for sending only. */
+int packet_socket_open(const struct scan_config *cfg, char *err);
+
 struct receiver {
     const struct scan_config *cfg;
+    struct port_samples *samples; /* NULL without cfg->port_sample */
     struct scan_counters *counters;
     scan_responder_fn on_responder;
     void *ctx;

@@ -4,7 +4,8 @@
  * The BPF filter passes only TCP to our address with SYN+ACK or RST set; the
  * thread then checks, in order: the source is a target (address allowed and
  * port scanned), the destination port is the one our cookie chose for that
- * target, and the ack number is the cookie + 1. Only then is a reply counted,
+ * target, and the ack number is the cookie + 1. Replies from a host's
+ * sample ports (port_sample.c) pass the same check there. Only then is a reply counted,
  * de-duplicated, and (unless its address is on the opt-out list) handed to
  * the consumer, which must not block us: the capture thread does no output
  * of its own.
@@ -157,9 +158,16 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
     uint8_t flags = tcp[13];
     uint64_t index;
     int probe = -1;
-    if (daddr == cfg->net.saddr && target_space_index(cfg->space, saddr, sport, &index))
+    if (daddr != cfg->net.saddr) {
+        atomic_fetch_add(&c->invalid, 1);
+        return;
+    }
+    if (target_space_index(cfg->space, saddr, sport, &index))
         probe = syn_cookie_probe(&cfg->key, &cfg->sports, cfg->net.saddr, saddr, sport, dport,
                                  ack, cfg->probes ? cfg->probes : 1);
+    else if (rx->samples &&
+             port_samples_reply(rx->samples, c, saddr, sport, dport, ack, !(flags & 0x04)))
+        return;
     if (probe < 0) {
         atomic_fetch_add(&c->invalid, 1);
         return;
@@ -183,6 +191,8 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
     /* added < 0 (out of memory): report it anyway; a duplicate downstream is
      * better than a lost responder. */
     atomic_fetch_add(&c->unique, 1);
+    if (rx->samples)
+        port_samples_host(rx->samples, c, saddr);
     if (!rx->on_responder(rx->ctx, saddr, sport))
         atomic_fetch_add(&c->queue_drops, 1);
 }

@@ -71,6 +71,8 @@ struct scan {
     struct permutation perm;
     struct receiver rx;
     struct sender *senders;       /* cfg->sender_threads, sockets open */
+    struct port_samples samples;  /* with cfg->port_sample */
+    bool samples_open;
     opt_out_ptr opt_out;          /* NULL: nothing opted out */
 };
 
@@ -190,6 +192,12 @@ int scan_open(struct scan **out, const struct scan_config *cfg, char *err)
                            err) < 0 ||
         receiver_open(&scan->rx, err) < 0)
         goto fail;
+    if (cfg->port_sample) {
+        scan->samples_open = true;
+        if (port_samples_open(&scan->samples, cfg, &scan->tpl, err) < 0)
+            goto fail;
+        scan->rx.samples = &scan->samples;
+    }
     for (uint32_t t = 0; t < cfg->sender_threads; t++)
         if (sender_open(&scan->senders[t], err) < 0)
             goto fail;
@@ -209,12 +217,19 @@ void scan_close(struct scan *scan)
             sender_close(&scan->senders[t]);
     free(scan->senders);
     receiver_close(&scan->rx);
+    if (scan->samples_open)
+        port_samples_close(&scan->samples);
     struct ip_list *opt_out = atomic_load(&scan->opt_out);
     if (opt_out) {
         ip_list_free(opt_out);
         free(opt_out);
     }
     free(scan);
+}
+
+bool scan_all_ports_open(struct scan *scan, uint32_t addr)
+{
+    return scan->rx.samples && port_samples_flagged(scan->rx.samples, addr);
 }
 
 int scan_run(struct scan *scan, struct scan_counters *counters, scan_responder_fn on_responder,

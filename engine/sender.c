@@ -140,7 +140,7 @@ static bool should_stop(const struct sender *s)
     return s->deadline_ns && clock_now_ns() >= s->deadline_ns;
 }
 
-static int open_packet_socket(const struct sender *s, char *err)
+int packet_socket_open(const struct scan_config *cfg, char *err)
 {
     int fd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
     if (fd < 0) {
@@ -148,10 +148,10 @@ static int open_packet_socket(const struct sender *s, char *err)
                  errno == EPERM ? " (run as root or with CAP_NET_RAW)" : "");
         return -1;
     }
-    struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = s->cfg->net.ifindex};
+    struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = cfg->net.ifindex};
     int one = 1, sndbuf = 4 << 20;
     if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
-        snprintf(err, KS_ERRLEN, "bind to %s: %s", s->cfg->net.ifname, strerror(errno));
+        snprintf(err, KS_ERRLEN, "bind to %s: %s", cfg->net.ifname, strerror(errno));
         close(fd);
         return -1;
     }
@@ -292,7 +292,7 @@ int sender_open(struct sender *s, char *err)
     s->fd = -1;
     s->libnet = NULL;
     if (s->cfg->method == SEND_MMSG) {
-        s->fd = open_packet_socket(s, err);
+        s->fd = packet_socket_open(s->cfg, err);
         return s->fd < 0 ? -1 : 0;
     }
     char errbuf[LIBNET_ERRBUF_SIZE];

@@ -237,6 +237,52 @@ static void test_target_space_roundtrip(void **state)
     target_space_free(&s);
 }
 
+/* The sample ports of a host: PORT_SAMPLE_SIZE distinct ports from
+ * PORT_SAMPLE_FIRST up, never a scanned port, the same for the same key and
+ * address, different across addresses and keys. */
+static void test_port_sample(void **state)
+{
+    (void)state;
+    const char *allow[] = {"10.0.0.0/24"};
+    struct target_space s;
+    make_space(&s, allow, 1, "443,6443,1024-40000");
+    struct cookie_key key = {1, 2}, other = {3, 4};
+    size_t same_other_key = 0, same_as_previous = 0;
+    uint16_t previous[PORT_SAMPLE_SIZE] = {0};
+    for (uint32_t a = ip("10.0.0.0"); a <= ip("10.0.0.255"); a++) {
+        uint16_t p[PORT_SAMPLE_SIZE], again[PORT_SAMPLE_SIZE], q[PORT_SAMPLE_SIZE];
+        assert_int_equal(port_sample(&key, &s, a, p), PORT_SAMPLE_SIZE);
+        assert_int_equal(port_sample(&key, &s, a, again), PORT_SAMPLE_SIZE);
+        assert_memory_equal(p, again, sizeof(p));
+        for (int i = 0; i < PORT_SAMPLE_SIZE; i++) {
+            assert_true(p[i] > 40000);
+            assert_int_equal(s.port_slot[p[i]], 0);
+            for (int j = 0; j < i; j++)
+                assert_int_not_equal(p[i], p[j]);
+        }
+        assert_int_equal(port_sample(&other, &s, a, q), PORT_SAMPLE_SIZE);
+        same_other_key += memcmp(p, q, sizeof(p)) == 0;
+        same_as_previous += memcmp(p, previous, sizeof(p)) == 0;
+        memcpy(previous, p, sizeof(p));
+    }
+    assert_int_equal(same_other_key, 0);
+    assert_int_equal(same_as_previous, 0);
+    target_space_free(&s);
+
+    /* A scan of nearly every port leaves too few to sample: fewer ports
+     * (never a scanned one), and none when every port is scanned. */
+    make_space(&s, allow, 1, "1-65530");
+    uint16_t p[PORT_SAMPLE_SIZE];
+    size_t n = port_sample(&key, &s, ip("10.0.0.1"), p);
+    assert_true(n <= 5);
+    for (size_t i = 0; i < n; i++)
+        assert_true(p[i] > 65530);
+    target_space_free(&s);
+    make_space(&s, allow, 1, "1-65535");
+    assert_int_equal(port_sample(&key, &s, ip("10.0.0.1"), p), 0);
+    target_space_free(&s);
+}
+
 /* ---- permutation ---- */
 
 static void check_bijection(uint64_t n, uint64_t seed)
@@ -557,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_reserved_blocks_everything_reserved),
         cmocka_unit_test(test_ports),
         cmocka_unit_test(test_target_space_roundtrip),
+        cmocka_unit_test(test_port_sample),
         cmocka_unit_test(test_permutation_bijection),
         cmocka_unit_test(test_permutation_seeded),
         cmocka_unit_test(test_permutation_large),
