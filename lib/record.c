@@ -13,7 +13,9 @@
 
 /* The JSON order. The store writes the FIELD_STORED fields of version 1 in
  * this order (the booleans first, as one flags byte), then those of version
- * 2, and so on: a new field is appended with the next version. */
+ * 2, and so on: a new field is appended with the next version. A boolean
+ * takes the next bit of the flags byte, so a new one goes after the last
+ * boolean of the table. */
 const struct record_field record_fields[] = {
     F(addr, FIELD_ADDR, STORED_CSV, 2),
     F(port, FIELD_PORT, STORED_CSV, 2),
@@ -50,6 +52,7 @@ const struct record_field record_fields[] = {
     F(build_date, FIELD_STRING, STORED_CSV, 1),
     F(go_version, FIELD_STRING, STORED_CSV, 1),
     F(platform, FIELD_STRING, STORED_CSV, 1),
+    F(all_ports_open, FIELD_BOOL, STORED_CSV, 3),
 };
 const size_t record_field_count = sizeof(record_fields) / sizeof(record_fields[0]);
 

@@ -117,6 +117,9 @@ struct probe_result {
     char *build_date;
     char *go_version;
     char *platform;
+
+    /* scan */
+    bool all_ports_open;         /* the host answered on every port (engine.h, port_sample) */
 };
 
 /* ---- the field table ---- */
@@ -161,7 +164,7 @@ extern const struct record_field record_fields[];
 extern const size_t record_field_count;
 
 /* The newest store record version the table describes (the largest since). */
-#define RECORD_VERSION 2
+#define RECORD_VERSION 3
 
 /* ---- lifetime ---- */
 

@@ -5,7 +5,8 @@
  *
  * Layout: a version byte (the encoder writes STORE_RECORD_VERSION, which is
  * the table's RECORD_VERSION); a flags byte holding every FIELD_BOOL field
- * of the table (bit i = the i-th boolean in table order; at most 8); then
+ * of the table (bit i = the i-th boolean in table order; at most 8; the
+ * bits of booleans newer than the record are 0, and they decode as false); then
  * every other FIELD_STORED field whose `since` is 1, in table order, then
  * those whose `since` is 2, and so on up to the record's version. So addr
  * and port, first in the table but added by version 2 (hosts are keyed by
@@ -341,11 +342,15 @@ int record_decode(const uint8_t *data, size_t length, struct probe_result *r, ch
                  STORE_RECORD_VERSION);
         return -1;
     }
-    unsigned flags = *rd.p++, bit = 0;
+    unsigned flags = *rd.p++, bit = 0, known = 0;
     for (size_t i = 0; i < record_field_count; i++)
-        if (record_fields[i].type == FIELD_BOOL)
-            *(bool *)record_field_ptr(r, &record_fields[i]) = flags & (1u << bit++);
-    if (flags >> bit)
+        if (record_fields[i].type == FIELD_BOOL) {
+            *(bool *)record_field_ptr(r, &record_fields[i]) = flags & (1u << bit);
+            if (record_fields[i].since <= version)
+                known |= 1u << bit; /* a newer boolean is false in an older record */
+            bit++;
+        }
+    if (flags & ~known)
         fail(&rd, "unknown flag bits");
     for (unsigned v = 1; v <= version; v++)
         for (size_t i = 0; i < record_field_count && !rd.bad; i++)

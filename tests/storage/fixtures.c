@@ -135,6 +135,7 @@ void fixture_result(struct probe_result *r, uint32_t seed, uint32_t addr, uint16
     r->build_date = strdup("2020-12-23T22:10:21Z");
     r->go_version = strdup("go1.15.5");
     r->platform = strdup("linux/amd64");
+    r->all_ports_open = seed % 13 == 0;
 }
 
 static bool same_string(const char *a, const char *b)
@@ -166,7 +167,7 @@ const char *fixture_result_diff(const struct probe_result *a, const struct probe
     SAME(body_truncated); SAME(k8s); SAME(evidence); SAME_STR(provider); SAME(version_state);
     SAME_STR(git_version); SAME(version_major); SAME(version_minor); SAME(version_patch);
     SAME_STR(version_suffix); SAME_STR(git_commit); SAME_STR(build_date);
-    SAME_STR(go_version); SAME_STR(platform);
+    SAME_STR(go_version); SAME_STR(platform); SAME(all_ports_open);
 #undef SAME
 #undef SAME_STR
     return NULL;

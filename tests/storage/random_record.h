@@ -84,6 +84,7 @@ static void random_record(struct probe_result *r, uint32_t max_cert_length)
         for (size_t i = 0; i < r->body_length; i++)
             r->body[i] = (uint8_t)next_random();
     }
+    r->all_ports_open = below(2);
 }
 
 #endif

@@ -18,7 +18,7 @@
 /* When probes/ appends fields to struct probe_result, storage/record.c must
  * encode them (bump STORE_RECORD_VERSION), fixtures.c must fill them and
  * this test compare them; then update this size. */
-_Static_assert(sizeof(struct probe_result) == 1000,
+_Static_assert(sizeof(struct probe_result) == 1008,
                "struct probe_result changed: extend storage/record.c and the storage tests");
 
 /* store_host_get and store_cert_get as 1 (found), 0 (not found) or -1
@@ -406,6 +406,37 @@ static void test_record_decode_hostile(void **state)
     }
     probe_result_free(&r);
     free(der);
+    buf_free(&b);
+}
+
+/* all_ports_open came with version 3 as bit 3 of the flags byte: a
+ * version 2 record decodes it as false, and one with that bit set is
+ * corrupt (version 3 adds no other bytes, so a version 3 encoding with its
+ * version byte set to 2 is a version 2 record). */
+static void test_record_version_2_flags(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct buf b = {0};
+    struct probe_result r, got;
+    fixture_result(&r, 26, 1, 443, NULL, NULL, 0);
+    r.all_ports_open = true;
+    assert_int_equal(record_encode(&b, &r, err), 0);
+    assert_int_equal(b.data[0], 3);
+    assert_int_equal(b.data[1] & 8, 8);
+    assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
+    assert_true(got.all_ports_open);
+    probe_result_free(&got);
+    b.data[0] = 2;
+    assert_int_equal(record_decode(b.data, b.length, &got, err), -1);
+    assert_non_null(strstr(err, "unknown flag bits"));
+    b.data[1] &= (uint8_t)~8;
+    assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
+    assert_false(got.all_ports_open);
+    r.all_ports_open = false;
+    assert_null(fixture_result_diff(&r, &got));
+    probe_result_free(&got);
+    probe_result_free(&r);
     buf_free(&b);
 }
 
@@ -939,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_key_order_and_walks),
         cmocka_unit_test(test_replace_resume_and_order),
         cmocka_unit_test(test_record_decode_hostile),
+        cmocka_unit_test(test_record_version_2_flags),
         cmocka_unit_test(test_cert_dedup),
         cmocka_unit_test(test_dictionary_switch_and_compact),
         cmocka_unit_test(test_scans_and_writer_errors),

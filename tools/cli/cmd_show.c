@@ -82,7 +82,8 @@ static void print_readable(uint32_t scan_id, const struct probe_result *r)
 {
     char addr[16];
     ipv4_text(r->addr, addr);
-    printf("%s:%u (scan %u)\n", addr, r->port, scan_id);
+    printf("%s:%u (scan %u)%s\n", addr, r->port, scan_id,
+           r->all_ports_open ? " (host answers on every port)" : "");
     printf("  started       %lld ms (Unix), took %u ms\n", (long long)r->started_ms, r->duration_ms);
     printf("  outcome       %s%s%s\n", probe_outcome_name(r->outcome), r->error ? ": " : "",
            r->error ? r->error : "");
