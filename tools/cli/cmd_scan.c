@@ -383,6 +383,11 @@ static int finish_store(struct scan_job *job, double end, char *err)
     return rc;
 }
 
+static bool host_all_ports_open(void *scan, uint32_t addr)
+{
+    return scan_all_ports_open(scan, addr);
+}
+
 /* Everything that needs a privilege happens here, before privileges_drop:
  * the descriptor limit and opening the store, whose descriptors (the file
  * and its lock file) stay usable as the unprivileged user (the raw sockets
@@ -409,6 +414,9 @@ static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc
         .format = opts->format == FORMAT_JSONL ? PIPELINE_JSONL : PIPELINE_CSV,
         .probe = opts->syn_only ? NULL : pc,
         .writer = job->writer,
+        .all_ports_open = job->cfg.port_sample ? host_all_ports_open : NULL,
+        .flag_ctx = job->scan,
+        .hold = PORT_SAMPLE_WAIT,
     };
     if (scan_pipeline_start(&job->pipe, &pipe_cfg, err) < 0)
         goto fail;

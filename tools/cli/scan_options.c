@@ -73,6 +73,9 @@ static const char scan_usage[] =
     "      --no-db               do not store; write JSON Lines with -o instead\n"
     "      --resume              continue the interrupted scan in --db from its last\n"
     "                            checkpoint (same targets, ports, blocklist, seed, shard)\n"
+    "      --no-port-sample      do not check whether responsive hosts answer on every\n"
+    "                            port (by default each gets SYNs to 4 ports outside -p;\n"
+    "                            3 answers flag its records all_ports_open)\n"
     PROBE_OPTIONS_HELP    "  -h, --help\n"
     "\n"
     "Run it only where you may scan. See docs/survey-guide.md.\n";
@@ -81,7 +84,7 @@ enum {
     OPT_SEED = 256, OPT_SHARDS, OPT_SHARD, OPT_MAX_TARGETS, OPT_DRY_RUN, OPT_THREADS,
     OPT_METHOD, OPT_BATCH, OPT_MAX_RUNTIME, OPT_SOURCE_IP, OPT_GATEWAY_MAC, OPT_SPORTS,
     OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME, OPT_NO_BLOCKLIST,
-    OPT_OPT_OUT, OPT_USER,
+    OPT_OPT_OUT, OPT_USER, OPT_NO_PORT_SAMPLE,
 };
 
 static const struct option scan_long_options[] = {
@@ -116,6 +119,7 @@ static const struct option scan_long_options[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"no-db", no_argument, NULL, OPT_NO_DB},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"no-port-sample", no_argument, NULL, OPT_NO_PORT_SAMPLE},
     PROBE_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -312,6 +316,7 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case 'o': o->output = arg; break;
     case OPT_DRY_RUN: o->dry_run = true; break;
     case OPT_SYN_ONLY: o->syn_only = true; break;
+    case OPT_NO_PORT_SAMPLE: o->no_port_sample = true; break;
     case OPT_METADATA: o->metadata = arg; break;
     case OPT_DB: o->db = arg; o->db_given = true; break;
     case OPT_NO_DB: o->db = NULL; break;
@@ -520,6 +525,8 @@ int scan_options_config(const struct scan_options *o, const struct target_space 
     cfg->method = o->method;
     cfg->batch = o->batch;
     cfg->probes = o->probes;
+    /* Only probed records carry the flag: a --syn-only list has no room for it. */
+    cfg->port_sample = !o->syn_only && !o->no_port_sample;
     cfg->sports = o->sports;
     if (getrandom(&cfg->key, sizeof(cfg->key), 0) != sizeof(cfg->key)) {
         snprintf(err, KS_ERRLEN, "getrandom: %s", strerror(errno));
@@ -585,7 +592,7 @@ static json_t *loss_json(struct scan_counters *c, uint32_t probes)
 
 static json_t *counters_json(struct scan_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "targets", (json_int_t)atomic_load(&c->targets_total),
                      "sent", (json_int_t)atomic_load(&c->sent),
                      "send_errors", (json_int_t)atomic_load(&c->send_errors),
@@ -598,7 +605,11 @@ static json_t *counters_json(struct scan_counters *c)
                      "pcap_ifdrops", (json_int_t)atomic_load(&c->pcap_ifdrops),
                      "queue_drops", (json_int_t)atomic_load(&c->queue_drops),
                      "opted_out", (json_int_t)atomic_load(&c->opted_out),
-                     "opted_out_replies", (json_int_t)atomic_load(&c->opted_out_replies));
+                     "opted_out_replies", (json_int_t)atomic_load(&c->opted_out_replies),
+                     "sample_sent", (json_int_t)atomic_load(&c->sample_sent),
+                     "sample_replies", (json_int_t)atomic_load(&c->sample_replies),
+                     "sample_skipped", (json_int_t)atomic_load(&c->sample_skipped),
+                     "all_ports_open", (json_int_t)atomic_load(&c->all_ports_open));
 }
 
 /* strdup that keeps NULL; *failed set when out of memory. */
@@ -678,8 +689,9 @@ int scan_record_of_run(struct scan_record *r, const struct scan_options *o,
     }
     r->error = dup_text(failure, &failed);
     r->interrupted = interrupted;
+    r->port_sample = cfg->port_sample;
     static const char *const given[] = {
-        "target_addresses", "target_space", "rate_pps", "probes", "interface", "source_ip", "started",
+        "target_addresses", "target_space", "rate_pps", "probes", "port_sample", "interface", "source_ip", "started",
         "ended", "duration", "counters", "error", "interrupted",
     };
     for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)

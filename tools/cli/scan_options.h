@@ -31,6 +31,7 @@ struct scan_options {
     uint32_t shards, shard, sender_threads, batch, probes;
     enum send_method method;
     bool dry_run, syn_only, quiet;
+    bool no_port_sample;
     uint64_t max_targets;
     double max_runtime, cooldown;
     const char *interface, *source_ip, *gateway_mac;

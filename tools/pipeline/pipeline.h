@@ -69,7 +69,7 @@ struct scan_record {
     json_t *counters;
     json_t *loss;                 /* -P > 1: {answered_by_probes, estimated_loss} */
     char *error;
-    bool interrupted, syn_only;
+    bool interrupted, syn_only, port_sample;
     char *state;                  /* "running", "interrupted", "done" */
     json_t *checkpoint;           /* {walk_position, time} */
     json_t *previous_runs;        /* counters of earlier resumed runs */
@@ -144,6 +144,20 @@ struct pipeline_config {
     enum pipeline_format format;  /* of out */
     const struct probe_config *probe; /* NULL: only list the responders (--syn-only) */
     struct store_writer *writer;  /* NULL without a store */
+    /* Hosts that answer on every port (engine.h, port_sample): when set
+     * (and probing), each responder waits `hold` seconds before its probe
+     * so its host's sample has been answered, and its record's
+     * all_ports_open is all_ports_open(flag_ctx, addr) (scan_all_ports_open). */
+    bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
+    void *flag_ctx;
+    double hold;
+};
+
+/* Responders waiting for their host's sample (a FIFO: they arrive in time
+ * order). When it is full the oldest goes early. */
+struct hold_queue {
+    uint64_t *items;              /* responder, then the time it may go (ns) */
+    size_t capacity, head, count;
 };
 
 struct scan_pipeline {
@@ -159,6 +173,10 @@ struct scan_pipeline {
     struct probe_pool *pool;      /* NULL with --syn-only */
     struct seq_tracker seqs;
     struct store_writer *writer;  /* NULL without a store */
+    bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
+    void *flag_ctx;
+    uint64_t hold_ns;
+    struct hold_queue held;       /* feeder thread only */
     _Atomic uint64_t probed, k8s, store_errors;
     char store_err[KS_ERRLEN];
 

@@ -12,6 +12,15 @@
 
 #define RING_SIZE (1u << 20)
 #define SEQ_WINDOW (1u << 21)     /* must exceed the responders in flight */
+#define HOLD_SIZE (1u << 18)      /* responders waiting for their host's sample:
+                                     PORT_SAMPLE_WAIT seconds of 130k/s */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- ring ---- */
 
@@ -136,6 +145,8 @@ static void probe_done(void *ctx, struct probe_result *r)
     struct scan_pipeline *p = ctx;
     uint64_t key = (uint64_t)r->addr << 16 | r->port;
     atomic_fetch_add(&p->probed, 1);
+    if (p->all_ports_open)
+        r->all_ports_open = p->all_ports_open(p->flag_ctx, r->addr);
     if (r->k8s == K8S_YES)
         atomic_fetch_add(&p->k8s, 1);
     if (p->out) {
@@ -155,6 +166,50 @@ static void probe_done(void *ctx, struct probe_result *r)
     seq_tracker_done(&p->seqs, key);
 }
 
+/* A responder leaves the feeder: listed, or submitted to the probes. */
+static void feed(struct scan_pipeline *p, uint64_t v)
+{
+    if (!p->pool) {
+        write_responder(p, v);
+        return;
+    }
+    if (seq_tracker_add(&p->seqs, v) < 0 ||
+        probe_pool_submit(p->pool, (uint32_t)(v >> 16), (uint16_t)v) < 0) {
+        /* Out of memory or a pool shutting down: the responder is lost;
+         * mark it handled so checkpoints do not wait for it forever. */
+        seq_tracker_done(&p->seqs, v);
+    }
+}
+
+static void hold_pop(struct scan_pipeline *p)
+{
+    struct hold_queue *q = &p->held;
+    feed(p, q->items[2 * q->head]);
+    q->head = (q->head + 1) % q->capacity;
+    q->count--;
+}
+
+static void hold_push(struct scan_pipeline *p, uint64_t v, uint64_t due)
+{
+    struct hold_queue *q = &p->held;
+    if (q->count == q->capacity)
+        hold_pop(p);
+    size_t at = (q->head + q->count) % q->capacity;
+    q->items[2 * at] = v;
+    q->items[2 * at + 1] = due;
+    q->count++;
+}
+
+/* Feeds the held responders whose time has come; all of them once the scan
+ * has ended (no flag changes after the receiver stopped). */
+static void hold_release(struct scan_pipeline *p, bool all)
+{
+    struct hold_queue *q = &p->held;
+    uint64_t now = now_ns();
+    while (q->count && (all || q->items[2 * q->head + 1] <= now))
+        hold_pop(p);
+}
+
 static void *feeder_main(void *arg)
 {
     struct scan_pipeline *p = arg;
@@ -166,17 +221,13 @@ static void *feeder_main(void *arg)
         bool any = false;
         while (ring_pop(&p->ring, &v)) {
             any = true;
-            if (!p->pool) {
-                write_responder(p, v);
-                continue;
-            }
-            if (seq_tracker_add(&p->seqs, v) < 0 ||
-                probe_pool_submit(p->pool, (uint32_t)(v >> 16), (uint16_t)v) < 0) {
-                /* Out of memory or a pool shutting down: the responder is lost;
-                 * mark it handled so checkpoints do not wait for it forever. */
-                seq_tracker_done(&p->seqs, v);
-            }
+            if (p->held.items)
+                hold_push(p, v, now_ns() + p->hold_ns);
+            else
+                feed(p, v);
         }
+        if (p->held.items)
+            hold_release(p, finished);
         if (finished && !any)
             break;
         if (!any) {
@@ -194,9 +245,17 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
     p->out = cfg->out;
     p->writer = cfg->writer;
     pthread_mutex_init(&p->out_lock, NULL);
+    if (cfg->probe && cfg->all_ports_open) {
+        p->all_ports_open = cfg->all_ports_open;
+        p->flag_ctx = cfg->flag_ctx;
+        p->hold_ns = (uint64_t)(cfg->hold * 1e9);
+        p->held.capacity = HOLD_SIZE;
+    }
     int ring = ring_init(&p->ring, RING_SIZE);
     int seqs = seq_tracker_init(&p->seqs); /* initialises its lock even when it fails */
-    if (ring < 0 || seqs < 0) {
+    if (p->hold_ns)
+        p->held.items = malloc(2 * HOLD_SIZE * sizeof(uint64_t));
+    if (ring < 0 || seqs < 0 || (p->hold_ns && !p->held.items)) {
         snprintf(err, KS_ERRLEN, "out of memory");
         goto fail;
     }
@@ -255,6 +314,7 @@ void scan_pipeline_free(struct scan_pipeline *p)
         probe_pool_finish(p->pool, err);
     }
     seq_tracker_free(&p->seqs);
+    free(p->held.items);
     free(p->ring.items);
     pthread_mutex_destroy(&p->out_lock);
 }

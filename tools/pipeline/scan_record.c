@@ -31,6 +31,7 @@ const struct scan_field scan_fields[] = {
     F(sender_threads, SCAN_INT, SCAN_RESUME),
     F(rate_pps, SCAN_INT, 0),
     F(probes, SCAN_INT, 0),               /* SYNs per target (-P) */
+    F(port_sample, SCAN_BOOL, 0),         /* hosts checked for answering every port */
     F(max_runtime, SCAN_REAL, 0),
     F(cooldown, SCAN_REAL, 0),
     F(interface, SCAN_STRING, 0),
