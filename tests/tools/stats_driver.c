@@ -185,6 +185,7 @@ static void fill_result(struct probe_result *r, json_t *e)
     r->addr = parse_addr(str(e, "addr"));
     r->port = (uint16_t)json_integer_value(json_object_get(e, "port"));
     r->tls_done = json_is_true(json_object_get(e, "tls"));
+    r->all_ports_open = json_is_true(json_object_get(e, "all_ports_open"));
     const char *k8s = str(e, "k8s");
     r->k8s = !k8s || !strcmp(k8s, "no") ? K8S_NO : !strcmp(k8s, "kubelet") ? K8S_KUBELET : K8S_YES;
     size_t i;

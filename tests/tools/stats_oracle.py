@@ -234,6 +234,7 @@ def compute(lc, pop, as_of, calendar):
     o = {"as_of": as_of, "calendar": calendar, "syn_open": 0, "tls": 0, "k8s": 0,
          "k8s_by_cert": 0, "kubelets": 0, "version_public": 0, "corrupt_records": 0,
          "k8s_without_cert": 0, "k8s_no_network": 0, "k8s_no_owner": 0,
+         "all_ports_open": 0, "all_ports_open_excluded": 0,
          "auth": {"public": 0, "unauthorized_401": 0, "forbidden_403": 0}}
     counts = {v: 0 for v in VIEWS}
     unknowns = {v: 0 for v in VIEWS}
@@ -247,6 +248,13 @@ def compute(lc, pop, as_of, calendar):
         o["tls"] += bool(e.get("tls"))
         if e.get("k8s") == "kubelet":
             o["kubelets"] += 1
+        if e.get("all_ports_open"):
+            # docs/statistics.md: such a host is an API server only by
+            # evidence from the endpoint itself
+            o["all_ports_open"] += 1
+            if e.get("k8s") == "yes" and not {"cert-marker", "version-info"} & set(e.get("evidence", [])):
+                o["all_ports_open_excluded"] += 1
+                continue
         if e.get("k8s") != "yes":
             continue
         o["k8s"] += 1

@@ -90,7 +90,8 @@ struct network_count {
 struct stats {
     struct stats_options opt;
     uint64_t syn_open, tls, k8s, k8s_by_cert, kubelets, auth_public, auth_401, auth_403,
-        corrupt, k8s_without_cert, k8s_no_network, k8s_no_owner;
+        corrupt, k8s_without_cert, k8s_no_network, k8s_no_owner, all_ports_open,
+        all_ports_open_excluded;
     struct tally all;
     struct tally nocert;          /* endpoints without a certificate: one cluster each */
 
@@ -417,6 +418,17 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         s->tls++;
     if (r->k8s == K8S_KUBELET)
         s->kubelets++;
+    if (r->all_ports_open) {
+        /* A host answering on every port may be a middlebox relaying or
+         * faking a reply: only what the endpoint itself proves (its
+         * certificate's markers, a version.Info) makes it an API server. */
+        s->all_ports_open++;
+        if (r->k8s == K8S_YES &&
+            !(r->evidence & (EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO))) {
+            s->all_ports_open_excluded++;
+            return 0;
+        }
+    }
     if (r->k8s != K8S_YES)
         return 0;
     s->k8s++;
@@ -768,6 +780,8 @@ json_t *stats_to_json(const struct stats *s)
     SET("k8s", s->k8s);
     SET("k8s_by_cert", s->k8s_by_cert);
     SET("kubelets", s->kubelets);
+    SET("all_ports_open", s->all_ports_open);
+    SET("all_ports_open_excluded", s->all_ports_open_excluded);
     SET("version_public", s->all.version_public);
     for (int v = 0; v < VIEW_COUNT; v++) {
         char key[64];

@@ -72,6 +72,9 @@ void stats_print_summary(FILE *out, const json_t *s)
             num(s, "k8s"), num(s, "k8s_by_cert"));
     if (num(s, "kubelets"))
         fprintf(out, "  kubelets (not counted)    %12lld\n", num(s, "kubelets"));
+    if (num(s, "all_ports_open"))
+        fprintf(out, "  host answers every port   %12lld (not counted as API servers: %lld)\n",
+                num(s, "all_ports_open"), num(s, "all_ports_open_excluded"));
     fprintf(out, "  estimated clusters        %12lld (by %s; others:", num(s, "clusters"),
             json_string_value(json_object_get(s, "clusters_estimator")));
     json_object_foreach(json_object_get(s, "cluster_estimates"), key, v)
