@@ -120,7 +120,6 @@ static void send_sample(struct port_samples *ps, struct scan_counters *c, uint32
 void port_samples_host(struct port_samples *ps, struct scan_counters *c, uint32_t addr)
 {
     uint64_t key = (uint64_t)addr + 1;
-    bool added = false;
     pthread_mutex_lock(&ps->lock);
     bool known = hashmap_get(&ps->hosts, &key) != NULL;
     pthread_mutex_unlock(&ps->lock);
@@ -133,7 +132,7 @@ void port_samples_host(struct port_samples *ps, struct scan_counters *c, uint32_
         return;
     }
     pthread_mutex_lock(&ps->lock);
-    void *e = hashmap_put(&ps->hosts, &key, &added);
+    void *e = hashmap_put(&ps->hosts, &key, NULL);
     pthread_mutex_unlock(&ps->lock);
     if (!e) { /* at PORT_SAMPLE_MAX_HOSTS, or out of memory */
         atomic_fetch_add(&c->sample_skipped, 1);
