@@ -18,6 +18,17 @@
  *   BASEPORT+10 a version.Info in a chunked response (well-behaved)
  *   BASEPORT+11 a version.Info delimited by closing the connection (HTTP/1.0 style,
  *               no TLS close_notify)
+ *   BASEPORT+12 well-behaved: the version.Info with a Content-Length
+ *   BASEPORT+13 reset mid-response: read the request, send part of the headers, RST
+ *
+ *   usage: hostile -a PORT SECONDS
+ * One listener on PORT whose behaviour is chosen by the address the client
+ * connected to: behaviour_by_class[address & 15] below, so a test that opens
+ * many addresses (AnyIP) knows each one's expected outcome. Class 13 is
+ * silent here; the test's nftables rule drops every packet with a payload
+ * to those addresses, so to the client the server vanished after the TCP
+ * handshake (half-open).
+ *
  * The process exits after SECONDS.
  */
 #include <errno.h>
@@ -28,6 +39,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +47,16 @@
 #include <unistd.h>
 
 enum behaviour { SILENT, SLOW, ENDLESS_BODY, HUGE_HEADERS, CHAIN50, CHAIN1MB, RESET, ALERT,
-                 PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, CHUNKED, CLOSE_DELIMITED, BEHAVIOURS };
+                 PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, CHUNKED, CLOSE_DELIMITED, WELL_BEHAVED,
+                 RESET_MID_RESPONSE, BEHAVIOURS, BY_ADDRESS = BEHAVIOURS };
+
+/* -a: the behaviour of an address, by its low 4 bits (tests/probes/
+ * test_hostile_scale.sh holds the outcome each class must end in). */
+static const enum behaviour behaviour_by_class[16] = {
+    WELL_BEHAVED, SILENT, SLOW, ENDLESS_BODY, HUGE_HEADERS, CHAIN50, CHAIN1MB, RESET,
+    ALERT, PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, CHUNKED, CLOSE_DELIMITED, SILENT /* half-open */,
+    RESET_MID_RESPONSE, WELL_BEHAVED,
+};
 
 static SSL_CTX *ctx_plain, *ctx_chain50, *ctx_chain1mb;
 static EVP_PKEY *key;
@@ -161,6 +182,14 @@ static void serve_tls(struct job *j)
         SSL_write(ssl, chunked, (int)strlen(chunked));
         break;
     }
+    case RESET_MID_RESPONSE: {
+        static const char part[] = "HTTP/1.1 200 OK\r\nContent-Type: appl";
+        SSL_write(ssl, part, (int)strlen(part));
+        usleep(200000); /* the part arrives well before the reset */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(j->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        break;
+    }
     case CLOSE_DELIMITED: {
         static const char closed[] = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
                                      "{\"gitVersion\":\"v1.26.1-gke.1500\"}";
@@ -234,8 +263,21 @@ static void *serve(void *arg)
 
 struct listener {
     int fd;
-    enum behaviour what;
+    enum behaviour what;      /* BY_ADDRESS: chosen per connection */
 };
+
+/* Small stacks: with -a, thousands of connections are served at once. */
+static pthread_attr_t thread_attr;
+
+/* The behaviour of the address the client connected to (-a). */
+static enum behaviour behaviour_of_address(int fd)
+{
+    struct sockaddr_in local;
+    socklen_t length = sizeof(local);
+    if (getsockname(fd, (struct sockaddr *)&local, &length) < 0)
+        return SILENT;
+    return behaviour_by_class[ntohl(local.sin_addr.s_addr) & 15];
+}
 
 static void *accept_loop(void *arg)
 {
@@ -245,13 +287,22 @@ static void *accept_loop(void *arg)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+                usleep(10000); /* wait for connections to end */
+                continue;
+            }
             return NULL;
         }
         struct job *j = malloc(sizeof(*j));
+        if (!j) {
+            close(fd);
+            continue;
+        }
         j->fd = fd;
-        j->what = l->what;
+        j->what = l->what == BY_ADDRESS ? behaviour_of_address(fd) : l->what;
         pthread_t t;
-        if (pthread_create(&t, NULL, serve, j) != 0) {
+        if (pthread_create(&t, &thread_attr, serve, j) != 0) {
+            fprintf(stderr, "hostile: cannot start a thread: a connection dropped\n");
             close(fd);
             free(j);
             continue;
@@ -260,18 +311,41 @@ static void *accept_loop(void *arg)
     }
 }
 
+/* Listens on 0.0.0.0:port and serves `what` there. 0, or -1 (said). */
+static int start_listener(struct listener *l, int port, enum behaviour what)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 65535) < 0) {
+        fprintf(stderr, "hostile: port %d: %s\n", port, strerror(errno));
+        return -1;
+    }
+    *l = (struct listener){fd, what};
+    pthread_t t;
+    if (pthread_create(&t, &thread_attr, accept_loop, l) != 0) {
+        fprintf(stderr, "hostile: cannot start the accept thread of port %d\n", port);
+        return -1;
+    }
+    pthread_detach(t);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: hostile BASEPORT SECONDS\n");
+    bool by_address = argc == 4 && !strcmp(argv[1], "-a");
+    if (argc != 3 && !by_address) {
+        fprintf(stderr, "usage: hostile BASEPORT SECONDS\n       hostile -a PORT SECONDS\n");
         return 2;
     }
-    int base = atoi(argv[1]), seconds = atoi(argv[2]);
+    int base = atoi(argv[argc - 2]), seconds = atoi(argv[argc - 1]);
     if (base < 1 || base > 65535 - BEHAVIOURS || seconds < 1) {
-        fprintf(stderr, "hostile: bad BASEPORT or SECONDS\n");
+        fprintf(stderr, "hostile: bad port or SECONDS\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    pthread_attr_init(&thread_attr);
+    pthread_attr_setstacksize(&thread_attr, 256 * 1024);
     key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     ctx_plain = make_ctx(1, 0);
     ctx_chain50 = make_ctx(50, 0);
@@ -281,18 +355,13 @@ int main(int argc, char **argv)
         return 1;
     }
     static struct listener listeners[BEHAVIOURS];
-    for (int i = 0; i < BEHAVIOURS; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i))};
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
-            fprintf(stderr, "hostile: port %d: %s\n", base + i, strerror(errno));
+    if (by_address) {
+        if (start_listener(&listeners[0], base, BY_ADDRESS) < 0)
             return 1;
-        }
-        listeners[i] = (struct listener){fd, (enum behaviour)i};
-        pthread_t t;
-        pthread_create(&t, NULL, accept_loop, &listeners[i]);
-        pthread_detach(t);
+    } else {
+        for (int i = 0; i < BEHAVIOURS; i++)
+            if (start_listener(&listeners[i], base + i, (enum behaviour)i) < 0)
+                return 1;
     }
     printf("ready\n");
     fflush(stdout);

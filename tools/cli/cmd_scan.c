@@ -25,13 +25,16 @@
 #include "tools/pipeline/pipeline.h"
 #include "tools/cli/cli.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +62,8 @@ struct scan_job {
     struct scan_record previous;  /* the resumed scan's record ... */
     bool previous_loaded;         /* ... when resuming */
     struct checkpoints checkpoints; /* position: the last committed walk position */
+    int fds_before_probes;        /* open descriptors before the pipeline, -1 unknown */
+    int fds_after_probes;         /* ... and after it ended: equal unless one leaked */
 };
 
 static _Atomic int signal_count, reload_requests;
@@ -129,6 +134,47 @@ static void print_status(struct scan_job *job, double elapsed, bool final)
 
 /* ---- the scan record and checkpoints ---- */
 
+/* Open descriptors of this process. /proc/self/fd may be closed to us
+ * after the switch of user (the process is no longer dumpable); then every
+ * descriptor number below the limit is asked. -1 if neither works. */
+static int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));)
+            n += e->d_name[0] != '.';
+        closedir(d);
+        return n - 1; /* the directory's own */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    rlim_t limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20) ? (1u << 20)
+                                                                              : rl.rlim_cur;
+    int n = 0;
+    for (rlim_t fd = 0; fd < limit; fd++)
+        n += fcntl((int)fd, F_GETFD) >= 0;
+    return n;
+}
+
+static json_t *count_or_null(int n)
+{
+    return n < 0 ? json_null() : json_integer(n);
+}
+
+/* What the process used: peak resident memory so far and the descriptors
+ * around the probe pipeline (docs/reliability.md, "Hostile endpoints at
+ * scale"). */
+static json_t *process_json(const struct scan_job *job)
+{
+    struct rusage ru;
+    long peak = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1; /* KiB on Linux */
+    return json_pack("{s:o,s:o,s:o}", "peak_rss_kib", peak < 0 ? json_null() : json_integer(peak),
+                     "fds_before_probes", count_or_null(job->fds_before_probes),
+                     "fds_after_probes", count_or_null(job->fds_after_probes));
+}
+
 /* The JSON of this run's scan record in `state`. A resumed scan keeps its
  * first start time and the earlier runs' counters. */
 static json_t *scan_record(struct scan_job *job, const char *state, double end)
@@ -138,6 +184,8 @@ static json_t *scan_record(struct scan_job *job, const char *state, double end)
                            end, job->scan_status < 0 ? job->err : NULL,
                            atomic_load(&job->stop) != 0) != 0)
         return NULL;
+    r.process = process_json(job);
+    scan_record_set_present(&r, "process");
     const struct scan_record *prev = job->previous_loaded ? &job->previous : NULL;
     if (prev && prev->started) {
         free(r.started);
@@ -157,7 +205,7 @@ static json_t *scan_record(struct scan_job *job, const char *state, double end)
                              "time", when);
     scan_record_set_present(&r, "state");
     scan_record_set_present(&r, "checkpoint");
-    json_t *j = r.state && r.checkpoint && r.started && (!prev || r.previous_runs)
+    json_t *j = r.state && r.checkpoint && r.started && r.process && (!prev || r.previous_runs)
                     ? scan_record_to_json(&r)
                     : NULL;
     scan_record_free(&r);
@@ -418,6 +466,7 @@ static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc
         .flag_ctx = job->scan,
         .hold = PORT_SAMPLE_WAIT,
     };
+    job->fds_before_probes = count_open_fds();
     if (scan_pipeline_start(&job->pipe, &pipe_cfg, err) < 0)
         goto fail;
     job->pipe_started = true;
@@ -438,6 +487,7 @@ static int finish_scan(struct scan_job *job)
         cli_message("%s", err);
         rc = EXIT_RUNTIME;
     }
+    job->fds_after_probes = count_open_fds();
     double end = now_wall();
     if (!opts->quiet)
         print_status(job, end - job->start, true);
@@ -576,6 +626,7 @@ int cmd_scan(int argc, char **argv)
     }
     job->opts = &opts;
     job->space = &space;
+    job->fds_before_probes = job->fds_after_probes = -1;
     job->start = now_wall();
     if (choose_user(job, err) < 0 || scan_options_config(&opts, &space, &job->cfg, err) < 0 ||
         scan_open(&job->scan, &job->cfg, err) < 0 ||

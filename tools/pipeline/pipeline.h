@@ -68,6 +68,7 @@ struct scan_record {
     double duration;
     json_t *counters;
     json_t *loss;                 /* -P > 1: {answered_by_probes, estimated_loss} */
+    json_t *process;              /* {peak_rss_kib, fds_before_probes, fds_after_probes} */
     char *error;
     bool interrupted, syn_only, port_sample;
     char *state;                  /* "running", "interrupted", "done" */
