@@ -46,6 +46,8 @@ static int conn_bio_read(BIO *b, char *buffer, int length)
         return -1;
     }
     c->last_read_full = n == length;
+    if (n > 0)
+        c->got_bytes = true;
     return (int)n;
 }
 

@@ -56,8 +56,11 @@ void conn_finish(struct conn *c, enum probe_outcome outcome, const char *fmt, ..
         char text[KS_ERRLEN];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(text, sizeof(text), fmt, ap);
+        int n = vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
+        if (c->attempts && n >= 0 && (size_t)n < sizeof(text))
+            snprintf(text + n, sizeof(text) - (size_t)n, " (after %u %s)", c->attempts,
+                     c->attempts == 1 ? "retry" : "retries");
         free(r->error);
         r->error = strdup(text);
     }
@@ -65,6 +68,8 @@ void conn_finish(struct conn *c, enum probe_outcome outcome, const char *fmt, ..
     r->duration_ms = elapsed > 0 ? (uint32_t)elapsed : 0;
     k8s_classify_with_leaf(r, c->ssl ? SSL_get0_peer_certificate(c->ssl) : NULL);
 
+    if (c->attempts && outcome != PROBE_CONNECT_TIMEOUT && outcome != PROBE_TLS_TIMEOUT)
+        atomic_fetch_add(&p->recovered, 1);
     conn_release(c);
     p->done(p->ctx, r);
     memset(r, 0, sizeof(*r)); /* the callee owns the contents now */
@@ -90,7 +95,8 @@ static struct conn *conn_take(struct worker *w, struct target t)
     c->state = CONN_CONNECTING;
     c->header_bytes = 0;
     c->message_complete = c->headers_too_big = c->in_header_field = false;
-    c->got_response_bytes = false;
+    c->got_response_bytes = c->got_bytes = false;
+    c->attempts = 0;
     c->out_length = c->out_sent = 0;
     c->request_queued = false;
     c->skip_read = c->last_read_full = false;
@@ -99,9 +105,12 @@ static struct conn *conn_take(struct worker *w, struct target t)
     return c;
 }
 
-void conn_start(struct worker *w, struct target t)
+/* Opens c's socket and starts connecting to c->r's address (the probe may
+ * end at once). */
+static void conn_connect(struct conn *c)
 {
-    struct conn *c = conn_take(w, t);
+    struct worker *w = c->w;
+    struct target t = {c->r.addr, c->r.port};
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         conn_finish(c, PROBE_INTERNAL_ERROR, "socket: %s", strerror(errno));
@@ -126,6 +135,49 @@ void conn_start(struct worker *w, struct target t)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         conn_finish(c, PROBE_INTERNAL_ERROR, "epoll_ctl: %s", strerror(errno));
+}
+
+void conn_start(struct worker *w, struct target t)
+{
+    conn_connect(conn_take(w, t));
+}
+
+/* The scanner saw this endpoint answer, so silence now is more likely a
+ * lost packet than a dead host: a connect that timed out, or a handshake
+ * that timed out before the server sent a single byte (our ClientHello or
+ * its answer lost; a stateful middlebox that dropped the flow). Anything
+ * the server did say (a refusal, an alert, a slow answer) is its answer and
+ * is not retried. */
+static bool conn_should_retry(const struct conn *c)
+{
+    if (c->attempts >= c->w->pool->cfg.retries)
+        return false;
+    return c->state == CONN_CONNECTING || (c->state == CONN_HANDSHAKE && !c->got_bytes);
+}
+
+/* A new connection for the same probe, with fresh deadlines: at most
+ * cfg.retries times, so a probe lasts at most (retries + 1) x total. */
+static void conn_retry(struct conn *c, int64_t now)
+{
+    const struct probe_config *cfg = &c->w->pool->cfg;
+    /* The old socket stays open until the new one has connected, so the
+     * kernel cannot give the new one the same source port: a new flow, not
+     * one a middlebox (or the server) still holds as broken. One socket per
+     * worker over the budget at most, within fds_needed's margin. */
+    int old_fd = c->fd;
+    c->fd = -1;
+    if (c->ssl)
+        SSL_clear(c->ssl);
+    c->attempts++;
+    atomic_fetch_add(&c->w->pool->retries, 1);
+    c->state = CONN_CONNECTING;
+    c->phase_deadline = now + cfg->connect_timeout_ms;
+    c->total_deadline = now + cfg->total_timeout_ms;
+    c->got_bytes = false;
+    c->out_length = c->out_sent = 0;
+    c->skip_read = c->last_read_full = false;
+    conn_connect(c);
+    close(old_fd); /* also leaves the epoll set */
 }
 
 static void conn_connect_event(struct conn *c, uint32_t events)
@@ -173,6 +225,10 @@ void conn_check_deadline(struct conn *c, int64_t now)
     bool total = now >= c->total_deadline;
     if (now < c->phase_deadline && !total)
         return;
+    if (conn_should_retry(c)) {
+        conn_retry(c, now);
+        return;
+    }
     const struct probe_config *cfg = &c->w->pool->cfg;
     const char *which = total ? "total deadline" : "phase timeout";
     char reason[256];

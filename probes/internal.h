@@ -78,6 +78,8 @@ struct conn {
     enum kept_header keeping; /* where the current header value goes */
     size_t body_capacity;
     bool got_response_bytes;
+    bool got_bytes;           /* this attempt read something from the server */
+    unsigned attempts;        /* connections started again (cfg.retries at most) */
 };
 
 struct target {
@@ -130,6 +132,7 @@ struct probe_pool {
     atomic_uint_fast64_t submitted;
     atomic_uint_fast64_t completed;
     atomic_uint_fast64_t by_outcome[PROBE_OUTCOME_COUNT];
+    atomic_uint_fast64_t retries, recovered;
 };
 
 /* conn.c */

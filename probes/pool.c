@@ -46,6 +46,12 @@ void probe_config_defaults(struct probe_config *cfg)
         cfg->user_agent = PROBE_DEFAULT_USER_AGENT;
     if (!cfg->path)
         cfg->path = "/version";
+    if (!cfg->retries_set) {
+        cfg->retries = PROBE_RETRIES_DEFAULT;
+        cfg->retries_set = true;
+    }
+    if (cfg->retries > PROBE_RETRIES_MAX)
+        cfg->retries = PROBE_RETRIES_MAX;
 }
 
 static int raise_fd_limit(rlim_t need, unsigned concurrency, char *err)
@@ -248,9 +254,11 @@ void probe_pool_stats(struct probe_pool *p, struct probe_pool_stats *out)
     out->completed = atomic_load(&p->completed);
     for (int i = 0; i < PROBE_OUTCOME_COUNT; i++)
         out->by_outcome[i] = atomic_load(&p->by_outcome[i]);
+    out->retries = atomic_load(&p->retries);
+    out->recovered = atomic_load(&p->recovered);
 }
 
-int probe_pool_finish(struct probe_pool *p, char *err)
+int probe_pool_finish(struct probe_pool *p, struct probe_pool_stats *final, char *err)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
@@ -261,6 +269,8 @@ int probe_pool_finish(struct probe_pool *p, char *err)
     for (unsigned i = 0; i < p->nworkers; i++)
         pthread_join(p->workers[i].thread, NULL);
     uint64_t submitted = atomic_load(&p->submitted), completed = atomic_load(&p->completed);
+    if (final)
+        probe_pool_stats(p, final);
     pool_free(p);
     if (submitted != completed) {
         snprintf(err, KS_ERRLEN, "%llu probes submitted but %llu completed",

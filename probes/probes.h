@@ -135,7 +135,13 @@ struct probe_config {
     unsigned connect_timeout_ms;  /* 0 = 3000 */
     unsigned handshake_timeout_ms;/* from TCP established to TLS done; 0 = 5000 */
     unsigned response_timeout_ms; /* from request written to response parsed; 0 = 5000 */
-    unsigned total_timeout_ms;    /* absolute, from start; 0 = the sum of the three */
+    unsigned total_timeout_ms;    /* absolute, from the start of an attempt; 0 = the
+                                     sum of the three */
+    unsigned retries;             /* new connections after a connect timeout or a
+                                     handshake timeout with nothing received (a lost
+                                     packet, not a refusal); PROBE_RETRIES_DEFAULT
+                                     unless retries_set */
+    bool retries_set;             /* retries was given (0 is a valid choice) */
     size_t max_header_bytes;      /* status line + headers; 0 = 16384 */
     size_t max_body_bytes;        /* body kept (and read); 0 = 65536 */
     size_t max_chain_bytes;       /* server Certificate message; 0 = 102400 */
@@ -144,6 +150,9 @@ struct probe_config {
     bool no_fast_keys;            /* keep OpenSSL 3.0's slow provider key decoding
                                      (see probes/fastkey.c; process-wide) */
 };
+
+#define PROBE_RETRIES_DEFAULT 1
+#define PROBE_RETRIES_MAX 5
 
 #define PROBE_DEFAULT_USER_AGENT \
     "kubesurvey/0.1 (research survey of exposed Kubernetes API servers; " \
@@ -178,11 +187,15 @@ int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port);
 struct probe_pool_stats {
     uint64_t submitted, completed;
     uint64_t by_outcome[PROBE_OUTCOME_COUNT];
+    uint64_t retries;             /* connections started again (see retries) */
+    uint64_t recovered;           /* retried probes that then ended in neither
+                                     connect-timeout nor tls-timeout */
 };
 void probe_pool_stats(struct probe_pool *p, struct probe_pool_stats *out);
 
 /* Wait for every submitted probe to end (each `done` called), stop and join
- * the threads, free everything. `p` is gone afterwards even on -1. */
-int probe_pool_finish(struct probe_pool *p, char *err);
+ * the threads, free everything. `p` is gone afterwards even on -1. The
+ * final counters go to *final unless it is NULL. */
+int probe_pool_finish(struct probe_pool *p, struct probe_pool_stats *final, char *err);
 
 #endif

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < n; i++)
             probe_pool_submit(pool, addrs[i], ports[i]);
-        if (probe_pool_finish(pool, err) < 0) {
+        if (probe_pool_finish(pool, NULL, err) < 0) {
             fprintf(stderr, "probe_driver: %s\n", err);
             failed = 1;
         }

@@ -236,6 +236,9 @@ static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64
         if (s->by_outcome[i])
             fprintf(stderr, "%s %s %llu", i == first_outcome ? ";" : "", probe_outcome_name(i),
                     (unsigned long long)s->by_outcome[i]);
+    if (s->retries)
+        fprintf(stderr, "; %llu retries (%llu recovered)", (unsigned long long)s->retries,
+                (unsigned long long)s->recovered);
     if (skipped)
         fprintf(stderr, "; %llu input lines skipped", (unsigned long long)skipped);
     fputc('\n', stderr);
@@ -341,10 +344,13 @@ static int probe_input(struct probe_args *a, struct output *out)
         status = EXIT_RUNTIME;
     }
     free(line);
-    if (probe_pool_finish(pool, err) < 0) {
+    struct probe_pool_stats final = {0};
+    if (probe_pool_finish(pool, &final, err) < 0) {
         cli_message("%s", err);
         status = EXIT_RUNTIME;
     }
+    out->counts.retries = final.retries;
+    out->counts.recovered = final.recovered;
     return status;
 }
 

@@ -163,6 +163,24 @@ static json_t *count_or_null(int n)
     return n < 0 ? json_null() : json_integer(n);
 }
 
+/* The probes so far: how each ended, and the connection retries (a
+ * retried probe counts once, by how it ended). NULL when out of memory. */
+static json_t *probing_json(struct scan_job *job)
+{
+    struct probe_pool_stats s;
+    scan_pipeline_probe_stats(&job->pipe, &s);
+    json_t *outcomes = json_object();
+    for (int i = 0; outcomes && i < PROBE_OUTCOME_COUNT; i++)
+        if (json_object_set_new(outcomes, probe_outcome_name(i),
+                                json_integer((json_int_t)s.by_outcome[i])) < 0) {
+            json_decref(outcomes);
+            return NULL;
+        }
+    return outcomes ? json_pack("{s:o,s:I,s:I}", "outcomes", outcomes, "retries",
+                                (json_int_t)s.retries, "recovered", (json_int_t)s.recovered)
+                    : NULL;
+}
+
 /* What the process used: peak resident memory so far and the descriptors
  * around the probe pipeline (docs/reliability.md, "Hostile endpoints at
  * scale"). */
@@ -186,6 +204,10 @@ static json_t *scan_record(struct scan_job *job, const char *state, double end)
         return NULL;
     r.process = process_json(job);
     scan_record_set_present(&r, "process");
+    if (!job->opts->syn_only) {
+        r.probing = probing_json(job);
+        scan_record_set_present(&r, "probing");
+    }
     const struct scan_record *prev = job->previous_loaded ? &job->previous : NULL;
     if (prev && prev->started) {
         free(r.started);
@@ -205,7 +227,8 @@ static json_t *scan_record(struct scan_job *job, const char *state, double end)
                              "time", when);
     scan_record_set_present(&r, "state");
     scan_record_set_present(&r, "checkpoint");
-    json_t *j = r.state && r.checkpoint && r.started && r.process && (!prev || r.previous_runs)
+    json_t *j = r.state && r.checkpoint && r.started && r.process &&
+                     (job->opts->syn_only || r.probing) && (!prev || r.previous_runs)
                     ? scan_record_to_json(&r)
                     : NULL;
     scan_record_free(&r);

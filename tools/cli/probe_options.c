@@ -33,6 +33,7 @@ static const struct range ranges[] = {
     [OPT_PROBE_HANDSHAKE_TIMEOUT - OPT_PROBE_FIRST] = {"--handshake-timeout", 1, 600000},
     [OPT_PROBE_RESPONSE_TIMEOUT - OPT_PROBE_FIRST] = {"--response-timeout", 1, 600000},
     [OPT_PROBE_MAX_BODY - OPT_PROBE_FIRST] = {"--max-body", 1, 64ul << 20},
+    [OPT_PROBE_RETRIES - OPT_PROBE_FIRST] = {"--retries", 0, PROBE_RETRIES_MAX},
 };
 
 int probe_option_apply(struct probe_config *cfg, int opt, const char *arg)
@@ -67,6 +68,7 @@ int probe_option_apply(struct probe_config *cfg, int opt, const char *arg)
     case OPT_PROBE_HANDSHAKE_TIMEOUT: cfg->handshake_timeout_ms = (unsigned)v; break;
     case OPT_PROBE_RESPONSE_TIMEOUT: cfg->response_timeout_ms = (unsigned)v; break;
     case OPT_PROBE_MAX_BODY: cfg->max_body_bytes = v; break;
+    case OPT_PROBE_RETRIES: cfg->retries = (unsigned)v; cfg->retries_set = true; break;
     }
     return 0;
 }

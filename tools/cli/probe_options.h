@@ -15,7 +15,8 @@ enum {
     OPT_PROBE_FIRST = 1000,
     OPT_PROBE_THREADS = OPT_PROBE_FIRST, OPT_PROBE_CONCURRENCY, OPT_PROBE_CONNECT_TIMEOUT,
     OPT_PROBE_HANDSHAKE_TIMEOUT, OPT_PROBE_RESPONSE_TIMEOUT, OPT_PROBE_MAX_BODY,
-    OPT_PROBE_USER_AGENT, OPT_PROBE_NO_FAST_KEYS, OPT_PROBE_LAST = OPT_PROBE_NO_FAST_KEYS,
+    OPT_PROBE_RETRIES, OPT_PROBE_USER_AGENT, OPT_PROBE_NO_FAST_KEYS,
+    OPT_PROBE_LAST = OPT_PROBE_NO_FAST_KEYS,
 };
 
 #define PROBE_LONG_OPTIONS                                                              \
@@ -25,6 +26,7 @@ enum {
     {"handshake-timeout", required_argument, NULL, OPT_PROBE_HANDSHAKE_TIMEOUT},        \
     {"response-timeout", required_argument, NULL, OPT_PROBE_RESPONSE_TIMEOUT},          \
     {"max-body", required_argument, NULL, OPT_PROBE_MAX_BODY},                          \
+    {"retries", required_argument, NULL, OPT_PROBE_RETRIES},                            \
     {"user-agent", required_argument, NULL, OPT_PROBE_USER_AGENT},                      \
     {"no-fast-keys", no_argument, NULL, OPT_PROBE_NO_FAST_KEYS}
 
@@ -34,6 +36,8 @@ enum {
     "      --connect-timeout MS  --handshake-timeout MS  --response-timeout MS\n"      \
     "                            per-phase timeouts (defaults 3000, 5000, 5000)\n"     \
     "      --max-body BYTES      response body kept (default 65536)\n"                 \
+    "      --retries N           new connections after a connect timeout or a silent\n" \
+    "                            TLS handshake (default 1, at most 5)\n"               \
     "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"     \
     "      --no-fast-keys        use OpenSSL 3's own (slower) public-key decoding\n"
 

@@ -69,6 +69,7 @@ struct scan_record {
     json_t *counters;
     json_t *loss;                 /* -P > 1: {answered_by_probes, estimated_loss} */
     json_t *process;              /* {peak_rss_kib, fds_before_probes, fds_after_probes} */
+    json_t *probing;              /* {outcomes: {name: count}, retries, recovered} */
     char *error;
     bool interrupted, syn_only, port_sample;
     char *state;                  /* "running", "interrupted", "done" */
@@ -172,6 +173,7 @@ struct scan_pipeline {
     bool out_failed;
 
     struct probe_pool *pool;      /* NULL with --syn-only */
+    struct probe_pool_stats pool_final; /* its counters once it finished */
     struct seq_tracker seqs;
     struct store_writer *writer;  /* NULL without a store */
     bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
@@ -197,6 +199,9 @@ int scan_pipeline_finish(struct scan_pipeline *p, char *err);
 /* Frees a started pipeline (joining what still runs). Only after a
  * successful scan_pipeline_start. */
 void scan_pipeline_free(struct scan_pipeline *p);
+/* The probe pool's counters (outcomes, retries): live while it runs, final
+ * after scan_pipeline_finish; zero with --syn-only. */
+void scan_pipeline_probe_stats(struct scan_pipeline *p, struct probe_pool_stats *out);
 /* Responders handled so far (for checkpoints): every one of the first
  * scan_pipeline_handled() pushed responders is done. */
 uint64_t scan_pipeline_handled(struct scan_pipeline *p);

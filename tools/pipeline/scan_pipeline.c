@@ -278,6 +278,14 @@ uint64_t scan_pipeline_handled(struct scan_pipeline *p)
     return p->pool ? atomic_load(&p->seqs.low) : atomic_load(&p->pushed);
 }
 
+void scan_pipeline_probe_stats(struct scan_pipeline *p, struct probe_pool_stats *out)
+{
+    if (p->pool)
+        probe_pool_stats(p->pool, out);
+    else
+        *out = p->pool_final;
+}
+
 int scan_pipeline_finish(struct scan_pipeline *p, char *err)
 {
     atomic_store(&p->input_done, 1);
@@ -286,7 +294,7 @@ int scan_pipeline_finish(struct scan_pipeline *p, char *err)
     p->feeder_started = false;
     int rc = 0;
     if (p->pool) {
-        rc = probe_pool_finish(p->pool, err);
+        rc = probe_pool_finish(p->pool, &p->pool_final, err);
         p->pool = NULL;
     }
     if (rc == 0 && p->out && fflush(p->out) != 0)
@@ -311,7 +319,7 @@ void scan_pipeline_free(struct scan_pipeline *p)
     }
     if (p->pool) {
         char err[KS_ERRLEN];
-        probe_pool_finish(p->pool, err);
+        probe_pool_finish(p->pool, NULL, err);
     }
     seq_tracker_free(&p->seqs);
     free(p->held.items);

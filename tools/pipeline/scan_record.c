@@ -41,6 +41,7 @@ const struct scan_field scan_fields[] = {
     F(duration, SCAN_REAL, 0),
     F(counters, SCAN_JSON, 0),
     F(loss, SCAN_JSON, 0),                /* with probes > 1: answered_by_probes, estimated_loss */
+    F(probing, SCAN_JSON, 0),             /* probes by outcome, connection retries */
     F(process, SCAN_JSON, 0),             /* the scanning process: peak memory, descriptors */
     F(error, SCAN_STRING, 0),
     F(interrupted, SCAN_BOOL, 0),
