@@ -29,9 +29,21 @@
  * to those addresses, so to the client the server vanished after the TCP
  * handshake (half-open).
  *
+ *   usage: hostile [-w] [-d MS] -a PORT SECONDS
+ * -w: every address well-behaved (the class 0 server), for benchmarks.
+ * -d MS: each server flight waits MS milliseconds after the client's flight
+ * has arrived: before the ServerHello (TLS 1.3: the whole server handshake
+ * flight), before the HTTP response, before the answers of the reset, alert
+ * and plain-HTTP behaviours. So a probe sees MS of round trip on its TLS
+ * and HTTP exchanges, as over the internet, with no impairment in the
+ * network (this kernel has no netem). The TCP handshake is the kernel's
+ * and stays at LAN speed. No session tickets are sent with -d: they would
+ * be a server flight not delayed.
+ *
  * The process exits after SECONDS.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -57,6 +69,22 @@ static const enum behaviour behaviour_by_class[16] = {
     ALERT, PLAIN_HTTP, CLOSE_AFTER_HANDSHAKE, CHUNKED, CLOSE_DELIMITED, SILENT /* half-open */,
     RESET_MID_RESPONSE, WELL_BEHAVED,
 };
+
+/* -d: milliseconds each server flight waits (0: none). */
+static int flight_delay_ms;
+
+static void delay_flight(void)
+{
+    if (flight_delay_ms > 0)
+        usleep((useconds_t)flight_delay_ms * 1000);
+}
+
+/* Waits (at most 10 s) until the client has sent something. */
+static void wait_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    poll(&p, 1, 10000);
+}
 
 static SSL_CTX *ctx_plain, *ctx_chain50, *ctx_chain1mb;
 static EVP_PKEY *key;
@@ -142,9 +170,14 @@ static void serve_tls(struct job *j)
     SSL_CTX *ctx = j->what == CHAIN50 ? ctx_chain50 : j->what == CHAIN1MB ? ctx_chain1mb : ctx_plain;
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, j->fd);
+    if (flight_delay_ms > 0) {
+        wait_readable(j->fd); /* the ClientHello */
+        delay_flight();
+    }
     if (SSL_accept(ssl) != 1)
         goto out;
     read_request(ssl);
+    delay_flight();
     if (j->what == CLOSE_AFTER_HANDSHAKE) {
         SSL_shutdown(ssl); /* a clean close_notify, then FIN */
         goto out;
@@ -214,6 +247,7 @@ static void wait_client_hello(int fd)
         ssize_t n = read(fd, buf, sizeof(buf));
         (void)n;
     }
+    delay_flight();
 }
 
 static void *serve(void *arg)
@@ -331,14 +365,43 @@ static int start_listener(struct listener *l, int port, enum behaviour what)
     return 0;
 }
 
+static void usage(void)
+{
+    fprintf(stderr, "usage: hostile BASEPORT SECONDS\n"
+                    "       hostile [-w] [-d MS] -a PORT SECONDS\n");
+}
+
 int main(int argc, char **argv)
 {
-    bool by_address = argc == 4 && !strcmp(argv[1], "-a");
-    if (argc != 3 && !by_address) {
-        fprintf(stderr, "usage: hostile BASEPORT SECONDS\n       hostile -a PORT SECONDS\n");
+    bool by_address = false, all_well = false;
+    for (int c; (c = getopt(argc, argv, "ad:w")) != -1;) {
+        char *end;
+        switch (c) {
+        case 'a':
+            by_address = true;
+            break;
+        case 'w':
+            all_well = true;
+            break;
+        case 'd': {
+            long ms = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || ms < 0 || ms > 60000) {
+                fprintf(stderr, "hostile: -d '%s': want milliseconds, 0-60000\n", optarg);
+                return 2;
+            }
+            flight_delay_ms = (int)ms;
+            break;
+        }
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (argc - optind != 2 || ((all_well || flight_delay_ms) && !by_address)) {
+        usage();
         return 2;
     }
-    int base = atoi(argv[argc - 2]), seconds = atoi(argv[argc - 1]);
+    int base = atoi(argv[optind]), seconds = atoi(argv[optind + 1]);
     if (base < 1 || base > 65535 - BEHAVIOURS || seconds < 1) {
         fprintf(stderr, "hostile: bad port or SECONDS\n");
         return 2;
@@ -354,9 +417,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "hostile: OpenSSL setup failed\n");
         return 1;
     }
+    if (flight_delay_ms > 0)
+        SSL_CTX_set_num_tickets(ctx_plain, 0);
     static struct listener listeners[BEHAVIOURS];
     if (by_address) {
-        if (start_listener(&listeners[0], base, BY_ADDRESS) < 0)
+        if (start_listener(&listeners[0], base, all_well ? WELL_BEHAVED : BY_ADDRESS) < 0)
             return 1;
     } else {
         for (int i = 0; i < BEHAVIOURS; i++)
