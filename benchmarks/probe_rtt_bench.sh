@@ -58,6 +58,7 @@ ip netns exec "$T" nft add element inet ks open "{ 198.18.0.0-198.18.$((last / 2
 ip netns exec "$T" bash -c 'ulimit -n 100000; exec "$1" -w -d "$2" -a 443 1800' _ "$hostile" "$rtt" \
     >"$tmp/hostile.out" 2>"$tmp/hostile.err" &
 server=$!
+disown # the namespace's teardown kills it
 for _ in $(seq 50); do grep -q ready "$tmp/hostile.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$tmp/hostile.out" || { echo "hostile did not start: $(cat "$tmp/hostile.err")" >&2; exit 1; }
 
@@ -65,8 +66,8 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 echo "$n endpoints, server flights held $rtt ms; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%11s %8s %8s %10s %11s %13s %11s %10s  %s\n' concurrency records wall_s probes/s "bound/s" \
-    "cpu_ms/probe" peak_rss_MiB server_cpu outcomes
+printf '%11s %8s %8s %10s %9s %16s %13s %11s %10s  %s\n' concurrency records wall_s probes/s "bound/s" \
+    "probe_ms p50/p90" "cpu_ms/probe" peak_rss_MiB server_cpu outcomes
 for c in "${levels[@]}"; do
     s0=$(cpu_ticks $server)
     rc=0
@@ -77,8 +78,13 @@ for c in "${levels[@]}"; do
     s1=$(cpu_ticks $server)
     ((rc == 0)) || { echo "scan at --concurrency $c failed ($rc): $(tail -3 "$tmp/scan.err")" >&2; exit 1; }
     read -r user sys rss scan_wall <"$tmp/time"
+    # A probe's own time (connect to the end of the response), median and 90th percentile.
+    sed -E 's/.*"duration_ms":([0-9]+).*/\1/' "$tmp/out/$c.jsonl" | sort -n >"$tmp/durations"
+    lines=$(wc -l <"$tmp/durations")
+    ((lines > 0)) || { echo "scan at --concurrency $c: no records" >&2; exit 1; }
+    p50=$(sed -n "$(((lines + 1) / 2))p" "$tmp/durations") p90=$(sed -n "$(((lines * 9 + 9) / 10))p" "$tmp/durations")
     awk -v c="$c" -v n="$n" -v rtt="$rtt" -v user="$user" -v sys="$sys" -v rss="$rss" \
-        -v server=$(((s1 - s0))) -v hz="$hz" '
+        -v server=$((s1 - s0)) -v hz="$hz" -v pct="$p50/$p90" '
         {
             s = $0; sub(/.*"started_ms":/, "", s); s += 0
             d = $0; sub(/.*"duration_ms":/, "", d); d += 0
@@ -95,8 +101,8 @@ for c in "${levels[@]}"; do
             for (o in count) kinds = kinds " " o ":" count[o]
             if (dup) kinds = kinds " DUPLICATES:" dup
             if (records != n) kinds = kinds " MISSING:" n - records
-            printf "%11d %8d %8.2f %10.0f %11.0f %13.3f %11.1f %9.1fs %s\n", c, records, wall,
-                records / wall, c / (2 * rtt / 1000), 1000 * (user + sys) / records, rss / 1024,
+            printf "%11d %8d %8.2f %10.0f %9.0f %16s %13.3f %11.1f %9.1fs %s\n", c, records, wall,
+                records / wall, c / (2 * rtt / 1000), pct, 1000 * (user + sys) / records, rss / 1024,
                 server / hz, kinds
         }' "$tmp/out/$c.jsonl"
 done
