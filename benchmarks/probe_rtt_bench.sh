@@ -71,7 +71,9 @@ printf '%11s %8s %8s %10s %9s %16s %13s %11s %10s  %s\n' concurrency records wal
 for c in "${levels[@]}"; do
     s0=$(cpu_ticks $server)
     rc=0
-    ip netns exec "$S" /usr/bin/time -f '%U %S %M %e' -o "$tmp/time" \
+    # The probe pool needs --concurrency + 68 descriptors and raises its soft
+    # limit only up to the hard one once it runs as nobody: raise both here.
+    ip netns exec "$S" prlimit --nofile=$((c + 1000)) /usr/bin/time -f '%U %S %M %e' -o "$tmp/time" \
         "$ks" scan -b "$tmp/empty-blocklist" --no-db -p 443 -r 20000 -c 3 --seed 7 --concurrency "$c" \
         --connect-timeout 10000 --handshake-timeout 20000 --response-timeout 20000 \
         -o "$tmp/out/$c.jsonl" --output-format jsonl -q 198.18.0.0/17 >"$tmp/scan.out" 2>"$tmp/scan.err" || rc=$?
