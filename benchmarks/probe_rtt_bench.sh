@@ -115,5 +115,9 @@ for c in "${levels[@]}"; do
                 records / wall, c / (2 * rtt / 1000), pct, 1000 * (user + sys) / records, rss / 1024,
                 server / hz, kinds
         }' "$tmp/out/$c.jsonl"
+    # Where connections are lost, if any (counters since the namespaces were made).
+    echo "            counters so far: target $(ip netns exec "$T" nstat -az TcpExtListenOverflows \
+        TcpExtListenDrops TcpExtSyncookiesSent TcpExtTCPReqQFullDrop | awk 'NR > 1 { printf "%s=%s ", $1, $2 }')" \
+        "scanner $(ip netns exec "$S" nstat -az TcpExtTCPSynRetrans | awk 'NR > 1 { printf "%s=%s ", $1, $2 }')"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
