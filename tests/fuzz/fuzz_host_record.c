@@ -24,6 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(err[0] != '\0');
         return 0;
     }
+    /* "a value out of range does not decode" (storage/record.c) */
+    FUZZ_CHECK((unsigned)r.outcome < PROBE_OUTCOME_COUNT);
+    FUZZ_CHECK((unsigned)r.k8s < K8S_VERDICT_COUNT);
+    FUZZ_CHECK((unsigned)r.version_state < VERSION_STATE_COUNT);
     struct buf once = {0}, twice = {0};
     encode(&r, &once);
     struct probe_result again;
