@@ -648,7 +648,8 @@ static int check_sources(json_t *root, struct where *w)
 }
 
 /* Loads the four files from dir, or the compiled-in copies when dir is
- * NULL, except that file `replaced` (if not NULL) is read from `text`. */
+ * NULL; or, when `replaced` is not NULL, that file from `text` after the
+ * compiled-in upstream.json (which load_cves needs) and no other. */
 static int load_files(struct lifecycle **out, const char *dir, const char *replaced,
                       const char *text, char *err)
 {
@@ -670,6 +671,8 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         struct where w = {files[i].file, err};
         bool replace = replaced && !strcmp(replaced, files[i].file);
+        if (replaced && !replace && i > 0)
+            continue;
         json_t *root = parse_data(replace ? NULL : dir, files[i].file,
                                   replace ? text : files[i].builtin, err);
         int rc = root ? check_sources(root, &w) : -1;
