@@ -295,9 +295,10 @@ int port_list_parse(struct port_list *list, const char *text, char *err)
             snprintf(err, KS_ERRLEN, "'%s': port range %ld-%ld is reversed", text, lo, hi);
             goto out;
         }
-        for (long p = lo; p <= hi; p++)
-            if (!seen[p]++)
-                count++;
+        for (long p = lo; p <= hi; p++) {
+            count += !seen[p];
+            seen[p] = 1; /* not ++: a port named 256 times would wrap to "unseen" */
+        }
     }
     if (count == 0 || text[strlen(text) - 1] == ',' || text[0] == ',' || strstr(text, ",,")) {
         snprintf(err, KS_ERRLEN, "'%s': empty item in port list", text);
