@@ -291,6 +291,10 @@ int port_list_parse(struct port_list *list, const char *text, char *err)
         char *dash = strchr(item, '-');
         if (dash && port_number(dash + 1, text, &hi, err) < 0)
             goto out;
+        if (dash && strchr(dash + 1, '-')) {
+            snprintf(err, KS_ERRLEN, "'%s': '%s' is not a port or a range of ports", text, item);
+            goto out;
+        }
         if (hi < lo) {
             snprintf(err, KS_ERRLEN, "'%s': port range %ld-%ld is reversed", text, lo, hi);
             goto out;
