@@ -291,13 +291,18 @@ int port_list_parse(struct port_list *list, const char *text, char *err)
         char *dash = strchr(item, '-');
         if (dash && port_number(dash + 1, text, &hi, err) < 0)
             goto out;
+        if (dash && strchr(dash + 1, '-')) {
+            snprintf(err, KS_ERRLEN, "'%s': '%s' is not a port or a range of ports", text, item);
+            goto out;
+        }
         if (hi < lo) {
             snprintf(err, KS_ERRLEN, "'%s': port range %ld-%ld is reversed", text, lo, hi);
             goto out;
         }
-        for (long p = lo; p <= hi; p++)
-            if (!seen[p]++)
-                count++;
+        for (long p = lo; p <= hi; p++) {
+            count += !seen[p];
+            seen[p] = 1; /* not ++: a port named 256 times would wrap to "unseen" */
+        }
     }
     if (count == 0 || text[strlen(text) - 1] == ',' || text[0] == ',' || strstr(text, ",,")) {
         snprintf(err, KS_ERRLEN, "'%s': empty item in port list", text);

@@ -167,34 +167,53 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
+bool http_response_feed(struct conn *c, const char *data, size_t length,
+                        enum probe_outcome *outcome, char *reason, size_t size)
+{
+    http_parser_execute(&c->parser, &parser_settings, data, length);
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    reason[0] = '\0';
+    *outcome = PROBE_OK;
+    if (c->message_complete || c->r.body_truncated)
+        return true;
+    if (c->headers_too_big) {
+        *outcome = PROBE_HTTP_ERROR;
+        snprintf(reason, size, "response headers exceed %zu bytes",
+                 c->w->pool->cfg.max_header_bytes);
+        return true;
+    }
+    if (e != HPE_OK && e != HPE_PAUSED) {
+        if (length == 0 && e == HPE_INVALID_EOF_STATE) {
+            *outcome = PROBE_CLOSED;
+            snprintf(reason, size, "connection closed mid-response");
+        } else {
+            *outcome = PROBE_HTTP_ERROR;
+            snprintf(reason, size, "HTTP parse error: %s", http_errno_description(e));
+        }
+        return true;
+    }
+    if (length == 0) {
+        *outcome = PROBE_CLOSED;
+        snprintf(reason, size, "%s", c->got_response_bytes ? "connection closed mid-response"
+                                                          : "connection closed before a response");
+        return true;
+    }
+    return false;
+}
+
 /* Feeds `length` bytes (0 = end of stream) to the parser. Returns true when
  * the probe has ended (finished here). */
 static bool feed_parser(struct conn *c, const char *data, size_t length)
 {
-    http_parser_execute(&c->parser, &parser_settings, data, length);
-    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-    if (c->message_complete || c->r.body_truncated) {
+    enum probe_outcome outcome;
+    char reason[256];
+    if (!http_response_feed(c, data, length, &outcome, reason, sizeof(reason)))
+        return false;
+    if (outcome == PROBE_OK)
         conn_finish(c, PROBE_OK, NULL);
-        return true;
-    }
-    if (c->headers_too_big) {
-        conn_finish(c, PROBE_HTTP_ERROR, "response headers exceed %zu bytes",
-                    c->w->pool->cfg.max_header_bytes);
-        return true;
-    }
-    if (e != HPE_OK && e != HPE_PAUSED) {
-        if (length == 0 && e == HPE_INVALID_EOF_STATE)
-            conn_finish(c, PROBE_CLOSED, "connection closed mid-response");
-        else
-            conn_finish(c, PROBE_HTTP_ERROR, "HTTP parse error: %s", http_errno_description(e));
-        return true;
-    }
-    if (length == 0) {
-        conn_finish(c, PROBE_CLOSED, c->got_response_bytes ? "connection closed mid-response"
-                                                           : "connection closed before a response");
-        return true;
-    }
-    return false;
+    else
+        conn_finish(c, outcome, "%s", reason);
+    return true;
 }
 
 void http_read(struct conn *c)
@@ -228,6 +247,12 @@ void http_read(struct conn *c)
     }
 }
 
+void http_response_begin(struct conn *c)
+{
+    http_parser_init(&c->parser, HTTP_RESPONSE);
+    c->parser.data = c;
+}
+
 static void start_reading(struct conn *c)
 {
     c->state = CONN_READING;
@@ -235,8 +260,7 @@ static void start_reading(struct conn *c)
      * raises a new (edge-triggered) event, and what came before was read
      * with the handshake unless that read filled its buffer. */
     c->skip_read = !c->last_read_full;
-    http_parser_init(&c->parser, HTTP_RESPONSE);
-    c->parser.data = c;
+    http_response_begin(c);
     http_read(c);
 }
 

@@ -177,6 +177,15 @@ void tls_error_text(char *out, size_t size);
 void http_write(struct conn *c);
 /* Reads and parses what has arrived of the response. */
 void http_read(struct conn *c);
+/* The response parser without the socket (http_read feeds it; so does
+ * tests/fuzz): begin resets it, feed parses `length` more bytes of the
+ * response into c->r (0 = the stream ended). feed returns false while more
+ * is needed; true when the probe is over, with its outcome and, unless
+ * PROBE_OK, the reason in `reason`. Needs only c->w->pool->cfg's limits and
+ * the parsing state of c, zeroed before the first probe. */
+void http_response_begin(struct conn *c);
+bool http_response_feed(struct conn *c, const char *data, size_t length,
+                        enum probe_outcome *outcome, char *reason, size_t size);
 
 /* worker.c */
 int worker_init(struct worker *w, struct probe_pool *p, unsigned slots, char *err);

@@ -212,11 +212,12 @@ static int get_int(struct reader *rd)
     return (int)v;
 }
 
-static unsigned get_enum(struct reader *rd)
+/* An enumeration value below count (its _COUNT). */
+static unsigned get_enum(struct reader *rd, unsigned count, const char *what)
 {
     uint64_t v = get_varint(rd);
-    if (v > INT_MAX) {
-        fail(rd, "enum value out of range");
+    if (v >= count) {
+        fail(rd, what);
         return 0;
     }
     return (unsigned)v;
@@ -316,9 +317,18 @@ static void get_field(struct reader *rd, struct probe_result *r, const struct re
     case FIELD_INT:
     case FIELD_STATUS: *(int *)p = get_int(rd); break;
     case FIELD_STRING: *(char **)p = get_string(rd); break;
-    case FIELD_OUTCOME: *(enum probe_outcome *)p = (enum probe_outcome)get_enum(rd); break;
-    case FIELD_VERDICT: *(enum k8s_verdict *)p = (enum k8s_verdict)get_enum(rd); break;
-    case FIELD_VERSION_STATE: *(enum version_state *)p = (enum version_state)get_enum(rd); break;
+    case FIELD_OUTCOME:
+        *(enum probe_outcome *)p =
+            (enum probe_outcome)get_enum(rd, PROBE_OUTCOME_COUNT, "outcome out of range");
+        break;
+    case FIELD_VERDICT:
+        *(enum k8s_verdict *)p =
+            (enum k8s_verdict)get_enum(rd, K8S_VERDICT_COUNT, "k8s verdict out of range");
+        break;
+    case FIELD_VERSION_STATE:
+        *(enum version_state *)p = (enum version_state)get_enum(
+            rd, VERSION_STATE_COUNT, "version state out of range");
+        break;
     case FIELD_CHAIN: get_chain(rd, r); break;
     case FIELD_BODY: r->body = get_nullable(rd, &r->body_length); break;
     case FIELD_BOOL:

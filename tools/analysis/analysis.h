@@ -149,6 +149,12 @@ struct lifecycle {
  * a date that is not a date, dates out of order, a malformed range, a
  * duplicate): -1 with a message naming the file and the line or entry. */
 int lifecycle_load(struct lifecycle **out, const char *dir, char *err);
+/* One data file ("upstream.json", "providers.json", "cves.json" or
+ * "api-removals.json") from `text` (NUL-terminated), validated as
+ * lifecycle_load does, on top of the compiled-in upstream.json (the CVEs
+ * read its release dates); the other files' tables stay empty. For the
+ * tests and fuzzers of one file. */
+int lifecycle_load_text(struct lifecycle **out, const char *file, const char *text, char *err);
 void lifecycle_free(struct lifecycle *lc);
 
 /* Upstream status of major.minor on day: UNSUPPORTED when day is after the

@@ -647,7 +647,11 @@ static int check_sources(json_t *root, struct where *w)
     return 0;
 }
 
-int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
+/* Loads the four files from dir, or the compiled-in copies when dir is
+ * NULL; or, when `replaced` is not NULL, that file from `text` after the
+ * compiled-in upstream.json (which load_cves needs) and no other. */
+static int load_files(struct lifecycle **out, const char *dir, const char *replaced,
+                      const char *text, char *err)
 {
     static const struct {
         const char *file;
@@ -666,7 +670,11 @@ int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
     }
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         struct where w = {files[i].file, err};
-        json_t *root = parse_data(dir, files[i].file, files[i].builtin, err);
+        bool replace = replaced && !strcmp(replaced, files[i].file);
+        if (replaced && !replace && i > 0)
+            continue;
+        json_t *root = parse_data(replace ? NULL : dir, files[i].file,
+                                  replace ? text : files[i].builtin, err);
         int rc = root ? check_sources(root, &w) : -1;
         if (rc == 0)
             rc = files[i].load(lc, root, &w);
@@ -678,6 +686,16 @@ int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
     }
     *out = lc;
     return 0;
+}
+
+int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
+{
+    return load_files(out, dir, NULL, NULL, err);
+}
+
+int lifecycle_load_text(struct lifecycle **out, const char *file, const char *text, char *err)
+{
+    return load_files(out, NULL, file, text, err);
 }
 
 void lifecycle_free(struct lifecycle *lc)
