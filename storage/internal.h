@@ -64,6 +64,7 @@ struct store {
     char *path;
     enum store_mode mode;
     unsigned dict_train_at;
+    uint64_t pack_memory;              /* bytes pack.c may hold in memory; see store_set_pack_memory */
     /* Every transaction of this process holds resize_lock for reading;
      * mdb_env_set_mapsize needs it for writing (LMDB requires that no
      * transaction of the process is active while the map is resized). */
@@ -184,6 +185,7 @@ int store_open_dir(struct store *s, char *err);
  * whose pages are less than STORE_PACK_FILL full, in key order with
  * MDB_APPEND so every page is full (map_full: see the top of this file). */
 #define STORE_PACK_FILL 0.90
+#define STORE_PACK_MEMORY ((uint64_t)256 << 20)   /* default pack_memory */
 int store_pack_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
 
 #endif

@@ -92,9 +92,67 @@ static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *n
     return 0;
 }
 
+/* Copies every entry of from, in key order, into to (empty, or holding
+ * only keys before from's first): MDB_APPEND fills each page before the
+ * next. An LMDB code. */
+static int copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_cursor_open(txn, from, &cursor);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+        if ((rc = mdb_put(txn, to, &key, &value, MDB_APPEND)))
+            break;
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The large case: through a scratch table in the same transaction, so
+ * memory stays flat; the pages of two extra copies go to the free list. */
+static int repack_via_scratch(MDB_txn *txn, MDB_dbi db)
+{
+    MDB_dbi scratch;
+    int rc = mdb_dbi_open(txn, "pack_scratch", MDB_CREATE, &scratch);
+    if (!rc)
+        rc = mdb_drop(txn, scratch, 0);   /* left over by nothing: a transaction is atomic */
+    if (!rc)
+        rc = copy_db(txn, db, scratch);
+    if (!rc)
+        rc = mdb_drop(txn, db, 0);
+    if (!rc)
+        rc = copy_db(txn, scratch, db);
+    if (!rc)
+        rc = mdb_drop(txn, scratch, 1);
+    return rc;
+}
+
+/* The usual case: the entries held in memory (18 bytes a host for addrs,
+ * 24 a certificate for cert_index, at most s->pack_memory bytes), the table
+ * emptied (its pages go to the free list, reused by later transactions) and
+ * appended again in key order. */
+static int repack_in_memory(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
+                            size_t key_len, size_t value_len, uint64_t count, int *rc, char *err)
+{
+    struct entry_array all;
+    if (entries_read(s, txn, db, name, key_len, value_len, count, &all, err)) {
+        free(all.data);
+        return -1;
+    }
+    *rc = mdb_drop(txn, db, 0);
+    for (size_t i = 0; i < all.count && !*rc; i++) {
+        uint8_t *e = all.data + i * (key_len + value_len);
+        MDB_val key = {key_len, e}, value = {value_len, e + key_len};
+        *rc = mdb_put(txn, db, &key, &value, MDB_APPEND);
+    }
+    free(all.data);
+    return 0;
+}
+
 /* Rewrites db in key order if its pages are less than STORE_PACK_FILL
- * full. Its entries (fixed sizes) are held in memory meanwhile: 18 bytes a
- * host for addrs, 24 a certificate for cert_index. */
+ * full (map_full: see internal.h). */
 static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name, size_t key_len,
                    size_t value_len, bool *map_full, char *err)
 {
@@ -107,21 +165,10 @@ static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name, 
     if (st.ms_leaf_pages < 2 ||
         fill_of(st.ms_entries * leaf, st.ms_leaf_pages, 0, st.ms_psize) >= STORE_PACK_FILL)
         return 0;
-    struct entry_array all;
-    if (entries_read(s, txn, db, name, key_len, value_len, st.ms_entries, &all, err)) {
-        free(all.data);
+    if (st.ms_entries * (key_len + value_len) > s->pack_memory)
+        rc = repack_via_scratch(txn, db);
+    else if (repack_in_memory(s, txn, db, name, key_len, value_len, st.ms_entries, &rc, err))
         return -1;
-    }
-    /* Emptied, its pages go to the free list (reused by later
-     * transactions); appended in key order, each page is filled before the
-     * next is started. */
-    rc = mdb_drop(txn, db, 0);
-    for (size_t i = 0; i < all.count && !rc; i++) {
-        uint8_t *e = all.data + i * (key_len + value_len);
-        MDB_val key = {key_len, e}, value = {value_len, e + key_len};
-        rc = mdb_put(txn, db, &key, &value, MDB_APPEND);
-    }
-    free(all.data);
     if (rc) {
         char what[64];
         snprintf(what, sizeof(what), "pack %s", name);

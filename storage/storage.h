@@ -219,6 +219,13 @@ void store_set_fatal_handler(void (*handler)(const char *message));
  * starting a writer. Cannot fail. */
 void store_set_dict_training(struct store *store, unsigned at_certs);
 
+/* Bytes of index entries a writer may hold in memory when it repacks an
+ * index as it finishes (default 256 MiB: 14 million hosts' addrs entries);
+ * a larger index is repacked through a scratch table instead (flat memory,
+ * two more copies' pages on the free list). For tests and benchmarks; set
+ * it before finishing a writer. Cannot fail. */
+void store_set_pack_memory(struct store *store, uint64_t bytes);
+
 struct store_check_stats {
     uint64_t scans, hosts, certs, dicts;
     uint64_t problems;

@@ -442,6 +442,7 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
     s->mode = mode;
     s->lock_probe_fd = s->dir_fd = -1;
     s->dict_train_at = STORE_DICT_TRAIN_AT;
+    s->pack_memory = STORE_PACK_MEMORY;
     pthread_rwlock_init(&s->resize_lock, NULL);
     pthread_mutex_init(&s->ddict_lock, NULL);
     if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ||
@@ -475,6 +476,11 @@ void store_close(struct store *s)
 void store_set_dict_training(struct store *s, unsigned at_certs)
 {
     s->dict_train_at = at_certs;
+}
+
+void store_set_pack_memory(struct store *s, uint64_t bytes)
+{
+    s->pack_memory = bytes;
 }
 
 /* ---- scans ---- */

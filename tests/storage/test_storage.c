@@ -851,6 +851,61 @@ static void set_schema_version(const char *path, uint32_t schema)
     mdb_env_close(env);
 }
 
+/* Issue 11's layout, as a writer leaves it: records at random addresses
+ * (scan order) and a new certificate every other record, in groups of 500;
+ * after finish, hosts, addrs, certs and cert_index are at least 85% full,
+ * check is clean and every record reads back. pack_memory 0 takes the
+ * scratch-table path of the repacking, the default the in-memory one. */
+static void check_layout_after_writer(uint64_t pack_memory)
+{
+    char err[KS_ERRLEN];
+    struct store *s = open_rw(new_db());
+    store_set_pack_memory(s, pack_memory);
+    uint32_t scan = new_scan(s);
+    struct store_writer *w = start_writer(s, scan, 500);
+    const unsigned n = 6000;
+    for (unsigned i = 0; i < n; i++) {
+        struct probe_result r;
+        size_t length;
+        uint8_t *der = fixture_blob_cert(i / 2, &length);
+        fixture_result(&r, i, (uint32_t)(i * 2654435761u), 443, &der, &length, 1);
+        free(der);
+        put(w, &r);
+    }
+    finish(w);
+    struct store_usage u;
+    assert_int_equal(store_usage(s, &u, err), 0);
+    unsigned seen = 0;
+    for (size_t t = 0; t < u.table_count; t++) {
+        const struct store_db_usage *d = &u.tables[t];
+        if (strcmp(d->name, "hosts") && strcmp(d->name, "addrs") && strcmp(d->name, "certs") &&
+            strcmp(d->name, "cert_index"))
+            continue;
+        seen++;
+        if (d->fill < 0.85)
+            fail_msg("%s: pages %.1f%% full after the writer finished", d->name, 100 * d->fill);
+    }
+    assert_int_equal(seen, 4);
+    assert_int_equal(u.certs.certs, n / 2);
+    struct store_check_stats cs;
+    assert_int_equal(store_check(s, NULL, NULL, &cs, err), 0);
+    assert_int_equal(cs.problems, 0);
+    assert_int_equal(cs.hosts, n);
+    uint64_t count = 0;
+    struct store_read_stats rs;
+    assert_int_equal(store_hosts_foreach(s, scan, STORE_WITH_CERTS, count_host, &count, &rs, err), 0);
+    assert_int_equal(rs.records, n);
+    assert_int_equal(rs.corrupt, 0);
+    store_close(s);
+}
+
+static void test_layout_after_writer(void **state)
+{
+    (void)state;
+    check_layout_after_writer((uint64_t)256 << 20);
+    check_layout_after_writer(0);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -976,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_scans_and_writer_errors),
         cmocka_unit_test(test_map_full_signal),
         cmocka_unit_test(test_map_growth_and_concurrent_reads),
+        cmocka_unit_test(test_layout_after_writer),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
