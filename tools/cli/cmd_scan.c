@@ -622,6 +622,18 @@ static int choose_user(struct scan_job *job, char *err)
     return privileges_user(name ? name : "nobody", &job->user, err);
 }
 
+/* The statistics of this scan will judge support as of today: say now if
+ * the built-in calendars are too old for that, not weeks later. */
+static void warn_stale_data(void)
+{
+    char err[KS_ERRLEN];
+    struct lifecycle *lc;
+    if (lifecycle_load(&lc, NULL, err) != 0)
+        return; /* the built-in copy is checked by every test; stats reports it */
+    tool_warn_stale_data(lc, (int32_t)(time(NULL) / 86400));
+    lifecycle_free(lc);
+}
+
 int cmd_scan(int argc, char **argv)
 {
     struct scan_options opts;
@@ -641,6 +653,8 @@ int cmd_scan(int argc, char **argv)
         target_space_free(&space);
         return rc;
     }
+    if (!opts.syn_only)
+        warn_stale_data();
     struct scan_job *job = calloc(1, sizeof(*job));
     if (!job) {
         cli_message("out of memory");
