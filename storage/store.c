@@ -291,7 +291,7 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
         return -1;
     }
     s->mode = mode;
-    s->lock_probe_fd = s->dir_fd = -1;
+    s->lock_probe_fd = s->dir_fd = s->rewrite_fd = s->rewrite_sock = -1;
     s->dict_train_at = STORE_DICT_TRAIN_AT;
     s->pack_memory = STORE_PACK_MEMORY;
     pthread_rwlock_init(&s->resize_lock, NULL);
@@ -311,6 +311,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_rewrite_end(s);
     cert_ddict_cache_free(s);
     if (s->env)
         mdb_env_close(s->env);

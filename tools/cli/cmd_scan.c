@@ -474,6 +474,11 @@ static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc
                             (opts->db && store_open(&job->store, opts->db, STORE_READ_WRITE,
                                                     err) < 0)))
         goto fail;
+    /* The unprivileged user may not create files in the store's directory:
+     * keep the end's rewrite to the minimal file possible (a note if not). */
+    char rerr[KS_ERRLEN];
+    if (job->store && job->user.switch_user && store_keep_rewrite_rights(job->store, rerr) < 0)
+        cli_message("note: the store will not be shrunk at the end: %s", rerr);
     if (privileges_drop(&job->user, err) < 0 || check_opt_out_readable(job, err) < 0 ||
         (job->store && start_record(job, err) < 0))
         goto fail;
