@@ -55,16 +55,7 @@ static void usage(FILE *f)
             "  -p, --port PORT           port for lines without one (default 443)\n"
             "  -o, --output FILE         JSON Lines output (default -, standard output)\n"
             "      --output-format jsonl the only format for now\n"
-            "      --probe-threads N     worker threads (default: number of CPUs)\n"
-            "      --concurrency N       connections in flight (default 1024)\n"
-            "      --connect-timeout MS  TCP connect (default 3000)\n"
-            "      --handshake-timeout MS  TLS handshake (default 5000)\n"
-            "      --response-timeout MS   request to complete response (default 5000)\n"
-            "      --user-agent S        User-Agent header (default names the survey and a\n"
-            "                            contact)\n"
-            "      --max-body BYTES      body bytes kept per response (default 65536)\n"
-            "      --no-fast-keys        parse certificate keys the slow OpenSSL 3.0 way\n"
-            "                            (see docs/probes.md, Cost)\n"
+            PROBE_OPTIONS_HELP
             "  -q, --quiet               no summary on standard error\n"
             "  -h, --help                this text\n\n"
             "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
@@ -206,8 +197,9 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
     return 1;
 }
 
-static void write_result(void *ctx, struct probe_result *r)
+static void write_result(void *ctx, const struct probe_target *t, struct probe_result *r)
 {
+    (void)t;
     struct output *o = ctx;
     size_t length = 0;
     char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
@@ -336,7 +328,10 @@ static int probe_input(struct probe_args *a, struct output *out)
                         (unsigned long long)a->in.line_number, err);
             a->in.skipped++;
         } else if (rc > 0) {
-            probe_pool_submit(pool, addr, port);
+            struct probe_target target;
+            probe_target_ipv4(&target, addr, port, probe_module_for_port(&a->cfg.modules, port),
+                              a->in.line_number);
+            probe_pool_submit(pool, &target);
         }
     }
     if (ferror(a->in.in)) {

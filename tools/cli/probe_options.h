@@ -30,16 +30,29 @@ enum {
     {"user-agent", required_argument, NULL, OPT_PROBE_USER_AGENT},                      \
     {"no-fast-keys", no_argument, NULL, OPT_PROBE_NO_FAST_KEYS}
 
+#define PROBE_HELP_STR_(x) #x
+#define PROBE_HELP_STR(x) PROBE_HELP_STR_(x)
+
+/* The help of every probe option, with the defaults from probes.h. */
 #define PROBE_OPTIONS_HELP                                                              \
     "      --probe-threads N     probe worker threads (default: number of CPUs)\n"     \
-    "      --concurrency N       connections in flight (default 1024)\n"               \
-    "      --connect-timeout MS  --handshake-timeout MS  --response-timeout MS\n"      \
-    "                            per-phase timeouts (defaults 3000, 5000, 5000)\n"     \
-    "      --max-body BYTES      response body kept (default 65536)\n"                 \
+    "      --concurrency N       connections in flight (default "                      \
+    PROBE_HELP_STR(PROBE_DEFAULT_CONCURRENCY) ")\n"                                    \
+    "      --connect-timeout MS  TCP connect (default "                                \
+    PROBE_HELP_STR(PROBE_DEFAULT_CONNECT_TIMEOUT_MS) ")\n"                             \
+    "      --handshake-timeout MS  TLS handshake (default "                            \
+    PROBE_HELP_STR(PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS) ")\n"                           \
+    "      --response-timeout MS   request to complete response (default "             \
+    PROBE_HELP_STR(PROBE_DEFAULT_RESPONSE_TIMEOUT_MS) ")\n"                            \
+    "      --max-body BYTES      response body kept (default "                         \
+    PROBE_HELP_STR(PROBE_DEFAULT_MAX_BODY_BYTES) ")\n"                                 \
     "      --retries N           new connections after a connect timeout or a silent\n" \
-    "                            TLS handshake (default 1, at most 5)\n"               \
+    "                            TLS handshake (default "                              \
+    PROBE_HELP_STR(PROBE_RETRIES_DEFAULT) ", at most "                                  \
+    PROBE_HELP_STR(PROBE_RETRIES_MAX) ")\n"                                            \
     "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"     \
-    "      --no-fast-keys        use OpenSSL 3's own (slower) public-key decoding\n"
+    "      --no-fast-keys        use OpenSSL 3's own (slower) public-key decoding\n"   \
+    "                            (see docs/probes.md, Cost)\n"
 
 /* True if opt is one of the probe options. */
 static inline int probe_option_is(int opt)
