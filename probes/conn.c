@@ -74,6 +74,8 @@ static void conn_finish(struct conn *c, enum probe_outcome outcome, const char *
     int64_t elapsed = monotonic_ms() - c->started_mono;
     r->duration_ms = elapsed > 0 ? (uint32_t)elapsed : 0;
     r->all_ports_open = (c->target.flags & PROBE_TARGET_ALL_PORTS_OPEN) != 0;
+    free(r->module);
+    r->module = strdup(c->module->name);
     c->module->classify(r, c->transport->leaf(c));
 
     if (c->attempts && outcome != PROBE_CONNECT_TIMEOUT &&

@@ -133,6 +133,15 @@ struct probe_module {
     void (*classify)(struct probe_result *r, X509 *leaf);
 };
 
+/* The parsers of the modules, pure (tests/fuzz feeds them):
+ * kubelet_finding: what a kubelet's /healthz answer says (a
+ * RECORD_FINDING_* string, or NULL when it is no kubelet's), on the
+ * authenticated port or the read-only one (mod_kubelet.c);
+ * etcd_version_parse: etcd's /version body; 0 and *server (and *cluster if
+ * given) malloc'ed, or -1 and both NULL (mod_etcd.c). */
+const char *kubelet_finding(int status, const uint8_t *body, size_t length, bool readonly);
+int etcd_version_parse(const uint8_t *body, size_t length, char **server, char **cluster);
+
 /* The registry (module.c), by index (probe_target.module). */
 const struct probe_module *probe_module_get(unsigned index);
 

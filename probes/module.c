@@ -9,12 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct probe_module module_apiserver;
+/* The registry: one line per module, X(name) for the struct probe_module
+ * module_<name> its mod_<...>.c file defines. The first probes every port
+ * no module claims. Records name modules, not indexes, so the order may
+ * change. */
+#define PROBE_MODULES(X) \
+    X(apiserver)         \
+    X(kubelet)           \
+    X(kubelet_readonly)  \
+    X(etcd)
 
-/* The registry. Index 0 probes every port no module claims. */
-static const struct probe_module *const modules[] = {
-    &module_apiserver,
-};
+#define DECLARE_MODULE(name) extern const struct probe_module module_##name;
+PROBE_MODULES(DECLARE_MODULE)
+#define LIST_MODULE(name) &module_##name,
+static const struct probe_module *const modules[] = {PROBE_MODULES(LIST_MODULE)};
 #define MODULE_COUNT (sizeof(modules) / sizeof(modules[0]))
 _Static_assert(MODULE_COUNT <= 256, "probe_target.module is one byte");
 

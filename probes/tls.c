@@ -35,6 +35,18 @@ static int accept_any_chain(X509_STORE_CTX *ctx, void *arg)
     return 1; /* verdict computed offline from the stored chain */
 }
 
+/* The server's CertificateRequest: noted, and answered with no
+ * certificate (a survey has none to give). */
+static int client_cert_requested(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    (void)x509;
+    (void)pkey;
+    struct conn *c = SSL_get_app_data(ssl);
+    if (c)
+        c->r.tls_cert_requested = true;
+    return 0;
+}
+
 SSL_CTX *tls_ctx_new(const struct probe_config *cfg, char *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -57,6 +69,7 @@ SSL_CTX *tls_ctx_new(const struct probe_config *cfg, char *err)
     SSL_CTX_set_max_cert_list(ctx, (long)cfg->max_chain_bytes);
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+    SSL_CTX_set_client_cert_cb(ctx, client_cert_requested);
     return ctx;
 }
 
@@ -139,12 +152,18 @@ static int capture_tls(struct conn *c, char *reason, size_t size)
     return tls_capture_chain(c, reason, size);
 }
 
-/* A TLS server's first byte opens a record: handshake (0x16) or alert
- * (0x15), or in SSLv2-era servers a length with the high bit set. */
-static bool speaks_tls(int first_byte)
+/* Does the peer not speak TLS at all? A TLS server's first byte opens a
+ * record: handshake (0x16) or alert (0x15), or in SSLv2-era servers a
+ * length with the high bit set; a plain HTTP server answers "HTTP/1.1 400"
+ * to a ClientHello, and one behind a protocol multiplexer (etcd's cmux)
+ * closes without a byte. */
+static bool not_tls(int first_byte, int e)
 {
-    return first_byte < 0 || first_byte == 0x16 || first_byte == 0x15 || first_byte >= 0x80;
+    if (first_byte < 0)
+        return e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN;
+    return first_byte != 0x16 && first_byte != 0x15 && first_byte < 0x80;
 }
+
 
 /* --------------------------------------------------- the handshake */
 
@@ -161,7 +180,7 @@ static enum io_status handshake_failed(struct conn *c, int e, int saved_errno,
                  saved_errno ? strerror(saved_errno) : "connection closed");
     else
         tls_error_text(text, sizeof(text));
-    f->wrong_protocol = !speaks_tls(c->first_byte);
+    f->wrong_protocol = not_tls(c->first_byte, e);
     if (tls_capture_chain(c, f->text, sizeof(f->text)) < 0) {
         f->outcome = PROBE_INTERNAL_ERROR;
     } else {
@@ -210,6 +229,7 @@ static enum io_status tls_start(struct conn *c, uint32_t events, struct io_failu
             return IO_FAILED;
         }
         SSL_set_bio(c->ssl, bio, bio);
+        SSL_set_app_data(c->ssl, c);
     }
     SSL_set_connect_state(c->ssl);
     /* A TLS server says nothing before our ClientHello; unless the event

@@ -45,9 +45,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesurvey probe [-f FILE|-] [-p PORT] [-o FILE] [OPTIONS]\n\n"
-            "Probe each listed (address, port): TCP connect, TLS handshake (whole chain\n"
-            "kept), GET /version, Kubernetes classification. One JSON object per line\n"
-            "per target (schema: docs/probe-schema.md).\n\n"
+            "Probe each listed (address, port) with its port's module (--modules): TCP\n"
+            "connect, TLS handshake (whole chain kept) unless the module is plain HTTP,\n"
+            "one GET (/version for an API server or etcd, /healthz for a kubelet), and\n"
+            "the module's classification. One JSON object per line per target (schema:\n"
+            "docs/probe-schema.md).\n\n"
             "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
             "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n\n"
             "options:\n"
@@ -265,8 +267,9 @@ static int parse_probe_args(int argc, char **argv, struct probe_args *a)
     opterr = 0;
     while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
         if (probe_option_is(opt)) {
-            if (probe_option_apply(&a->cfg, opt, optarg) < 0)
-                return EXIT_USAGE;
+            int rc = probe_option_apply(&a->cfg, opt, optarg);
+            if (rc != 0)
+                return rc < 0 ? EXIT_USAGE : -1;
             continue;
         }
         char name[64];

@@ -324,8 +324,10 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case 'q': o->quiet = true; break;
     case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     default:
-        if (probe_option_is(c))
-            return probe_option_apply(&o->probe, c, arg) < 0 ? EXIT_USAGE : -1;
+        if (probe_option_is(c)) {
+            rc = probe_option_apply(&o->probe, c, arg);
+            return rc < 0 ? EXIT_USAGE : rc > 0 ? EXIT_OK : -1;
+        }
         return usage_error("%s", "unknown option");
     }
     return -1;
