@@ -228,6 +228,33 @@ def cluster_groups(pop, estimator):
     return groups
 
 
+def surfaces(pop):
+    """docs/statistics.md, "Surfaces": every record of the kubelet,
+    kubelet-readonly and etcd modules, by finding; etcd versions by minor."""
+    kubelet = {"endpoints": 0, "authentication_required": 0, "anonymous_forbidden": 0,
+               "anonymous_open": 0}
+    readonly = {"endpoints": 0, "open": 0}
+    etcd = {"endpoints": 0, "client_cert_required": 0, "no_client_auth": 0, "by_version": {}}
+    for e in pop["endpoints"]:
+        module, finding = e.get("module", "apiserver"), e.get("finding")
+        if module == "kubelet":
+            kubelet["endpoints"] += 1
+            if finding:
+                kubelet[finding.replace("-", "_")] += 1
+        elif module == "kubelet-readonly":
+            readonly["endpoints"] += 1
+            readonly["open"] += finding == "open"
+        elif module == "etcd":
+            etcd["endpoints"] += 1
+            etcd["client_cert_required"] += finding == "client-cert-required"
+            if finding == "no-client-auth":
+                etcd["no_client_auth"] += 1
+                m = re.match(r"(\d+)\.(\d+)", e.get("etcd_server") or "")
+                key = "%d.%d" % (int(m.group(1)), int(m.group(2))) if m else "other"
+                etcd["by_version"][key] = etcd["by_version"].get(key, 0) + 1
+    return {"kubelet": kubelet, "kubelet_readonly": readonly, "etcd": etcd}
+
+
 def compute(lc, pop, as_of, calendar):
     on = day(as_of)
     prefixes, auts, orgs = network_tables(pop)
@@ -243,7 +270,10 @@ def compute(lc, pop, as_of, calendar):
     cluster_members = []   # (certificate name or None, statuses or None)
     networks, owners = {}, {}
     provider_order = []
+    o["surfaces"] = surfaces(pop)
     for e in pop["endpoints"]:
+        if e.get("module", "apiserver") != "apiserver":
+            continue  # docs/statistics.md: surfaces, not API-server figures
         o["syn_open"] += 1
         o["tls"] += bool(e.get("tls"))
         if e.get("k8s") == "kubelet":
