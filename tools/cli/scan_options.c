@@ -68,7 +68,7 @@ static const char scan_usage[] =
     "      --output-format F     csv (default) or jsonl\n"
     "      --metadata FILE       JSON summary of the run (parameters, counters, times)\n"
     "  -q, --quiet               no status line on stderr\n"
-    "Probing and storage (without --syn-only every responder is probed: TLS, GET /version)\n"
+    "Probing and storage (without --syn-only every responder is probed by its port's module)\n"
     "      --db PATH             LMDB store for the results (default survey.lmdb)\n"
     "      --no-db               do not store; write JSON Lines with -o instead\n"
     "      --resume              continue the interrupted scan in --db from its last\n"
