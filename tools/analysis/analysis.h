@@ -269,7 +269,9 @@ void stats_free(struct stats *s);
  * What the kubelet, kubelet-readonly and etcd modules found; stats keeps
  * one and puts it under "surfaces". */
 struct surfaces;
-struct surfaces *surfaces_new(void);    /* NULL when out of memory */
+/* Support of etcd versions is judged on day as_of (tools/data/etcd.json).
+ * NULL when out of memory. */
+struct surfaces *surfaces_new(int32_t as_of);
 void surfaces_free(struct surfaces *s);
 /* Counts r if one of those modules probed it (*counted true); leaves the
  * apiserver module's records to the API-server figures (*counted false).
