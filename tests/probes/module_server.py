@@ -16,6 +16,7 @@ the kubelet's and etcd's own, docs/probes.md, "Modules"):
   kubelet-open     /healthz 200 "ok"; every other path a pod list (AlwaysAllow)
   kubelet-failing  /healthz 500 with the failed check (anonymous, unhealthy)
   etcd             /version {"etcdserver":"3.5.9","etcdcluster":"3.5.0"}
+  apiserver        /version a Kubernetes version.Info (v1.29.4)
 Hostile variants (nothing a kubelet or etcd sends):
   html-401         401 with an HTML page
   ok-json          200 {"status":"ok"}
@@ -48,6 +49,10 @@ def answer(mode, path):
         return (500, text, FAILING) if path == "/healthz" else (200, "application/json", POD_LIST)
     if mode == "etcd":
         return 200, "application/json", b'{"etcdserver":"3.5.9","etcdcluster":"3.5.0"}'
+    if mode == "apiserver":
+        return 200, "application/json", (b'{"major":"1","minor":"29","gitVersion":"v1.29.4",'
+                                         b'"gitCommit":"55019c83b0fd51ef4ced8c29eec2c4847f896e74",'
+                                         b'"platform":"linux/amd64"}')
     if mode == "html-401":
         return 401, "text/html", b"<html><body><h1>401 Authorization Required</h1></body></html>"
     if mode == "ok-json":

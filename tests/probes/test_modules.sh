@@ -3,11 +3,14 @@
 # target namespace: kubelet-shaped servers in the three authorization modes
 # and hostile look-alikes (module_server.py), the read-only port in plain
 # HTTP, etcd from Debian's etcd-server (plain, TLS, TLS with client
-# certificate authentication) and etcd-shaped imitations. `kubesurvey probe`
-# and then `kubesurvey scan` (each port's default module) must give each
-# endpoint exactly its expected module, outcome and finding; the servers'
-# request logs must show nothing asked but /healthz of a kubelet and
-# /version of etcd.
+# certificate authentication) and etcd-shaped imitations, beside two API
+# servers. `kubesurvey probe` and then `kubesurvey scan -p
+# 443,6443,10250,10255,2379` (each port's default module) must give each
+# endpoint exactly its expected module, outcome and finding; the scan's
+# store must give `stats --json` surfaces (and API-server figures) equal to
+# the truth of the table below, and the report a section per surface; the
+# servers' request logs must show nothing asked but /healthz of a kubelet
+# and /version of etcd and the API servers.
 #   usage: test_modules.sh KUBESURVEY NETNS_SH ID
 set -euo pipefail
 ks=$1 netns=$2 id=$3
@@ -73,6 +76,8 @@ hosts=(
   "21|2379|etcd plain|etcd|ok|no-client-auth|false|false|3.4.23|3.4.0"
   "22|2379|etcd tls|etcd|ok|no-client-auth|true|false|3.4.23|3.4.0"
   "23|2379|etcd mtls|etcd|tls-error|client-cert-required|true|true|null|null"
+  "30|6443|py apiserver tls|apiserver|ok|null|true|false|null|null"
+  "31|443|py apiserver tls|apiserver|ok|null|true|false|null|null"
 )
 
 specs=() open_set=()
@@ -102,6 +107,7 @@ done
 # ones etcd's: two processes
 etcd_specs=() kubelet_specs=()
 for s in "${specs[@]}"; do [[ $s == *:2379:* ]] && etcd_specs+=("$s") || kubelet_specs+=("$s"); done
+# (the API servers share the kubelet-shaped process: any certificate will do)
 ip netns exec "$T" python3 "$here/module_server.py" "$c/kubelet.crt" "$c/kubelet.key" "$c/ca.crt" \
   "$tmp/requests.log" "${kubelet_specs[@]}" > "$tmp/server1.out" 2>&1 &
 pids+=($!)
@@ -157,6 +163,9 @@ for h in hosts:
         print("%s: %s: a kubelet finding with verdict %s" % (what, key, r["verdict"])); bad += 1
     if r["module"] != "apiserver" and r["k8s"]:
         print("%s: %s: counted as an API server" % (what, key)); bad += 1
+    if r["module"] == "apiserver" and (r["verdict"], r["git_version"]) != ("yes", "v1.29.4"):
+        print("%s: %s: API server not classified: %s %s" % (what, key, r["verdict"], r["git_version"]))
+        bad += 1
 for key in got:
     print("%s: %s: a record nobody expected" % (what, key)); bad += 1
 sys.exit(1 if bad else 0)
@@ -177,15 +186,61 @@ grep -q '"module":"apiserver","tls_cert_requested":false,"finding":null,"etcd_se
 
 # the whole pipeline: each responder gets its port's module
 : > "$tmp/empty"
-ip netns exec "$S" "$ks" scan -b "$tmp/empty" -p 2379,10250,10255 -c 2 -q --no-db \
-  -o "$tmp/scan.jsonl" --connect-timeout 2000 --handshake-timeout 3000 \
+ip netns exec "$S" "$ks" scan -b "$tmp/empty" -p 443,6443,10250,10255,2379 -c 2 -q \
+  --db "$tmp/survey.lmdb" -o "$tmp/scan.jsonl" --connect-timeout 2000 --handshake-timeout 3000 \
   --response-timeout 3000 198.18.3.0/24
 check_records "$tmp/scan.jsonl" scan
 
+# the store's statistics: surfaces equal to the truth of the table, and
+# the API-server figures only the two API servers'
+"$ks" stats "$tmp/survey.lmdb" --json --as-of 2026-01-01 > "$tmp/stats.json" ||
+  check_failed "stats failed"
+python3 - "$tmp/stats.json" "${hosts[@]}" <<'PY' || TEST_FAILS=$((TEST_FAILS + 1))
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = {"kubelet": {"endpoints": 0, "authentication_required": 0, "anonymous_forbidden": 0,
+                    "anonymous_open": 0},
+        "kubelet_readonly": {"endpoints": 0, "open": 0},
+        "etcd": {"endpoints": 0, "client_cert_required": 0, "no_client_auth": 0,
+                 "by_version": {}, "unsupported": 0, "unsupported_unknown": 0}}
+apiservers = 0
+for h in sys.argv[2:]:
+    n, port, server, module, outcome, finding, *_ = h.split("|")
+    etcd_server = h.split("|")[8]
+    if module == "apiserver":
+        apiservers += 1
+        continue
+    key = module.replace("-", "_")
+    want[key]["endpoints"] += 1
+    if finding != "null":
+        want[key][finding.replace("-", "_")] += 1
+    if finding == "no-client-auth":
+        minor = ".".join(etcd_server.split(".")[:2])
+        want["etcd"]["by_version"][minor] = want["etcd"]["by_version"].get(minor, 0) + 1
+        # on 2026-01-01 etcd 3.6 is current: 3.5 supported, 3.4 past support
+        want["etcd"]["unsupported"] += minor == "3.4"
+bad = 0
+if got.get("surfaces") != want:
+    print("stats surfaces: got %s, want %s" % (json.dumps(got.get("surfaces")), json.dumps(want)))
+    bad = 1
+if (got["syn_open"], got["k8s"], got["version_public"]) != (apiservers, apiservers, apiservers):
+    print("stats: syn_open %d, k8s %d, version_public %d; want the %d API servers only"
+          % (got["syn_open"], got["k8s"], got["version_public"], apiservers))
+    bad = 1
+sys.exit(bad)
+PY
+"$ks" report "$tmp/survey.lmdb" -o "$tmp/report.html" --as-of 2026-01-01 ||
+  check_failed "report failed"
+for want in "<h2>Kubelets (GET /healthz)</h2>" "<tr><td>Anonymous requests allowed (exec, run)</td><td>2</td></tr>" \
+            "<h2>Kubelet read-only ports (GET /healthz)</h2>" "<tr><td>Open (unauthenticated)</td><td>2</td></tr>" \
+            "<h2>etcd (GET /version)</h2>" "<tr><td>No client authentication</td><td>5</td></tr>"; do
+  grep -qF -- "$want" "$tmp/report.html" || check_failed "report lacks '$want'"
+done
+
 # nothing but the modules' one path was ever asked
 asked=$(awk '{print $2, $3}' "$tmp/requests.log" | sort | uniq -c | sort -rn)
-awk '{split($1, a, ":"); p = a[2]
-      if ((p == 2379 && $3 != "/version") || (p != 2379 && $3 != "/healthz") || $2 != "GET") bad = 1}
+awk '{split($1, a, ":"); p = a[2]; want = (p == 10250 || p == 10255) ? "/healthz" : "/version"
+      if ($3 != want || $2 != "GET") bad = 1}
      END {exit bad}' "$tmp/requests.log" || check_failed "a server was asked more than its path: $asked"
 [[ -s $tmp/requests.log ]] || check_failed "no request reached the servers"
 
