@@ -53,8 +53,18 @@ const struct record_field record_fields[] = {
     F(go_version, FIELD_STRING, STORED_CSV, 1),
     F(platform, FIELD_STRING, STORED_CSV, 1),
     F(all_ports_open, FIELD_BOOL, STORED_CSV, 3),
+    F(module, FIELD_STRING, STORED_CSV, 4),
+    F(tls_cert_requested, FIELD_BOOL, STORED_CSV, 4),
+    F(finding, FIELD_STRING, STORED_CSV, 4),
+    F(etcd_server, FIELD_STRING, STORED_CSV, 4),
+    F(etcd_cluster, FIELD_STRING, STORED_CSV, 4),
 };
 const size_t record_field_count = sizeof(record_fields) / sizeof(record_fields[0]);
+
+const char *probe_result_module(const struct probe_result *r)
+{
+    return r->module ? r->module : "apiserver";
+}
 
 void probe_result_init(struct probe_result *r)
 {

@@ -120,7 +120,27 @@ struct probe_result {
 
     /* scan */
     bool all_ports_open;         /* the host answered on every port (engine.h, port_sample) */
+
+    /* the probe module (version 4; docs/probes.md, "Modules") */
+    char *module;                /* "apiserver", "kubelet", "kubelet-readonly", "etcd";
+                                    NULL in records before version 4 (all apiserver) */
+    bool tls_cert_requested;     /* the TLS server asked for a client certificate */
+    char *finding;               /* what the module found (RECORD_FINDING_*), or NULL */
+    char *etcd_server;           /* etcd's /version: "etcdserver" */
+    char *etcd_cluster;          /* and "etcdcluster" ("not_decided" before a leader) */
 };
+
+/* The findings of the modules (probe_result.finding), one word each. */
+#define RECORD_FINDING_AUTH_REQUIRED "authentication-required" /* kubelet: 401 */
+#define RECORD_FINDING_ANON_FORBIDDEN "anonymous-forbidden"    /* kubelet: 403 */
+#define RECORD_FINDING_ANON_OPEN "anonymous-open"              /* kubelet: anonymous served */
+#define RECORD_FINDING_READONLY_OPEN "open"                    /* kubelet-readonly answered */
+#define RECORD_FINDING_CLIENT_CERT_REQUIRED "client-cert-required" /* etcd refused without one */
+#define RECORD_FINDING_NO_CLIENT_AUTH "no-client-auth"         /* etcd served /version */
+
+/* The module of a record: its `module`, or "apiserver" for records made
+ * before modules existed. */
+const char *probe_result_module(const struct probe_result *r);
 
 /* ---- the field table ---- */
 
@@ -164,7 +184,7 @@ extern const struct record_field record_fields[];
 extern const size_t record_field_count;
 
 /* The newest store record version the table describes (the largest since). */
-#define RECORD_VERSION 3
+#define RECORD_VERSION 4
 
 /* ---- lifetime ---- */
 

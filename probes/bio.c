@@ -1,20 +1,14 @@
 /*
- * bio.c - the connection's BIO.
+ * bio.c - the connection's BIO: OpenSSL reads and writes through it.
  *
- * OpenSSL reads and writes through this BIO. Reads go straight to read(2)
- * (but see skip_read). Writes go into c->out and flushes do nothing;
- * the pool sends c->out itself when the handshake waits for the peer, and
- * after the request. So the client Finished and the HTTP request leave in
- * one send() and one packet instead of two.
+ * Reads go to the socket (io.c) but are skipped when nothing can have
+ * arrived (skip_read). Writes go into the connection's corked output and
+ * flushes do nothing; the connection sends the output itself when the
+ * handshake waits for the peer, and after the request.
  */
 #include "probes/internal.h"
-#include "lib/buf.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 static BIO_METHOD *conn_bio_method;
 
@@ -23,11 +17,7 @@ static int conn_bio_write(BIO *b, const char *data, int length)
     struct conn *c = BIO_get_data(b);
     if (length <= 0)
         return 0;
-    if (BUF_GROW(c->out, c->out_capacity, c->out_length + (size_t)length, 2048))
-        return -1;
-    memcpy(c->out + c->out_length, data, (size_t)length);
-    c->out_length += (size_t)length;
-    return length;
+    return conn_out_append(c, data, (size_t)length) < 0 ? -1 : length;
 }
 
 static int conn_bio_read(BIO *b, char *buffer, int length)
@@ -39,15 +29,12 @@ static int conn_bio_read(BIO *b, char *buffer, int length)
         BIO_set_retry_read(b);
         return -1;
     }
-    ssize_t n = read(c->fd, buffer, (size_t)length);
+    ssize_t n = conn_read_socket(c, buffer, (size_t)length);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             BIO_set_retry_read(b);
         return -1;
     }
-    c->last_read_full = n == length;
-    if (n > 0)
-        c->got_bytes = true;
     return (int)n;
 }
 
@@ -88,21 +75,4 @@ BIO *conn_bio_new(struct conn *c)
     if (bio)
         BIO_set_data(bio, c);
     return bio;
-}
-
-int conn_flush(struct conn *c)
-{
-    while (c->out_sent < c->out_length) {
-        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_length - c->out_sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c->out_sent += (size_t)n;
-    }
-    c->out_length = c->out_sent = 0;
-    return 1;
 }

@@ -1,15 +1,15 @@
 /*
- * http.c - the HTTP layer of a probe: one GET request (Host is the target,
- * Connection: close) written through TLS, and the response parsed with
- * http-parser into the probe_result: status, the headers we keep (as
- * printable ASCII), and the body up to its limit.
+ * http.c - the HTTP protocol of the modules (struct probe_protocol,
+ * internal.h): one GET of the module's path (Host is the target,
+ * Connection: close), whatever transport carries it, and the response
+ * parsed with http-parser into the probe_result: status, the headers we
+ * keep (as printable ASCII), and the body up to its limit. It knows no
+ * transport: bytes come and go through the connection.
  */
 #include "probes/internal.h"
 #include "lib/buf.h"
 #include "lib/text.h"
 
-#include <errno.h>
-#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,29 +17,29 @@
 
 #define HEADER_VALUE_MAX 1024   /* a kept header value is cut here */
 
-static const char *const kept_header_names[KEEP_COUNT] = {
-    "Server", "Content-Type", "Audit-Id",
-    "X-Kubernetes-Pf-Flowschema-Uid", "X-Kubernetes-Pf-Prioritylevel-Uid",
+/* The response headers we keep, and the record field each goes to: the
+ * one list (docs/probe-schema.md names the fields). */
+static const struct {
+    const char *name;
+    size_t offset;
+} kept_headers[] = {
+    {"Server", offsetof(struct probe_result, http_server)},
+    {"Content-Type", offsetof(struct probe_result, http_content_type)},
+    {"Audit-Id", offsetof(struct probe_result, http_audit_id)},
+    {"X-Kubernetes-Pf-Flowschema-Uid", offsetof(struct probe_result, http_pf_flowschema)},
+    {"X-Kubernetes-Pf-Prioritylevel-Uid", offsetof(struct probe_result, http_pf_prioritylevel)},
 };
+#define KEPT_HEADER_COUNT (int)(sizeof(kept_headers) / sizeof(kept_headers[0]))
 
-static char **kept_header_slot(struct probe_result *r, enum kept_header which)
+static char **kept_header_slot(struct probe_result *r, int which)
 {
-    char **slot[KEEP_COUNT] = {&r->http_server, &r->http_content_type, &r->http_audit_id,
-                               &r->http_pf_flowschema, &r->http_pf_prioritylevel};
-    return slot[which];
+    return (char **)((char *)r + kept_headers[which].offset);
 }
 
-static void set_kept_header(struct probe_result *r, enum kept_header which, char *value)
-{
-    char **slot = kept_header_slot(r, which);
-    free(*slot);
-    *slot = value;
-}
-
-static int count_header_bytes(struct conn *c, size_t length)
+static int count_header_bytes(struct http_response *c, size_t length)
 {
     c->header_bytes += length;
-    if (c->header_bytes > c->w->pool->cfg.max_header_bytes) {
+    if (c->header_bytes > c->max_header_bytes) {
         c->headers_too_big = true;
         return 1; /* stops the parser */
     }
@@ -54,7 +54,7 @@ static int on_status(http_parser *hp, const char *at, size_t length)
 
 static int on_header_field(http_parser *hp, const char *at, size_t length)
 {
-    struct conn *c = hp->data;
+    struct http_response *c = hp->data;
     if (!c->in_header_field) {
         c->in_header_field = true;
         c->header_name_length = 0;
@@ -87,50 +87,52 @@ static void append_value(char **slot, const char *at, size_t length)
 }
 
 /* The name is complete: is it one we keep? */
-static void header_name_done(struct conn *c)
+static void header_name_done(struct http_response *c)
 {
     c->in_header_field = false;
-    c->keeping = KEEP_NONE;
+    c->keeping = -1;
     if (c->header_name_length > HEADER_NAME_MAX)
         return;
     c->header_name[c->header_name_length] = '\0';
-    for (int k = 0; k < KEEP_COUNT; k++)
-        if (!strcasecmp(c->header_name, kept_header_names[k])) {
-            c->keeping = (enum kept_header)k;
-            set_kept_header(&c->r, c->keeping, NULL); /* the last one wins */
+    for (int k = 0; k < KEPT_HEADER_COUNT; k++)
+        if (!strcasecmp(c->header_name, kept_headers[k].name)) {
+            char **slot = kept_header_slot(c->r, k);
+            free(*slot); /* the last one wins */
+            *slot = NULL;
+            c->keeping = k;
             return;
         }
 }
 
 static int on_header_value(http_parser *hp, const char *at, size_t length)
 {
-    struct conn *c = hp->data;
+    struct http_response *c = hp->data;
     if (c->in_header_field)
         header_name_done(c);
-    if (c->keeping != KEEP_NONE)
-        append_value(kept_header_slot(&c->r, c->keeping), at, length);
+    if (c->keeping >= 0)
+        append_value(kept_header_slot(c->r, c->keeping), at, length);
     return count_header_bytes(c, length);
 }
 
 static int on_headers_complete(http_parser *hp)
 {
-    struct conn *c = hp->data;
-    c->r.http_status = hp->status_code;
+    struct http_response *c = hp->data;
+    c->r->http_status = hp->status_code;
     return 0;
 }
 
 /* Room for `length` more body bytes (the caller keeps within limit). */
-static int body_reserve(struct conn *c, size_t length, size_t limit)
+static int body_reserve(struct http_response *c, size_t length, size_t limit)
 {
-    struct probe_result *r = &c->r;
+    struct probe_result *r = c->r;
     return BUF_GROW_MAX(r->body, c->body_capacity, r->body_length + length, 4096, limit);
 }
 
 static int on_body(http_parser *hp, const char *at, size_t length)
 {
-    struct conn *c = hp->data;
-    struct probe_result *r = &c->r;
-    size_t limit = c->w->pool->cfg.max_body_bytes;
+    struct http_response *c = hp->data;
+    struct probe_result *r = c->r;
+    size_t limit = c->max_body_bytes;
     size_t room = limit - r->body_length;
     if (length > room) {
         length = room;
@@ -152,7 +154,7 @@ static int on_body(http_parser *hp, const char *at, size_t length)
 
 static int on_message_complete(http_parser *hp)
 {
-    struct conn *c = hp->data;
+    struct http_response *c = hp->data;
     c->message_complete = true;
     http_parser_pause(hp, 1); /* ignore anything after the response */
     return 0;
@@ -167,19 +169,20 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
-bool http_response_feed(struct conn *c, const char *data, size_t length,
+bool http_response_feed(struct http_response *c, const char *data, size_t length,
                         enum probe_outcome *outcome, char *reason, size_t size)
 {
+    if (length > 0)
+        c->got_bytes = true;
     http_parser_execute(&c->parser, &parser_settings, data, length);
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     reason[0] = '\0';
     *outcome = PROBE_OK;
-    if (c->message_complete || c->r.body_truncated)
+    if (c->message_complete || c->r->body_truncated)
         return true;
     if (c->headers_too_big) {
         *outcome = PROBE_HTTP_ERROR;
-        snprintf(reason, size, "response headers exceed %zu bytes",
-                 c->w->pool->cfg.max_header_bytes);
+        snprintf(reason, size, "response headers exceed %zu bytes", c->max_header_bytes);
         return true;
     }
     if (e != HPE_OK && e != HPE_PAUSED) {
@@ -194,112 +197,58 @@ bool http_response_feed(struct conn *c, const char *data, size_t length,
     }
     if (length == 0) {
         *outcome = PROBE_CLOSED;
-        snprintf(reason, size, "%s", c->got_response_bytes ? "connection closed mid-response"
-                                                          : "connection closed before a response");
+        snprintf(reason, size, "%s", c->got_bytes ? "connection closed mid-response"
+                                                  : "connection closed before a response");
         return true;
     }
     return false;
 }
 
-/* Feeds `length` bytes (0 = end of stream) to the parser. Returns true when
- * the probe has ended (finished here). */
-static bool feed_parser(struct conn *c, const char *data, size_t length)
+void http_response_begin(struct http_response *h, struct probe_result *r,
+                         size_t max_header_bytes, size_t max_body_bytes)
 {
-    enum probe_outcome outcome;
-    char reason[256];
-    if (!http_response_feed(c, data, length, &outcome, reason, sizeof(reason)))
-        return false;
-    if (outcome == PROBE_OK)
-        conn_finish(c, PROBE_OK, NULL);
-    else
-        conn_finish(c, outcome, "%s", reason);
-    return true;
-}
-
-void http_read(struct conn *c)
-{
-    struct worker *w = c->w;
-    for (;;) {
-        ERR_clear_error();
-        errno = 0;
-        int n = SSL_read(c->ssl, w->read_buffer, READ_BUFFER_BYTES);
-        if (n > 0) {
-            c->got_response_bytes = true;
-            if (feed_parser(c, w->read_buffer, (size_t)n))
-                return;
-            continue;
-        }
-        int e = SSL_get_error(c->ssl, n);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return;
-        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
-            feed_parser(c, NULL, 0);
-            return;
-        }
-        if (e == SSL_ERROR_SYSCALL) {
-            conn_finish(c, PROBE_CLOSED, "%s while reading the response", strerror(errno));
-            return;
-        }
-        char text[256];
-        tls_error_text(text, sizeof(text));
-        conn_finish(c, PROBE_TLS_ERROR, "TLS error while reading the response: %s", text);
-        return;
-    }
-}
-
-void http_response_begin(struct conn *c)
-{
-    http_parser_init(&c->parser, HTTP_RESPONSE);
-    c->parser.data = c;
-}
-
-static void start_reading(struct conn *c)
-{
-    c->state = CONN_READING;
-    /* The answer cannot be there yet: anything that arrives from now on
-     * raises a new (edge-triggered) event, and what came before was read
-     * with the handshake unless that read filled its buffer. */
-    c->skip_read = !c->last_read_full;
-    http_response_begin(c);
-    http_read(c);
+    memset(h, 0, sizeof(*h));
+    http_parser_init(&h->parser, HTTP_RESPONSE);
+    h->parser.data = h;
+    h->keeping = -1;
+    h->r = r;
+    h->max_header_bytes = max_header_bytes;
+    h->max_body_bytes = max_body_bytes;
 }
 
 /* ------------------------------------------------------------ request */
 
-static size_t build_request(struct conn *c)
+/* GET <the module's path>; Host is the address, with the port unless it is
+ * the scheme's default (443 over TLS, 80 in the clear). */
+static size_t http_request(struct conn *c, char *buffer, size_t capacity)
 {
-    struct worker *w = c->w;
-    struct probe_pool *p = w->pool;
     char host[32];
-    size_t n = strlen(ipv4_text(c->r.addr, host));
-    if (c->r.port != 443)
-        snprintf(host + n, sizeof(host) - n, ":%u", c->r.port);
-    int length = snprintf(w->request, w->request_capacity,
+    size_t n = strlen(ipv4_text(probe_target_ipv4_addr(&c->target), host));
+    if (c->target.port != (c->transport->secure ? 443 : 80))
+        snprintf(host + n, sizeof(host) - n, ":%u", c->target.port);
+    int length = snprintf(buffer, capacity,
                           "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
                           "Accept: application/json\r\nConnection: close\r\n\r\n",
-                          p->path, host, p->user_agent);
-    return (size_t)length;
+                          c->module->path, host, c->w->pool->user_agent);
+    return length > 0 && (size_t)length < capacity ? (size_t)length : 0;
 }
 
-void http_write(struct conn *c)
+static void http_begin(struct conn *c)
 {
-    if (!c->request_queued) {
-        size_t length = build_request(c);
-        ERR_clear_error();
-        if (SSL_write(c->ssl, c->w->request, (int)length) <= 0) {
-            char text[256];
-            tls_error_text(text, sizeof(text));
-            conn_finish(c, PROBE_TLS_ERROR, "TLS error while sending the request: %s", text);
-            return;
-        }
-        c->request_queued = true;
-    }
-    int sent = conn_flush(c);
-    if (sent == 0)
-        return; /* EPOLLOUT brings us back */
-    if (sent < 0) {
-        conn_finish(c, PROBE_CLOSED, "%s while sending the request", strerror(errno));
-        return;
-    }
-    start_reading(c);
+    const struct probe_config *cfg = &c->w->pool->cfg;
+    http_response_begin(&c->http, &c->r, cfg->max_header_bytes, cfg->max_body_bytes);
 }
+
+static bool http_feed(struct conn *c, const char *data, size_t length,
+                      enum probe_outcome *outcome, char *reason, size_t size)
+{
+    return http_response_feed(&c->http, data, length, outcome, reason, size);
+}
+
+const struct probe_protocol protocol_http = {
+    .name = "http",
+    .response_timeout = PROBE_HTTP_TIMEOUT,
+    .request = http_request,
+    .begin = http_begin,
+    .feed = http_feed,
+};

@@ -26,26 +26,24 @@ void probe_config_defaults(struct probe_config *cfg)
         cfg->threads = n > 0 ? (unsigned)n : 1;
     }
     if (!cfg->concurrency)
-        cfg->concurrency = 1024;
+        cfg->concurrency = PROBE_DEFAULT_CONCURRENCY;
     if (!cfg->connect_timeout_ms)
-        cfg->connect_timeout_ms = 3000;
+        cfg->connect_timeout_ms = PROBE_DEFAULT_CONNECT_TIMEOUT_MS;
     if (!cfg->handshake_timeout_ms)
-        cfg->handshake_timeout_ms = 5000;
+        cfg->handshake_timeout_ms = PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (!cfg->response_timeout_ms)
-        cfg->response_timeout_ms = 5000;
+        cfg->response_timeout_ms = PROBE_DEFAULT_RESPONSE_TIMEOUT_MS;
     if (!cfg->total_timeout_ms)
         cfg->total_timeout_ms = cfg->connect_timeout_ms + cfg->handshake_timeout_ms +
                                 cfg->response_timeout_ms;
     if (!cfg->max_header_bytes)
-        cfg->max_header_bytes = 16384;
+        cfg->max_header_bytes = PROBE_DEFAULT_MAX_HEADER_BYTES;
     if (!cfg->max_body_bytes)
-        cfg->max_body_bytes = 65536;
+        cfg->max_body_bytes = PROBE_DEFAULT_MAX_BODY_BYTES;
     if (!cfg->max_chain_bytes)
-        cfg->max_chain_bytes = 102400;
+        cfg->max_chain_bytes = PROBE_DEFAULT_MAX_CHAIN_BYTES;
     if (!cfg->user_agent)
         cfg->user_agent = PROBE_DEFAULT_USER_AGENT;
-    if (!cfg->path)
-        cfg->path = "/version";
     if (!cfg->retries_set) {
         cfg->retries = PROBE_RETRIES_DEFAULT;
         cfg->retries_set = true;
@@ -87,7 +85,6 @@ static void pool_free(struct probe_pool *p)
     SSL_CTX_free(p->ssl_ctx);
     EVP_MD_free(p->sha256);
     free(p->user_agent);
-    free(p->path);
     pthread_cond_destroy(&p->not_full);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -139,15 +136,13 @@ static struct probe_pool *pool_new(const struct probe_config *cfg, probe_done_fn
     p->done = done;
     p->ctx = ctx;
     p->user_agent = strdup(cfg->user_agent);
-    p->path = strdup(cfg->path);
     p->cfg.user_agent = p->user_agent;
-    p->cfg.path = p->path;
     if (!cfg->no_fast_keys)
         probes_fast_keys_install(); /* optional: on failure OpenSSL's defaults stay */
     p->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     p->ssl_ctx = p->sha256 ? tls_ctx_new(cfg, err) : NULL;
     p->workers = calloc(cfg->threads, sizeof(*p->workers));
-    if (!p->user_agent || !p->path || !p->sha256 || !p->ssl_ctx || !p->workers) {
+    if (!p->user_agent || !p->sha256 || !p->ssl_ctx || !p->workers) {
         if (p->ssl_ctx || !p->sha256)
             snprintf(err, KS_ERRLEN, "out of memory or OpenSSL without SHA-256");
         pool_free(p);
@@ -187,9 +182,8 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
 {
     *out = NULL;
     struct probe_config cfg = effective_config(cfg_in);
-    if (!is_printable_ascii(cfg.user_agent) || !is_printable_ascii(cfg.path) ||
-        cfg.path[0] != '/') {
-        snprintf(err, KS_ERRLEN, "user agent and path must be printable ASCII (path from '/')");
+    if (!is_printable_ascii(cfg.user_agent)) {
+        snprintf(err, KS_ERRLEN, "the user agent must be printable ASCII");
         return -1;
     }
     if (conn_bio_method_init() < 0) {
@@ -216,8 +210,10 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
 
 /* Queues one target on the first worker, round robin, whose queue has
  * room; waits while every queue is full. -1 if the pool is stopping. */
-int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port)
+int probe_pool_submit(struct probe_pool *p, const struct probe_target *t)
 {
+    if (t->family != PROBE_FAMILY_IPV4 || !probe_module_get(t->module))
+        return -1;
     pthread_mutex_lock(&p->lock);
     struct worker *chosen = NULL;
     for (;;) {
@@ -236,7 +232,7 @@ int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port)
     }
     p->next_worker = (unsigned)(chosen - p->workers + 1) % p->nworkers;
     unsigned tail = (chosen->queue_head + chosen->queue_length) % chosen->slots;
-    chosen->queue[tail] = (struct target){addr, port};
+    chosen->queue[tail] = *t;
     chosen->queue_length++;
     bool need_wake = chosen->sleeping && !chosen->wake_pending;
     if (need_wake)

@@ -1,7 +1,8 @@
 /*
  * probes.h - what a probe of one (address, port) finds, and the workers that
- * find it: TCP connect, TLS handshake (chain captured), HTTP GET /version,
- * then Kubernetes classification.
+ * find it: TCP connect, TLS handshake (chain captured) or plain TCP, the
+ * request of the target's module (HTTP GET /version for an API server),
+ * then the module's classification.
  *
  * This header is the whole public interface of probes/. The record it
  * fills, struct probe_result, is defined in lib/record.h (the store and
@@ -125,16 +126,64 @@ int k8s_cert_cluster_keys(const uint8_t *der, size_t length, struct k8s_cluster_
 void k8s_classify(struct probe_result *r);
 
 /* ------------------------------------------------------------------------
- * The worker pool: threads, each an epoll loop over non-blocking TCP + TLS
- * connections, each probe ending in exactly one call of `done`.
+ * Modules: what a target is asked (docs/probes.md, "Modules"), as ZMap's
+ * probe modules. Each has a name, a default transport (TCP or TLS), a
+ * request, a response parser and a classifier; the registry (module.c)
+ * numbers them, and a port map picks one per port.
  * ---------------------------------------------------------------------- */
+
+/* The number of modules and the name / one-line summary of each (index
+ * 0 .. count-1; index 0 is "apiserver", the module of every port the map
+ * does not name). NULL beyond the count. */
+unsigned probe_module_count(void);
+const char *probe_module_name(unsigned module);
+const char *probe_module_summary(unsigned module);
+/* The default ports of a module, ending with 0 (empty for none). */
+const uint16_t *probe_module_default_ports(unsigned module);
+/* The index of the module called `name`, or -1. */
+int probe_module_find(const char *name);
+
+#define PROBE_MODULE_APISERVER 0
+#define PROBE_PORT_MAP_MAX 64
+
+/* Which module probes which port: the modules' default ports, changed by
+ * `--module PORT=NAME` (at most PROBE_PORT_MAP_MAX). */
+struct probe_port_map {
+    unsigned count;
+    struct {
+        uint16_t port;
+        uint8_t module;
+    } set[PROBE_PORT_MAP_MAX];
+};
+/* The module of `port`: the map's choice, else the module whose default
+ * ports list it, else apiserver. */
+unsigned probe_module_for_port(const struct probe_port_map *map, uint16_t port);
+/* Adds "PORT=NAME" to the map (a port given twice: the last wins). 0, or -1
+ * with err naming what was wrong. */
+int probe_port_map_add(struct probe_port_map *map, const char *spec, char *err);
+
+/* ------------------------------------------------------------------------
+ * The worker pool: threads, each an epoll loop over non-blocking TCP (and
+ * TLS) connections, each probe ending in exactly one call of `done`.
+ * ---------------------------------------------------------------------- */
+
+/* The defaults, in one place (the options' help texts print these). */
+#define PROBE_DEFAULT_CONCURRENCY 1024
+#define PROBE_DEFAULT_CONNECT_TIMEOUT_MS 3000
+#define PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
+#define PROBE_DEFAULT_RESPONSE_TIMEOUT_MS 5000
+#define PROBE_DEFAULT_MAX_HEADER_BYTES 16384
+#define PROBE_DEFAULT_MAX_BODY_BYTES 65536
+#define PROBE_DEFAULT_MAX_CHAIN_BYTES 102400
+#define PROBE_RETRIES_DEFAULT 1
+#define PROBE_RETRIES_MAX 5
 
 struct probe_config {
     unsigned threads;             /* worker threads; 0 = number of online CPUs */
-    unsigned concurrency;         /* connections in flight, all threads; 0 = 1024 */
-    unsigned connect_timeout_ms;  /* 0 = 3000 */
-    unsigned handshake_timeout_ms;/* from TCP established to TLS done; 0 = 5000 */
-    unsigned response_timeout_ms; /* from request written to response parsed; 0 = 5000 */
+    unsigned concurrency;         /* connections in flight, all threads; 0 = default */
+    unsigned connect_timeout_ms;  /* 0 = default */
+    unsigned handshake_timeout_ms;/* from TCP established to TLS done; 0 = default */
+    unsigned response_timeout_ms; /* from request written to response parsed; 0 = default */
     unsigned total_timeout_ms;    /* absolute, from the start of an attempt; 0 = the
                                      sum of the three */
     unsigned retries;             /* new connections after a connect timeout or a
@@ -142,17 +191,14 @@ struct probe_config {
                                      packet, not a refusal); PROBE_RETRIES_DEFAULT
                                      unless retries_set */
     bool retries_set;             /* retries was given (0 is a valid choice) */
-    size_t max_header_bytes;      /* status line + headers; 0 = 16384 */
-    size_t max_body_bytes;        /* body kept (and read); 0 = 65536 */
-    size_t max_chain_bytes;       /* server Certificate message; 0 = 102400 */
+    size_t max_header_bytes;      /* status line + headers; 0 = default */
+    size_t max_body_bytes;        /* body kept (and read); 0 = default */
+    size_t max_chain_bytes;       /* server Certificate message; 0 = default */
     const char *user_agent;       /* NULL = PROBE_DEFAULT_USER_AGENT; copied */
-    const char *path;             /* request path; NULL = "/version" */
     bool no_fast_keys;            /* keep OpenSSL 3.0's slow provider key decoding
                                      (see probes/fastkey.c; process-wide) */
+    struct probe_port_map modules;/* for the callers' probe_module_for_port */
 };
-
-#define PROBE_RETRIES_DEFAULT 1
-#define PROBE_RETRIES_MAX 5
 
 #define PROBE_DEFAULT_USER_AGENT \
     "kubesurvey/0.1 (research survey of exposed Kubernetes API servers; " \
@@ -161,11 +207,34 @@ struct probe_config {
 /* Fills every 0/NULL field of `cfg` with its default (what create uses). */
 void probe_config_defaults(struct probe_config *cfg);
 
+/* What to probe. The address has room for IPv6 (the engine and the record
+ * are IPv4 today, so the pool refuses other families). */
+enum probe_family { PROBE_FAMILY_IPV4 = 4, PROBE_FAMILY_IPV6 = 6 };
+
+/* Flags of a target, copied into its record. */
+#define PROBE_TARGET_ALL_PORTS_OPEN 1u /* the host answers on every port (engine.h) */
+
+struct probe_target {
+    uint8_t addr[16];             /* network byte order; IPv4 in the first 4 bytes */
+    uint8_t family;               /* enum probe_family */
+    uint8_t module;               /* index in the registry (probe_module_for_port) */
+    uint16_t port;
+    uint32_t flags;               /* PROBE_TARGET_* */
+    uint64_t tag;                 /* the caller's, given back with the result */
+};
+
+/* An IPv4 target (addr in host byte order). */
+void probe_target_ipv4(struct probe_target *t, uint32_t addr, uint16_t port, unsigned module,
+                       uint64_t tag);
+/* The IPv4 address of t, host byte order. */
+uint32_t probe_target_ipv4_addr(const struct probe_target *t);
+
 /* Called on a worker thread when a probe ends, once per submitted target,
- * concurrently from several threads. The callee takes ownership of the
- * contents of *r (keep them, or probe_result_free(r)); the struct itself
- * belongs to the pool and is reused after the call returns. */
-typedef void (*probe_done_fn)(void *ctx, struct probe_result *r);
+ * concurrently from several threads, with the target as submitted (its tag
+ * and flags). The callee takes ownership of the contents of *r (keep them,
+ * or probe_result_free(r)); both structs belong to the pool and are reused
+ * after the call returns. */
+typedef void (*probe_done_fn)(void *ctx, const struct probe_target *t, struct probe_result *r);
 
 struct probe_pool;
 
@@ -180,8 +249,9 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg,
 int probe_pool_reserve_fds(const struct probe_config *cfg, char *err);
 
 /* Queue one probe. Blocks while the pool is full (every connection slot in
- * use and the queues full). Thread-safe. -1 if the pool is finishing. */
-int probe_pool_submit(struct probe_pool *p, uint32_t addr, uint16_t port);
+ * use and the queues full). Thread-safe. -1 if the pool is finishing, or
+ * the target is not IPv4 or names no module. */
+int probe_pool_submit(struct probe_pool *p, const struct probe_target *t);
 
 /* Counters, readable at any time (monotonic, 64-bit). */
 struct probe_pool_stats {

@@ -1,7 +1,9 @@
 /*
- * tls.c - the TLS layer of a probe: the pool's SSL_CTX, the handshake over
- * the connection's BIO (bio.c), and what it captures (version, cipher,
- * ALPN, the peer's chain as DER with SHA-256).
+ * tls.c - the TLS transport (struct transport, internal.h): the pool's
+ * SSL_CTX, the handshake over the connection's BIO (bio.c), what it
+ * captures (version, cipher, ALPN, the peer's chain as DER with SHA-256),
+ * and the request and response through it. It knows nothing of what the
+ * bytes say (no HTTP here).
  *
  * No certificate verification on the hot path: the chain is kept and judged
  * offline. One SSL object per connection slot, reused with SSL_clear; no
@@ -33,6 +35,18 @@ static int accept_any_chain(X509_STORE_CTX *ctx, void *arg)
     return 1; /* verdict computed offline from the stored chain */
 }
 
+/* The server's CertificateRequest: noted, and answered with no
+ * certificate (a survey has none to give). */
+static int client_cert_requested(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    (void)x509;
+    (void)pkey;
+    struct conn *c = SSL_get_app_data(ssl);
+    if (c)
+        c->r.tls_cert_requested = true;
+    return 0;
+}
+
 SSL_CTX *tls_ctx_new(const struct probe_config *cfg, char *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -55,6 +69,7 @@ SSL_CTX *tls_ctx_new(const struct probe_config *cfg, char *err)
     SSL_CTX_set_max_cert_list(ctx, (long)cfg->max_chain_bytes);
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+    SSL_CTX_set_client_cert_cb(ctx, client_cert_requested);
     return ctx;
 }
 
@@ -91,7 +106,10 @@ static int cert_copy(X509 *x, struct cert_der *cert)
     return cert->der ? 0 : -1;
 }
 
-int tls_capture_chain(struct conn *c, char *reason, size_t size)
+/* Copies the peer's chain (leaf first) as DER with SHA-256 into c->r.
+ * 0, or -1 with `reason` filled if a digest failed (the probe must then
+ * end with PROBE_INTERNAL_ERROR). */
+static int tls_capture_chain(struct conn *c, char *reason, size_t size)
 {
     struct probe_result *r = &c->r;
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
@@ -134,22 +152,25 @@ static int capture_tls(struct conn *c, char *reason, size_t size)
     return tls_capture_chain(c, reason, size);
 }
 
-/* --------------------------------------------------- the handshake */
-
-static void handshake_done(struct conn *c)
+/* Does the peer not speak TLS at all? A TLS server's first byte opens a
+ * record: handshake (0x16) or alert (0x15), or in SSLv2-era servers a
+ * length with the high bit set; a plain HTTP server answers "HTTP/1.1 400"
+ * to a ClientHello, and one behind a protocol multiplexer (etcd's cmux)
+ * closes without a byte. */
+static bool not_tls(int first_byte, int e)
 {
-    char reason[256];
-    if (capture_tls(c, reason, sizeof(reason)) < 0) {
-        conn_finish(c, PROBE_INTERNAL_ERROR, "%s", reason);
-        return;
-    }
-    c->state = CONN_WRITING;
-    c->phase_deadline = c->w->now + c->w->pool->cfg.response_timeout_ms;
-    http_write(c); /* the Finished goes out with the request */
+    if (first_byte < 0)
+        return e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN;
+    return first_byte != 0x16 && first_byte != 0x15 && first_byte < 0x80;
 }
 
-/* Ends the probe after a failed handshake (e an SSL_get_error code). */
-static void handshake_failed(struct conn *c, int e, int saved_errno)
+
+/* --------------------------------------------------- the handshake */
+
+/* The failure of a handshake (e an SSL_get_error code): the chain if it
+ * came before, and the reason. */
+static enum io_status handshake_failed(struct conn *c, int e, int saved_errno,
+                                       struct io_failure *f)
 {
     char text[256];
     if (e == SSL_ERROR_ZERO_RETURN)
@@ -159,56 +180,137 @@ static void handshake_failed(struct conn *c, int e, int saved_errno)
                  saved_errno ? strerror(saved_errno) : "connection closed");
     else
         tls_error_text(text, sizeof(text));
-    /* The certificate may have come before the failure. */
-    char reason[256];
-    if (tls_capture_chain(c, reason, sizeof(reason)) < 0)
-        conn_finish(c, PROBE_INTERNAL_ERROR, "%s", reason);
-    else
-        conn_finish(c, PROBE_TLS_ERROR, "%s", text);
+    f->wrong_protocol = not_tls(c->first_byte, e);
+    if (tls_capture_chain(c, f->text, sizeof(f->text)) < 0) {
+        f->outcome = PROBE_INTERNAL_ERROR;
+    } else {
+        f->outcome = PROBE_TLS_ERROR;
+        snprintf(f->text, sizeof(f->text), "%s", text);
+    }
+    return IO_FAILED;
 }
 
-void tls_handshake(struct conn *c)
+static enum io_status tls_handshake(struct conn *c, struct io_failure *f)
 {
     /* A flight OpenSSL wrote earlier must be out before we wait for more. */
     int sent = c->out_length ? conn_flush(c) : 1;
     if (sent == 0)
-        return;
+        return IO_AGAIN;
     ERR_clear_error();
     errno = 0;
     int rc = sent < 0 ? -1 : SSL_do_handshake(c->ssl);
     if (rc == 1) {
-        handshake_done(c);
-        return;
+        if (capture_tls(c, f->text, sizeof(f->text)) < 0) {
+            f->outcome = PROBE_INTERNAL_ERROR;
+            return IO_FAILED;
+        }
+        return IO_DONE; /* the Finished goes out with the request */
     }
     int e = sent < 0 ? SSL_ERROR_SYSCALL : SSL_get_error(c->ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
         sent = conn_flush(c);
         if (sent >= 0)
-            return;
+            return IO_AGAIN;
         e = SSL_ERROR_SYSCALL;
     }
-    handshake_failed(c, e, errno);
+    return handshake_failed(c, e, errno, f);
 }
 
-void tls_connected(struct conn *c, uint32_t events)
+static enum io_status tls_start(struct conn *c, uint32_t events, struct io_failure *f)
 {
-    struct worker *w = c->w;
     if (!c->ssl) {
-        c->ssl = SSL_new(w->pool->ssl_ctx);
+        c->ssl = SSL_new(c->w->pool->ssl_ctx);
         BIO *bio = c->ssl ? conn_bio_new(c) : NULL;
         if (!bio) {
             SSL_free(c->ssl);
             c->ssl = NULL;
-            conn_finish(c, PROBE_INTERNAL_ERROR, "out of memory for a TLS connection");
-            return;
+            f->outcome = PROBE_INTERNAL_ERROR;
+            snprintf(f->text, sizeof(f->text), "out of memory for a TLS connection");
+            return IO_FAILED;
         }
         SSL_set_bio(c->ssl, bio, bio);
+        SSL_set_app_data(c->ssl, c);
     }
     SSL_set_connect_state(c->ssl);
-    c->state = CONN_HANDSHAKE;
-    c->phase_deadline = w->now + w->pool->cfg.handshake_timeout_ms;
     /* A TLS server says nothing before our ClientHello; unless the event
      * says data is there (a banner), do not spend a read() to hear that. */
     c->skip_read = !(events & EPOLLIN);
-    tls_handshake(c);
+    return tls_handshake(c, f);
 }
+
+static enum io_status tls_write(struct conn *c, const char *data, size_t length,
+                                struct io_failure *f)
+{
+    ERR_clear_error();
+    if (SSL_write(c->ssl, data, (int)length) > 0)
+        return IO_DONE;
+    char text[256];
+    tls_error_text(text, sizeof(text));
+    f->outcome = PROBE_TLS_ERROR;
+    snprintf(f->text, sizeof(f->text), "TLS error while sending the request: %s", text);
+    return IO_FAILED;
+}
+
+static ssize_t tls_read(struct conn *c, char *buffer, size_t size, struct io_failure *f)
+{
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(c->ssl, buffer, (int)size);
+    if (n > 0)
+        return n;
+    int e = SSL_get_error(c->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return IO_READ_AGAIN;
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
+        return 0;
+    if (e == SSL_ERROR_SYSCALL) {
+        f->outcome = PROBE_CLOSED;
+        snprintf(f->text, sizeof(f->text), "%s while reading the response", strerror(errno));
+        return IO_READ_FAILED;
+    }
+    char text[200];
+    tls_error_text(text, sizeof(text));
+    f->outcome = PROBE_TLS_ERROR;
+    snprintf(f->text, sizeof(f->text), "TLS error while reading the response: %s", text);
+    return IO_READ_FAILED;
+}
+
+static int tls_abandon(struct conn *c, struct io_failure *f)
+{
+    if (tls_capture_chain(c, f->text, sizeof(f->text)) == 0)
+        return 0;
+    f->outcome = PROBE_INTERNAL_ERROR;
+    return -1;
+}
+
+static X509 *tls_leaf(struct conn *c)
+{
+    return c->ssl ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}
+
+static void tls_reset(struct conn *c)
+{
+    if (c->ssl)
+        SSL_clear(c->ssl);
+}
+
+static void tls_destroy(struct conn *c)
+{
+    SSL_free(c->ssl); /* frees the BIO too */
+    c->ssl = NULL;
+}
+
+const struct transport transport_tls = {
+    .name = "tls",
+    .secure = true,
+    .handshake_name = "TLS handshake",
+    .handshake_timeout = PROBE_TLS_TIMEOUT,
+    .start = tls_start,
+    .handshake = tls_handshake,
+    .write = tls_write,
+    .read = tls_read,
+    .abandon = tls_abandon,
+    .leaf = tls_leaf,
+    .reset = tls_reset,
+    .destroy = tls_destroy,
+};

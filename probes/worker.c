@@ -19,7 +19,7 @@
 #define SWEEP_INTERVAL_MS 10    /* how often deadlines are checked */
 
 /* Moves queued targets into free slots. Called with pool->lock held. */
-static unsigned take_queued(struct worker *w, struct target *out, unsigned max)
+static unsigned take_queued(struct worker *w, struct probe_target *out, unsigned max)
 {
     unsigned n = 0;
     unsigned capacity = w->slots;
@@ -36,7 +36,7 @@ static unsigned take_queued(struct worker *w, struct target *out, unsigned max)
 static bool start_queued(struct worker *w)
 {
     struct probe_pool *p = w->pool;
-    struct target batch[START_BATCH];
+    struct probe_target batch[START_BATCH];
     bool stop = false;
     for (;;) {
         unsigned want = w->free_count < START_BATCH ? w->free_count : START_BATCH;
@@ -48,7 +48,7 @@ static bool start_queued(struct worker *w)
         w->sleeping = (w->queue_length == 0 && w->free_count > n);
         pthread_mutex_unlock(&p->lock);
         for (unsigned i = 0; i < n; i++)
-            conn_start(w, batch[i]);
+            conn_start(w, &batch[i]);
         if (n < START_BATCH)
             return stop;
     }
@@ -129,7 +129,7 @@ int worker_init(struct worker *w, struct probe_pool *p, unsigned slots, char *er
         snprintf(err, KS_ERRLEN, "epoll_ctl: %s", strerror(errno));
         return -1;
     }
-    w->request_capacity = strlen(p->user_agent) + strlen(p->path) + 256;
+    w->request_capacity = strlen(p->user_agent) + 1024; /* + a module's path */
     w->conns = calloc(slots, sizeof(*w->conns));
     w->free_list = calloc(slots, sizeof(*w->free_list));
     w->queue = calloc(slots, sizeof(*w->queue));

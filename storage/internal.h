@@ -30,7 +30,7 @@
 #define STORE_SCHEMA_VERSION 3u
 #define STORE_SCHEMA_CERTS_BY_HASH 2u  /* older schema: certs keyed by SHA-256, read-only here */
 #define STORE_FORMAT_NAME "kubesurvey-store"
-#define STORE_RECORD_VERSION 3u        /* first byte of every hosts value */
+#define STORE_RECORD_VERSION 4u        /* first byte of every hosts value */
 #define STORE_HOST_KEY_LEN 12          /* hosts: scan id (4) + sequence number (8), big-endian */
 #define STORE_ADDR_KEY_LEN 10          /* addrs: scan id (4) + addr (4) + port (2), big-endian */
 #define STORE_CERT_KEY_LEN 8          /* certs: arrival number, uint64 big-endian */

@@ -10,7 +10,7 @@ packages=(
     libpcap-dev libnet1-dev libssl-dev liblmdb-dev libzstd-dev
     libjansson-dev libhttp-parser-dev libcmocka-dev libmimalloc-dev
     iproute2 nftables ethtool nginx-light openssl ca-certificates procps kmod lmdb-utils
-    libcap2-bin util-linux
+    libcap2-bin util-linux etcd-server
     python3
 )
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (it installs packages and creates network namespaces)" >&2; exit 1; }
@@ -26,8 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # nginx-light's package may start its service in this (the machine's)
-# namespace; tests run their own instances inside test namespaces only. Stop
-# the packaged one by its pid file, never every nginx: other runs' test
+# namespace; tests run their own instances inside test namespaces only (so
+# does tests/probes/test_modules.sh with etcd-server's etcd). Stop the
+# packaged nginx by its pid file, never every nginx: other runs' test
 # servers must live.
 if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
     kill "$(cat /run/nginx.pid)" 2>/dev/null || true

@@ -1,6 +1,6 @@
 /*
  * fuzz_http_response.c - the HTTP response of a probe (http-parser and the
- * callbacks of probes/http.c), fed as the network would: in pieces, then
+ * callbacks of probes/http.c, the parser of every module today), fed as the network would: in pieces, then
  * the end of the stream. The first input byte sets the piece size (1-256
  * bytes); the rest is the response. Small limits (512 header bytes, 1024
  * body bytes) so the fuzzer reaches them. Every probe ends with exactly one
@@ -30,20 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    struct probe_pool pool;
-    memset(&pool, 0, sizeof(pool));
-    pool.cfg.max_header_bytes = MAX_HEADER_BYTES;
-    pool.cfg.max_body_bytes = MAX_BODY_BYTES;
-    probe_config_defaults(&pool.cfg);
-    struct worker w;
-    memset(&w, 0, sizeof(w));
-    w.pool = &pool;
-    struct conn *c = calloc(1, sizeof(*c));
+    struct probe_result result;
+    probe_result_init(&result);
+    struct http_response *c = calloc(1, sizeof(*c));
     FUZZ_CHECK(c != NULL);
-    c->w = &w;
-    probe_result_init(&c->r);
-    c->keeping = KEEP_NONE;
-    http_response_begin(c);
+    http_response_begin(c, &result, MAX_HEADER_BYTES, MAX_BODY_BYTES);
 
     enum probe_outcome outcome = PROBE_OK;
     char reason[256];
@@ -55,7 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *chunk = malloc(n);
         FUZZ_CHECK(chunk != NULL);
         memcpy(chunk, data + at, n);
-        c->got_response_bytes = true;
         over = http_response_feed(c, chunk, n, &outcome, reason, sizeof(reason));
         free(chunk);
         at += n;
@@ -66,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(outcome == PROBE_OK || outcome == PROBE_HTTP_ERROR || outcome == PROBE_CLOSED);
     FUZZ_CHECK((outcome == PROBE_OK) == (reason[0] == '\0'));
 
-    struct probe_result *r = &c->r;
+    struct probe_result *r = &result;
     FUZZ_CHECK(r->body_length <= MAX_BODY_BYTES && (r->body_length == 0 || r->body));
     FUZZ_CHECK(!r->body_truncated || r->body_length == MAX_BODY_BYTES);
     FUZZ_CHECK(c->header_bytes <= MAX_HEADER_BYTES || c->headers_too_big);

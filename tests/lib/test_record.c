@@ -89,6 +89,10 @@ static void fill(struct probe_result *r)
     r->version_minor = 19;
     r->version_patch = 6;
     r->version_suffix = strdup("-eks-49a6c0");
+    r->module = strdup("etcd");
+    r->tls_cert_requested = true;
+    r->finding = strdup("no-client-auth");
+    r->etcd_server = strdup("3.5.9");
 }
 
 static const char full_json[] =
@@ -105,7 +109,9 @@ static const char full_json[] =
     "\"status-body\"],\"provider\":\"eks\",\"version_state\":\"valid\",\"git_version\":"
     "\"v1.19.6-eks-49a6c0\",\"version_major\":1,\"version_minor\":19,\"version_patch\":6,"
     "\"version_suffix\":\"-eks-49a6c0\",\"git_commit\":null,\"build_date\":null,\"go_version\":"
-    "null,\"platform\":null,\"all_ports_open\":false,\"scan\":3}";
+    "null,\"platform\":null,\"all_ports_open\":false,\"module\":\"etcd\","
+    "\"tls_cert_requested\":true,\"finding\":\"no-client-auth\",\"etcd_server\":\"3.5.9\","
+    "\"etcd_cluster\":null,\"scan\":3}";
 
 static void test_json_text(void **state)
 {
@@ -159,13 +165,14 @@ static void test_csv(void **state)
                         "tls_cipher,tls_alpn,chain_length,leaf_sha256,http_status,http_server,"
                         "http_content_type,k8s,verdict,evidence,provider,version_state,git_version,"
                         "version_major,version_minor,version_patch,version_suffix,git_commit,"
-                        "build_date,go_version,platform,all_ports_open");
+                        "build_date,go_version,platform,all_ports_open,module,tls_cert_requested,"
+                        "finding,etcd_server,etcd_cluster");
     assert_string_equal(line,
                         "198.18.1.7,6443,1700000000123,42,ok,\"quote \"\" backslash \\ tab \t bell \a\","
                         "true,TLSv1.3,\"has,comma \"\"and quote\"\"\",,2,"
                         "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0,200,"
                         "(not UTF-8),,true,yes,cert-marker|status-body,eks,valid,v1.19.6-eks-49a6c0,"
-                        "1,19,6,-eks-49a6c0,,,,,false");
+                        "1,19,6,-eks-49a6c0,,,,,false,etcd,true,no-client-auth,3.5.9,");
     free(header);
     free(line);
     probe_result_free(&r);

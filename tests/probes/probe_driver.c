@@ -21,15 +21,20 @@
 #define TOTAL_TIMEOUT_MS 5000
 #define MAX_TARGETS 4096
 
+static uint32_t addrs[MAX_TARGETS];
+static uint16_t ports[MAX_TARGETS];
+
 struct tally {
     pthread_mutex_t lock;
     uint64_t done;
+    uint64_t wrong_tag;       /* results whose tag names another target */
     uint64_t by_outcome[PROBE_OUTCOME_COUNT];
     uint32_t max_duration_ms;
 };
 
-static void on_done(void *ctx, struct probe_result *r)
+static void on_done(void *ctx, const struct probe_target *target, struct probe_result *r)
 {
+    (void)target;
     struct tally *t = ctx;
     pthread_mutex_lock(&t->lock);
     t->done++;
@@ -67,8 +72,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: probe_driver ROUNDS(>=2) < targets\n");
         return 2;
     }
-    static uint32_t addrs[MAX_TARGETS];
-    static uint16_t ports[MAX_TARGETS];
     int n = 0;
     char a[64];
     unsigned port;
@@ -99,8 +102,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "probe_driver: %s\n", err);
             return 1;
         }
-        for (int i = 0; i < n; i++)
-            probe_pool_submit(pool, addrs[i], ports[i]);
+        for (int i = 0; i < n; i++) {
+            struct probe_target target;
+            probe_target_ipv4(&target, addrs[i], ports[i],
+                              probe_module_for_port(&cfg.modules, ports[i]), (uint64_t)i);
+            probe_pool_submit(pool, &target);
+        }
         if (probe_pool_finish(pool, NULL, err) < 0) {
             fprintf(stderr, "probe_driver: %s\n", err);
             failed = 1;
@@ -113,6 +120,11 @@ int main(int argc, char **argv)
             if (t.by_outcome[k])
                 printf(" %s %llu", probe_outcome_name(k), (unsigned long long)t.by_outcome[k]);
         printf("\n");
+        if (t.wrong_tag) {
+            printf("FAIL: round %d: %llu results came back with another target's tag\n", round,
+                   (unsigned long long)t.wrong_tag);
+            failed = 1;
+        }
         if (t.done != (uint64_t)n || fds != fds_before || t.max_duration_ms > TOTAL_TIMEOUT_MS + 500) {
             printf("FAIL: round %d: lost probes, leaked descriptors or a probe over its deadline\n",
                    round);

@@ -25,6 +25,19 @@ expect 2 "only jsonl is supported" -- probe --output-format csv
 expect 2 "needs a value" -- probe --max-body
 expect 2 "unexpected argument 'extra'" -- probe extra
 expect 2 "--user-agent must be printable ASCII" -- probe --user-agent $'bad\r\nX-Injected: 1'
+expect 0 "--retries N" -- probe --help
+expect 2 "no module named 'nope'" -- probe --module 443=nope
+expect 2 "'70000=etcd' is not PORT=MODULE" -- probe --module 70000=etcd
+expect 2 "'etcd' is not PORT=MODULE" -- probe --module etcd
+expect 2 "'2379=': no module named ''" -- probe --module 2379=
+expect 2 "no module named 'nope'" -- scan --module 443=nope 198.18.0.1
+# --modules lists every module with its default ports, then exits 0
+"$ks" probe --modules > "$tmp/modules" 2>&1 || check_failed "probe --modules: status $?"
+for want in "apiserver          443,6443" "kubelet            10250" \
+            "kubelet-readonly   10255" "etcd               2379" "Any other port: apiserver"; do
+  grep -qF -- "$want" "$tmp/modules" || check_failed "probe --modules lacks '$want': $(cat "$tmp/modules")"
+done
+"$ks" scan --modules 2>&1 | cmp -s - "$tmp/modules" || check_failed "scan --modules differs from probe's"
 expect 1 "cannot open input $tmp/missing" -- probe -f "$tmp/missing"
 expect 1 "cannot create output" -- probe -f /dev/null -o "$tmp/no/such/dir/out.jsonl"
 

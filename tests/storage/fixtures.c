@@ -136,6 +136,12 @@ void fixture_result(struct probe_result *r, uint32_t seed, uint32_t addr, uint16
     r->go_version = strdup("go1.15.5");
     r->platform = strdup("linux/amd64");
     r->all_ports_open = seed % 13 == 0;
+    static const char *const modules[] = {"apiserver", "kubelet", "kubelet-readonly", "etcd"};
+    r->module = strdup(modules[seed % 4]);
+    r->tls_cert_requested = seed % 5 == 0;
+    r->finding = seed % 3 ? strdup(RECORD_FINDING_ANON_OPEN) : NULL;
+    r->etcd_server = seed % 4 == 3 ? text("3.5.9", seed) : NULL;
+    r->etcd_cluster = seed % 4 == 3 ? strdup("3.5.0") : NULL;
 }
 
 static bool same_string(const char *a, const char *b)
@@ -168,6 +174,8 @@ const char *fixture_result_diff(const struct probe_result *a, const struct probe
     SAME_STR(git_version); SAME(version_major); SAME(version_minor); SAME(version_patch);
     SAME_STR(version_suffix); SAME_STR(git_commit); SAME_STR(build_date);
     SAME_STR(go_version); SAME_STR(platform); SAME(all_ports_open);
+    SAME_STR(module); SAME(tls_cert_requested); SAME_STR(finding); SAME_STR(etcd_server);
+    SAME_STR(etcd_cluster);
 #undef SAME
 #undef SAME_STR
     return NULL;

@@ -85,6 +85,7 @@ static void random_record(struct probe_result *r, uint32_t max_cert_length)
             r->body[i] = (uint8_t)next_random();
     }
     r->all_ports_open = below(2);
+    r->tls_cert_requested = below(2);
 }
 
 #endif

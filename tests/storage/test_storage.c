@@ -23,7 +23,7 @@
 /* When probes/ appends fields to struct probe_result, storage/record.c must
  * encode them (bump STORE_RECORD_VERSION), fixtures.c must fill them and
  * this test compare them; then update this size. */
-_Static_assert(sizeof(struct probe_result) == 1008,
+_Static_assert(sizeof(struct probe_result) == 1048,
                "struct probe_result changed: extend storage/record.c and the storage tests");
 
 /* store_host_get and store_cert_get as 1 (found), 0 (not found) or -1
@@ -425,9 +425,17 @@ static void test_record_version_2_flags(void **state)
     struct buf b = {0};
     struct probe_result r, got;
     fixture_result(&r, 26, 1, 443, NULL, NULL, 0);
+    free(r.module);
+    free(r.finding);
+    free(r.etcd_server);
+    free(r.etcd_cluster);
+    r.module = r.finding = r.etcd_server = r.etcd_cluster = NULL;
+    r.tls_cert_requested = false;
     r.all_ports_open = true;
     assert_int_equal(record_encode(&b, &r, err), 0);
-    assert_int_equal(b.data[0], 3);
+    assert_int_equal(b.data[0], 4);
+    b.length -= 4; /* version 4's four empty strings */
+    b.data[0] = 3;
     assert_int_equal(b.data[1] & 8, 8);
     assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
     assert_true(got.all_ports_open);
@@ -443,6 +451,52 @@ static void test_record_version_2_flags(void **state)
     probe_result_free(&got);
     probe_result_free(&r);
     buf_free(&b);
+}
+
+/* Version 4 added the module, tls_cert_requested (bit 4 of the flags
+ * byte) and the findings at the end: a version 3 record (a version 4
+ * encoding without those bytes, its version byte 3) decodes with them NULL
+ * and false, its module read as apiserver; bit 4 set in it is corrupt. */
+static void test_record_version_3(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct buf b = {0}, old = {0};
+    struct probe_result r, got;
+    fixture_result(&r, 26, 1, 443, NULL, NULL, 0);
+    free(r.module);
+    free(r.finding);
+    free(r.etcd_server);
+    free(r.etcd_cluster);
+    r.module = r.finding = r.etcd_server = r.etcd_cluster = NULL;
+    r.tls_cert_requested = false;
+    assert_int_equal(record_encode(&old, &r, err), 0);
+    /* four empty strings (one byte each) are all version 4 adds */
+    old.length -= 4;
+    old.data[0] = 3;
+    assert_int_equal(record_decode(old.data, old.length, &got, err), 0);
+    assert_null(fixture_result_diff(&r, &got));
+    assert_null(got.module);
+    assert_string_equal(probe_result_module(&got), "apiserver");
+    probe_result_free(&got);
+    old.data[1] |= 16;
+    assert_int_equal(record_decode(old.data, old.length, &got, err), -1);
+    assert_non_null(strstr(err, "unknown flag bits"));
+    /* and a version 4 record keeps all of them */
+    r.module = strdup("etcd");
+    r.finding = strdup(RECORD_FINDING_CLIENT_CERT_REQUIRED);
+    r.etcd_server = strdup("3.4.23");
+    r.tls_cert_requested = true;
+    assert_int_equal(record_encode(&b, &r, err), 0);
+    assert_int_equal(b.data[0], 4);
+    assert_int_equal(b.data[1] & 16, 16);
+    assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
+    assert_null(fixture_result_diff(&r, &got));
+    assert_string_equal(probe_result_module(&got), "etcd");
+    probe_result_free(&got);
+    probe_result_free(&r);
+    buf_free(&b);
+    buf_free(&old);
 }
 
 /* ---- certificates ---- */
@@ -1125,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_replace_resume_and_order),
         cmocka_unit_test(test_record_decode_hostile),
         cmocka_unit_test(test_record_version_2_flags),
+        cmocka_unit_test(test_record_version_3),
         cmocka_unit_test(test_cert_dedup),
         cmocka_unit_test(test_dictionary_switch_and_compact),
         cmocka_unit_test(test_scans_and_writer_errors),

@@ -4,7 +4,9 @@
 # kubesurvey at commit 5c7fa16, data/schema2.jsonl its export by that build):
 # read as it is by a read-only open, upgraded to schema 3 by the first
 # read-write one, and both read exactly what the old build exported, plus
-# the field its version 2 records predate (all_ports_open, false).
+# the fields its version 2 records predate (all_ports_open false; and the
+# version 4 fields: module, finding and the etcd versions null,
+# tls_cert_requested false).
 set -u
 : "${KUBESURVEY:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,12 +18,13 @@ db=$dir/old.lmdb
 cp "$here/data/schema2.lmdb" "$db"
 chmod 0444 "$db"   # a read-only open must not need to upgrade it
 
-# The export of this build less `"all_ports_open":false` (every record
-# has it, and nothing else is new).
+# The export of this build less the fields the old records predate (every
+# record has them, with these values, and nothing else is new).
+new=',"all_ports_open":false,"module":null,"tls_cert_requested":false,"finding":null,"etcd_server":null,"etcd_cluster":null'
 old_fields() {
-    [[ $(grep -c ',"all_ports_open":false,"scan":1}$' "$1") -eq 12 ]] ||
-        fail "$1: not every record has all_ports_open false"
-    sed 's/,"all_ports_open":false,"scan":1}$/,"scan":1}/' "$1" >"$1.old"
+    [[ $(grep -cF "$new,\"scan\":1}" "$1") -eq 12 ]] ||
+        fail "$1: not every record has the newer fields as null and false"
+    sed "s/$new,\"scan\":1}\$/,\"scan\":1}/" "$1" >"$1.old"
 }
 $ks export "$db" --format jsonl --certs pem -o "$dir/ro.jsonl" || fail "read-only export of a schema 2 store"
 old_fields "$dir/ro.jsonl"

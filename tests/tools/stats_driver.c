@@ -201,6 +201,11 @@ static void fill_result(struct probe_result *r, json_t *e)
         r->git_version = strdup(str(e, "git_version"));
         r->version_state = VERSION_VALID;
     }
+    static const char *const strings[] = {"module", "finding", "etcd_server", "etcd_cluster"};
+    char **slots[] = {&r->module, &r->finding, &r->etcd_server, &r->etcd_cluster};
+    for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
+        if (str(e, strings[k]))
+            *slots[k] = strdup(str(e, strings[k]));
     if (str(e, "cert")) {
         r->chain_length = 1;
         memcpy(r->chain[0].sha256, cert_named(str(e, "cert"))->sha256, 32);

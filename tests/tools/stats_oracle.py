@@ -92,6 +92,22 @@ class Lifecycle:
             for name in p["names"]:
                 self.providers[name] = p
         self.cves = load("cves.json")["cves"]
+        etcd = load("etcd.json")
+        self.etcd_supported = etcd["supported_minors"]
+        self.etcd_minors = [(tuple(int(x) for x in m["minor"].split(".")), day(m["released"]))
+                            for m in etcd["minors"]]
+
+    def etcd_status(self, version, on):
+        """docs/statistics.md "Surfaces": supported while fewer than
+        supported_minors newer minors were released by `on`."""
+        m = re.match(r"(\d+)\.(\d+)", version or "")
+        if not m:
+            return "unknown"
+        v = (int(m.group(1)), int(m.group(2)))
+        released = [minor for minor, when in self.etcd_minors if when <= on]
+        if sum(1 for minor in released if minor > v) >= self.etcd_supported:
+            return "unsupported"
+        return "supported" if v in released else "unknown"
 
     def upstream_status(self, major, minor, on):
         if major != 1 or minor < 0:
@@ -228,6 +244,37 @@ def cluster_groups(pop, estimator):
     return groups
 
 
+def surfaces(lc, pop, on):
+    """docs/statistics.md, "Surfaces": every record of the kubelet,
+    kubelet-readonly and etcd modules, by finding; etcd versions by minor."""
+    kubelet = {"endpoints": 0, "authentication_required": 0, "anonymous_forbidden": 0,
+               "anonymous_open": 0}
+    readonly = {"endpoints": 0, "open": 0}
+    etcd = {"endpoints": 0, "client_cert_required": 0, "no_client_auth": 0, "by_version": {},
+            "unsupported": 0, "unsupported_unknown": 0}
+    for e in pop["endpoints"]:
+        module, finding = e.get("module", "apiserver"), e.get("finding")
+        if module == "kubelet":
+            kubelet["endpoints"] += 1
+            if finding:
+                kubelet[finding.replace("-", "_")] += 1
+        elif module == "kubelet-readonly":
+            readonly["endpoints"] += 1
+            readonly["open"] += finding == "open"
+        elif module == "etcd":
+            etcd["endpoints"] += 1
+            etcd["client_cert_required"] += finding == "client-cert-required"
+            if finding == "no-client-auth":
+                etcd["no_client_auth"] += 1
+                m = re.match(r"(\d+)\.(\d+)", e.get("etcd_server") or "")
+                key = "%d.%d" % (int(m.group(1)), int(m.group(2))) if m else "other"
+                etcd["by_version"][key] = etcd["by_version"].get(key, 0) + 1
+                status = lc.etcd_status(e.get("etcd_server"), on)
+                etcd["unsupported"] += status == "unsupported"
+                etcd["unsupported_unknown"] += status == "unknown"
+    return {"kubelet": kubelet, "kubelet_readonly": readonly, "etcd": etcd}
+
+
 def compute(lc, pop, as_of, calendar):
     on = day(as_of)
     prefixes, auts, orgs = network_tables(pop)
@@ -243,7 +290,10 @@ def compute(lc, pop, as_of, calendar):
     cluster_members = []   # (certificate name or None, statuses or None)
     networks, owners = {}, {}
     provider_order = []
+    o["surfaces"] = surfaces(lc, pop, on)
     for e in pop["endpoints"]:
+        if e.get("module", "apiserver") != "apiserver":
+            continue  # docs/statistics.md: surfaces, not API-server figures
         o["syn_open"] += 1
         o["tls"] += bool(e.get("tls"))
         if e.get("k8s") == "kubelet":

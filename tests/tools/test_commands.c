@@ -314,7 +314,8 @@ static void test_export(void **state)
                                 "http_status,http_server,http_content_type,k8s,verdict,evidence,"
                                 "provider,version_state,git_version,version_major,version_minor,"
                                 "version_patch,version_suffix,git_commit,build_date,go_version,"
-                                "platform,all_ports_open,as\n"));
+                                "platform,all_ports_open,module,tls_cert_requested,finding,etcd_server,"
+                                "etcd_cluster,as\n"));
     assert_non_null(strstr(csv, "\n1,198.18.0.5,443,0,0,ok,,true,,,,1,"));
     assert_non_null(strstr(csv, ",true,yes,cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));
     assert_non_null(strstr(csv, "cert-marker|version-info,gke,valid,v1.17.17-gke.1,"));

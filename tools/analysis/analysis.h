@@ -314,6 +314,24 @@ void stats_add_corrupt(struct stats *s, uint64_t n);
 json_t *stats_to_json(const struct stats *s);
 void stats_free(struct stats *s);
 
+/* ---- the surfaces beside the API servers (surfaces.c) ----
+ * What the kubelet, kubelet-readonly and etcd modules found; stats keeps
+ * one and puts it under "surfaces". */
+struct surfaces;
+/* Support of etcd versions is judged on day as_of (tools/data/etcd.json).
+ * NULL when out of memory. */
+struct surfaces *surfaces_new(int32_t as_of);
+void surfaces_free(struct surfaces *s);
+/* Counts r if one of those modules probed it (*counted true); leaves the
+ * apiserver module's records to the API-server figures (*counted false).
+ * -1 when out of memory. */
+int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted);
+/* {"kubelet": {...}, "kubelet_readonly": {...}, "etcd": {...}}: new reference. */
+json_t *surfaces_to_json(const struct surfaces *s);
+/* Their section of the text summary, and of the HTML report. */
+void surfaces_print(FILE *out, const json_t *surfaces);
+void surfaces_report_html(FILE *out, const json_t *surfaces);
+
 /* Human-readable summary of a stats_to_json object. */
 void stats_print_summary(FILE *out, const json_t *stats);
 /* The HTML report page for a stats_to_json object (self-contained). */

@@ -451,6 +451,7 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
                   "Network owners against provider labels (--pfx2as, --as2org)");
     network_table(out, json_object_get(stats, "networks"), "as",
                   "Origin ASes against provider labels (--pfx2as)");
+    surfaces_report_html(out, json_object_get(stats, "surfaces"));
     definitions(out);
     fputs("</body></html>\n", out);
     if (ferror(out)) {

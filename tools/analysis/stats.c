@@ -109,6 +109,7 @@ struct stats {
     struct hashmap certs;         /* leaf SHA-256 -> struct cert_slot */
     bool clusters_resolved;
     struct hashmap networks, owners; /* -> struct network_count */
+    struct surfaces *surfaces;    /* the other modules' records (surfaces.c) */
 };
 
 int stats_new(struct stats **out, const struct stats_options *opt, char *err)
@@ -127,7 +128,9 @@ int stats_new(struct stats **out, const struct stats_options *opt, char *err)
     hashmap_init(&s->certs, 32, sizeof(struct cert_slot));
     hashmap_init(&s->networks, NETWORK_KEY, sizeof(struct network_count));
     hashmap_init(&s->owners, sizeof(const char *), sizeof(struct network_count));
-    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits || !s->cve_other_hits)
+    s->surfaces = surfaces_new(opt->as_of);
+    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits || !s->cve_other_hits ||
+        !s->surfaces)
         goto oom;
     *out = s;
     return 0;
@@ -158,6 +161,7 @@ void stats_free(struct stats *s)
     hashmap_free(&s->certs);
     hashmap_free(&s->networks);
     hashmap_free(&s->owners);
+    surfaces_free(s->surfaces);
     free(s);
 }
 
@@ -421,6 +425,13 @@ static int add_version(struct stats *s, const struct probe_result *r, struct pro
 
 int stats_add(struct stats *s, const struct probe_result *r, char *err)
 {
+    /* The kubelet, read-only and etcd modules' records are surfaces of
+     * their own; every other figure is the API servers' (apiserver module). */
+    bool surface;
+    if (surfaces_add(s->surfaces, r, &surface) < 0)
+        goto oom;
+    if (surface)
+        return 0;
     s->syn_open++;
     if (r->tls_done)
         s->tls++;
@@ -843,5 +854,6 @@ json_t *stats_to_json(const struct stats *s)
         json_object_set_new(o, "network_owners", networks_json(s, &s->owners, "owner"));
         json_object_set_new(o, "k8s_no_owner", json_integer((json_int_t)s->k8s_no_owner));
     }
+    json_object_set_new(o, "surfaces", surfaces_to_json(s->surfaces));
     return o;
 }

@@ -135,4 +135,5 @@ void stats_print_summary(FILE *out, const json_t *s)
     print_networks(out, json_object_get(s, "networks"), "as", "top origin ASes");
     print_networks(out, json_object_get(s, "network_owners"), "owner",
                    "network owners (as2org) against provider labels");
+    surfaces_print(out, json_object_get(s, "surfaces"));
 }

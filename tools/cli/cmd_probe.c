@@ -45,9 +45,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesurvey probe [-f FILE|-] [-p PORT] [-o FILE] [OPTIONS]\n\n"
-            "Probe each listed (address, port): TCP connect, TLS handshake (whole chain\n"
-            "kept), GET /version, Kubernetes classification. One JSON object per line\n"
-            "per target (schema: docs/probe-schema.md).\n\n"
+            "Probe each listed (address, port) with its port's module (--modules): TCP\n"
+            "connect, TLS handshake (whole chain kept) unless the module is plain HTTP,\n"
+            "one GET (/version for an API server or etcd, /healthz for a kubelet), and\n"
+            "the module's classification. One JSON object per line per target (schema:\n"
+            "docs/probe-schema.md).\n\n"
             "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
             "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n\n"
             "options:\n"
@@ -55,16 +57,7 @@ static void usage(FILE *f)
             "  -p, --port PORT           port for lines without one (default 443)\n"
             "  -o, --output FILE         JSON Lines output (default -, standard output)\n"
             "      --output-format jsonl the only format for now\n"
-            "      --probe-threads N     worker threads (default: number of CPUs)\n"
-            "      --concurrency N       connections in flight (default 1024)\n"
-            "      --connect-timeout MS  TCP connect (default 3000)\n"
-            "      --handshake-timeout MS  TLS handshake (default 5000)\n"
-            "      --response-timeout MS   request to complete response (default 5000)\n"
-            "      --user-agent S        User-Agent header (default names the survey and a\n"
-            "                            contact)\n"
-            "      --max-body BYTES      body bytes kept per response (default 65536)\n"
-            "      --no-fast-keys        parse certificate keys the slow OpenSSL 3.0 way\n"
-            "                            (see docs/probes.md, Cost)\n"
+            PROBE_OPTIONS_HELP
             "  -q, --quiet               no summary on standard error\n"
             "  -h, --help                this text\n\n"
             "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
@@ -206,8 +199,9 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
     return 1;
 }
 
-static void write_result(void *ctx, struct probe_result *r)
+static void write_result(void *ctx, const struct probe_target *t, struct probe_result *r)
 {
+    (void)t;
     struct output *o = ctx;
     size_t length = 0;
     char *text = record_to_json(r, RECORD_CERTS_DER, NULL, &length);
@@ -273,8 +267,9 @@ static int parse_probe_args(int argc, char **argv, struct probe_args *a)
     opterr = 0;
     while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
         if (probe_option_is(opt)) {
-            if (probe_option_apply(&a->cfg, opt, optarg) < 0)
-                return EXIT_USAGE;
+            int rc = probe_option_apply(&a->cfg, opt, optarg);
+            if (rc != 0)
+                return rc < 0 ? EXIT_USAGE : -1;
             continue;
         }
         char name[64];
@@ -336,7 +331,10 @@ static int probe_input(struct probe_args *a, struct output *out)
                         (unsigned long long)a->in.line_number, err);
             a->in.skipped++;
         } else if (rc > 0) {
-            probe_pool_submit(pool, addr, port);
+            struct probe_target target;
+            probe_target_ipv4(&target, addr, port, probe_module_for_port(&a->cfg.modules, port),
+                              a->in.line_number);
+            probe_pool_submit(pool, &target);
         }
     }
     if (ferror(a->in.in)) {

@@ -36,8 +36,36 @@ static const struct range ranges[] = {
     [OPT_PROBE_RETRIES - OPT_PROBE_FIRST] = {"--retries", 0, PROBE_RETRIES_MAX},
 };
 
+/* --modules: each module, its default ports and what it asks. */
+static void list_modules(void)
+{
+    printf("%-18s %-12s %s\n", "MODULE", "PORTS", "PROBE");
+    for (unsigned m = 0; m < probe_module_count(); m++) {
+        char ports[64] = "";
+        size_t n = 0;
+        for (const uint16_t *p = probe_module_default_ports(m); *p && n < sizeof(ports) - 8; p++)
+            n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%u", n ? "," : "", *p);
+        printf("%-18s %-12s %s\n", probe_module_name(m), n ? ports : "-",
+               probe_module_summary(m));
+    }
+    printf("Any other port: %s. Change with --module PORT=NAME.\n",
+           probe_module_name(PROBE_MODULE_APISERVER));
+}
+
 int probe_option_apply(struct probe_config *cfg, int opt, const char *arg)
 {
+    if (opt == OPT_PROBE_LIST_MODULES) {
+        list_modules();
+        return 1;
+    }
+    if (opt == OPT_PROBE_MODULE) {
+        char err[KS_ERRLEN];
+        if (probe_port_map_add(&cfg->modules, arg, err) < 0) {
+            cli_message("--module: %s", err);
+            return -1;
+        }
+        return 0;
+    }
     if (opt == OPT_PROBE_NO_FAST_KEYS) {
         cfg->no_fast_keys = true;
         return 0;

@@ -68,7 +68,7 @@ static const char scan_usage[] =
     "      --output-format F     csv (default) or jsonl\n"
     "      --metadata FILE       JSON summary of the run (parameters, counters, times)\n"
     "  -q, --quiet               no status line on stderr\n"
-    "Probing and storage (without --syn-only every responder is probed: TLS, GET /version)\n"
+    "Probing and storage (without --syn-only every responder is probed by its port's module)\n"
     "      --db PATH             LMDB store for the results (default survey.lmdb)\n"
     "      --no-db               do not store; write JSON Lines with -o instead\n"
     "      --resume              continue the interrupted scan in --db from its last\n"
@@ -324,8 +324,10 @@ static int apply_option(struct scan_options *o, int c, const char *arg)
     case 'q': o->quiet = true; break;
     case 'h': fputs(scan_usage, stdout); return EXIT_OK;
     default:
-        if (probe_option_is(c))
-            return probe_option_apply(&o->probe, c, arg) < 0 ? EXIT_USAGE : -1;
+        if (probe_option_is(c)) {
+            rc = probe_option_apply(&o->probe, c, arg);
+            return rc < 0 ? EXIT_USAGE : rc > 0 ? EXIT_OK : -1;
+        }
         return usage_error("%s", "unknown option");
     }
     return -1;

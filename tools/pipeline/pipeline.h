@@ -126,14 +126,14 @@ struct responder_ring {
 };
 
 /* Which responders have been fully handled (probed, result queued to the
- * store). Each responder gets a sequence number in ring order; `low` is the
- * first number not yet handled, so every responder before it is done. */
+ * store). Each responder gets a sequence number in ring order, which its
+ * probe carries as its tag; `low` is the first number not yet handled, so
+ * every responder before it is done. */
 struct seq_tracker {
-    pthread_mutex_t lock;
-    struct hashmap seqs;          /* responder key + 1 -> its sequence number */
-    uint8_t *done;                /* window of done flags, by seq & (window - 1) */
+    pthread_mutex_t lock;         /* advancing low */
+    _Atomic uint8_t *done;        /* window of done flags, by seq & (window - 1) */
     size_t window;
-    uint64_t next_seq;
+    _Atomic uint64_t next_seq;
     _Atomic uint64_t low;
 };
 
@@ -148,8 +148,9 @@ struct pipeline_config {
     struct store_writer *writer;  /* NULL without a store */
     /* Hosts that answer on every port (engine.h, port_sample): when set
      * (and probing), each responder waits `hold` seconds before its probe
-     * so its host's sample has been answered, and its record's
-     * all_ports_open is all_ports_open(flag_ctx, addr) (scan_all_ports_open). */
+     * so its host's sample has been answered; the feeder then asks
+     * all_ports_open(flag_ctx, addr) (scan_all_ports_open) once and the
+     * answer travels with the probe as a target flag into the record. */
     bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
     void *flag_ctx;
     double hold;
@@ -173,6 +174,7 @@ struct scan_pipeline {
     bool out_failed;
 
     struct probe_pool *pool;      /* NULL with --syn-only */
+    struct probe_port_map modules; /* the module of each port (cfg->probe's) */
     struct probe_pool_stats pool_final; /* its counters once it finished */
     struct seq_tracker seqs;
     struct store_writer *writer;  /* NULL without a store */

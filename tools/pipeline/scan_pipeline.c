@@ -55,52 +55,54 @@ static bool ring_pop(struct responder_ring *r, uint64_t *v)
 
 /* ---- sequence tracker ---- */
 
+/* Each responder's sequence number travels with its probe as the target's
+ * tag, so marking it done needs no map: a flag in a window, set by the probe
+ * workers; `low` is advanced under the lock by whoever asks how far the
+ * handled prefix reaches (the feeder, the checkpoints). */
+
 static int seq_tracker_init(struct seq_tracker *t)
 {
     memset(t, 0, sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
-    hashmap_init(&t->seqs, sizeof(uint64_t), sizeof(uint64_t)); /* key + 1 -> seq */
     t->window = SEQ_WINDOW;
-    t->done = calloc(t->window, 1);
+    t->done = calloc(t->window, sizeof(*t->done));
     return t->done ? 0 : -1;
 }
 
-/* Gives key the next sequence number; waits while the window is full. */
-static int seq_tracker_add(struct seq_tracker *t, uint64_t key)
+/* Moves `low` past every done sequence number; returns it. */
+static uint64_t seq_tracker_advance(struct seq_tracker *t)
 {
-    while (t->next_seq - atomic_load(&t->low) >= t->window) {
+    pthread_mutex_lock(&t->lock);
+    uint64_t low = atomic_load(&t->low);
+    uint64_t next = atomic_load(&t->next_seq);
+    while (low < next && atomic_load_explicit(&t->done[low & (t->window - 1)],
+                                              memory_order_acquire)) {
+        atomic_store_explicit(&t->done[low & (t->window - 1)], 0, memory_order_relaxed);
+        low++;
+    }
+    atomic_store(&t->low, low);
+    pthread_mutex_unlock(&t->lock);
+    return low;
+}
+
+/* The next sequence number (feeder thread only); waits while the window
+ * is full. */
+static uint64_t seq_tracker_add(struct seq_tracker *t)
+{
+    while (atomic_load(&t->next_seq) - seq_tracker_advance(t) >= t->window) {
         struct timespec pause = {0, 1000000};
         nanosleep(&pause, NULL);
     }
-    pthread_mutex_lock(&t->lock);
-    uint64_t stored = key + 1;
-    uint64_t *seq = hashmap_value(&t->seqs, hashmap_put(&t->seqs, &stored, NULL));
-    if (seq)
-        *seq = t->next_seq++;
-    pthread_mutex_unlock(&t->lock);
-    return seq ? 0 : -1;
+    return atomic_fetch_add(&t->next_seq, 1);
 }
 
-static void seq_tracker_done(struct seq_tracker *t, uint64_t key)
+static void seq_tracker_done(struct seq_tracker *t, uint64_t seq)
 {
-    pthread_mutex_lock(&t->lock);
-    uint64_t stored = key + 1;
-    const uint64_t *seq = hashmap_value(&t->seqs, hashmap_get(&t->seqs, &stored));
-    if (seq) {
-        uint64_t low = atomic_load(&t->low);
-        t->done[*seq & (t->window - 1)] = 1;
-        while (low < t->next_seq && t->done[low & (t->window - 1)]) {
-            t->done[low & (t->window - 1)] = 0;
-            low++;
-        }
-        atomic_store(&t->low, low);
-    }
-    pthread_mutex_unlock(&t->lock);
+    atomic_store_explicit(&t->done[seq & (t->window - 1)], 1, memory_order_release);
 }
 
 static void seq_tracker_free(struct seq_tracker *t)
 {
-    hashmap_free(&t->seqs);
     free(t->done);
     pthread_mutex_destroy(&t->lock);
 }
@@ -139,14 +141,11 @@ static void write_responder(struct scan_pipeline *p, uint64_t v)
     write_line(p, line);
 }
 
-/* Called on probe worker threads. */
-static void probe_done(void *ctx, struct probe_result *r)
+/* Called on probe worker threads; the target's tag is its sequence number. */
+static void probe_done(void *ctx, const struct probe_target *t, struct probe_result *r)
 {
     struct scan_pipeline *p = ctx;
-    uint64_t key = (uint64_t)r->addr << 16 | r->port;
     atomic_fetch_add(&p->probed, 1);
-    if (p->all_ports_open)
-        r->all_ports_open = p->all_ports_open(p->flag_ctx, r->addr);
     if (r->k8s == K8S_YES)
         atomic_fetch_add(&p->k8s, 1);
     if (p->out) {
@@ -163,7 +162,7 @@ static void probe_done(void *ctx, struct probe_result *r)
     }
     probe_result_free(r); /* a no-op when the writer took the contents */
     /* Only now is this responder's record queued for the next commit. */
-    seq_tracker_done(&p->seqs, key);
+    seq_tracker_done(&p->seqs, t->tag);
 }
 
 /* A responder leaves the feeder: listed, or submitted to the probes. */
@@ -173,11 +172,18 @@ static void feed(struct scan_pipeline *p, uint64_t v)
         write_responder(p, v);
         return;
     }
-    if (seq_tracker_add(&p->seqs, v) < 0 ||
-        probe_pool_submit(p->pool, (uint32_t)(v >> 16), (uint16_t)v) < 0) {
-        /* Out of memory or a pool shutting down: the responder is lost;
-         * mark it handled so checkpoints do not wait for it forever. */
-        seq_tracker_done(&p->seqs, v);
+    uint32_t addr = (uint32_t)(v >> 16);
+    uint16_t port = (uint16_t)v;
+    struct probe_target t;
+    probe_target_ipv4(&t, addr, port, probe_module_for_port(&p->modules, port),
+                      seq_tracker_add(&p->seqs));
+    /* The host's flag is final now: it waited PORT_SAMPLE_WAIT (hold). */
+    if (p->all_ports_open && p->all_ports_open(p->flag_ctx, addr))
+        t.flags |= PROBE_TARGET_ALL_PORTS_OPEN;
+    if (probe_pool_submit(p->pool, &t) < 0) {
+        /* A pool shutting down: the responder is lost; mark it handled so
+         * checkpoints do not wait for it forever. */
+        seq_tracker_done(&p->seqs, t.tag);
     }
 }
 
@@ -261,6 +267,8 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
     }
     if (cfg->probe && probe_pool_create(&p->pool, cfg->probe, probe_done, p, err) < 0)
         goto fail;
+    if (cfg->probe)
+        p->modules = cfg->probe->modules;
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
     if (rc != 0) {
         snprintf(err, KS_ERRLEN, "starting feeder thread: %s", strerror(rc));
@@ -275,7 +283,7 @@ fail:
 
 uint64_t scan_pipeline_handled(struct scan_pipeline *p)
 {
-    return p->pool ? atomic_load(&p->seqs.low) : atomic_load(&p->pushed);
+    return p->pool ? seq_tracker_advance(&p->seqs) : atomic_load(&p->pushed);
 }
 
 void scan_pipeline_probe_stats(struct scan_pipeline *p, struct probe_pool_stats *out)
