@@ -51,6 +51,19 @@ int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t
 int tool_parse_scan_id(const char *text, uint32_t *id);
 /* The scan's start day from its "started" ISO-8601 UTC time. */
 int tool_scan_start_day(const json_t *scan_json, int32_t *day);
+/* Anonymisation (anonymize.c): Crypto-PAn addresses and keyed certificate
+ * hashes from a 32-byte key file (docs/export.md). */
+struct anonymizer;
+/* The keys of KEYFILE: Crypto-PAn's, and one for certificate hashes
+ * derived from it. */
+int anonymizer_load(struct anonymizer **out, const char *keyfile, char *err);
+/* Edits a copy of a record into what an anonymised dataset may show: the
+ * address (prefix-preserving) wherever it appears, the certificate hashes
+ * keyed, no certificate bodies, no bodies that are not version.Info. -1
+ * when out of memory. */
+int anonymizer_apply(const struct anonymizer *a, struct probe_result *r);
+void anonymizer_free(struct anonymizer *a);
+
 /* What `stats` and `report` compute over: the options they share. */
 struct stats_request {
     const char *db;
