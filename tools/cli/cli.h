@@ -30,6 +30,8 @@ int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* The one way a command speaks on stderr: "kubesurvey COMMAND: message\n",
  * COMMAND being the one main() dispatched to (main.c). For errors, and for
