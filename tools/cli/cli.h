@@ -85,4 +85,26 @@ int stats_request_check(const struct stats_request *req);
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
                        char *err);
 
+/* `diff` of two scans (cmd_diff.c) as the JSON of `diff --json`: the
+ * Kubernetes endpoints upgraded, downgraded, unchanged, version_unknown,
+ * gone and new from scan id_from of db_from to scan id_to of db_to. */
+int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, uint32_t id_to,
+                    json_t **out, char *err);
+
+/* ---- scans over time (series.c) ---- */
+
+/* The series of the scans of dbs (every scan of each; two or more in
+ * all), ordered by start time, each judged as of its own start day with
+ * the options of base (its db, scan and as_of unused): per scan its
+ * headline counts, the three unsupported shares and the endpoints by
+ * minor; between consecutive scans the diff. docs/statistics.md "Scans
+ * over time". */
+int tool_compute_series(const char *const *dbs, size_t db_count, const struct stats_request *base,
+                        json_t **out, char *err);
+/* The options of a series (usage errors said): one DB or more, each once,
+ * no --as-of or --scan. 0 / -1. */
+int series_request_check(const struct stats_request *req, const char *const *dbs, size_t count);
+/* The series as readable text. */
+void series_print(FILE *out, const json_t *series);
+
 #endif
