@@ -118,6 +118,10 @@ grep -q "k8s: stats.json 10, records 9" out.txt || fail "publish_check does not 
 fresh; zstd -dc pkg/records.csv.zst | sed '3s/,ok,/,refused,/' | zstd -q -o bad/records.csv.zst -f
 resum records.csv.zst
 expect_fail "a CSV row unlike its record" "records.csv.zst:3: differs from the record of records.jsonl.zst line 2"
+fresh; head -c 300 pkg/records.jsonl.zst > bad/records.jsonl.zst; resum records.jsonl.zst
+expect_fail "a truncated zstd file" "records.jsonl.zst: the zstd stream ends in the middle of a frame"
+fresh; zstd -dc pkg/records.csv.zst | head -5 | zstd -q -o bad/records.csv.zst -f; resum records.csv.zst
+expect_fail "a CSV with fewer rows" "records.csv.zst: ends at line 5; records.jsonl.zst has more records"
 fresh; sed -i 's/"title": "kubesurvey endpoint record"/"title": "x"/' bad/schema/record.schema.json
 resum schema/record.schema.json
 expect_fail "an edited schema" 'schema/record.schema.json: differs from the schema'

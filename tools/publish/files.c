@@ -41,7 +41,7 @@ int publish_sha256_file(const char *path, char out[65], char *err)
 
 struct line_reader {
     FILE *file;
-    const char *path;
+    char *path;
     ZSTD_DStream *zstd;       /* NULL for a plain file */
     uint8_t *in;              /* compressed bytes read */
     ZSTD_inBuffer zin;
@@ -63,10 +63,14 @@ int line_reader_open(struct line_reader **out, const char *path, char *err)
         snprintf(err, KS_ERRLEN, "out of memory");
         return -1;
     }
-    lr->path = path;
+    if (!(lr->path = strdup(path))) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        free(lr);
+        return -1;
+    }
     if (!(lr->file = fopen(path, "rb"))) {
         snprintf(err, KS_ERRLEN, "%s: %s", path, strerror(errno));
-        free(lr);
+        line_reader_close(lr);
         return -1;
     }
     if (n > 4 && !strcmp(path + n - 4, ".zst") &&
@@ -140,7 +144,8 @@ int line_reader_next(struct line_reader *lr, char **line, size_t *length, char *
 {
     size_t scanned = 0;
     for (;;) {
-        char *nl = memchr(lr->data + lr->start + scanned, '\n', lr->length - lr->start - scanned);
+        size_t unread = lr->length - lr->start - scanned;
+        char *nl = unread ? memchr(lr->data + lr->start + scanned, '\n', unread) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - (lr->data + lr->start));
             if (n + 1 > lr->line_capacity) {
@@ -183,6 +188,7 @@ void line_reader_close(struct line_reader *lr)
     free(lr->in);
     free(lr->data);
     free(lr->line);
+    free(lr->path);
     free(lr);
 }
 
@@ -190,7 +196,7 @@ void line_reader_close(struct line_reader *lr)
 
 struct zwriter {
     FILE *file;
-    const char *path;
+    char *path;
     ZSTD_CCtx *cctx;
     void *out;
     size_t out_size;
@@ -206,7 +212,11 @@ int zwriter_open(struct zwriter **out, const char *path, char *err)
         zwriter_abandon(w);
         return -1;
     }
-    w->path = path;
+    if (!(w->path = strdup(path))) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        zwriter_abandon(w);
+        return -1;
+    }
     if (!(w->file = fopen(path, "wb"))) {
         snprintf(err, KS_ERRLEN, "%s: %s", path, strerror(errno));
         zwriter_abandon(w);
@@ -263,5 +273,6 @@ void zwriter_abandon(struct zwriter *w)
         fclose(w->file);
     ZSTD_freeCCtx(w->cctx);
     free(w->out);
+    free(w->path);
     free(w);
 }
