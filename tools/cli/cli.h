@@ -91,6 +91,10 @@ int tool_compute_stats(const struct stats_request *req, json_t **out, struct lif
 int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, uint32_t id_to,
                     json_t **out, char *err);
 
+/* The SHA-256 of each lifecycle data file compiled in, by file name
+ * (cmd_publish.c; a package's scan record names the ones it used). */
+json_t *tool_lifecycle_digests(void);
+
 /* ---- scans over time (series.c) ---- */
 
 /* The series of the scans of dbs (every scan of each; two or more in

@@ -180,7 +180,7 @@ static int write_certs(struct store *store, struct hashmap *certs, const char *p
 
 /* ---- the scan record, the JSON files ---- */
 
-static json_t *lifecycle_digests(void)
+json_t *tool_lifecycle_digests(void)
 {
     static const struct { const char *name; const char *text; } files[] = {
         {"upstream.json", ks_data_upstream_json},
@@ -226,7 +226,7 @@ static json_t *scan_line(uint32_t id, const json_t *stored, const json_t *stats,
                         json_pack("{s:s, s:O, s:O, s:b, s:b, s:o}", "kubesurvey_version", KS_VERSION,
                                   "as_of", json_object_get(stats, "as_of"), "calendar",
                                   json_object_get(stats, "calendar"), "anonymized", anonymized,
-                                  "certificates", certs, "lifecycle_data", lifecycle_digests()));
+                                  "certificates", certs, "lifecycle_data", tool_lifecycle_digests()));
     return line;
 }
 

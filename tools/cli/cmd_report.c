@@ -24,7 +24,28 @@ static void report_usage(FILE *out)
             "consecutive scans. Options as for `kubesurvey stats`.\n");
 }
 
-/* Writes the page of a series to output. */
+/* Writes the page (of one scan's statistics with their lifecycle data, or
+ * of a series when lc is NULL) to output: an exit status. */
+static int write_page(const char *output, const json_t *data, const struct lifecycle *lc,
+                      const char *title)
+{
+    char err[KS_ERRLEN] = "";
+    FILE *out = fopen(output, "w");
+    if (!out) {
+        cli_message("%s: %s", output, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    int rc = lc ? report_write_html(out, data, lc, title, err)
+                : report_write_series_html(out, data, title, err);
+    if (fclose(out) != 0 && rc == 0) {
+        snprintf(err, KS_ERRLEN, "%s: %s", output, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        cli_message("%s", err);
+    return rc ? EXIT_RUNTIME : EXIT_OK;
+}
+
 static int report_series(const struct stats_request *req, const char *const *dbs, size_t count,
                          const char *output, const char *title)
 {
@@ -36,21 +57,7 @@ static int report_series(const struct stats_request *req, const char *const *dbs
         cli_message("%s", err);
         return EXIT_RUNTIME;
     }
-    int status = EXIT_RUNTIME;
-    FILE *out = fopen(output, "w");
-    if (!out) {
-        cli_message("%s: %s", output, strerror(errno));
-    } else {
-        int rc = report_write_series_html(out, series, title, err);
-        if (fclose(out) != 0 && rc == 0) {
-            snprintf(err, KS_ERRLEN, "%s: %s", output, strerror(errno));
-            rc = -1;
-        }
-        if (rc != 0)
-            cli_message("%s", err);
-        else
-            status = EXIT_OK;
-    }
+    int status = write_page(output, series, NULL, title);
     json_decref(series);
     return status;
 }
@@ -109,21 +116,7 @@ int cmd_report(int argc, char **argv)
         cli_message("%s", err);
         return EXIT_RUNTIME;
     }
-    int status = EXIT_RUNTIME;
-    FILE *out = fopen(output, "w");
-    if (!out) {
-        cli_message("%s: %s", output, strerror(errno));
-    } else {
-        int rc = report_write_html(out, stats, lc, title, err);
-        if (fclose(out) != 0 && rc == 0) {
-            snprintf(err, KS_ERRLEN, "%s: %s", output, strerror(errno));
-            rc = -1;
-        }
-        if (rc != 0)
-            cli_message("%s", err);
-        else
-            status = EXIT_OK;
-    }
+    int status = write_page(output, stats, lc, title);
     json_decref(stats);
     lifecycle_free(lc);
     return status;

@@ -235,40 +235,53 @@ static int check_scan_line(json_t *line, char *err)
     return rc;
 }
 
-static int check_scans(struct verify *v, char *err)
+/* Calls check on each line of the package's file `name`; a failure is
+ * reported as "name:LINE: what check said". */
+static int each_line(struct verify *v, const char *name,
+                     int (*check)(struct verify *v, const char *text, size_t length, char *err),
+                     char *err)
 {
     char path[4096], inner[KS_ERRLEN];
-    path_of(v, PUBLISH_SCANS, path, sizeof(path));
+    path_of(v, name, path, sizeof(path));
     struct line_reader *lr;
     if (line_reader_open(&lr, path, err) != 0)
         return -1;
     char *text;
     size_t length, number = 0;
     int got, rc = 0;
-    while (rc == 0 && (got = line_reader_next(lr, &text, &length, err)) > 0) {
-        json_error_t je;
-        json_t *line = json_loadb(text, length, 0, &je);
-        number++;
-        if (!line) {
-            snprintf(err, KS_ERRLEN, "%s:%zu: not JSON: %s", PUBLISH_SCANS, number, je.text);
-            rc = -1;
-        } else if (check_scan_line(line, inner) != 0) {
-            snprintf(err, KS_ERRLEN, "%s:%zu: %s", PUBLISH_SCANS, number, inner);
-            rc = -1;
-        } else if (number > 1) {
-            snprintf(err, KS_ERRLEN, "%s:%zu: a package holds one scan", PUBLISH_SCANS, number);
+    while (rc == 0 && (got = line_reader_next(lr, &text, &length, err)) > 0)
+        if (number++, check(v, text, length, inner) != 0) {
+            snprintf(err, KS_ERRLEN, "%s:%zu: %s", name, number, inner);
             rc = -1;
         }
-        if (rc == 0)
-            v->scan = json_incref(line);
-        json_decref(line);
-    }
     line_reader_close(lr);
-    if (rc == 0 && got == 0 && !v->scan) {
-        snprintf(err, KS_ERRLEN, "%s: no scan record", PUBLISH_SCANS);
-        rc = -1;
-    }
     return rc || got < 0 ? -1 : 0;
+}
+
+static int check_scan_text(struct verify *v, const char *text, size_t length, char *err)
+{
+    json_error_t je;
+    json_t *line = json_loadb(text, length, 0, &je);
+    int rc = -1;
+    if (!line)
+        snprintf(err, KS_ERRLEN, "not JSON: %s", je.text);
+    else if (v->scan)
+        snprintf(err, KS_ERRLEN, "a package holds one scan");
+    else if (check_scan_line(line, err) == 0)
+        v->scan = json_incref(line), rc = 0;
+    json_decref(line);
+    return rc;
+}
+
+static int check_scans(struct verify *v, char *err)
+{
+    if (each_line(v, PUBLISH_SCANS, check_scan_text, err) != 0)
+        return -1;
+    if (!v->scan) {
+        snprintf(err, KS_ERRLEN, "%s: no scan record", PUBLISH_SCANS);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- certificates ---- */
@@ -327,25 +340,6 @@ done:
     free(der);
     json_decref(line);
     return rc;
-}
-
-static int check_certs(struct verify *v, char *err)
-{
-    char path[4096], inner[KS_ERRLEN];
-    path_of(v, PUBLISH_CERTS, path, sizeof(path));
-    struct line_reader *lr;
-    if (line_reader_open(&lr, path, err) != 0)
-        return -1;
-    char *text;
-    size_t length, number = 0;
-    int got, rc = 0;
-    while (rc == 0 && (got = line_reader_next(lr, &text, &length, err)) > 0)
-        if (number++, check_cert_line(v, text, length, inner) != 0) {
-            snprintf(err, KS_ERRLEN, "%s:%zu: %s", PUBLISH_CERTS, number, inner);
-            rc = -1;
-        }
-    line_reader_close(lr);
-    return rc || got < 0 ? -1 : 0;
 }
 
 static int lookup_cert(void *ctx, const uint8_t sha256[32], uint8_t **der, size_t *length, char *err)
@@ -567,8 +561,14 @@ static int check_stats(struct verify *v, char *err)
                             &a, &b)) {
         char *stated = a ? json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT) : strdup("absent");
         char *recomputed = b ? json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT) : strdup("absent");
-        snprintf(err, KS_ERRLEN, "%s: \"%s\" is %.80s, the records give %.80s", PUBLISH_STATS, where,
-                 stated ? stated : "?", recomputed ? recomputed : "?");
+        json_t *ours_data = tool_lifecycle_digests();
+        bool other_data = !json_equal(ours_data, json_object_get(json_object_get(v->scan, "publication"),
+                                                                 "lifecycle_data"));
+        json_decref(ours_data);
+        snprintf(err, KS_ERRLEN, "%s: \"%s\" is %.80s, the records give %.80s%s", PUBLISH_STATS, where,
+                 stated ? stated : "?", recomputed ? recomputed : "?",
+                 other_data ? " (the package was judged with other lifecycle data than this "
+                              "kubesurvey's)" : "");
         free(stated);
         free(recomputed);
         goto done;
@@ -587,7 +587,7 @@ static int run_verify(struct verify *v, char *err)
     int rc = -1;
     hashmap_init(&v->cert_index, 32, sizeof(size_t));
     if (check_sums(v, &listed, err) != 0 || check_schemas(v, err) != 0 || check_scans(v, err) != 0 ||
-        !(v->stats = load_json(v, PUBLISH_STATS, err)) || (v->certs && check_certs(v, err) != 0) ||
+        !(v->stats = load_json(v, PUBLISH_STATS, err)) || (v->certs && each_line(v, PUBLISH_CERTS, check_cert_line, err) != 0) ||
         check_stats(v, err) != 0)
         goto done;
     rc = 0;
