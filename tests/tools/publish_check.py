@@ -78,10 +78,10 @@ def recompute(df, lc, as_of, calendar):
                  "forbidden_403": int((k8s["http_status"] == 403).sum())},
     }
     leaves = k8s["chain"].apply(lambda c: c[0]["sha256"] if c else None)
-    got["k8s_without_cert"] = int(leaves.isna().sum())
-    got["clusters"] = int(leaves.nunique() + leaves.isna().sum())
-    versions = k8s.apply(version_of, axis=1)
-    public = k8s[versions.notna()]
+    got["clusters"] = int(leaves.nunique() + leaves.isna().sum()) if len(k8s) else 0
+    got["k8s_without_cert"] = int(leaves.isna().sum()) if len(k8s) else 0
+    versions = k8s.apply(version_of, axis=1) if len(k8s) else pd.Series(dtype=object)
+    public = k8s[versions.notna()] if len(k8s) else k8s
     got["version_public"] = len(public)
     by_minor = versions.dropna().apply(lambda v: f"{v[0]}.{v[1]}").value_counts()
     got["by_minor"] = {k: int(n) for k, n in by_minor.items()}
@@ -143,7 +143,11 @@ def main():
     if os.path.exists(certs_path):
         certs = [json.loads(line) for line in zstd_text(certs_path).splitlines()]
         problems += validate(package, "cert.schema.json", certs, "certs.jsonl.zst")
-    df = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+    if records:
+        df = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+    else:  # no line: the columns from the schema
+        schema = json.load(open(os.path.join(package, "schema", "record.schema.json")))
+        df = pd.DataFrame(columns=schema["required"])
     if len(df) != len(records):
         problems.append(f"pandas read {len(df)} records, the file has {len(records)}")
     pub = scans[0]["publication"]

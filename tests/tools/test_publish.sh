@@ -84,6 +84,11 @@ grep -q "NOT ANONYMISED" spkg/DATASHEET.md || fail "--no-anonymize not written i
 # synthetic_fill: endpoint i has certificate i/3 when TLS is done (90%): at least 900 distinct
 [ "$(zstd -dc spkg/certs.jsonl.zst | wc -l)" -ge 900 ] || fail "too few certificates"
 
+# ---- a scan without records ----
+"$gen" e.db --synthetic 0
+"$ks" publish e.db epkg --no-anonymize && "$ks" verify epkg > /dev/null || fail "an empty scan's package"
+"$py" "$here/publish_check.py" epkg "$data" syn_open=0 k8s=0 || fail "pandas on an empty package"
+
 # ---- damage: verify names the file (and line) ----
 expect_fail() { # WHAT PATTERN: verify fails with PATTERN in its message
     if "$ks" verify bad > out.txt 2>&1; then fail "$1: verify passed"; fi
