@@ -238,9 +238,14 @@ static void collection(FILE *out, const struct publish_info *in)
     line_value(out, "Target space ((address, port) pairs)", json_object_get(s, "target_space"),
                "not recorded");
     line_value(out, "Blocklist", json_object_get(s, "blocklist_mode"), "not recorded");
-    line_value(out, "Blocklist digest", json_object_get(s, "block_digest"), "not recorded");
+    line_value(out, "Addresses in the blocklist", json_object_get(s, "blocklist_addresses"),
+               "not recorded");
+    line_value(out, "Blocklist digest (SHA-256 of the normalised list)",
+               json_object_get(s, "block_digest"), "not recorded");
     line_value(out, "Opt-out list given", json_boolean(json_is_string(json_object_get(s, "opt_out"))),
                "no");
+    line_value(out, "Opt-out list digest (as loaded at the start)",
+               json_object_get(s, "opt_out_digest"), "none");
     line_value(out, "Targets skipped by the opt-out list", json_object_get(counters, "opted_out"),
                "not recorded");
     line_value(out, "Replies from opted-out addresses dropped",
