@@ -102,6 +102,10 @@ fresh; rm bad/DATASHEET.md
 expect_fail "a file removed" "DATASHEET.md: listed in SHA256SUMS but missing"
 fresh; echo extra > bad/notes.txt
 expect_fail "a file added" "notes.txt: not listed in SHA256SUMS"
+"$ks" verify pkg/ > /dev/null || fail "verify of OUTDIR/ (a trailing slash)"
+fresh; echo extra > bad/schema/notes.txt
+if "$ks" verify bad/ > out.txt 2>&1; then fail "a file added in schema/: verify passed"; fi
+grep -q "bad: schema/notes.txt: not listed in SHA256SUMS" out.txt || { cat out.txt; fail "a file added in schema/ not named"; }
 fresh; zstd -dc pkg/records.jsonl.zst | sed '4s/}$/,"comment":"x"}/' | zstd -q -o bad/records.jsonl.zst -f
 resum records.jsonl.zst
 expect_fail "an unknown field" 'records.jsonl.zst:4: member "comment" is not in the record schema'

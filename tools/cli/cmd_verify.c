@@ -76,7 +76,8 @@ static char walk_unlisted[4096];
 static int note_unlisted(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)ftw;
-    const char *name = path + strlen(walk_root) + 1;
+    const char *name = path + strlen(walk_root);
+    name += strspn(name, "/");
     if (flag == FTW_F && strcmp(name, PUBLISH_SUMS) && !is_listed(walk_listed, name)) {
         snprintf(walk_unlisted, sizeof(walk_unlisted), "%s", name);
         return 1;
@@ -626,7 +627,13 @@ int cmd_verify(int argc, char **argv)
         verify_usage(stderr);
         return EXIT_USAGE;
     }
-    struct verify v = {.dir = argv[optind]};
+    /* "pkg/" and "pkg" name files alike ("pkg/schema/...") */
+    char dir[4096];
+    size_t n = strlen(argv[optind]);
+    while (n > 1 && argv[optind][n - 1] == '/')
+        n--;
+    snprintf(dir, sizeof(dir), "%.*s", (int)n, argv[optind]);
+    struct verify v = {.dir = dir};
     struct stat st;
     char err[KS_ERRLEN] = "";
     if (stat(v.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
