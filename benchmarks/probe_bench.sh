@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # probe_bench.sh - TLS + GET /version probes per second and client CPU per
-# completed probe: kubesurvey probe vs curl --parallel, same hosts, one run.
+# completed probe: kubesurvey probe vs a Go crypto/tls + net/http client
+# (benchmarks/goprobe, the stack of ZGrab2; built here with Debian's
+# golang-go when it is installed) vs curl --parallel, same hosts, one run.
 #
 #   usage: sudo benchmarks/probe_bench.sh [KUBESURVEY] [N_ADDRESSES] [ROUNDS] [KS_FLAGS]
 #   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys)
@@ -82,6 +84,17 @@ measure() {
     printf "%.3f %.3f\n", $2 - $1, u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
 }
 
+# The Go client, built from benchmarks/goprobe with the standard library only.
+go_bin=
+if command -v go >/dev/null; then
+  (cd "$here/benchmarks/goprobe" && GOCACHE="$tmp/gocache" GO111MODULE=off go build -o "$tmp/goprobe" main.go) &&
+    go_bin=$tmp/goprobe
+  echo "Go client: $(go version | awk '{ print $3 }') crypto/tls + net/http, 256 goroutines"
+else
+  echo "Go client: skipped (no go; apt-get install golang-go)"
+fi
+go_cmd="'$go_bin' -f '$tmp/targets' -c 256 > '$tmp/go.out'"
+
 ua="kubesurvey-benchmark (test network)"
 ks_args="probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
 ks_cmd="'$ks' $ks_args"
@@ -91,12 +104,17 @@ curl_cmd="for f in '$tmp'/list.*.curl; do curl -s --no-progress-meter -k --paral
   -A '$ua' -H 'Accept: application/json' -w '%{http_code}\n' -K \"\$f\"; done > '$tmp/curl.codes'"
 
 printf '%-12s %6s %9s %9s %10s %15s\n' tool round completed wall_s probes/s "cpu_ms/probe"
-ratios=() base_ratios=()
+ratios=() base_ratios=() go_ratios=()
 for ((r = 1; r <= rounds; r++)); do
   # With a baseline, even rounds run it first: neither build always goes first.
   if [[ -n $baseline ]] && (( r % 2 == 0 )); then
     read -r b_wall b_cpu < <(measure "$base_cmd")
     b_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
+  fi
+  # The Go client goes first in even rounds, kubesurvey in odd ones.
+  if [[ -n $go_bin ]] && (( r % 2 == 0 )); then
+    read -r g_wall g_cpu < <(measure "$go_cmd")
+    g_done=$(awk '/^targets/ { print $4 }' "$tmp/go.out")
   fi
   read -r ks_wall ks_cpu < <(measure "$ks_cmd")
   ks_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
@@ -104,16 +122,25 @@ for ((r = 1; r <= rounds; r++)); do
     read -r b_wall b_cpu < <(measure "$base_cmd")
     b_done=$(grep -c "$ks_ok" "$tmp/ks.jsonl" || true)
   fi
+  if [[ -n $go_bin ]] && (( r % 2 == 1 )); then
+    read -r g_wall g_cpu < <(measure "$go_cmd")
+    g_done=$(awk '/^targets/ { print $4 }' "$tmp/go.out")
+  fi
   read -r c_wall c_cpu < <(measure "$curl_cmd")
   c_done=$(grep -c '^200$' "$tmp/curl.codes" || true)
-  for t in ks ${baseline:+b} c; do
+  for t in ks ${baseline:+b} ${go_bin:+g} c; do
     wall=${t}_wall cpu=${t}_cpu done=${t}_done
-    case $t in ks) name=kubesurvey ;; b) name=ks-baseline ;; *) name=curl ;; esac
+    case $t in ks) name=kubesurvey ;; b) name=ks-baseline ;; g) name=go-client ;; *) name=curl ;; esac
     awk -v n="$name" -v r="$r" -v d="${!done}" -v w="${!wall}" -v c="${!cpu}" 'BEGIN {
       printf "%-12s %6d %9d %9.2f %10.0f %15.3f\n", n, r, d, w, d / w, d ? 1000 * c / d : 0 }'
   done
   ratios+=("$(awk -v a="$ks_cpu" -v b="$ks_done" -v c="$c_cpu" -v d="$c_done" \
     'BEGIN { printf "%.2f", (a / b) / (c / d) }')")
+  if [[ -n $go_bin ]]; then
+    go_ratios+=("$(awk -v a="$ks_cpu" -v b="$ks_done" -v c="$g_cpu" -v d="$g_done" \
+      'BEGIN { printf "%.2f", (a / b) / (c / d) }')")
+    [[ $g_done == "$n" ]] || echo "WARNING: the Go client completed $g_done of $n"
+  fi
   [[ $ks_done == "$n" ]] || echo "WARNING: kubesurvey completed $ks_done of $n correctly"
   [[ $c_done == "$n" ]] || echo "WARNING: curl completed $c_done of $n"
   if [[ -n $baseline ]]; then
@@ -123,4 +150,5 @@ for ((r = 1; r <= rounds; r++)); do
   fi
 done
 echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
+[[ -z $go_bin ]] || echo "client CPU per probe, kubesurvey / Go client: ${go_ratios[*]}"
 [[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"

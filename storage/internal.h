@@ -61,6 +61,10 @@ struct store {
      * scan that switched to another user may still use them: PATH-lock
      * (see store_used_elsewhere) and the store's directory. -1 if not open. */
     int lock_probe_fd, dir_fd;
+    /* rewrite.c (store_keep_rewrite_rights): the copy's file prepared
+     * beside the store, and the helper that may rename it; -1, 0 if none. */
+    int rewrite_fd, rewrite_sock;
+    pid_t rewrite_pid;
     char *path;
     enum store_mode mode;
     unsigned dict_train_at;
@@ -181,6 +185,15 @@ int cert_rewrite_with_dict(struct store *s, MDB_txn *txn, uint32_t dict_id, bool
 /* pack.c: opens the descriptors store_shrink_file uses (dir_fd,
  * lock_probe_fd). */
 int store_open_dir(struct store *s, char *err);
+/* rewrite.c: the names, relative to dir_fd, of the compacted copy and of
+ * the store. */
+void store_copy_names(const struct store *s, char *tmp, char *name, size_t size);
+/* rewrite.c: asks the helper to rename the prepared copy over the store;
+ * 0 / -1 (the store unchanged). */
+int store_rewrite_rename(struct store *s, char *err);
+/* rewrite.c: closes the prepared copy and the helper (which then removes an
+ * unused copy) and waits for it. */
+void store_rewrite_end(struct store *s);
 /* pack.c: rewrites, in txn, each index sub-database (addrs, cert_index)
  * whose pages are less than STORE_PACK_FILL full, in key order with
  * MDB_APPEND so every page is full (map_full: see the top of this file). */

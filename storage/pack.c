@@ -348,6 +348,58 @@ static int store_used_elsewhere(struct store *s, bool *used, pid_t *pid, char *e
     return 0;
 }
 
+/* The copy's file: the one prepared before privileges were given up
+ * (rewrite.c), emptied, or a new one beside the store. */
+static int copy_file_open(struct store *s, const char *tmp, char *err)
+{
+    if (s->rewrite_fd >= 0) {
+        if (ftruncate(s->rewrite_fd, 0) || lseek(s->rewrite_fd, 0, SEEK_SET) < 0) {
+            snprintf(err, KS_ERRLEN, "%s: empty %s: %s", s->path, tmp, strerror(errno));
+            return -1;
+        }
+        return s->rewrite_fd;
+    }
+    unlinkat(s->dir_fd, tmp, 0);
+    int fd = openat(s->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        snprintf(err, KS_ERRLEN, "%s: cannot create %s beside it: %s (the store is unchanged)",
+                 s->path, tmp, strerror(errno));
+    return fd;
+}
+
+/* An unused copy: a prepared one is kept (emptied) for a later try. */
+static void copy_file_drop(struct store *s, int fd, const char *tmp)
+{
+    if (fd == s->rewrite_fd) {
+        (void)!ftruncate(fd, 0);
+        return;
+    }
+    close(fd);
+    unlinkat(s->dir_fd, tmp, 0);
+}
+
+/* The copy renamed over the store, by the helper when one was prepared. */
+static int copy_file_rename(struct store *s, int fd, const char *tmp, const char *name,
+                            char *err)
+{
+    if (fd == s->rewrite_fd)
+        return store_rewrite_rename(s, err);
+    if (renameat(s->dir_fd, tmp, s->dir_fd, name)) {
+        int e = errno;
+        copy_file_drop(s, fd, tmp);
+        snprintf(err, KS_ERRLEN, "%s: rename the compacted copy %s: %s (the store is unchanged)",
+                 s->path, tmp, strerror(e));
+        return -1;
+    }
+    close(fd);
+    int dir = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {   /* the rename itself durable */
+        fsync(dir);
+        close(dir);
+    }
+    return 0;
+}
+
 int store_shrink_file(struct store *s, bool *shrunk, char *err)
 {
     bool used;
@@ -363,15 +415,11 @@ int store_shrink_file(struct store *s, bool *shrunk, char *err)
         return 0;
     /* Names relative to the directory opened with the store: a scan that
      * switched user may have no access to the directories above it. */
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.compact-tmp", base_name(s->path));
-    unlinkat(s->dir_fd, tmp, 0);
-    int fd = openat(s->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, KS_ERRLEN, "%s: cannot create %s beside it: %s (the store is unchanged)",
-                 s->path, tmp, strerror(errno));
+    char tmp[4096], name[4096];
+    store_copy_names(s, tmp, name, sizeof(tmp));
+    int fd = copy_file_open(s, tmp, err);
+    if (fd < 0)
         return -1;
-    }
     MDB_envinfo before, after;
     mdb_env_info(s->env, &before);
     /* MDB_CP_COMPACT copies the B-trees page by page, leaving the free
@@ -384,25 +432,19 @@ int store_shrink_file(struct store *s, bool *shrunk, char *err)
         if (store_used_elsewhere(s, &used, &pid, err))
             used = true;
         if (used || after.me_last_txnid != before.me_last_txnid) {
-            close(fd);
-            unlinkat(s->dir_fd, tmp, 0);
+            copy_file_drop(s, fd, tmp);
             return 0;
         }
     }
-    if (rc || fsync(fd) || renameat(s->dir_fd, tmp, s->dir_fd, base_name(s->path))) {
+    if (rc || fsync(fd)) {
         int e = rc ? rc : errno;
-        close(fd);
-        unlinkat(s->dir_fd, tmp, 0);
+        copy_file_drop(s, fd, tmp);
         snprintf(err, KS_ERRLEN, "%s: write the compacted copy %s: %s (the store is unchanged)",
                  s->path, tmp, rc ? mdb_strerror(e) : strerror(e));
         return -1;
     }
-    close(fd);
-    int dir = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {   /* the rename itself durable */
-        fsync(dir);
-        close(dir);
-    }
+    if (copy_file_rename(s, fd, tmp, name, err))
+        return -1;
     *shrunk = true;
     return 0;
 }

@@ -281,10 +281,21 @@ int store_usage(struct store *store, struct store_usage *usage, char *err);
  * process has the store open (it maps the file) or wrote during the copy.
  * After a shrink the store only may be closed (it still maps the replaced
  * file): reopen it to go on. The rename needs write permission on the
- * store's directory.
+ * store's directory, unless store_keep_rewrite_rights prepared it.
  * Errors: the store is open read-only, the copy cannot be written or
  * renamed (the store is then unchanged). */
 int store_shrink_file(struct store *store, bool *shrunk, char *err);
+
+/* For a process about to give up the right to create and rename files in
+ * the store's directory (a root scan switching to an unprivileged user):
+ * creates the compacted copy's file beside the store now (owned and moded
+ * as the store) and starts a helper process that keeps only the right to
+ * rename it over the store, once, when store_shrink_file asks; the helper
+ * parses nothing and ends with store_close. Call after store_open
+ * (read-write) and before dropping privileges or starting threads.
+ * Errors: the store is read-only; the file cannot be created; socketpair
+ * or fork fails (nothing is left behind). */
+int store_keep_rewrite_rights(struct store *store, char *err);
 
 /* What a writer calls when its scan (or merge) ends: if the file is more
  * than STORE_FILE_SLACK times its pages in use (free pages left by the

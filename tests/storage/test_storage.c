@@ -13,6 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* When probes/ appends fields to struct probe_result, storage/record.c must
@@ -906,6 +911,100 @@ static void test_layout_after_writer(void **state)
     check_layout_after_writer(0);
 }
 
+/* ---- the minimal file after giving up privileges (rewrite.c) ---- */
+
+/* In a child: the store opened and the rewrite prepared while the process
+ * may write the directory; then (as root) the user switched to nobody,
+ * which may not; records written; the shrink through the helper. Exit
+ * codes name the step that failed. */
+static void __attribute__((noreturn)) rewrite_child(const char *dir, const char *path, bool drop,
+                                                    bool shrink)
+{
+    char err[KS_ERRLEN], probe[4200];
+    struct store *s;
+    if (store_open(&s, path, STORE_READ_WRITE, err) || store_keep_rewrite_rights(s, err))
+        _exit(10);
+    if (drop) {
+        struct passwd *nobody = getpwnam("nobody");
+        if (!nobody || setgroups(0, NULL) || setresgid(nobody->pw_gid, nobody->pw_gid, nobody->pw_gid) ||
+            setresuid(nobody->pw_uid, nobody->pw_uid, nobody->pw_uid))
+            _exit(11);
+        snprintf(probe, sizeof(probe), "%s/probe", dir);
+        if (open(probe, O_CREAT | O_WRONLY, 0600) >= 0)
+            _exit(12);   /* the directory must be closed to us now */
+    }
+    uint32_t id;
+    struct store_writer *w;
+    if (store_scan_create(s, "{\"started\":\"2026-11-29T12:00:00Z\"}", &id, err) ||
+        store_writer_start(s, id, 200, 50, &w, err))
+        _exit(13);
+    for (unsigned i = 0; i < 3000; i++) {
+        struct probe_result r;
+        size_t length;
+        uint8_t *der = fixture_blob_cert(i, &length);
+        fixture_result(&r, i, (uint32_t)(i * 2654435761u), 443, &der, &length, 1);
+        free(der);
+        int rc = store_writer_put(w, &r, err);
+        probe_result_free(&r);
+        if (rc)
+            _exit(14);
+    }
+    bool shrunk = false;
+    if (store_writer_finish(w, err) || (shrink && (store_shrink_file(s, &shrunk, err) || !shrunk))) {
+        fprintf(stderr, "rewrite_child: %s\n", err);
+        _exit(15);
+    }
+    store_close(s);
+    _exit(0);
+}
+
+static int run_rewrite_child(const char *dir, const char *path, bool drop, bool shrink)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        rewrite_child(dir, path, drop, shrink);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The store left at its pages in use, the copy's file gone, the records
+ * all there; and a store closed without a shrink leaves no copy behind. */
+static void test_rewrite_after_privileges(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN], dir[] = "/tmp/ks-rewrite-XXXXXX", path[4200], copy[4300];
+    bool root = geteuid() == 0;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);   /* only the owner may write */
+    snprintf(path, sizeof(path), "%s/s.lmdb", dir);
+    snprintf(copy, sizeof(copy), "%s.compact-tmp", path);
+    assert_int_equal(run_rewrite_child(dir, path, root, true), 0);
+    assert_int_equal(access(copy, F_OK), -1);
+    struct store *s;
+    struct store_usage u;
+    assert_int_equal(store_open(&s, path, STORE_READ_ONLY, err), 0);
+    assert_int_equal(store_usage(s, &u, err), 0);
+    if ((double)u.file_bytes > 1.01 * (double)(u.pages_in_use * u.page_size))
+        fail_msg("file %llu bytes, %llu pages of %u in use", (unsigned long long)u.file_bytes,
+                 (unsigned long long)u.pages_in_use, u.page_size);
+    assert_int_equal(check_problems(s), 0);
+    uint64_t count = 0;
+    struct store_read_stats rs;
+    assert_int_equal(store_hosts_foreach(s, 1, STORE_WITH_CERTS, count_host, &count, &rs, err), 0);
+    assert_int_equal(rs.records, 3000);
+    store_close(s);
+    /* Closed without a shrink: the helper removes the unused copy. */
+    snprintf(path, sizeof(path), "%s/t.lmdb", dir);
+    snprintf(copy, sizeof(copy), "%s.compact-tmp", path);
+    assert_int_equal(run_rewrite_child(dir, path, root, false), 0);
+    assert_int_equal(access(copy, F_OK), -1);
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -1032,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_map_full_signal),
         cmocka_unit_test(test_map_growth_and_concurrent_reads),
         cmocka_unit_test(test_layout_after_writer),
+        cmocka_unit_test(test_rewrite_after_privileges),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

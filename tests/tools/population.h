@@ -130,8 +130,8 @@ static inline void population_fill(struct probe_result *r, const struct spec *s,
     " \"corrupt_records\": 2,"\
     " \"by_minor\": {\"1.15\": 1, \"1.16\": 1, \"1.17\": 1, \"1.19\": 2, \"1.22\": 1, \"1.40\": 1},"\
     " \"cves\": {},"\
-    " \"cves_no_fix\": {\"CVE-2020-8554\": 7, \"CVE-2020-8561\": 7, \"CVE-2020-8562\": 7,"\
-    "   \"CVE-2021-25740\": 7, \"CVE-2024-7598\": 7, \"CVE-2025-1767\": 7},"\
+    " \"cves_no_fix\": {\"CVE-2020-8554\": 7, \"CVE-2020-8562\": 7},"\
+    " \"cves_node\": {\"CVE-2020-8557\": 1, \"CVE-2020-8558\": 1},"\
     " \"auth\": {\"public\": 7, \"unauthorized_401\": 1, \"forbidden_403\": 1},"\
     " \"networks\": [{\"as\": \"64501_64502\", \"k8s\": 6, \"version_public\": 5, \"unsupported\": 3,"\
     "                 \"providers\": {\"eks\": 3, \"gke\": 1, \"k3s\": 1, \"upstream\": 1}},"\

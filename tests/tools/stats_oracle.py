@@ -239,7 +239,7 @@ def compute(lc, pop, as_of, calendar):
     counts = {v: 0 for v in VIEWS}
     unknowns = {v: 0 for v in VIEWS}
     providers, minors = {}, {}
-    cve_hits, cve_unauth_hits, cve_headline_hits = {}, {}, {}
+    cve_hits, cve_unauth_hits, cve_headline_hits, cve_other_hits = {}, {}, {}, {}
     cluster_members = []   # (certificate name or None, statuses or None)
     networks, owners = {}, {}
     provider_order = []
@@ -308,6 +308,9 @@ def compute(lc, pop, as_of, calendar):
             for cve in lc.cves:
                 if cve_affects(cve, v):
                     cve_hits[cve["id"]] = cve_hits.get(cve["id"], 0) + 1
+                if any(holds_surely(r["affected"], v)
+                       for r in (cve.get("other_reading") or {}).get("ranges", [])):
+                    cve_other_hits[cve["id"]] = cve_other_hits.get(cve["id"], 0) + 1
                 if cve_unauth(cve, v):
                     cve_unauth_hits[cve["id"]] = cve_unauth_hits.get(cve["id"], 0) + 1
                 if cve_headline(cve, v, on):
@@ -367,8 +370,14 @@ def compute(lc, pop, as_of, calendar):
     o["by_provider"] = providers
     o["by_minor"] = minors
     o["cves"] = cve_headline_hits
+    def public(c):
+        disclosed = day(c["disclosed"])
+        return disclosed is not None and disclosed <= on
     o["cves_no_fix"] = {c["id"]: cve_hits[c["id"]] for c in lc.cves
-                        if c["fix"] == "none" and c["id"] in cve_hits}
+                        if c["fix"] == "none" and c["scope"] == "apiserver"
+                        and public(c) and c["id"] in cve_hits}
+    o["cves_node"] = {c["id"]: cve_hits[c["id"]] for c in lc.cves
+                      if c["scope"] == "node" and public(c) and c["id"] in cve_hits}
     o["cves_all"] = {}
     for c in lc.cves:
         if c["id"] not in cve_hits:
@@ -382,6 +391,8 @@ def compute(lc, pop, as_of, calendar):
             "disclosed": c["disclosed"],
             "disclosed_by_as_of": disclosed is not None and disclosed <= on,
             "headline": c["id"] in cve_headline_hits}
+        if c.get("other_reading"):
+            o["cves_all"][c["id"]]["other_reading_endpoints"] = cve_other_hits.get(c["id"], 0)
     o["networks"] = top_networks(networks, "as", provider_order)
     o["network_owners"] = top_networks(owners, "owner", provider_order)
     return o

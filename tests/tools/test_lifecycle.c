@@ -221,14 +221,22 @@ static void test_provider_windows(void **state)
     assert_int_equal(prov(lc, "eks", 21, "2023-06-01", PUB, EXT), LC_UNSUPPORTED);
     assert_int_equal(prov(lc, "eks", 21, "2023-06-01", FINAL, EXT), LC_SUPPORTED);
     assert_int_equal(prov(lc, "eks", 21, "2024-07-16", FINAL, EXT), LC_UNSUPPORTED);
-    /* AKS: standard vs LTS, 1.27 standard to 2024-07-31, LTS to 2025-07-31
-     * (in the data from 2024-08-20: before that the LTS end was not in the
-     * calendar as published) */
+    /* AKS: standard vs LTS, 1.27 standard to 2024-07-31, LTS to 2025-07-31,
+     * as Microsoft's page showed from 2023-09-29 (MicrosoftDocs/azure-aks-docs
+     * b5c8747c; from 2023-09-19 with LTS to 2026-07-31); before, no LTS end */
     assert_int_equal(prov(lc, "aks", 27, "2024-07-31", PUB, STD), LC_SUPPORTED);
     assert_int_equal(prov(lc, "aks", 27, "2024-08-01", PUB, STD), LC_UNSUPPORTED);
-    assert_int_equal(prov(lc, "aks", 27, "2024-08-01", PUB, EXT), LC_UNSUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2024-08-01", PUB, EXT), LC_SUPPORTED);
     assert_int_equal(prov(lc, "aks", 27, "2024-08-01", FINAL, EXT), LC_SUPPORTED);
-    assert_int_equal(prov(lc, "aks", 27, "2024-08-20", PUB, EXT), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2023-09-18", PUB, EXT), LC_SUPPORTED);
+    assert_int_equal(prov(lc, "aks", 27, "2025-08-01", PUB, EXT), LC_UNSUPPORTED);
+    /* 1.28 and 1.29 on 2025-06-15: past standard (2025-01-31, 2025-03-31),
+     * within LTS (2026-02-28, 2026-04-30), the LTS rows on Microsoft's page
+     * since 2025-04-03 and 2025-05-19 */
+    for (int minor = 28; minor <= 29; minor++) {
+        assert_int_equal(prov(lc, "aks", minor, "2025-06-15", PUB, STD), LC_UNSUPPORTED);
+        assert_int_equal(prov(lc, "aks", minor, "2025-06-15", PUB, EXT), LC_SUPPORTED);
+    }
     /* AKS states the older-minor rule: a minor without a row is past
      * support once a newer one has ended; GKE does not: unknown */
     assert_int_equal(prov(lc, "aks", 15, "2021-06-10", PUB, STD), LC_UNSUPPORTED);
@@ -251,8 +259,10 @@ static void test_revision_on(void **state)
 {
     (void)state;
     struct lc_revision revs[] = {
-        {day("2020-01-01"), day("2021-07-25"), KS_NO_DATE},
-        {day("2021-07-23"), day("2021-09-27"), KS_NO_DATE},
+        {.published = day("2020-01-01"), .end_of_standard = day("2021-07-25"),
+         .end_of_extended = KS_NO_DATE},
+        {.published = day("2021-07-23"), .end_of_standard = day("2021-09-27"),
+         .end_of_extended = KS_NO_DATE},
     };
     struct lc_provider_minor m = {.major = 1, .minor = 16, .revisions = revs, .revision_count = 2};
     assert_ptr_equal(lifecycle_revision_on(&m, day("2019-01-01"), PUB), &revs[0]);
@@ -424,19 +434,19 @@ static void test_data_check_errors(void **state)
     expect_load_error("upstream.json", "{\"minors\": []}", "\"sources\" must list");
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
-                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"scope_source\": \"a\", \"unauthenticated\": false,"
                       " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \">= 1.5.0, <= 1.4.0\", \"fixed\": \"1.5.1\"}]}]}",
                       "cves[0] (CVE-1): ranges[0]: \">= 1.5.0, <= 1.4.0\" admits no version");
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
-                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"scope_source\": \"a\", \"unauthenticated\": false,"
                       " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \"<= 1.4.0\", \"fixed\": \"1.3.0\"}]}]}",
                       "fixed version 1.3.0 is inside the affected range");
     expect_load_error("cves.json",
                       "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
-                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"unauthenticated\": false,"
+                      "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"scope_source\": \"a\", \"unauthenticated\": false,"
                       " \"fix\": \"none\", \"mitigation\": \"m\", \"feature_gates\": [], \"disclosed\": null,"
                       " \"ranges\": [{\"affected\": \"~> 1.4\", \"fixed\": null}]}]}",
                       "ranges[0]: \"affected\" must be constraints");
@@ -445,19 +455,21 @@ static void test_data_check_errors(void **state)
                       "\"High\", \"cvss\": 5, \"scope\": \"kernel\", \"unauthenticated\": false,"
                       " \"ranges\": []}]}",
                       "scope must be");
-#define PROVIDER(minors) "{" SRC ", \"providers\": [{\"id\": \"eks\", \"title\": \"E\", " \
-    "\"older_minor_rule\": false, \"names\": [\"eks\"], \"minors\": [" minors "]}]}"
+#define PROVIDER_WITH(history, minors) "{" SRC ", \"providers\": [{\"id\": \"eks\", " \
+    "\"title\": \"E\", \"older_minor_rule\": false, \"names\": [\"eks\"], " \
+    "\"provider_history\": [" history "], \"minors\": [" minors "]}]}"
+#define PROVIDER(minors) PROVIDER_WITH("", minors)
     expect_load_error("providers.json",
                       PROVIDER("{\"minor\": \"1.16\", \"released\": \"2020-04-30\", \"revisions\": "
                                "[{\"published\": \"2020-04-30\", \"end_of_standard_support\": "
-                               "\"2020-01-01\", \"source\": \"s\"}]}"),
+                               "\"2020-01-01\", \"source\": \"s\", \"source_kind\": \"provider\"}]}"),
                       "providers[0] (eks) minors[0] (1.16) revisions[0]: end_of_standard_support "
                       "before \"released\"");
     expect_load_error("providers.json",
                       PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
                                "[{\"published\": \"2021-01-01\", \"end_of_standard_support\": "
-                               "\"2021-07-25\", \"source\": \"s\"}, {\"published\": \"2020-01-01\", "
-                               "\"end_of_standard_support\": \"2021-09-27\", \"source\": \"s\"}]}"),
+                               "\"2021-07-25\", \"source\": \"s\", \"source_kind\": \"provider\"}, {\"published\": \"2020-01-01\", "
+                               "\"end_of_standard_support\": \"2021-09-27\", \"source\": \"s\", \"source_kind\": \"provider\"}]}"),
                       "revisions[1]: revisions must be in order of \"published\"");
     expect_load_error("providers.json",
                       PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
@@ -468,23 +480,24 @@ static void test_data_check_errors(void **state)
                       PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": "
                                "[{\"published\": \"2021-01-01\", \"end_of_standard_support\": "
                                "\"2021-07-25\", \"end_of_extended_support\": \"2021-01-01\", "
-                               "\"source\": \"s\"}]}"),
+                               "\"source\": \"s\", \"source_kind\": \"provider\"}]}"),
                       "end_of_extended_support needs an end_of_standard_support on or before it");
     expect_load_error("providers.json",
                       PROVIDER("{\"minor\": \"1.16\", \"released\": null, \"revisions\": []}"),
                       "\"revisions\" is empty");
     expect_load_error("providers.json",
                       "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", "
-                      "\"older_minor_rule\": true, \"names\": [\"x\"], \"minors\": []}]}",
+                      "\"older_minor_rule\": true, \"names\": [\"x\"], \"provider_history\": [], "
+                      "\"minors\": []}]}",
                       "\"older_minor_rule_source\" must cite the policy");
     expect_load_error("providers.json",
                       "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", "
-                      "\"older_minor_rule\": false, \"names\": [\"x\"], \"minors\": []}, {\"id\": "
-                      "\"b\", \"title\": \"B\", \"older_minor_rule\": false, \"names\": [\"x\"], "
-                      "\"minors\": []}]}",
+                      "\"older_minor_rule\": false, \"names\": [\"x\"], \"provider_history\": [], "
+                      "\"minors\": []}, {\"id\": \"b\", \"title\": \"B\", \"older_minor_rule\": "
+                      "false, \"names\": [\"x\"], \"provider_history\": [], \"minors\": []}]}",
                       "providers[1]: name \"x\" is already used by provider a");
 #define CVE(rest) "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": " \
-    "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", " rest "}]}"
+    "\"High\", \"cvss\": 5, \"scope\": \"apiserver\", \"scope_source\": \"advisory\", " rest "}]}"
     expect_load_error("cves.json",
                       CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
                           " \"disclosed\": null, \"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": null}]"),
@@ -507,6 +520,83 @@ static void test_data_check_errors(void **state)
                           "\"fix\": \"available\", \"feature_gates\": [], \"disclosed\": null, "
                           "\"ranges\": [{\"affected\": \"< 1.2.0\", \"fixed\": \"1.2.0\"}]"),
                       "\"unauthenticated_versions\" given but \"unauthenticated\" is false");
+    expect_load_error("cves.json",
+                      "{" SRC ", \"cves\": [{\"id\": \"CVE-1\", \"name\": \"n\", \"severity\": "
+                      "\"High\", \"cvss\": 5, \"scope\": \"node\", \"unauthenticated\": false,"
+                      " \"ranges\": []}]}",
+                      "cves[0] (CVE-1): \"scope_source\" missing");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
+                          " \"disclosed\": null, \"ranges\": [{\"affected\": \"< 1.2.0\", "
+                          "\"fixed\": \"1.2.0\"}], \"other_reading\": {\"reading\": \"r\", "
+                          "\"source\": \"s\", \"ranges\": [{\"affected\": \"< 1.3.0\", \"fixed\": "
+                          "\"1.2.9\"}]}"),
+                      "cves[0] (CVE-1) other_reading: ranges[0]: fixed version 1.2.9 is inside");
+    expect_load_error("cves.json",
+                      CVE("\"unauthenticated\": false, \"fix\": \"available\", \"feature_gates\": [],"
+                          " \"disclosed\": null, \"ranges\": [{\"affected\": \"< 1.2.0\", "
+                          "\"fixed\": \"1.2.0\"}], \"other_reading\": {\"ranges\": []}"),
+                      "other_reading: \"reading\" missing");
+    /* Who dated a revision, and the rule that the provider's own history
+     * wins over an aggregator wherever it was read. */
+#define REV(published, kind) "{\"minor\": \"1.27\", \"released\": null, \"revisions\": " \
+    "[{\"published\": \"" published "\", \"end_of_standard_support\": \"2024-07-31\", " \
+    "\"source\": \"s\", " kind "}]}"
+    expect_load_error("providers.json", PROVIDER(REV("2023-09-01", "\"source_kind\": \"blog\"")),
+                      "revisions[0]: \"source_kind\" must be \"provider\" or \"aggregator\"");
+    expect_load_error("providers.json", PROVIDER(REV("2023-09-01", "\"x\": 1")),
+                      "revisions[0]: \"source_kind\" missing");
+    expect_load_error("providers.json",
+                      PROVIDER(REV("2023-09-01", "\"source_kind\": \"aggregator\"")),
+                      "revisions[0]: \"published_not_before\" is required");
+    expect_load_error("providers.json",
+                      PROVIDER(REV("2023-09-01", "\"source_kind\": \"aggregator\", "
+                                                 "\"published_not_before\": \"2023-09-02\"")),
+                      "\"published_not_before\" is after \"published\"");
+    expect_load_error("providers.json",
+                      PROVIDER(REV("2023-09-01", "\"source_kind\": \"provider\", "
+                                                 "\"published_not_before\": \"2023-08-02\"")),
+                      "\"published_not_before\" is only for aggregator revisions");
+    expect_load_error("providers.json",
+                      "{" SRC ", \"providers\": [{\"id\": \"a\", \"title\": \"A\", "
+                      "\"older_minor_rule\": false, \"names\": [\"x\"], \"minors\": []}]}",
+                      "providers[0] (a): \"provider_history\" missing or not an array");
+    expect_load_error("providers.json",
+                      PROVIDER_WITH("{\"from\": \"2024-01-01\", \"to\": \"2023-01-01\", "
+                                    "\"source\": \"docs\"}", ""),
+                      "provider_history[0]: \"to\" is before \"from\"");
+    const char *history = "{\"from\": \"2019-01-01\", \"to\": \"2026-08-01\", "
+                          "\"source\": \"docs repository\"}";
+    char text[2048];
+    snprintf(text, sizeof(text),
+             PROVIDER_WITH("%s", REV("2024-03-05", "\"source_kind\": \"aggregator\", "
+                                                    "\"published_not_before\": \"2023-09-01\"")),
+             history);
+    expect_load_error("providers.json", text,
+                      "providers[0] (eks) minors[0] (1.27) revisions[0]: an aggregator dates it "
+                      "2024-03-05, but the provider's own history (provider_history[0], 2019-01-01 "
+                      ".. 2026-08-01) covers that day");
+    /* The same revision after the history read ends, or dated by the
+     * provider, loads. */
+    const char *ok[] = {
+        PROVIDER_WITH("{\"from\": \"2019-01-01\", \"to\": \"2024-03-04\", \"source\": \"d\"}",
+                      REV("2024-03-05", "\"source_kind\": \"aggregator\", "
+                                        "\"published_not_before\": \"2023-09-01\"")),
+        PROVIDER_WITH("{\"from\": \"2019-01-01\", \"to\": \"2026-08-01\", \"source\": \"d\"}",
+                      REV("2024-03-05", "\"source_kind\": \"provider\"")),
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char err[KS_ERRLEN] = "";
+        struct lifecycle *lc = NULL;
+        char *dir = data_dir_with("providers.json", ok[i]);
+        if (lifecycle_load(&lc, dir, err) != 0)
+            fail_msg("case %zu: %s", i, err);
+        const struct lc_revision *rev = &lc->providers[0].minors[0].revisions[0];
+        assert_int_equal(rev->aggregator, i == 0);
+        assert_int_equal(rev->published_not_before, day(i == 0 ? "2023-09-01" : "2024-03-05"));
+        lifecycle_free(lc);
+        remove_dir(dir);
+    }
     char err[KS_ERRLEN] = "";
     struct lifecycle *lc = NULL;
     assert_int_equal(lifecycle_load(&lc, "/nonexistent-ks-dir", err), -1);

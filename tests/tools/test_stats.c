@@ -134,6 +134,125 @@ static void test_cve_count_independent_of_order(void **state)
     json_decref(b);
 }
 
+static const struct cve *cve_by_id(const char *id)
+{
+    for (size_t i = 0; i < lc->cve_count; i++)
+        if (!strcmp(lc->cves[i].id, id))
+            return &lc->cves[i];
+    fail_msg("no %s in cves.json", id);
+    return NULL;
+}
+
+static bool listed(const json_t *o, const char *list, const char *id)
+{
+    return json_object_get(json_object_get(o, list), id) != NULL;
+}
+
+/* Every CVE list of the statistics holds only CVEs public on as_of, each in
+ * the list of its scope; cves_all keeps every matching CVE with its flags. */
+static void check_cve_lists(const json_t *o, int32_t as_of)
+{
+    static const char *const lists[] = {"cves", "cves_no_fix", "cves_node"};
+    for (size_t l = 0; l < 3; l++) {
+        const char *id;
+        json_t *v;
+        json_object_foreach(json_object_get(o, lists[l]), id, v) {
+            const struct cve *c = cve_by_id(id);
+            if (!cve_public_on(c, as_of))
+                fail_msg("%s lists %s, not public by the as-of date", lists[l], id);
+            assert_int_equal(c->scope, l == 2 ? CVE_SCOPE_NODE : CVE_SCOPE_APISERVER);
+            if (l == 1)
+                assert_false(c->has_fix);
+        }
+    }
+    const char *id;
+    json_t *v;
+    json_object_foreach(json_object_get(o, "cves_all"), id, v) {
+        const struct cve *c = cve_by_id(id);
+        assert_int_equal(json_is_true(json_object_get(v, "disclosed_by_as_of")),
+                         cve_public_on(c, as_of));
+        bool in_list = listed(o, "cves_no_fix", id) || listed(o, "cves_node", id);
+        bool belongs = cve_public_on(c, as_of) &&
+                       ((c->scope == CVE_SCOPE_APISERVER && !c->has_fix) ||
+                        c->scope == CVE_SCOPE_NODE);
+        if (in_list != belongs)
+            fail_msg("%s: listed %d, belongs %d", id, in_list, belongs);
+    }
+}
+
+static void test_cve_lists_as_of(void **state)
+{
+    (void)state;
+    /* Versions every no-fix flaw and many node flaws affect. */
+    static const struct spec hosts[] = {
+        {1, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.16.3", 'A'},
+        {2, 443, true, true, EVIDENCE_VERSION_INFO, "aks", 200, "v1.20.7", 'B'},
+        {3, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.29.1-eks-1", 'C'},
+    };
+    static const struct {
+        const char *as_of;
+        const char *absent[4];     /* public later: in no list but cves_all */
+        const char *no_fix[2], *node[2];
+    } cases[] = {
+        {"2021-06-10", {"CVE-2020-8561", "CVE-2021-25740", "CVE-2024-7598", "CVE-2025-1767"},
+         {"CVE-2020-8554", NULL}, {NULL, NULL}},
+        {"2021-08-01", {"CVE-2020-8561", "CVE-2024-7598", "CVE-2025-1767", NULL},
+         {"CVE-2020-8554", "CVE-2021-25740"}, {NULL, NULL}},
+        {"2025-06-01", {NULL}, {"CVE-2020-8561", "CVE-2024-7598"}, {"CVE-2025-1767", NULL}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *o = run(cases[i].as_of, NULL, hosts, 3);
+        int32_t as_of;
+        assert_int_equal(ks_date_parse(cases[i].as_of, &as_of), 0);
+        check_cve_lists(o, as_of);
+        for (size_t a = 0; a < 4 && cases[i].absent[a]; a++) {
+            const char *id = cases[i].absent[a];
+            if (listed(o, "cves", id) || listed(o, "cves_no_fix", id) || listed(o, "cves_node", id))
+                fail_msg("as of %s, %s is listed", cases[i].as_of, id);
+            assert_true(listed(o, "cves_all", id));
+        }
+        for (size_t a = 0; a < 2; a++) {
+            if (cases[i].no_fix[a] && !listed(o, "cves_no_fix", cases[i].no_fix[a]))
+                fail_msg("as of %s, %s missing from cves_no_fix", cases[i].as_of,
+                         cases[i].no_fix[a]);
+            if (cases[i].node[a] && !listed(o, "cves_node", cases[i].node[a]))
+                fail_msg("as of %s, %s missing from cves_node", cases[i].as_of, cases[i].node[a]);
+        }
+        /* A node flaw never counts against API servers. */
+        assert_false(listed(o, "cves_no_fix", "CVE-2025-1767"));
+        json_decref(o);
+    }
+}
+
+/* AKS 1.27-1.29 under LTS, as Microsoft's page stated on each day: on
+ * 2024-08-01 1.27 is past standard support (2024-07-31) within LTS (to
+ * 2025-07-31, published 2023-09-29); on 2025-06-15 1.28 and 1.29 are too
+ * (LTS rows published 2025-04-03 and 2025-05-19). */
+static void test_aks_lts_as_published(void **state)
+{
+    (void)state;
+    static const struct spec aks[] = {
+        {1, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "aks", 200, "v1.27.9", 'A'},
+        {2, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "aks", 200, "v1.28.5", 'B'},
+        {3, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "aks", 200, "v1.29.2", 'C'},
+    };
+    static const struct {
+        const char *as_of;
+        long long standard, extended;
+    } days[] = {{"2024-08-01", 1, 0}, {"2025-06-15", 3, 0}, {"2025-08-01", 3, 1}};
+    for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+        json_t *o = run(days[i].as_of, NULL, aks, 3);
+        json_t *p = json_object_get(json_object_get(o, "by_provider"), "aks");
+        assert_int_equal(json_integer_value(json_object_get(p, "version_public")), 3);
+        assert_int_equal(json_integer_value(json_object_get(p, "provider_unsupported")),
+                         days[i].standard);
+        assert_int_equal(json_integer_value(json_object_get(p, "provider_unsupported_extended")),
+                         days[i].extended);
+        assert_int_equal(json_integer_value(json_object_get(p, "provider_lifecycle_unknown")), 0);
+        json_decref(o);
+    }
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -150,6 +269,8 @@ int main(void)
         cmocka_unit_test(test_crafted_population),
         cmocka_unit_test(test_as_of_boundary),
         cmocka_unit_test(test_cve_count_independent_of_order),
+        cmocka_unit_test(test_cve_lists_as_of),
+        cmocka_unit_test(test_aks_lts_as_published),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -100,6 +100,9 @@ struct cve {
     int32_t disclosed;            /* sourced public disclosure day, KS_NO_DATE if none */
     struct cve_range *ranges;
     size_t range_count;
+    struct cve_range *other_ranges; /* "other_reading" (NULL when none): the fix
+                                       reading the headline does not use */
+    size_t other_range_count;
 };
 
 struct lc_minor {
@@ -111,6 +114,8 @@ struct lc_minor {
 /* One published state of a provider minor's calendar. */
 struct lc_revision {
     int32_t published;
+    bool aggregator;              /* dated by a third party, not by the provider */
+    int32_t published_not_before; /* the provider published it in [this, published] */
     int32_t end_of_standard;      /* KS_NO_DATE: no end announced in this revision */
     int32_t end_of_extended;      /* KS_NO_DATE: no extended support in it */
 };
@@ -132,11 +137,17 @@ struct lc_provider {
                                      older one has ended too */
     struct lc_provider_minor *minors;
     size_t minor_count;
+    struct lc_span {              /* days over which the provider's own */
+        int32_t from, to;         /* dated history was read */
+    } *history;
+    size_t history_count;
 };
 
 struct lifecycle {
     struct lc_minor *minors;      /* ascending */
     size_t minor_count;
+    int32_t upstream_revised;     /* newest upstream "revisions" day (an import), or
+                                     KS_NO_DATE */
     struct lc_provider *providers;
     size_t provider_count;
     struct cve *cves;
@@ -156,6 +167,28 @@ int lifecycle_load(struct lifecycle **out, const char *dir, char *err);
  * tests and fuzzers of one file. */
 int lifecycle_load_text(struct lifecycle **out, const char *file, const char *text, char *err);
 void lifecycle_free(struct lifecycle *lc);
+/* The compiled-in copy of a data file ("upstream.json", ...), or NULL. */
+const char *lifecycle_builtin_text(const char *file);
+
+/* What lifecycle_import_eol changed. */
+struct lc_import_result {
+    char product[64];         /* the endoflife.date product imported */
+    const char *file;         /* "upstream.json" or "providers.json" */
+    size_t added_minors, changed_minors, added_revisions, unchanged;
+};
+/* Applies an endoflife.date API answer (`text`, named `name` in messages;
+ * API v1, or the per-product array with product_given naming the product)
+ * to the parsed data files: for "kubernetes", minors of upstream (new ones
+ * added, new dates taken, an upstream "revisions" entry recording the
+ * import); for a provider, a new row per unknown minor and a new revision
+ * per changed end date, dated `today`, source_kind "aggregator", its
+ * published_not_before the previous revision's day (or the release). A
+ * date the file lacks never erases one the data has. The caller validates
+ * the result with lifecycle_load before writing it. 0, or -1 with a message
+ * naming the file and release; the JSON may then be partly changed. */
+int lifecycle_import_eol(json_t *upstream, json_t *providers, const char *text,
+                         const char *name, const char *product_given, int32_t today,
+                         struct lc_import_result *res, char *err);
 
 /* Upstream status of major.minor on day: UNSUPPORTED when day is after the
  * minor's end of life (or, with no date of its own, after the end of life of
@@ -177,6 +210,16 @@ int lc_calendar_parse(const char *text, enum lc_calendar *out);
 /* The revision of a provider row in force on day under calendar. */
 const struct lc_revision *lifecycle_revision_on(const struct lc_provider_minor *m, int32_t day,
                                                 enum lc_calendar calendar);
+/* Days after a calendar's newest revision from which an as-of day is warned
+ * about: the data may no longer know what the provider has published. */
+#define LC_STALE_DAYS 90
+/* The calendars whose newest revision is more than LC_STALE_DAYS before day:
+ * "upstream" (its revisions are its minors' release days: a new minor is how
+ * the upstream calendar changes) and each provider's id, written to out as
+ * "upstream (newest 2026-08-26), iks (newest 2023-02-06)" ("" when none);
+ * returns how many. */
+size_t lifecycle_stale_calendars(const struct lifecycle *lc, int32_t day, char *out,
+                                 size_t size);
 /* The provider table for a classifier name, or NULL. */
 const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
                                                   const char *provider);
@@ -187,6 +230,12 @@ bool cve_affects(const struct cve *cve, const struct kver *v);
  * configuration (v affected, unauthenticated, the version condition holds,
  * no feature gate needed)? */
 bool cve_unauthenticated_on(const struct cve *cve, const struct kver *v);
+/* Is v in the ranges of the CVE's other reading of its fix (false when it has
+ * none)? */
+bool cve_affects_other_reading(const struct cve *cve, const struct kver *v);
+/* Had the CVE been made public by day (a sourced disclosure date on or
+ * before it)? The one rule of every CVE list that stats prints as of a day. */
+bool cve_public_on(const struct cve *cve, int32_t day);
 /* Does the headline `cves` of stats count it on v as of day: apiserver scope,
  * a fix exists, unauthenticated on v by default, disclosed on or before day. */
 bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day);

@@ -173,10 +173,37 @@ static int check_order(struct where *w, const char *entry, const char *const nam
     return 0;
 }
 
+/* The optional "revisions" of upstream.json: [{"published", "source"}], the
+ * days its table was revised (by `data import`). */
+static int load_upstream_revisions(struct lifecycle *lc, json_t *root, struct where *w)
+{
+    lc->upstream_revised = KS_NO_DATE;
+    json_t *revs = json_object_get(root, "revisions");
+    if (!revs)
+        return 0;
+    if (!json_is_array(revs))
+        FAIL(w, "top level: \"revisions\" must be an array");
+    for (size_t i = 0; i < json_array_size(revs); i++) {
+        char entry[64];
+        const char *source;
+        int32_t day;
+        json_t *e = json_array_get(revs, i);
+        snprintf(entry, sizeof(entry), "revisions[%zu]", i);
+        if (!json_is_object(e))
+            FAIL(w, "%s: not an object", entry);
+        if (get_date(w, e, "published", entry, true, &day) != 0 ||
+            get_string(w, e, "source", entry, &source) != 0)
+            return -1;
+        if (day > lc->upstream_revised)
+            lc->upstream_revised = day;
+    }
+    return 0;
+}
+
 static int load_upstream(struct lifecycle *lc, json_t *root, struct where *w)
 {
     json_t *minors = get_array(w, root, "minors", "top level");
-    if (!minors)
+    if (!minors || load_upstream_revisions(lc, root, w) != 0)
         return -1;
     size_t n = json_array_size(minors);
     lc->minors = calloc(n ? n : 1, sizeof(*lc->minors));
@@ -220,8 +247,35 @@ static int load_upstream(struct lifecycle *lc, json_t *root, struct where *w)
     return 0;
 }
 
+/* Who published a revision: "provider" (its own page, docs repository,
+ * changelog) or "aggregator" (a third party that mirrors it, dated when the
+ * third party recorded it). An aggregator revision also bounds how early the
+ * provider may have published the value: "published_not_before". */
+static int load_revision_source(struct lc_revision *rev, json_t *e, struct where *w,
+                                const char *entry)
+{
+    const char *kind;
+    if (get_string(w, e, "source_kind", entry, &kind) != 0)
+        return -1;
+    if (!strcmp(kind, "provider")) {
+        rev->aggregator = false;
+        rev->published_not_before = rev->published;
+        if (json_object_get(e, "published_not_before"))
+            FAIL(w, "%s: \"published_not_before\" is only for aggregator revisions", entry);
+        return 0;
+    }
+    if (strcmp(kind, "aggregator"))
+        FAIL(w, "%s: \"source_kind\" must be \"provider\" or \"aggregator\"", entry);
+    rev->aggregator = true;
+    if (get_date(w, e, "published_not_before", entry, true, &rev->published_not_before) != 0)
+        return -1;
+    if (rev->published_not_before > rev->published)
+        FAIL(w, "%s: \"published_not_before\" is after \"published\"", entry);
+    return 0;
+}
+
 /* One revision of a provider row: {"published", "end_of_standard_support",
- * "end_of_extended_support", "source"}. */
+ * "end_of_extended_support", "source", "source_kind"[, "published_not_before"]}. */
 static int load_revision(struct lc_revision *rev, json_t *e, struct where *w, const char *entry)
 {
     const char *source;
@@ -236,7 +290,7 @@ static int load_revision(struct lc_revision *rev, json_t *e, struct where *w, co
         (rev->end_of_standard == KS_NO_DATE || rev->end_of_extended < rev->end_of_standard))
         FAIL(w, "%s: end_of_extended_support needs an end_of_standard_support on or before it",
              entry);
-    return 0;
+    return load_revision_source(rev, e, w, entry);
 }
 
 static int load_provider_minor(struct lc_provider_minor *m, json_t *me, struct where *w,
@@ -286,6 +340,58 @@ static int load_provider_minor(struct lc_provider_minor *m, json_t *me, struct w
     return 0;
 }
 
+/* "provider_history": the spans of days over which the provider's own dated
+ * history (its documentation repository, changelog) was read. */
+static int load_provider_history(struct lc_provider *p, json_t *e, struct where *w,
+                                 const char *entry)
+{
+    json_t *spans = get_array(w, e, "provider_history", entry);
+    if (!spans)
+        return -1;
+    p->history = calloc(json_array_size(spans) + 1, sizeof(*p->history));
+    if (!p->history)
+        FAIL(w, "out of memory");
+    for (size_t i = 0; i < json_array_size(spans); i++) {
+        json_t *span = json_array_get(spans, i);
+        char sentry[160];
+        const char *source;
+        struct lc_span *h = &p->history[i];
+        snprintf(sentry, sizeof(sentry), "%s provider_history[%zu]", entry, i);
+        if (!json_is_object(span))
+            FAIL(w, "%s: not an object", sentry);
+        if (get_date(w, span, "from", sentry, true, &h->from) != 0 ||
+            get_date(w, span, "to", sentry, true, &h->to) != 0 ||
+            get_string(w, span, "source", sentry, &source) != 0)
+            return -1;
+        if (h->to < h->from)
+            FAIL(w, "%s: \"to\" is before \"from\"", sentry);
+        p->history_count++;
+    }
+    return 0;
+}
+
+/* An aggregator's date stands only where the provider's own history was not
+ * read: inside a span of it, the provider's own commit dates the value. */
+static int check_aggregator_dates(const struct lc_provider *p, const struct lc_provider_minor *m,
+                                  struct where *w, const char *entry)
+{
+    for (size_t r = 0; r < m->revision_count; r++) {
+        const struct lc_revision *rev = &m->revisions[r];
+        for (size_t i = 0; rev->aggregator && i < p->history_count; i++) {
+            if (rev->published < p->history[i].from || rev->published > p->history[i].to)
+                continue;
+            char day[11], from[11], to[11];
+            ks_date_format(rev->published, day);
+            ks_date_format(p->history[i].from, from);
+            ks_date_format(p->history[i].to, to);
+            FAIL(w, "%s (%d.%d) revisions[%zu]: an aggregator dates it %s, but the provider's "
+                    "own history (provider_history[%zu], %s .. %s) covers that day: date it from "
+                    "there", entry, m->major, m->minor, r, day, i, from, to);
+        }
+    }
+    return 0;
+}
+
 static int load_provider(struct lc_provider *p, json_t *e, struct where *w, const char *entry0)
 {
     const char *id, *title;
@@ -315,7 +421,7 @@ static int load_provider(struct lc_provider *p, json_t *e, struct where *w, cons
                 "policy", entry);
     json_t *names = get_array(w, e, "names", entry);
     json_t *minors = names ? get_array(w, e, "minors", entry) : NULL;
-    if (!minors)
+    if (!minors || load_provider_history(p, e, w, entry) != 0)
         return -1;
     p->names = calloc(json_array_size(names) + 1, sizeof(char *));
     p->minors = calloc(json_array_size(minors) + 1, sizeof(*p->minors));
@@ -333,7 +439,8 @@ static int load_provider(struct lc_provider *p, json_t *e, struct where *w, cons
         snprintf(mentry, sizeof(mentry), "%s minors[%zu]", entry, i);
         struct lc_provider_minor *m = &p->minors[i];
         p->minor_count++;
-        if (load_provider_minor(m, json_array_get(minors, i), w, mentry) != 0)
+        if (load_provider_minor(m, json_array_get(minors, i), w, mentry) != 0 ||
+            check_aggregator_dates(p, m, w, mentry) != 0)
             return -1;
         if (i > 0) {
             const struct lc_provider_minor *q = &p->minors[i - 1];
@@ -449,40 +556,62 @@ static bool constraint_holds_surely(const struct version_constraint *r, const st
     return constraint_holds(r, &lo) && constraint_holds(r, &hi);
 }
 
-static int load_ranges(struct cve *c, json_t *e, struct where *w, const char *entry)
+/* An array of {"affected", "fixed"} (the key `key` of e) into *out. */
+static int load_range_list(struct cve_range **out, size_t *count, json_t *e, const char *key,
+                           struct where *w, const char *entry)
 {
-    json_t *ranges = get_array(w, e, "ranges", entry);
+    json_t *ranges = get_array(w, e, key, entry);
     if (!ranges)
         return -1;
     if (json_array_size(ranges) == 0)
-        FAIL(w, "%s: \"ranges\" is empty", entry);
-    c->ranges = calloc(json_array_size(ranges), sizeof(*c->ranges));
-    if (!c->ranges)
+        FAIL(w, "%s: \"%s\" is empty", entry, key);
+    if (!(*out = calloc(json_array_size(ranges), sizeof(**out))))
         FAIL(w, "out of memory");
     for (size_t i = 0; i < json_array_size(ranges); i++) {
         json_t *re = json_array_get(ranges, i);
-        struct cve_range *r = &c->ranges[i];
+        struct cve_range *r = &(*out)[i];
         json_t *aff = json_object_get(re, "affected"), *fixed = json_object_get(re, "fixed");
         if (!json_is_string(aff) || parse_constraint(json_string_value(aff), &r->affected) != 0)
-            FAIL(w, "%s: ranges[%zu]: \"affected\" must be constraints like \">= 1.20.0, <= 1.20.5\"",
-                 entry, i);
+            FAIL(w, "%s: %s[%zu]: \"affected\" must be constraints like \">= 1.20.0, <= 1.20.5\"",
+                 entry, key, i);
         if (!constraint_satisfiable(&r->affected))
-            FAIL(w, "%s: ranges[%zu]: \"%s\" admits no version (lower bound above upper)", entry,
-                 i, json_string_value(aff));
+            FAIL(w, "%s: %s[%zu]: \"%s\" admits no version (lower bound above upper)", entry,
+                 key, i, json_string_value(aff));
         if (json_is_string(fixed)) {
             if (kver_parse(json_string_value(fixed), &r->fixed) != 0 ||
                 json_string_value(fixed)[0] == 'v')
-                FAIL(w, "%s: ranges[%zu]: \"fixed\" is not a version", entry, i);
+                FAIL(w, "%s: %s[%zu]: \"fixed\" is not a version", entry, key, i);
             r->has_fixed = true;
             if (constraint_holds(&r->affected, &r->fixed))
-                FAIL(w, "%s: ranges[%zu]: fixed version %s is inside the affected range", entry, i,
-                     json_string_value(fixed));
+                FAIL(w, "%s: %s[%zu]: fixed version %s is inside the affected range", entry, key,
+                     i, json_string_value(fixed));
         } else if (!json_is_null(fixed)) {
-            FAIL(w, "%s: ranges[%zu]: \"fixed\" must be a version string or null", entry, i);
+            FAIL(w, "%s: %s[%zu]: \"fixed\" must be a version string or null", entry, key, i);
         }
-        c->range_count++;
+        (*count)++;
     }
     return 0;
+}
+
+/* "ranges", and the optional "other_reading" {"reading", "ranges", "source"}:
+ * where sources disagree on which releases fix a flaw, the reading the
+ * headline does not use, counted beside it in cves_all. */
+static int load_ranges(struct cve *c, json_t *e, struct where *w, const char *entry)
+{
+    if (load_range_list(&c->ranges, &c->range_count, e, "ranges", w, entry) != 0)
+        return -1;
+    json_t *other = json_object_get(e, "other_reading");
+    if (!other || json_is_null(other))
+        return 0;
+    char oentry[128];
+    const char *text;
+    snprintf(oentry, sizeof(oentry), "%s other_reading", entry);
+    if (!json_is_object(other))
+        FAIL(w, "%s: not an object", oentry);
+    if (get_string(w, other, "reading", oentry, &text) != 0 ||
+        get_string(w, other, "source", oentry, &text) != 0)
+        return -1;
+    return load_range_list(&c->other_ranges, &c->other_range_count, other, "ranges", w, oentry);
 }
 
 /* "fix" and "mitigation": "available" needs a fixed version in some range,
@@ -557,7 +686,7 @@ static int load_disclosure(struct cve *c, json_t *e, struct where *w, const char
 
 static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry0)
 {
-    const char *id, *name, *severity, *scope;
+    const char *id, *name, *severity, *scope, *scope_source;
     char entry[96];
     if (!json_is_object(e))
         FAIL(w, "%s: not an object", entry0);
@@ -577,6 +706,8 @@ static int load_cve(struct cve *c, json_t *e, struct where *w, const char *entry
     if (s == 4)
         FAIL(w, "%s: scope must be apiserver, node, client or other", entry);
     c->scope = (enum cve_scope)s;
+    if (get_string(w, e, "scope_source", entry, &scope_source) != 0)
+        return -1;
     json_t *cvss = json_object_get(e, "cvss");
     if (!json_is_number(cvss) || json_number_value(cvss) < 0 || json_number_value(cvss) > 10)
         FAIL(w, "%s: \"cvss\" must be a number from 0 to 10", entry);
@@ -655,13 +786,12 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
 {
     static const struct {
         const char *file;
-        const char *builtin;
         int (*load)(struct lifecycle *, json_t *, struct where *);
     } files[] = {   /* upstream first: load_cves reads its release dates */
-        {"upstream.json", ks_data_upstream_json, load_upstream},
-        {"providers.json", ks_data_providers_json, load_providers},
-        {"cves.json", ks_data_cves_json, load_cves},
-        {"api-removals.json", ks_data_api_removals_json, load_removals},
+        {"upstream.json", load_upstream},
+        {"providers.json", load_providers},
+        {"cves.json", load_cves},
+        {"api-removals.json", load_removals},
     };
     struct lifecycle *lc = calloc(1, sizeof(*lc));
     if (!lc) {
@@ -674,7 +804,7 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
         if (replaced && !replace && i > 0)
             continue;
         json_t *root = parse_data(replace ? NULL : dir, files[i].file,
-                                  replace ? text : files[i].builtin, err);
+                                  replace ? text : lifecycle_builtin_text(files[i].file), err);
         int rc = root ? check_sources(root, &w) : -1;
         if (rc == 0)
             rc = files[i].load(lc, root, &w);
@@ -686,6 +816,22 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
     }
     *out = lc;
     return 0;
+}
+
+const char *lifecycle_builtin_text(const char *file)
+{
+    static const struct {
+        const char *file, *text;
+    } builtin[] = {
+        {"upstream.json", ks_data_upstream_json},
+        {"providers.json", ks_data_providers_json},
+        {"cves.json", ks_data_cves_json},
+        {"api-removals.json", ks_data_api_removals_json},
+    };
+    for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+        if (!strcmp(builtin[i].file, file))
+            return builtin[i].text;
+    return NULL;
 }
 
 int lifecycle_load(struct lifecycle **out, const char *dir, char *err)
@@ -713,12 +859,14 @@ void lifecycle_free(struct lifecycle *lc)
             free(p->names[j]);
         free(p->names);
         free(p->minors);
+        free(p->history);
     }
     for (size_t i = 0; i < lc->cve_count; i++) {
         free(lc->cves[i].id);
         free(lc->cves[i].name);
         free(lc->cves[i].severity);
         free(lc->cves[i].ranges);
+        free(lc->cves[i].other_ranges);
     }
     free(lc->providers);
     free(lc->cves);
@@ -775,6 +923,47 @@ const struct lc_provider *lifecycle_provider_find(const struct lifecycle *lc,
     return NULL;
 }
 
+static void append_stale(char *out, size_t size, size_t *len, const char *name, int32_t newest)
+{
+    char date[11];
+    ks_date_format(newest, date);
+    int n = snprintf(out + *len, size - *len, "%s%s (newest %s)", *len ? ", " : "", name, date);
+    if (n > 0)
+        *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+size_t lifecycle_stale_calendars(const struct lifecycle *lc, int32_t day, char *out,
+                                 size_t size)
+{
+    size_t count = 0, len = 0;
+    if (size)
+        out[0] = '\0';
+    int32_t newest = lc->upstream_revised;
+    for (size_t i = 0; i < lc->minor_count; i++)
+        if (lc->minors[i].released > newest)
+            newest = lc->minors[i].released;
+    if (lc->minor_count && newest != KS_NO_DATE && day - newest > LC_STALE_DAYS) {
+        count++;
+        if (size)
+            append_stale(out, size, &len, "upstream", newest);
+    }
+    for (size_t p = 0; p < lc->provider_count; p++) {
+        const struct lc_provider *prov = &lc->providers[p];
+        newest = KS_NO_DATE;
+        for (size_t m = 0; m < prov->minor_count; m++) {
+            const struct lc_provider_minor *row = &prov->minors[m];
+            if (row->revisions[row->revision_count - 1].published > newest)
+                newest = row->revisions[row->revision_count - 1].published;
+        }
+        if (newest != KS_NO_DATE && day - newest > LC_STALE_DAYS) {
+            count++;
+            if (size)
+                append_stale(out, size, &len, prov->id, newest);
+        }
+    }
+    return count;
+}
+
 const struct lc_revision *lifecycle_revision_on(const struct lc_provider_minor *m, int32_t day,
                                                 enum lc_calendar calendar)
 {
@@ -828,6 +1017,19 @@ bool cve_affects(const struct cve *cve, const struct kver *v)
     return false;
 }
 
+bool cve_affects_other_reading(const struct cve *cve, const struct kver *v)
+{
+    for (size_t i = 0; i < cve->other_range_count; i++)
+        if (constraint_holds_surely(&cve->other_ranges[i].affected, v))
+            return true;
+    return false;
+}
+
+bool cve_public_on(const struct cve *cve, int32_t day)
+{
+    return cve->disclosed != KS_NO_DATE && cve->disclosed <= day;
+}
+
 bool cve_unauthenticated_on(const struct cve *cve, const struct kver *v)
 {
     return cve->unauthenticated && cve->feature_gate_count == 0 && cve_affects(cve, v) &&
@@ -836,8 +1038,8 @@ bool cve_unauthenticated_on(const struct cve *cve, const struct kver *v)
 
 bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day)
 {
-    return cve->scope == CVE_SCOPE_APISERVER && cve->has_fix && cve->disclosed != KS_NO_DATE &&
-           cve->disclosed <= day && cve_unauthenticated_on(cve, v);
+    return cve->scope == CVE_SCOPE_APISERVER && cve->has_fix && cve_public_on(cve, day) &&
+           cve_unauthenticated_on(cve, v);
 }
 
 const char *cve_scope_name(enum cve_scope scope)

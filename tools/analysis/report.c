@@ -163,8 +163,40 @@ static void chart_minors(FILE *out, const json_t *s, const struct lifecycle *lc,
             height - 12, left + 470, height - 22, left + 486, height - 12);
 }
 
+/* One bar of the provider chart: the share past support, then (grey) the
+ * share that cannot be placed, so a reader sees both bounds; the text
+ * gives the unknown count. */
+static void provider_bar(FILE *out, const char *provider, double y, double scale,
+                         long long total, long long unsupported, long long unknown,
+                         const char *color, const char *label)
+{
+    const int left = 170;
+    double share = (double)unsupported / (double)total, w = scale * share;
+    double uw = scale * (double)unknown / (double)total;
+    fprintf(out, "<rect class=\"bar share\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
+                 "height=\"16\" fill=\"%s\"><title>",
+            left, y, w, color);
+    put_escaped(out, provider);
+    fprintf(out, ": %.1f%% past %s</title></rect>\n", 100 * share, label);
+    if (unknown > 0) {
+        fprintf(out, "<rect class=\"bar provider-unknown\" data-unknown=\"%lld\" x=\"%.1f\" y=\"%.1f\" "
+                     "width=\"%.1f\" height=\"16\" fill=\"" COLOR_UNKNOWN "\"><title>",
+                unknown, left + w, y, uw);
+        put_escaped(out, provider);
+        fprintf(out, ": %lld of %lld not in the %s data (unknown)</title></rect>\n", unknown,
+                total, label);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%, %lld of %lld unknown "
+                     "(%.1f%%-%.1f%%)</text>\n",
+                left + w + uw + 4, y + 13, 100 * share, unknown, total, 100 * share,
+                100 * (double)(unsupported + unknown) / (double)total);
+    } else {
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%</text>\n",
+                left + w + 4, y + 13, 100 * share);
+    }
+}
+
 /* Horizontal bar pairs: per provider, share unsupported upstream and by
- * the provider's window. */
+ * the provider's window, each with its unknowns. */
 static void chart_providers(FILE *out, const json_t *s)
 {
     json_t *providers = json_object_get(s, "by_provider");
@@ -179,7 +211,7 @@ static void chart_providers(FILE *out, const json_t *s)
         fputs("<p>No provider has endpoints with a version.</p>\n", out);
         return;
     }
-    const int width = 1000, row = 46, left = 170, right = 90;
+    const int width = 1000, row = 46, left = 170, right = 250;
     int height = (int)n * row + 50;
     fprintf(out, "<svg id=\"chart-providers\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
                  "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -190,25 +222,16 @@ static void chart_providers(FILE *out, const json_t *s)
         long long total = num(v, "version_public");
         if (total <= 0)
             continue;
-        double shares[2] = {(double)num(v, "unsupported") / (double)total,
-                            (double)num(v, "provider_unsupported") / (double)total};
-        const char *colors[2] = {COLOR_UNSUPPORTED, COLOR_PROVIDER};
-        const char *labels[2] = {"upstream end of life", "provider window"};
         double y = 10 + (double)i * row;
         fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"label\">", left - 8,
                 y + 22);
         put_escaped(out, key);
         fprintf(out, " (%lld)</text>\n", total);
-        for (int b = 0; b < 2; b++) {
-            double w = (width - left - right) * shares[b];
-            fprintf(out, "<rect class=\"bar share\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"16\" fill=\"%s\"><title>",
-                    left, y + b * 18, w, colors[b]);
-            put_escaped(out, key);
-            fprintf(out, ": %.1f%% past %s</title></rect>\n", 100 * shares[b], labels[b]);
-            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%</text>\n",
-                    left + w + 4, y + b * 18 + 13, 100 * shares[b]);
-        }
+        provider_bar(out, key, y, width - left - right, total, num(v, "unsupported"),
+                     num(v, "lifecycle_unknown"), COLOR_UNSUPPORTED, "upstream end of life");
+        provider_bar(out, key, y + 18, width - left - right, total,
+                     num(v, "provider_unsupported"), num(v, "provider_lifecycle_unknown"),
+                     COLOR_PROVIDER, "provider window");
         i++;
     }
     fprintf(out,
@@ -216,9 +239,11 @@ static void chart_providers(FILE *out, const json_t *s)
             "<text x=\"%d\" y=\"%d\" class=\"tick\">past upstream end of life</text>\n"
             "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"" COLOR_PROVIDER "\"/>"
             "<text x=\"%d\" y=\"%d\" class=\"tick\">past the provider&#39;s support window</text>\n"
+            "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"" COLOR_UNKNOWN "\"/>"
+            "<text x=\"%d\" y=\"%d\" class=\"tick\">unknown (not in the lifecycle data)</text>\n"
             "</svg>\n",
             left, height - 24, left + 16, height - 14, left + 240, height - 24, left + 256,
-            height - 14);
+            height - 14, left + 520, height - 24, left + 536, height - 14);
 }
 
 static const struct cve *cve_find(const struct lifecycle *lc, const char *id)
@@ -375,7 +400,8 @@ static void definitions(FILE *out)
           "<dt>CVEs</dt><dd>Kubernetes CVEs of apiserver scope that have a fix, are exploitable "
           "without credentials in the default configuration on the endpoint&#39;s version, and "
           "were publicly disclosed by the as-of date. Flaws without a fix and every other "
-          "matching CVE are in the JSON (cves_no_fix, cves_all). Vendors backport fixes, so a "
+          "matching CVE are in the JSON (cves_no_fix, cves_node, cves_all). Every list holds "
+          "only CVEs made public by the as-of date. Vendors backport fixes, so a "
           "vendor build&#39;s upstream patch number over-states exposure.</dd>\n"
           "</dl>\n<p>Full definitions: docs/statistics.md. Lifecycle data and sources: "
           "tools/data/.</p>\n",
@@ -415,7 +441,12 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
                "apiserver CVE range.");
     chart_cves(out, stats, lc, "cves_no_fix", "chart-cves-no-fix",
                "Flaws without a fix (mitigated by configuration; not in the headline)",
-               "No endpoint version is affected by a flaw without a fix.");
+               "No endpoint version is affected by an API-server flaw without a fix, public by "
+               "the date.");
+    chart_cves(out, stats, lc, "cves_node", "chart-cves-node",
+               "Node-side CVEs (kubelet, volumes) in the API servers&#39; version ranges; "
+               "not counted against API servers",
+               "No endpoint version is in the range of a node-side CVE public by the date.");
     network_table(out, json_object_get(stats, "network_owners"), "owner",
                   "Network owners against provider labels (--pfx2as, --as2org)");
     network_table(out, json_object_get(stats, "networks"), "as",

@@ -52,6 +52,7 @@ struct minor_count {
 struct version_cves {
     uint64_t *affects;   /* bitsets of lc->cves, cve_words each; owns the block */
     uint64_t *unauth;    /* points into the same block */
+    uint64_t *other;     /* in the CVE's other reading of its fix: same block */
 };
 
 /* What the endpoints presenting one certificate showed (cluster level). */
@@ -103,7 +104,7 @@ struct stats {
     size_t minor_count, minor_cap;
 
     size_t cve_words;
-    uint64_t *cve_hits, *cve_unauth_hits, *cve_headline_hits;
+    uint64_t *cve_hits, *cve_unauth_hits, *cve_headline_hits, *cve_other_hits;
     struct hashmap versions;      /* version_key -> struct version_cves */
     struct hashmap certs;         /* leaf SHA-256 -> struct cert_slot */
     bool clusters_resolved;
@@ -121,11 +122,12 @@ int stats_new(struct stats **out, const struct stats_options *opt, char *err)
     s->cve_hits = calloc(n + 1, sizeof(uint64_t));
     s->cve_unauth_hits = calloc(n + 1, sizeof(uint64_t));
     s->cve_headline_hits = calloc(n + 1, sizeof(uint64_t));
+    s->cve_other_hits = calloc(n + 1, sizeof(uint64_t));
     hashmap_init(&s->versions, sizeof(uint64_t), sizeof(struct version_cves));
     hashmap_init(&s->certs, 32, sizeof(struct cert_slot));
     hashmap_init(&s->networks, NETWORK_KEY, sizeof(struct network_count));
     hashmap_init(&s->owners, sizeof(const char *), sizeof(struct network_count));
-    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits)
+    if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits || !s->cve_other_hits)
         goto oom;
     *out = s;
     return 0;
@@ -146,12 +148,13 @@ void stats_free(struct stats *s)
     for (size_t i = 0; i < s->versions.capacity; i++) {
         struct version_cves *v = hashmap_value(&s->versions, hashmap_at(&s->versions, i));
         if (v)
-            free(v->affects); /* unauth is the second half of the same block */
+            free(v->affects); /* unauth and other are in the same block */
     }
     hashmap_free(&s->versions);
     free(s->cve_hits);
     free(s->cve_unauth_hits);
     free(s->cve_headline_hits);
+    free(s->cve_other_hits);
     hashmap_free(&s->certs);
     hashmap_free(&s->networks);
     hashmap_free(&s->owners);
@@ -213,31 +216,35 @@ static uint64_t version_key(const struct kver *v)
            (uint64_t)(v->patch + 1) << 12 | (uint64_t)v->pre << 10 | (uint64_t)v->pre_number;
 }
 
-/* The CVE bitsets of v, computed into the two arrays given. */
+/* The CVE bitsets of v, computed into the three arrays given. */
 static void cve_bits(const struct stats *s, const struct kver *v, uint64_t *affects,
-                     uint64_t *unauth)
+                     uint64_t *unauth, uint64_t *other)
 {
     for (size_t i = 0; i < s->opt.lc->cve_count; i++) {
         const struct cve *c = &s->opt.lc->cves[i];
         if (cve_affects(c, v))
             affects[i / 64] |= 1ULL << (i % 64);
+        if (cve_affects_other_reading(c, v))
+            other[i / 64] |= 1ULL << (i % 64);
         if (cve_unauthenticated_on(c, v))
             unauth[i / 64] |= 1ULL << (i % 64);
     }
 }
 
-static void count_cve_bits(struct stats *s, const uint64_t *affects, const uint64_t *unauth)
+static void count_cve_bits(struct stats *s, const uint64_t *affects, const uint64_t *unauth,
+                           const uint64_t *other)
 {
     for (size_t w = 0; w < s->cve_words; w++) {
         for (uint64_t b = affects[w]; b; b &= b - 1)
             s->cve_hits[w * 64 + (size_t)__builtin_ctzll(b)]++;
+        for (uint64_t b = other[w]; b; b &= b - 1)
+            s->cve_other_hits[w * 64 + (size_t)__builtin_ctzll(b)]++;
         for (uint64_t b = unauth[w]; b; b &= b - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(b);
             const struct cve *c = &s->opt.lc->cves[i];
             s->cve_unauth_hits[i]++;
             /* cve_headline without recomputing the version match */
-            if (c->scope == CVE_SCOPE_APISERVER && c->has_fix && c->disclosed != KS_NO_DATE &&
-                c->disclosed <= s->opt.as_of)
+            if (c->scope == CVE_SCOPE_APISERVER && c->has_fix && cve_public_on(c, s->opt.as_of))
                 s->cve_headline_hits[i]++;
         }
     }
@@ -252,21 +259,22 @@ static int count_cves(struct stats *s, const struct kver *v)
         if (!(slot = hashmap_value(&s->versions, hashmap_put(&s->versions, &key, &added))))
             return -1;
         if (!added) {
-            count_cve_bits(s, slot->affects, slot->unauth);
+            count_cve_bits(s, slot->affects, slot->unauth, slot->other);
             return 0;
         }
     }
-    uint64_t *bits = calloc(2 * s->cve_words + 1, sizeof(uint64_t));
+    uint64_t *bits = calloc(3 * s->cve_words + 1, sizeof(uint64_t));
     if (!bits)
         return -1; /* a slot added without bitsets counts nothing: stats_add fails */
-    cve_bits(s, v, bits, bits + s->cve_words);
-    count_cve_bits(s, bits, bits + s->cve_words);
+    cve_bits(s, v, bits, bits + s->cve_words, bits + 2 * s->cve_words);
+    count_cve_bits(s, bits, bits + s->cve_words, bits + 2 * s->cve_words);
     if (!slot) {
         free(bits);
         return 0;
     }
     slot->affects = bits;
     slot->unauth = bits + s->cve_words;
+    slot->other = bits + 2 * s->cve_words;
     return 0;
 }
 
@@ -704,34 +712,53 @@ static json_t *minors_json(const struct stats *s)
     return minors;
 }
 
-/* `cves` (the headline), `cves_no_fix` and `cves_all` (every CVE matching
- * some endpoint, with its flags). */
+/* One CVE's entry of `cves_all`: every CVE matching some endpoint, whatever
+ * its scope or date, with its flags. */
+static json_t *cve_all_entry(const struct stats *s, size_t i)
+{
+    const struct cve *c = &s->opt.lc->cves[i];
+    char disclosed[11];
+    ks_date_format(c->disclosed, disclosed);
+    json_t *e = json_pack(
+        "{s:I, s:I, s:s, s:b, s:b, s:I, s:o, s:b, s:b}", "endpoints", (json_int_t)s->cve_hits[i],
+        "unauthenticated_endpoints", (json_int_t)s->cve_unauth_hits[i], "scope",
+        cve_scope_name(c->scope), "fix", c->has_fix, "unauthenticated", c->unauthenticated,
+        "feature_gates", (json_int_t)c->feature_gate_count, "disclosed",
+        c->disclosed == KS_NO_DATE ? json_null() : json_string(disclosed), "disclosed_by_as_of",
+        cve_public_on(c, s->opt.as_of), "headline", s->cve_headline_hits[i] > 0);
+    if (e && c->other_range_count)
+        json_object_set_new(e, "other_reading_endpoints",
+                            json_integer((json_int_t)s->cve_other_hits[i]));
+    return e;
+}
+
+/* The lists of CVEs by scope and fix, each holding only CVEs public on
+ * as_of (cve_public_on): `cves` (the headline: apiserver, fixed,
+ * unauthenticated by default), `cves_no_fix` (apiserver flaws Kubernetes
+ * does not fix) and `cves_node` (kubelet / node flaws, listed apart: an
+ * API server's version does not tell a node's); and `cves_all`. */
 static void cves_json(const struct stats *s, json_t *o)
 {
-    json_t *headline = json_object(), *no_fix = json_object(), *all = json_object();
+    json_t *headline = json_object(), *no_fix = json_object(), *node = json_object(),
+           *all = json_object();
     for (size_t i = 0; i < s->opt.lc->cve_count; i++) {
         const struct cve *c = &s->opt.lc->cves[i];
         if (s->cve_headline_hits[i])
             json_object_set_new(headline, c->id, json_integer((json_int_t)s->cve_headline_hits[i]));
         if (!s->cve_hits[i])
             continue;
-        if (!c->has_fix)
-            json_object_set_new(no_fix, c->id, json_integer((json_int_t)s->cve_hits[i]));
-        char disclosed[11];
-        ks_date_format(c->disclosed, disclosed);
-        json_object_set_new(
-            all, c->id,
-            json_pack("{s:I, s:I, s:s, s:b, s:b, s:I, s:o, s:b, s:b}", "endpoints",
-                      (json_int_t)s->cve_hits[i], "unauthenticated_endpoints",
-                      (json_int_t)s->cve_unauth_hits[i], "scope", cve_scope_name(c->scope), "fix",
-                      c->has_fix, "unauthenticated", c->unauthenticated, "feature_gates",
-                      (json_int_t)c->feature_gate_count, "disclosed",
-                      c->disclosed == KS_NO_DATE ? json_null() : json_string(disclosed),
-                      "disclosed_by_as_of", c->disclosed != KS_NO_DATE && c->disclosed <= s->opt.as_of,
-                      "headline", s->cve_headline_hits[i] > 0));
+        json_t *list = NULL;
+        if (cve_public_on(c, s->opt.as_of) && c->scope == CVE_SCOPE_APISERVER && !c->has_fix)
+            list = no_fix;
+        else if (cve_public_on(c, s->opt.as_of) && c->scope == CVE_SCOPE_NODE)
+            list = node;
+        if (list)
+            json_object_set_new(list, c->id, json_integer((json_int_t)s->cve_hits[i]));
+        json_object_set_new(all, c->id, cve_all_entry(s, i));
     }
     json_object_set_new(o, "cves", headline);
     json_object_set_new(o, "cves_no_fix", no_fix);
+    json_object_set_new(o, "cves_node", node);
     json_object_set_new(o, "cves_all", all);
 }
 

@@ -32,6 +32,18 @@ static void print_figure(FILE *out, const char *label, const json_t *f)
     fputc('\n', out);
 }
 
+/* A CVE list of the statistics (id -> endpoints) under its title. */
+static void print_cve_list(FILE *out, const json_t *list, const char *title)
+{
+    const char *key;
+    json_t *v;
+    if (!json_object_size(list))
+        return;
+    fprintf(out, "%s\n", title);
+    json_object_foreach((json_t *)list, key, v)
+        fprintf(out, "  %-18s %10lld\n", key, (long long)json_integer_value(v));
+}
+
 /* The networks or network_owners table: each row's provider labels beside
  * the network, so a reader sees how far the labels agree. */
 static void print_networks(FILE *out, const json_t *rows, const char *key, const char *title)
@@ -115,12 +127,10 @@ void stats_print_summary(FILE *out, const json_t *s)
         json_object_foreach(cves, key, v)
             fprintf(out, "  %-18s %10lld\n", key, (long long)json_integer_value(v));
     }
-    json_t *no_fix = json_object_get(s, "cves_no_fix");
-    if (json_object_size(no_fix)) {
-        fprintf(out, "CVEs without a fix (design flaws; mitigated by configuration)\n");
-        json_object_foreach(no_fix, key, v)
-            fprintf(out, "  %-18s %10lld\n", key, (long long)json_integer_value(v));
-    }
+    print_cve_list(out, json_object_get(s, "cves_no_fix"),
+                   "CVEs without a fix (design flaws; mitigated by configuration)");
+    print_cve_list(out, json_object_get(s, "cves_node"),
+                   "Node-side CVEs in the API servers' version ranges (not counted against them)");
     fprintf(out, "(every matching CVE with its flags: cves_all in --json)\n");
     print_networks(out, json_object_get(s, "networks"), "as", "top origin ASes");
     print_networks(out, json_object_get(s, "network_owners"), "owner",

@@ -53,6 +53,14 @@ int tool_scan_pick(struct store *store, uint32_t requested, uint32_t *id, json_t
 int tool_parse_scan_id(const char *text, uint32_t *id);
 /* The scan's start day from its "started" ISO-8601 UTC time. */
 int tool_scan_start_day(const json_t *scan_json, int32_t *day);
+/* `data import FILE --data DIR [--product P]` (cmd_data_import.c): an exit
+ * status. */
+int data_import(const char *file, const char *dir, const char *product);
+/* Warns on stderr when the lifecycle data is older than day by more than
+ * LC_STALE_DAYS for some calendar (stats, report, scan): figures of minors
+ * or support changes published since would show as unknown or wrong. */
+void tool_warn_stale_data(const struct lifecycle *lc, int32_t day);
+
 /* Anonymisation (anonymize.c): Crypto-PAn addresses and keyed certificate
  * hashes from a 32-byte key file (docs/export.md). */
 struct anonymizer;

@@ -1,6 +1,8 @@
 /*
- * cmd_data.c - `kubesurvey data check|show [--data DIR]`: validates the
- * lifecycle data files (or the copies built in) and summarises them.
+ * cmd_data.c - `kubesurvey data check|show|import [--data DIR]`: validates
+ * the lifecycle data files (or the copies built in), summarises them, and
+ * adds an endoflife.date API answer to a data directory
+ * (cmd_data_import.c).
  */
 #include "tools/cli/cli.h"
 
@@ -14,16 +16,26 @@ static void data_usage(FILE *out)
     fprintf(out,
             "usage: kubesurvey data check [--data DIR]\n"
             "       kubesurvey data show  [--data DIR] [--as-of YYYY-MM-DD]\n"
-            "                             [--calendar published|final]\n\n"
+            "                             [--calendar published|final]\n"
+            "       kubesurvey data import FILE --data DIR [--product NAME]\n\n"
             "check  validate upstream.json, providers.json, cves.json and api-removals.json\n"
             "       (dates ordered, ranges well formed); errors name the file and entry\n"
             "show   list the minors with their upstream and provider status on a date\n"
             "       (default: today): S supported, U unsupported, ? unknown; per provider\n"
-            "       standard/extended support\n\n"
+            "       standard/extended support; then the revisions in force that an\n"
+            "       aggregator dated, with the span of days the date could be off\n"
+            "import add an endoflife.date API answer you downloaded (API v1\n"
+            "       /api/v1/products/P, or /api/P.json with --product P) for kubernetes,\n"
+            "       amazon-eks, google-kubernetes-engine, azure-kubernetes-service or\n"
+            "       alibaba-ack to DIR: new minors, and a revision dated today for each\n"
+            "       changed end date; DIR is created from the built-in data if needed,\n"
+            "       and is left unchanged when the file is bad\n\n"
             "  --data DIR    read the files from DIR instead of the copies built in\n"
             "  --as-of DATE  the day to evaluate (show)\n"
             "  --calendar C  provider calendars as published on that day (published,\n"
             "                the default) or as known today (final)\n"
+            "  --product P   the endoflife.date product of FILE (import; the v1 answer\n"
+            "                names it itself)\n"
             "  -h, --help    this help\n");
 }
 
@@ -55,16 +67,45 @@ static void print_status_table(const struct lifecycle *lc, int32_t day, enum lc_
     }
 }
 
+/* The revisions in force that a third party dated: the provider may have
+ * published them up to `published - published_not_before` days earlier, so
+ * a judgement near such a date can be off by that span. */
+static void print_aggregator_spans(const struct lifecycle *lc, int32_t day,
+                                   enum lc_calendar calendar)
+{
+    bool header = false;
+    for (size_t p = 0; p < lc->provider_count; p++) {
+        const struct lc_provider *prov = &lc->providers[p];
+        for (size_t i = 0; i < prov->minor_count; i++) {
+            const struct lc_provider_minor *m = &prov->minors[i];
+            const struct lc_revision *rev = lifecycle_revision_on(m, day, calendar);
+            if (!rev->aggregator)
+                continue;
+            if (!header)
+                printf("\nrevisions in force dated by an aggregator (the provider published "
+                       "them between the two dates; days = how far the date could be off)\n"
+                       "  provider   minor  not before  published   days\n");
+            header = true;
+            char from[11], to[11];
+            ks_date_format(rev->published_not_before, from);
+            ks_date_format(rev->published, to);
+            printf("  %-10s %d.%-3d  %s  %s  %5d\n", prov->id, m->major, m->minor, from, to,
+                   (int)(rev->published - rev->published_not_before));
+        }
+    }
+}
+
 int cmd_data(int argc, char **argv)
 {
     static const struct option options[] = {
         {"data", required_argument, NULL, 'd'},
         {"as-of", required_argument, NULL, 'a'},
         {"calendar", required_argument, NULL, 'c'},
+        {"product", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = NULL, *as_of = NULL, *calendar_text = NULL;
+    const char *dir = NULL, *as_of = NULL, *calendar_text = NULL, *product = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -72,10 +113,13 @@ int cmd_data(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'a': as_of = optarg; break;
         case 'c': calendar_text = optarg; break;
+        case 'p': product = optarg; break;
         case 'h': data_usage(stdout); return EXIT_OK;
         default: data_usage(stderr); return EXIT_USAGE;
         }
     }
+    if (optind == argc - 2 && !strcmp(argv[optind], "import"))
+        return data_import(argv[optind + 1], dir, product);
     if (optind != argc - 1 || (strcmp(argv[optind], "check") && strcmp(argv[optind], "show"))) {
         data_usage(stderr);
         return EXIT_USAGE;
@@ -110,6 +154,7 @@ int cmd_data(int argc, char **argv)
                lc->cve_count, json_array_size(lc->api_removals));
     } else {
         print_status_table(lc, day, calendar);
+        print_aggregator_spans(lc, day, calendar);
     }
     lifecycle_free(lc);
     return EXIT_OK;

@@ -474,6 +474,11 @@ static int start_stages(struct scan_job *job, FILE *out, struct probe_config *pc
                             (opts->db && store_open(&job->store, opts->db, STORE_READ_WRITE,
                                                     err) < 0)))
         goto fail;
+    /* The unprivileged user may not create files in the store's directory:
+     * keep the end's rewrite to the minimal file possible (a note if not). */
+    char rerr[KS_ERRLEN];
+    if (job->store && job->user.switch_user && store_keep_rewrite_rights(job->store, rerr) < 0)
+        cli_message("note: the store will not be shrunk at the end: %s", rerr);
     if (privileges_drop(&job->user, err) < 0 || check_opt_out_readable(job, err) < 0 ||
         (job->store && start_record(job, err) < 0))
         goto fail;
@@ -622,6 +627,18 @@ static int choose_user(struct scan_job *job, char *err)
     return privileges_user(name ? name : "nobody", &job->user, err);
 }
 
+/* The statistics of this scan will judge support as of today: say now if
+ * the built-in calendars are too old for that, not weeks later. */
+static void warn_stale_data(void)
+{
+    char err[KS_ERRLEN];
+    struct lifecycle *lc;
+    if (lifecycle_load(&lc, NULL, err) != 0)
+        return; /* the built-in copy is checked by every test; stats reports it */
+    tool_warn_stale_data(lc, (int32_t)(time(NULL) / 86400));
+    lifecycle_free(lc);
+}
+
 int cmd_scan(int argc, char **argv)
 {
     struct scan_options opts;
@@ -641,6 +658,8 @@ int cmd_scan(int argc, char **argv)
         target_space_free(&space);
         return rc;
     }
+    if (!opts.syn_only)
+        warn_stale_data();
     struct scan_job *job = calloc(1, sizeof(*job));
     if (!job) {
         cli_message("out of memory");

@@ -120,6 +120,7 @@ int tool_compute_stats(const struct stats_request *req, json_t **out, struct lif
         tool_scan_pick(store, req->scan, &scan_id, &scan, err) != 0 ||
         request_day(req, scan_id, scan, &opt, err) != 0)
         goto done;
+    tool_warn_stale_data(lc, opt.as_of);
     opt.lc = lc;
     opt.pfx2as = p2a;
     opt.as2org = a2o;

@@ -2,6 +2,7 @@
  * main.c - kubesurvey's entry point: finds the subcommand and runs it.
  */
 #include "tools/cli/cli.h"
+#include "ks_commit.h"
 #include "ks_version.h"
 #include "storage/storage.h"
 
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-        printf("kubesurvey %s\n", KS_VERSION);
+        printf("kubesurvey %s (commit %s)\n", KS_VERSION, KS_COMMIT);
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -67,3 +67,15 @@ int tool_scan_start_day(const json_t *scan_json, int32_t *day)
     return started ? ks_date_from_iso8601(started, day) : -1;
 }
 
+
+void tool_warn_stale_data(const struct lifecycle *lc, int32_t day)
+{
+    char names[512], date[11];
+    if (!lifecycle_stale_calendars(lc, day, names, sizeof(names)))
+        return;
+    ks_date_format(day, date);
+    cli_message("warning: the lifecycle data is old for %s: %s changed last more than %d days "
+                "earlier; minors and support dates published since are unknown to it (newer "
+                "data: kubesurvey data import, docs/statistics.md)",
+                date, names, LC_STALE_DAYS);
+}
