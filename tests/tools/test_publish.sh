@@ -84,6 +84,15 @@ grep -q "NOT ANONYMISED" spkg/DATASHEET.md || fail "--no-anonymize not written i
 # synthetic_fill: endpoint i has certificate i/3 when TLS is done (90%): at least 900 distinct
 [ "$(zstd -dc spkg/certs.jsonl.zst | wc -l)" -ge 900 ] || fail "too few certificates"
 
+# ---- another day and calendar: verify judges as stats.json says ----
+"$ks" publish c.db dpkg --anonymize key.bin --as-of 2021-06-19 --calendar final &&
+    "$ks" verify dpkg > /dev/null || fail "publish --as-of --calendar final"
+grep -q '"as_of": "2021-06-19"' dpkg/stats.json && grep -q '"calendar": "final"' dpkg/stats.json ||
+    fail "stats.json not as of 2021-06-19 with the final calendars"
+# on 2021-06-19 (the day after 1.18's end of life) upstream unsupported is still 1.15, 1.16
+# and 1.17: the crafted population has no 1.18
+"$py" "$here/publish_check.py" dpkg "$data" unsupported=3 || fail "pandas on the 2021-06-19 package"
+
 # ---- a scan without records ----
 "$gen" e.db --synthetic 0
 "$ks" publish e.db epkg --no-anonymize && "$ks" verify epkg > /dev/null || fail "an empty scan's package"

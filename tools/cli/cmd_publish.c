@@ -35,6 +35,7 @@ static void publish_usage(FILE *out)
     fprintf(out,
             "usage: kubesurvey publish DB OUTDIR (--anonymize KEYFILE | --no-anonymize)\n"
             "                          [--scan ID] [--certs] [--calendar published|final]\n"
+            "                          [--as-of YYYY-MM-DD]\n"
             "                          [--title TEXT] [--author NAME]... [--dataset-version V]\n"
             "                          [--license SPDX] [--url URL] [--doi DOI] [--force]\n\n"
             "Writes a dataset package into OUTDIR (docs/export.md, Publishing): the scan's\n"
@@ -46,6 +47,7 @@ static void publish_usage(FILE *out)
             "  --scan ID            the scan (default: the newest in DB)\n"
             "  --certs              add each distinct certificate once (needs --no-anonymize)\n"
             "  --calendar WHICH     provider calendars of stats.json (default: published)\n"
+            "  --as-of DATE         stats.json as of DATE (default: the scan's start day)\n"
             "  --title TEXT         the dataset's title (datasheet, CITATION.cff)\n"
             "  --author NAME        an author, \"Family, Given\" or a name; repeat for each\n"
             "  --dataset-version V  --license SPDX  --url URL  --doi DOI   for CITATION.cff\n"
@@ -54,7 +56,7 @@ static void publish_usage(FILE *out)
 }
 
 struct publish_args {
-    const char *db, *outdir, *keyfile, *calendar;
+    const char *db, *outdir, *keyfile, *calendar, *as_of;
     uint32_t scan;
     bool no_anonymize, certs, force;
     const char *authors[MAX_AUTHORS + 1];
@@ -478,7 +480,7 @@ static int run_publish(struct publish_args *a, char *err)
     }
     if (a->keyfile && anonymizer_load(&anon, a->keyfile, err) != 0)
         return -1;
-    struct stats_request req = {.db = a->db, .scan = a->scan, .calendar = a->calendar};
+    struct stats_request req = {.db = a->db, .calendar = a->calendar, .as_of = a->as_of};
     if (tool_store_open(a->db, &store, err) != 0 ||
         tool_scan_pick(store, a->scan, &scan_id, &stored, err) != 0)
         goto done;
@@ -529,7 +531,8 @@ int cmd_publish(int argc, char **argv)
         {"author", required_argument, NULL, 'A'},    {"dataset-version", required_argument, NULL, 'v'},
         {"license", required_argument, NULL, 'l'},   {"url", required_argument, NULL, 'u'},
         {"doi", required_argument, NULL, 'd'},       {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"as-of", required_argument, NULL, 'O'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct publish_args a = {0};
     int c;
@@ -546,6 +549,7 @@ int cmd_publish(int argc, char **argv)
             break;
         case 'c': a.certs = true; break;
         case 'C': a.calendar = optarg; break;
+        case 'O': a.as_of = optarg; break;
         case 't': a.info.title = optarg; break;
         case 'A':
             if (a.author_count == MAX_AUTHORS) {
@@ -577,7 +581,7 @@ int cmd_publish(int argc, char **argv)
         publish_usage(stderr);
         return EXIT_USAGE;
     }
-    struct stats_request check = {.calendar = a.calendar};
+    struct stats_request check = {.calendar = a.calendar, .as_of = a.as_of};
     if (stats_request_check(&check) != 0)
         return EXIT_USAGE;
     a.db = argv[optind];
