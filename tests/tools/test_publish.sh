@@ -102,6 +102,7 @@ grep -q '"as_of": "2021-06-19"' dpkg/stats.json && grep -q '"calendar": "final"'
 expect_fail() { # WHAT PATTERN: verify fails with PATTERN in its message
     if "$ks" verify bad > out.txt 2>&1; then fail "$1: verify passed"; fi
     grep -q -- "$2" out.txt || { cat out.txt; fail "$1: message does not say '$2'"; }
+    ! grep -q "Sanitizer" out.txt || { cat out.txt; fail "$1: a sanitizer report (ASan build)"; }
 }
 fresh() { rm -rf bad; cp -r pkg bad; }
 resum() { (cd bad && sed -i "\\|  $1\$|d" SHA256SUMS && sha256sum "$1" >> SHA256SUMS && sort -k2 -o SHA256SUMS SHA256SUMS); }
