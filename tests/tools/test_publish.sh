@@ -98,6 +98,13 @@ grep -q '"as_of": "2021-06-19"' dpkg/stats.json && grep -q '"calendar": "final"'
 "$ks" publish e.db epkg --no-anonymize && "$ks" verify epkg > /dev/null || fail "an empty scan's package"
 "$py" "$here/publish_check.py" epkg "$data" syn_open=0 k8s=0 || fail "pandas on an empty package"
 
+rm -rf bad; cp -r spkg bad
+zstd -dc spkg/certs.jsonl.zst | sed 1d | zstd -q -o bad/certs.jsonl.zst -f
+(cd bad && sed -i "/  certs.jsonl.zst\$/d" SHA256SUMS && sha256sum certs.jsonl.zst >> SHA256SUMS)
+if "$ks" verify bad > out.txt 2>&1; then fail "a certificate removed: verify passed"; fi
+grep -q "records.jsonl.zst:[0-9]*: chain\[0\] is not in certs.jsonl.zst" out.txt ||
+    { cat out.txt; fail "a certificate removed is not named"; }
+
 # ---- damage: verify names the file (and line) ----
 expect_fail() { # WHAT PATTERN: verify fails with PATTERN in its message
     if "$ks" verify bad > out.txt 2>&1; then fail "$1: verify passed"; fi

@@ -405,7 +405,17 @@ struct record_check {
     uint32_t scan;
     bool anonymized;
     struct stats *stats;
+    const struct hashmap *certs;  /* certs.jsonl.zst by SHA-256, or NULL */
 };
+
+/* The index of the first certificate of r's chain the package lacks, or -1. */
+static int missing_cert(const struct hashmap *certs, const struct probe_result *r)
+{
+    for (size_t i = 0; i < r->chain_length; i++)
+        if (!hashmap_get(certs, r->chain[i].sha256))
+            return (int)i;
+    return -1;
+}
 
 /* One record: the JSON line against the schema and in the form kubesurvey
  * writes, the CSV row equal to it, into the statistics. */
@@ -434,12 +444,15 @@ static int check_record(struct record_check *c, const char *text, size_t length,
     char *canonical = record_to_json(&r, RECORD_CERTS_DER, extra, &canonical_length);
     char *csv = record_csv_line(&r);
     size_t first = 0;
-    int got = 0;
+    int got = 0, missing;
     if (scan != c->scan || anonymized != c->anonymized) {
         snprintf(err, KS_ERRLEN, "%s:%zu: \"%s\" differs from the scan record's", PUBLISH_RECORDS_JSONL,
                  c->json_line, scan != c->scan ? "scan" : "anonymized");
     } else if (!canonical || !csv) {
         snprintf(err, KS_ERRLEN, "out of memory");
+    } else if (c->certs && (missing = missing_cert(c->certs, &r)) >= 0) {
+        snprintf(err, KS_ERRLEN, "%s:%zu: chain[%d] is not in %s", PUBLISH_RECORDS_JSONL,
+                 c->json_line, missing, PUBLISH_CERTS);
     } else if (canonical_length != length || memcmp(canonical, text, length)) {
         snprintf(err, KS_ERRLEN, "%s:%zu: not the record as kubesurvey writes it (members out of "
                  "order, or a value in another form)", PUBLISH_RECORDS_JSONL, c->json_line);
@@ -497,6 +510,7 @@ static int check_records(struct verify *v, struct stats *stats, char *err)
         .scan = (uint32_t)json_integer_value(json_object_get(v->scan, "scan")),
         .anonymized = json_is_true(json_object_get(pub, "anonymized")),
         .stats = stats,
+        .certs = v->certs ? &v->cert_index : NULL,
     };
     int rc = -1, got = 0;
     char *text;
