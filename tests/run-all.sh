@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # time (the resource checks), slurm-wlm and munge (deploy_slurm runs a
 # private Slurm), python3-kubernetes (deploy_kubernetes validates the
 # manifests against its API models), and clang with its libFuzzer runtime
-# (the fuzz pass).
-export KS_EXTRA_PACKAGES="chromium time slurm-wlm munge python3-kubernetes clang libclang-rt-14-dev"
+# (the fuzz pass), python3-pandas, python3-jsonschema, sqlite3 and zstd (a
+# published package is loaded and recomputed the way researchers would).
+export KS_EXTRA_PACKAGES="chromium time slurm-wlm munge python3-kubernetes clang libclang-rt-14-dev python3-pandas python3-jsonschema sqlite3 zstd"
 tools/setup.sh build
 (cd build && ctest --output-on-failure --timeout 900)
 

@@ -124,7 +124,14 @@ echo "== kubesurvey stats (as of the scan's own date)"
 "$ks" report "$db" --as-of 2021-06-10 -o "$work/report.html" \
     --title "Simulated internet, seed $seed, as of 2021-06-10"
 echo "== report: $work/report.html"
+echo "== kubesurvey publish (anonymised) and verify: $work/package"
+head -c 32 /dev/urandom >"$work/key.bin"
+published=0
+"$ks" publish "$db" "$work/package" --anonymize "$work/key.bin" \
+    --title "Simulated internet, seed $seed" && "$ks" verify "$work/package" | sed 's/^/   /' &&
+    published=1
 echo "   store: $db  (kubesurvey show/export/stats work on it offline)"
 echo "   demo took $((SECONDS - started)) s after the build"
 [ "$missed" = 0 ] && [ "$extra" = 0 ] && [ "$syn_differ" = 0 ] && [ "$clusters_ok" = 1 ] &&
+    [ "$published" = 1 ] &&
     cmp -s "$chk/truth.sorted" "$chk/stats.figures"

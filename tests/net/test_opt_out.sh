@@ -90,6 +90,12 @@ syn_in=$("$SIM" counter "$TEST_ID" syn_in)
 [[ $((sent + opted_out)) -eq $total ]] || fail "sent $sent + opted out $opted_out != $total targets"
 [[ $syn_in -eq $sent ]] || fail "target saw $syn_in SYNs, scanner sent $sent"
 note "$total targets: $sent sent (all arrived), $opted_out skipped as opted out"
+# The scan record names the list as loaded at the start (SHA-256 of its
+# normalized ranges, first and last address big-endian: 198.18.100.0/24)
+# and the blocklist's size (the empty file: 0 addresses).
+digest=$(python3 -c 'import hashlib, struct; print(hashlib.sha256(struct.pack(">II", 0xC6126400, 0xC61264FF)).hexdigest())')
+grep -q "\"opt_out_digest\": \"$digest\"" "$WORK/scan.json" || fail "scan record: opt_out_digest is not $digest"
+[[ $(metadata_number "$WORK/scan.json" blocklist_addresses) -eq 0 ]] || fail "scan record: blocklist_addresses is not 0"
 
 # Responders: the ground truth minus 198.18.100.0/24 and minus the part of
 # 198.18.200.0/24 the reload kept from being probed.

@@ -283,6 +283,19 @@ done
 "$KS" stats "$db" --as-of 2021-06-10 >"$WORK/summary.txt" || fail "readable stats summary failed"
 [[ -s "$WORK/summary.txt" ]] || fail "readable stats summary is empty"
 
+# ------------- publish: the package verifies, pandas recomputes its figures
+# (tests/tools/publish_check.py) and they are the population's, as of the
+# scan's own day (publish's stats.json)
+head -c 32 /dev/urandom >"$WORK/key.bin"
+"$KS" publish "$db" "$WORK/package" --anonymize "$WORK/key.bin" >"$WORK/publish.log" 2>&1 ||
+    { cat "$WORK/publish.log" >&2; fail "publish of the population's store failed"; }
+"$KS" verify "$WORK/package" >"$WORK/verify.log" 2>&1 ||
+    { cat "$WORK/verify.log" >&2; fail "verify of the population's package failed"; }
+truths=$(grep -E '^(syn_open|k8s|version_public|unsupported|clusters)=' "$WORK/want-$scan_day.stats")
+/usr/bin/python3 "$here/../tools/publish_check.py" "$WORK/package" "$here/../../tools/data" $truths ||
+    fail "the published package does not give the population's figures"
+note "publish: the package verifies; pandas recomputes $(echo $truths)"
+
 # ------------------------------- compact: every record readable, check clean
 "$KS" export "$db" --format jsonl --certs pem -o "$WORK/before.jsonl" || fail "export before compact"
 "$KS" compact "$db" >"$WORK/compact.log" 2>&1 || { cat "$WORK/compact.log" >&2; fail "compact failed"; }

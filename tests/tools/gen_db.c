@@ -7,6 +7,9 @@
  *       % N == I), optionally followed by K undecodable host records
  *   gen_db OUT --later [--started ISO]
  *       population_later (the crafted endpoints in a later scan)
+ *   gen_db OUT --third [--started ISO]
+ *       population_third (a scan after population_later)
+ * A store that exists gets one more scan.
  *   gen_db OUT --synthetic COUNT [--shard I/N] [--started ISO]
  *       COUNT synthetic endpoints (deterministic; see synthetic_fill)
  *
@@ -130,10 +133,11 @@ int main(int argc, char **argv)
     const char *out = NULL, *started = "2021-06-10T08:00:00Z", *seed = "42";
     unsigned shard = 0, shards = 1, corrupt = 0;
     long long synthetic = -1;
-    bool crafted = false, later = false;
+    bool crafted = false, later = false, third = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--crafted")) crafted = true;
         else if (!strcmp(argv[i], "--later")) crafted = later = true;
+        else if (!strcmp(argv[i], "--third")) crafted = third = true;
         else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) synthetic = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--started") && i + 1 < argc) started = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = argv[++i];
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
                  sscanf(argv[++i], "%u/%u", &shard, &shards) == 2 && shard < shards) ;
         else if (argv[i][0] != '-' && !out) out = argv[i];
         else {
-            fprintf(stderr, "usage: gen_db OUT (--crafted | --later | --synthetic COUNT) [--shard I/N] "
+            fprintf(stderr, "usage: gen_db OUT (--crafted | --later | --third | --synthetic COUNT) [--shard I/N] "
                             "[--started ISO] [--seed S] [--corrupt K]\n");
             return 2;
         }
@@ -165,13 +169,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_db: %s\n", err);
         return 1;
     }
-    uint64_t n = later ? POPULATION_LATER_COUNT : crafted ? POPULATION_COUNT : (uint64_t)synthetic;
+    const struct spec *specs = third ? population_third : later ? population_later : population;
+    uint64_t n = third   ? POPULATION_THIRD_COUNT
+                 : later ? POPULATION_LATER_COUNT
+                 : crafted ? POPULATION_COUNT : (uint64_t)synthetic;
     for (uint64_t i = 0; i < n; i++) {
         if (i % shards != shard)
             continue;
         struct probe_result r;
         if (crafted)
-            population_fill(&r, later ? &population_later[i] : &population[i], true);
+            population_fill(&r, &specs[i], true);
         else
             synthetic_fill(&r, i);
         if (store_writer_put(w, &r, err)) {

@@ -59,6 +59,26 @@ static const struct spec population_later[] = {
     {11, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.2", 'G'},
 };
 
+/* A third scan after population_later (scans over time, test_series.sh):
+ * against population_later, upgraded 2 (.2:443, .3:443), downgraded 1
+ * (.8:443), unchanged 2 (.4:6443, .7:6443), version_unknown 1 (.6:6443),
+ * gone 3 (.5:443, .9:443, .11:443), new 3 (.12:443, .13:6443, .14:443). */
+static const struct spec population_third[] = {
+    {1, 443, false, false, 0, NULL, 0, NULL, 0},
+    {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.22.4", 'Z'},
+    {3, 443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.21.5-eks-bc4871b", 'A'},
+    {4, 6443, true, true, EVIDENCE_VERSION_INFO, "eks", 200, "v1.19.6-eks-7654321", 'B'},
+    {6, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
+    {7, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "upstream", 200,
+     "v1.15.12", 'E'},
+    {8, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.20.15", 'F'},
+    {12, 443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_VERSION_INFO, "gke", 200,
+     "v1.21.6-gke.1500", 'H'},
+    {13, 6443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.23.3", 'I'},
+    {14, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.23.4", 'J'},
+};
+
+#define POPULATION_THIRD_COUNT (sizeof(population_third) / sizeof(population_third[0]))
 #define POPULATION_LATER_COUNT (sizeof(population_later) / sizeof(population_later[0]))
 #define POPULATION_COUNT (sizeof(population) / sizeof(population[0]))
 

@@ -337,5 +337,8 @@ void stats_print_summary(FILE *out, const json_t *stats);
 /* The HTML report page for a stats_to_json object (self-contained). */
 int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc,
                       const char *title, char *err);
+/* The HTML page of scans over time (series.c) for the object of
+ * `stats --json` over several scans ({calendar, series, changes}). */
+int report_write_series_html(FILE *out, const json_t *series, const char *title, char *err);
 
 #endif

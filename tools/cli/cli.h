@@ -30,6 +30,8 @@ int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* The one way a command speaks on stderr: "kubesurvey COMMAND: message\n",
  * COMMAND being the one main() dispatched to (main.c). For errors, and for
@@ -58,6 +60,20 @@ int data_import(const char *file, const char *dir, const char *product);
  * LC_STALE_DAYS for some calendar (stats, report, scan): figures of minors
  * or support changes published since would show as unknown or wrong. */
 void tool_warn_stale_data(const struct lifecycle *lc, int32_t day);
+
+/* Anonymisation (anonymize.c): Crypto-PAn addresses and keyed certificate
+ * hashes from a 32-byte key file (docs/export.md). */
+struct anonymizer;
+/* The keys of KEYFILE: Crypto-PAn's, and one for certificate hashes
+ * derived from it. */
+int anonymizer_load(struct anonymizer **out, const char *keyfile, char *err);
+/* Edits a copy of a record into what an anonymised dataset may show: the
+ * address (prefix-preserving) wherever it appears, the certificate hashes
+ * keyed, no certificate bodies, no bodies that are not version.Info. -1
+ * when out of memory. */
+int anonymizer_apply(const struct anonymizer *a, struct probe_result *r);
+void anonymizer_free(struct anonymizer *a);
+
 /* What `stats` and `report` compute over: the options they share. */
 struct stats_request {
     const char *db;
@@ -76,5 +92,31 @@ int stats_request_check(const struct stats_request *req);
  * NULL, gets the lifecycle data used (caller frees). */
 int tool_compute_stats(const struct stats_request *req, json_t **out, struct lifecycle **lc_out,
                        char *err);
+
+/* `diff` of two scans (cmd_diff.c) as the JSON of `diff --json`: the
+ * Kubernetes endpoints upgraded, downgraded, unchanged, version_unknown,
+ * gone and new from scan id_from of db_from to scan id_to of db_to. */
+int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, uint32_t id_to,
+                    json_t **out, char *err);
+
+/* The SHA-256 of each lifecycle data file compiled in, by file name
+ * (cmd_publish.c; a package's scan record names the ones it used). */
+json_t *tool_lifecycle_digests(void);
+
+/* ---- scans over time (series.c) ---- */
+
+/* The series of the scans of dbs (every scan of each; two or more in
+ * all), ordered by start time, each judged as of its own start day with
+ * the options of base (its db, scan and as_of unused): per scan its
+ * headline counts, the three unsupported shares and the endpoints by
+ * minor; between consecutive scans the diff. docs/statistics.md "Scans
+ * over time". */
+int tool_compute_series(const char *const *dbs, size_t db_count, const struct stats_request *base,
+                        json_t **out, char *err);
+/* The options of a series (usage errors said): one DB or more, each once,
+ * no --as-of or --scan. 0 / -1. */
+int series_request_check(const struct stats_request *req, const char *const *dbs, size_t count);
+/* The series as readable text. */
+void series_print(FILE *out, const json_t *series);
 
 #endif

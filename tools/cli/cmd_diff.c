@@ -150,16 +150,22 @@ struct diff_sides {
     uint64_t corrupt;
 };
 
+/* The summary as JSON (diff --json, and the changes of a series). */
+static json_t *diff_json(const struct diff *d, const struct diff_sides *w)
+{
+    return json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from_db",
+                     w->db_from, "from_scan", (json_int_t)w->id_from, "to_db", w->db_to,
+                     "to_scan", (json_int_t)w->id_to, "upgraded", (json_int_t)d->upgraded,
+                     "downgraded", (json_int_t)d->downgraded, "unchanged",
+                     (json_int_t)d->unchanged, "version_unknown", (json_int_t)d->version_unknown,
+                     "gone", (json_int_t)d->gone, "new", (json_int_t)d->added, "corrupt_records",
+                     (json_int_t)w->corrupt);
+}
+
 static void print_diff(const struct diff *d, const struct diff_sides *w, bool json)
 {
     if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from_db",
-                              w->db_from, "from_scan", (json_int_t)w->id_from, "to_db", w->db_to,
-                              "to_scan", (json_int_t)w->id_to, "upgraded", (json_int_t)d->upgraded,
-                              "downgraded", (json_int_t)d->downgraded, "unchanged",
-                              (json_int_t)d->unchanged, "version_unknown",
-                              (json_int_t)d->version_unknown, "gone", (json_int_t)d->gone, "new",
-                              (json_int_t)d->added, "corrupt_records", (json_int_t)w->corrupt);
+        json_t *o = diff_json(d, w);
         json_dumpf(o, stdout, JSON_INDENT(2));
         printf("\n");
         json_decref(o);
@@ -207,6 +213,21 @@ done:
     json_decref(j_to);
     store_close(s_to);
     store_close(s_from);
+    return rc;
+}
+
+int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, uint32_t id_to,
+                    json_t **out, char *err)
+{
+    struct diff d = {0};
+    struct diff_sides w = {.db_from = db_from, .db_to = db_to};
+    hashmap_init(&d.table, sizeof(uint64_t), sizeof(struct endpoint) - sizeof(uint64_t));
+    int rc = compare_scans(&d, &w, id_from, id_to, strcmp(db_from, db_to) != 0, err);
+    if (rc == 0 && !(*out = diff_json(&d, &w))) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        rc = -1;
+    }
+    hashmap_free(&d.table);
     return rc;
 }
 

@@ -9,9 +9,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,86 +90,11 @@ struct exporter {
     struct output out;
     bool csv, pem;
     uint32_t scan_id;
-    struct cryptopan *cp;
-    uint8_t hash_key[32];        /* for keyed certificate hashes */
+    struct anonymizer *anon;
     const struct pfx2as *pfx2as;
     uint64_t records;
     char err[KS_ERRLEN];
 };
-
-/* Replaces every occurrence of `from` in a malloc'ed byte string with
- * `to`; returns the new string (length in *length) or NULL when out of
- * memory. */
-static uint8_t *replace_all(const uint8_t *s, size_t *length, const char *from, const char *to)
-{
-    size_t from_len = strlen(from), to_len = strlen(to), n = 0;
-    uint8_t *out = malloc(*length * (to_len > from_len ? to_len : 1) + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < *length;) {
-        if (*length - i >= from_len && !memcmp(s + i, from, from_len)) {
-            memcpy(out + n, to, to_len);
-            n += to_len;
-            i += from_len;
-        } else {
-            out[n++] = s[i++];
-        }
-    }
-    out[n] = '\0';
-    *length = n;
-    return out;
-}
-
-/* Replaces the address in every text of the record (each string field and
- * a kept body) with its anonymised form; -1 when out of memory. */
-static int scrub_record(struct probe_result *r, const char *real, const char *fake)
-{
-    for (size_t i = 0; i < record_field_count; i++) {
-        const struct record_field *f = &record_fields[i];
-        char **s = record_field_ptr(r, f);
-        if (f->type != FIELD_STRING || !*s || !strstr(*s, real))
-            continue;
-        size_t length = strlen(*s);
-        char *clean = (char *)replace_all((const uint8_t *)*s, &length, real, fake);
-        if (!clean)
-            return -1;
-        free(*s);
-        *s = clean;
-    }
-    if (r->body) {
-        uint8_t *clean = replace_all(r->body, &r->body_length, real, fake);
-        if (!clean)
-            return -1;
-        free(r->body);
-        r->body = clean;
-    }
-    return 0;
-}
-
-/* Edits a copy of a record into what an anonymised dataset may show: the
- * address (prefix-preserving) wherever it appears, the certificate hashes
- * keyed (so they cannot be looked up in certificate search engines), no
- * certificate bodies, no bodies that are not version.Info. */
-static int anonymize(struct exporter *e, struct probe_result *r)
-{
-    char real[16], fake[16];
-    ipv4_text(r->addr, real);
-    r->addr = cryptopan_anonymize(e->cp, r->addr);
-    ipv4_text(r->addr, fake);
-    for (size_t i = 0; i < r->chain_length; i++) {
-        uint8_t mac[32];
-        unsigned mac_len = 0;
-        HMAC(EVP_sha256(), e->hash_key, 32, r->chain[i].sha256, 32, mac, &mac_len);
-        memcpy(r->chain[i].sha256, mac, 32);
-        free(r->chain[i].der);
-        r->chain[i].der = NULL;
-    }
-    if (r->version_state != VERSION_VALID) {
-        free(r->body);
-        r->body = NULL; /* body_length stays: how much there was */
-    }
-    return scrub_record(r, real, fake);
-}
 
 /* Counts a record written; 1 (stop the walk) if the output failed (the
  * reason in e->err: out of memory, else the write's). */
@@ -206,7 +128,7 @@ static void write_json(struct exporter *e, const struct probe_result *r, uint32_
     if (e->pfx2as)
         n += snprintf(extra + n, size - (size_t)n, origin ? ",\"as\":\"%s\"" : ",\"as\":null",
                       origin);
-    if (e->cp)
+    if (e->anon)
         snprintf(extra + n, size - (size_t)n, ",\"anonymized\":true");
     size_t length;
     char *text = record_to_json(r, e->pem ? RECORD_CERTS_PEM : RECORD_CERTS_DER, extra, &length);
@@ -251,8 +173,8 @@ static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r
     struct exporter *e = ctx;
     struct probe_result copy;
     const struct probe_result *out = r;
-    if (e->cp) {
-        if (probe_result_copy(&copy, r) != 0 || (anonymize(e, &copy) != 0 &&
+    if (e->anon) {
+        if (probe_result_copy(&copy, r) != 0 || (anonymizer_apply(e->anon, &copy) != 0 &&
                                                  (probe_result_free(&copy), true))) {
             snprintf(e->err, KS_ERRLEN, "out of memory");
             return 1;
@@ -263,7 +185,7 @@ static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r
         write_csv(e, out, r->addr);
     else
         write_json(e, out, r->addr);
-    if (e->cp)
+    if (e->anon)
         probe_result_free(&copy);
     return record_written(e);
 }
@@ -273,21 +195,6 @@ struct export_args {
     uint32_t scan;
     bool zstd;
 };
-
-/* The anonymisation keys from the key file: Crypto-PAn's, and a separate
- * one for certificate hashes derived from it. 0 / -1. */
-static int load_keys(struct exporter *e, const char *keyfile, char *err)
-{
-    uint8_t key[32];
-    if (cryptopan_load_key(keyfile, key, err) != 0 || cryptopan_new(&e->cp, key, err) != 0)
-        return -1;
-    static const char label[] = "kubesurvey certificate hash key";
-    uint8_t material[sizeof(label) - 1 + 32];
-    memcpy(material, label, sizeof(label) - 1);
-    memcpy(material + sizeof(label) - 1, key, 32);
-    SHA256(material, sizeof(material), e->hash_key);
-    return 0;
-}
 
 /* Compresses what follows with zstd (level 3, checksummed). 0 / -1. */
 static int output_zstd(struct output *o, char *err)
@@ -315,7 +222,7 @@ static int run_export(const struct export_args *a, char *err)
     bool output_open = false;
     e.out.file = stdout;
 
-    if (a->keyfile && load_keys(&e, a->keyfile, err) != 0)
+    if (a->keyfile && anonymizer_load(&e.anon, a->keyfile, err) != 0)
         goto done;
     if (a->pfx2as && pfx2as_load(&p2a, a->pfx2as, err) != 0)
         goto done;
@@ -371,7 +278,7 @@ done:
     json_decref(scan);
     store_close(store);
     pfx2as_free(p2a);
-    cryptopan_free(e.cp);
+    anonymizer_free(e.anon);
     return rc;
 }
 

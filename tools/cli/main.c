@@ -34,6 +34,8 @@ static const struct command commands[] = {
     {"merge", cmd_merge, "merge shard databases into a new one"},
     {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
     {"report", cmd_report, "write a self-contained HTML report"},
+    {"publish", cmd_publish, "write a dataset package: records, schema, datasheet, checksums"},
+    {"verify", cmd_verify, "check a published package: checksums, schemas, statistics"},
     {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
 };
 

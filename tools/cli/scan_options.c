@@ -443,8 +443,10 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
         goto out;
     }
     if (list_digest(&allow, o->allow_digest, err) < 0 ||
-        list_digest(&block, o->block_digest, err) < 0)
+        list_digest(&block, o->block_digest, err) < 0 ||
+        (o->opt_out && list_digest(&o->opt_out_list, o->opt_out_digest, err) < 0))
         goto out;
+    o->blocked_addresses = (unsigned long long)ip_list_size(&block);
     if (port_list_parse(&ports, o->ports, err) < 0)
         goto out;
     rc = target_space_init(space, &allow, &block, &ports, err);
@@ -641,6 +643,8 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     r->opt_out = dup_text(o->opt_out, &failed);
     r->allow_digest = dup_text(o->allow_digest, &failed);
     r->block_digest = dup_text(o->block_digest, &failed);
+    r->blocklist_addresses = (long long)o->blocked_addresses;
+    r->opt_out_digest = dup_text(o->opt_out ? o->opt_out_digest : NULL, &failed);
     r->ports = dup_text(o->ports, &failed);
     r->seed = dup_text(seed, &failed);
     r->shard = o->shard;
@@ -651,7 +655,8 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     r->syn_only = o->syn_only;
     static const char *const given[] = {
         "kubesurvey_version", "targets", "allowlist", "blocklist", "blocklist_mode", "opt_out",
-        "allow_digest", "block_digest", "ports", "seed", "shard", "shards", "sender_threads",
+        "allow_digest", "block_digest", "blocklist_addresses", "opt_out_digest", "ports", "seed",
+        "shard", "shards", "sender_threads",
         "max_runtime", "cooldown", "syn_only",
     };
     for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)

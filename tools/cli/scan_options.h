@@ -46,7 +46,10 @@ struct scan_options {
     struct probe_config probe;  /* as given; defaults filled when used */
     /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */
     char allow_digest[65], block_digest[65];
-    /* and the --opt-out list, normalized (the caller frees or hands it on) */
+    unsigned long long blocked_addresses;  /* addresses the blocklist holds */
+    /* and the --opt-out list, normalized (the caller frees or hands it on),
+     * with its digest as loaded at the start ("" without --opt-out) */
+    char opt_out_digest[65];
     struct ip_list opt_out_list;
 };
 

@@ -58,6 +58,8 @@ struct scan_record {
     char *kubesurvey_version;
     json_t *targets;              /* array of the target arguments */
     char *allowlist, *blocklist, *blocklist_mode, *opt_out, *allow_digest, *block_digest;
+    long long blocklist_addresses;  /* addresses the blocklist holds */
+    char *opt_out_digest;           /* of the --opt-out list as loaded at the start */
     long long target_addresses, target_space;
     char *ports;
     char *seed;                   /* decimal text: JSON integers are signed */

@@ -22,6 +22,8 @@ const struct scan_field scan_fields[] = {
     F(opt_out, SCAN_STRING, 0),            /* a path; its list may change mid-scan */
     F(allow_digest, SCAN_STRING, BOTH),
     F(block_digest, SCAN_STRING, BOTH),
+    F(blocklist_addresses, SCAN_INT, 0),   /* its digest defines the work */
+    F(opt_out_digest, SCAN_STRING, 0),     /* the list may change mid-scan (SIGHUP) */
     F(target_addresses, SCAN_INT, SCAN_DEFINES),
     F(target_space, SCAN_INT, SCAN_DEFINES),
     F(ports, SCAN_PORTS, BOTH),
