@@ -219,7 +219,7 @@ static void man_option(FILE *out, const struct cli_option *o)
         fputs(")", out);
     }
     if (o->flags & CLI_IDENTITY)
-        fputs("\nPart of the scan's identity: \\-\\-resume and merge compare it.", out);
+        fputs("\n.br\nPart of the scan's identity: \\-\\-resume and merge compare it.", out);
     fputs("\n", out);
 }
 
