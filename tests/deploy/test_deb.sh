@@ -59,7 +59,7 @@ note "installed: $("$ks" --version); man $man_path; kubesurvey sc<TAB>: $offered
 
 # The scanner runs only inside the scanner namespace, even for a dry run.
 truth=$("$SIM" up "$TEST_ID" 180)
-timeout -k 5 30 ip netns exec "$S" "$ks" scan --dry-run -p 443,6443 --seed 7 198.18.0.0/30 \
+timeout -k 5 30 ip netns exec "$S" "$ks" scan --dry-run -b "$EMPTY" -p 443,6443 --seed 7 198.18.0.0/30 \
     >"$WORK/dry.csv" 2>"$WORK/dry.err" || { cat "$WORK/dry.err" >&2; fail "dry-run scan"; }
 [[ $(count_rows "$WORK/dry.csv") -eq 8 ]] || fail "dry run listed $(count_rows "$WORK/dry.csv") targets, expected 8"
 
