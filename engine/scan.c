@@ -90,7 +90,7 @@ static void wait_past(_Atomic uint64_t *epoch)
 int scan_set_opt_out(struct scan *scan, struct ip_list *list, char *err)
 {
     struct ip_list *fresh = NULL;
-    if (list->count > 0) {
+    if (list->count > 0 || list->count6 > 0) {
         fresh = malloc(sizeof(*fresh));
         if (!fresh) {
             snprintf(err, KS_ERRLEN, "out of memory for the opt-out list");

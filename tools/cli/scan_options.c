@@ -469,7 +469,7 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
     ip_list_normalize(&o->opt_out_list);
     ip_list_normalize(&allow);
     ip_list_normalize(&block);
-    if (block.count == 0 && !o->no_blocklist && ip_list_size(&allow) > (1u << 24)) {
+    if (block.count == 0 && block.count6 == 0 && !o->no_blocklist && ip_list_size(&allow) > (1u << 24)) {
         snprintf(err, KS_ERRLEN,
                  "refusing to scan %llu addresses (more than a /8) with an empty blocklist "
                  "(%s): give --no-blocklist to mean it, or a blocklist (without --blocklist "
