@@ -334,6 +334,65 @@ static void test_mixed_space(void **state)
     ip_list_free(&block);
 }
 
+/* A resume (the checkpoint's walk position: each thread skips its first P
+ * positions) on a mixed space yields exactly what the interrupted walk had
+ * not, in the same order: positions are indexes of the one space, whatever
+ * the family of the targets behind them. */
+static void test_resume_mixed(void **state)
+{
+    (void)state;
+    struct ip_list allow, block;
+    ip_list_init(&allow);
+    ip_list_init(&block);
+    assert_int_equal(ip_list_add_text(&allow, "198.18.0.0/27", err), 0);
+    assert_int_equal(ip_list_add_text(&allow, "2001:2::/122", err), 0);
+    ip_list_normalize(&allow);
+    struct hitlist h;
+    hitlist_init(&h);
+    h.count = h.capacity = 50;
+    h.addrs = malloc(h.count * sizeof(ip6_int));
+    for (size_t i = 0; i < h.count; i++)
+        h.addrs[i] = ip6("2001:2:0:1::") + i * 7919;
+    struct port_list ports;
+    assert_int_equal(port_list_parse(&ports, "443,6443", err), 0);
+    struct target_space *space = calloc(1, sizeof(*space));
+    assert_int_equal(target_space_init_hitlist(space, &allow, &h, &block, &ports, err), 0);
+    assert_int_equal(space->size, (32 + 64 + 50) * 2);
+    struct permutation perm;
+    permutation_init(&perm, space->size, 99);
+    const uint32_t threads = 3;
+    for (uint64_t P = 0; P <= 60; P += 7) {
+        uint8_t *seen = calloc(space->size, 1);
+        uint64_t total = 0;
+        for (uint32_t t = 0; t < threads; t++) {
+            struct scan_walk full, resumed;
+            scan_walk_init_thread(&full, &perm, 0, 1, t, threads, 0, 0);
+            scan_walk_init_thread(&resumed, &perm, 0, 1, t, threads, P, 0);
+            uint64_t a, b, k = 0;
+            while (scan_walk_next(&full, &a)) {
+                if (k++ < P) {
+                    seen[a]++; /* sent before the interruption */
+                    continue;
+                }
+                assert_true(scan_walk_next(&resumed, &b));
+                assert_int_equal(a, b);
+                seen[b]++;
+            }
+            assert_false(scan_walk_next(&resumed, &b));
+        }
+        for (uint64_t i = 0; i < space->size; i++) {
+            assert_int_equal(seen[i], 1);
+            total++;
+        }
+        assert_int_equal(total, space->size);
+        free(seen);
+    }
+    target_space_free(space);
+    free(space);
+    port_list_free(&ports);
+    ip_list_free(&allow);
+}
+
 static void test_space_too_large(void **state)
 {
     (void)state;
@@ -440,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_hitlist_file),
         cmocka_unit_test(test_hitlist_sort_large),
         cmocka_unit_test(test_mixed_space),
+        cmocka_unit_test(test_resume_mixed),
         cmocka_unit_test(test_space_too_large),
         cmocka_unit_test(test_cookie6),
         cmocka_unit_test(test_syn_frame6),
