@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <libnet.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -142,6 +145,61 @@ static uint16_t icmp6_checksum(const uint8_t src[16], const uint8_t dst[16],
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)~sum;
+}
+
+/* The neighbour cache's entry for addr on ifindex, if it is usable
+ * (reachable, stale, delay, probe or permanent: a MAC the kernel would use;
+ * not incomplete or failed). */
+static bool neighbour_cache_lookup6(int ifindex, const uint8_t addr[16], uint8_t mac[6])
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return false;
+    struct {
+        struct nlmsghdr nh;
+        struct ndmsg nd;
+    } req = {.nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)), .nlmsg_type = RTM_GETNEIGH,
+                    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
+             .nd = {.ndm_family = AF_INET6}};
+    struct timeval timeout = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    bool found = false, done = false;
+    if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+        done = true;
+    _Alignas(struct nlmsghdr) char buf[16384];
+    while (!done) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+                done = true;
+                break;
+            }
+            if (h->nlmsg_type != RTM_NEWNEIGH || found)
+                continue;
+            struct ndmsg *nd = NLMSG_DATA(h);
+            if (nd->ndm_family != AF_INET6 || nd->ndm_ifindex != ifindex ||
+                !(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+                                   NUD_PERMANENT | NUD_NOARP)))
+                continue;
+            const uint8_t *dst = NULL, *lladdr = NULL;
+            int len = (int)RTM_PAYLOAD(h);
+            for (struct rtattr *a = RTM_RTA(nd); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 16)
+                    dst = RTA_DATA(a);
+                else if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6)
+                    lladdr = RTA_DATA(a);
+            }
+            if (dst && lladdr && !memcmp(dst, addr, 16)) {
+                memcpy(mac, lladdr, 6);
+                found = true;
+            }
+        }
+    }
+    close(fd);
+    return found;
 }
 
 enum { NS_LEN = 32 }; /* type, code, sum, reserved, target, source link-layer option */
@@ -283,5 +341,7 @@ int net_config_detect6(struct net_config *cfg, const uint8_t towards[16], bool h
         return -1;
     static const uint8_t zero[16] = {0};
     const uint8_t *next_hop = memcmp(cfg->gateway6, zero, 16) ? cfg->gateway6 : towards;
+    if (neighbour_cache_lookup6(cfg->ifindex, next_hop, cfg->gw_mac6))
+        return 0;
     return ns_resolve(cfg, next_hop, err);
 }

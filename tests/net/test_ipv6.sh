@@ -6,7 +6,8 @@
 # IPv6 next hop is solicited). Then: the blocklist (0 SYNs to a blocked /64
 # at full speed), the built-in blocklist holding 2001:2::/48, the /96 floor,
 # a bad hitlist line, the opt-out list, shards (disjoint, whole), the same
-# seed giving the same order, and -P 2.
+# seed giving the same order, -P 2, and the next hop's MAC taken from the
+# neighbour cache when it has one.
 #   test_ipv6.sh KUBESURVEY BUILD_DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -138,4 +139,37 @@ ks_scan --syn-only -b "$EMPTY" -c 2 -q -r 0 -P 2 -p 443,6443 -o "$WORK/p2.csv" \
     --hitlist "$hitlist" 2001:2::/120 || fail "-P 2 scan exited with status $?"
 expect_same_pairs "$pop6/truth.csv" "$WORK/p2.csv" "IPv6 scan with -P 2"
 syn_counts 0 $((targets6 * 2)) "-P 2 scan"
-note "mixed scan exact; blocklist, opt-out, shards, seed order and -P 2 on IPv6"
+
+# 8. The next hop's MAC from the neighbour cache: with the target ignoring
+# Neighbour Solicitations, a scan works only from the cache's entry; with
+# the cache flushed it fails, saying so, and sends nothing.
+"$SIM" reset "$TEST_ID"
+ip netns exec "$T" nft -f - <<'NFT'
+table inet ksns {
+    chain input {
+        type filter hook input priority -10; policy accept;
+        icmpv6 type nd-neighbor-solicit drop
+    }
+}
+NFT
+gwmac=$("$SIM" gwmac "$TEST_ID")
+ip -n "$S" neigh flush all
+ip -n "$S" -6 neigh replace 2001:2:ffff::fe lladdr "$gwmac" dev "ks${TEST_ID}a" nud permanent
+ks_scan --syn-only -b "$EMPTY" -c 2 -q -r 0 -p 443,6443 -o "$WORK/cached.csv" 2001:2::/120 ||
+    fail "scan with the router in the neighbour cache (solicitations ignored) exited with status $?"
+grep -E '^(saddr|2001:2::[0-9a-f]*,)' "$pop6/truth.csv" >"$WORK/expected-prefix.csv"
+expect_same_pairs "$WORK/expected-prefix.csv" "$WORK/cached.csv" "scan using the neighbour cache"
+syn_counts 0 512 "scan using the neighbour cache"
+ip -n "$S" -6 neigh del 2001:2:ffff::fe dev "ks${TEST_ID}a"   # flush keeps permanent entries
+ip -n "$S" neigh flush all
+[[ -z "$(ip -n "$S" -6 neigh show 2001:2:ffff::fe)" ]] || fail "could not empty the neighbour cache of $S"
+"$SIM" reset "$TEST_ID"
+if ks_scan --syn-only -b "$EMPTY" -c 0 -q -r 0 -p 443 -o "$WORK/nocache.csv" 2001:2::/120 \
+    2>"$WORK/nocache.err"; then
+    fail "a scan succeeded with an empty neighbour cache and no Neighbour Advertisement"
+fi
+grep -q 'no Neighbour Advertisement from next hop 2001:2:ffff::fe' "$WORK/nocache.err" ||
+    fail "unanswered solicitation: $(cat "$WORK/nocache.err")"
+syn_counts 0 0 "scan without a next-hop MAC"
+ip netns exec "$T" nft delete table inet ksns
+note "mixed scan exact; blocklist, opt-out, shards, seed order, -P 2 and the neighbour cache on IPv6"
