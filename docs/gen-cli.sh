@@ -30,5 +30,16 @@ ks=${1:-build/tools/kubesurvey}
     echo "127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.0.0.0/24, 192.0.2.0/24,"
     echo "192.88.99.0/24, 192.168.0.0/16, 198.18.0.0/15, 198.51.100.0/24,"
     echo "203.0.113.0/24, 224.0.0.0/4, 240.0.0.0/4, 255.255.255.255/32."
+    echo
+    echo "IPv6: IANA's IPv6 Special-Purpose Address Registry"
+    echo "(https://www.iana.org/assignments/iana-ipv6-special-registry, as last updated"
+    echo "2024-10-22), every entry: ::1/128, ::/128, ::ffff:0:0/96, 64:ff9b::/96,"
+    echo "64:ff9b:1::/48, 100::/64, 2001::/23, 2001::/32, 2001:1::1/128, 2001:1::2/128,"
+    echo "2001:1::3/128, 2001:2::/48, 2001:3::/32, 2001:4:112::/48, 2001:10::/28,"
+    echo "2001:20::/28, 2001:30::/28, 2001:db8::/32, 2002::/16, 2620:4f:8000::/48,"
+    echo "3fff::/20, 5f00::/16, fc00::/7, fe80::/10; and what the IANA IPv6 Address Space"
+    echo "registry does not give to global unicast 2000::/3: ::/3, 4000::/2, 8000::/1"
+    echo "(the IETF-reserved rest and multicast ff00::/8). \`-b FILE\` replaces both"
+    echo "families' lists; the tests scan 198.18.0.0/15 and 2001:2::/48 that way."
 } > docs/cli.md
 echo "wrote docs/cli.md"
