@@ -22,12 +22,15 @@
 # inside the namespaces it creates. Prints a markdown table and the commands.
 #
 # Tools (--tools, comma separated; default all): ks, ks2 (kubesurvey with
-# --sender-threads 2), zmap, zmap2 (-T 2), masscan, trafgen (phase 1 only).
+# --sender-threads 2), ks6 (kubesurvey sending IPv6: 2001:2::/112 x 16 ports,
+# the same 1,048,576 SYNs in 94-byte frames; phase 1 only, its recall is
+# tests/net/test_ipv6.sh's), zmap, zmap2 (-T 2), masscan, trafgen (phase 1
+# only). ZMap sends IPv4 only; its IPv6 fork (tumi8/zmap) is not packaged.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-build=$repo/build id=190 runs=1 tools=ks,ks2,zmap,zmap2,masscan,trafgen out=
+build=$repo/build id=190 runs=1 tools=ks,ks2,ks6,zmap,zmap2,masscan,trafgen out=
 while (($#)); do
     case $1 in
         --build) build=$(cd "$2" && pwd); shift ;;
@@ -69,6 +72,7 @@ trap 'exit 130' INT TERM
 has_tool() { [[ ",$tools," == *",$1,"* ]]; }
 
 truth=$("$SIM" up "$id" 2026 198.18.0.0/16 443,6443 100 10)
+has_tool ks6 && "$repo/tests/net/netns.sh" ipv6 "$id"
 gw=$("$SIM" gwmac "$id")
 smac=$(ip netns exec "$S" cat "/sys/class/net/$VA/address")
 : >"$WORK/empty"
@@ -184,6 +188,7 @@ row() {
 # ---------------------------------------------------------------------
 # The commands. @OUT@ is replaced by the per-run result file.
 ks_rate() { echo "$KS scan --syn-only -b $WORK/empty -q -r 0 -c 1 -p 1-16 $* -o /dev/null 198.18.0.0/16"; }
+ks6_rate() { echo "$KS scan --syn-only -b $WORK/empty -q -r 0 -c 1 -p 1-16 $* -o /dev/null 2001:2::/112"; }
 ks_recall() { echo "$KS scan --syn-only -b $WORK/empty -q -r 0 -c 3 -p 443,6443 $* -o @OUT@ 198.18.0.0/16"; }
 zmap_rate() { echo "zmap -C $WORK/empty -G $gw -q -v 1 -r 0 -c 1 -p 443 -P 16 $* -o /dev/null 198.18.0.0/16"; }
 zmap_recall() {
@@ -214,12 +219,14 @@ table netdev ksbench {
     chain ingress {
         type filter hook ingress device $VB priority 0; policy accept;
         ip daddr 198.18.0.0/16 drop
+        ip6 daddr 2001:2::/48 drop
     }
 }
 NFT
 for ((r = 0; r < runs; r++)); do
     ((ks_ok)) && has_tool ks && run ks rate none "$(ks_rate)"
     ((ks_ok)) && has_tool ks2 && run ks2 rate none "$(ks_rate --sender-threads 2)"
+    ((ks_ok)) && has_tool ks6 && run ks6 rate none "$(ks6_rate)"
     has_tool zmap && run zmap rate none "$(zmap_rate)"
     has_tool zmap2 && run zmap2 rate none "$(zmap_rate -T 2)"
     has_tool masscan && run masscan rate none "$(masscan_rate)"
@@ -245,6 +252,7 @@ done
 
 # --- Report --------------------------------------------------------------
 for spec in "ks|kubesurvey -r 0|1" "ks2|kubesurvey -r 0 --sender-threads 2|1" \
+    "ks6|kubesurvey -r 0, IPv6 (94-byte frames)|1" \
     "zmap|ZMap $(zmap --version 2>/dev/null | awk '{ print $2 }') (1 sender thread)|1" \
     "zmap2|ZMap -T 2|1" "masscan|masscan $(masscan --version 2>/dev/null | awk '/version/ { print $3; exit }')|1" \
     "trafgen|trafgen (netsniff-ng), 1 CPU|1"; do
@@ -270,6 +278,11 @@ done
     echo "|---|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS_RATE[@]}"
     if [[ -s "$WORK/pps.rate" ]]; then
+        p4=$(awk '$1 == "ks" { print $2 }' "$WORK/pps.rate")
+        p6=$(awk '$1 == "ks6" { print $2 }' "$WORK/pps.rate")
+        [[ -n "$p4" && -n "$p6" && "$p4" -gt 0 ]] &&
+            echo "- kubesurvey IPv6 / IPv4 packets/s ratio (same run): $(awk -v a="$p6" -v b="$p4" 'BEGIN { printf "%.2f", a / b }') (issue 20: at least 0.90)"
+        command -v zmap >/dev/null || echo "- ZMap not installed (Debian package zmap): no ZMap rows"
         zp=$(awk '$1 == "zmap" { print $2 }' "$WORK/pps.rate")
         for l in ks ks2 trafgen; do
             p=$(awk -v l=$l '$1 == l { print $2 }' "$WORK/pps.rate")

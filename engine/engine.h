@@ -4,7 +4,9 @@
  * This header is the whole public interface of engine/. The pieces, in the
  * order a scan uses them:
  *
- *   ip_list          sorted, merged IPv4 ranges: allowlists and blocklists
+ *   net_addr         an address of either family (IPv4 or IPv6)
+ *   ip_list          sorted, merged IPv4 and IPv6 ranges: allowlists and blocklists
+ *   hitlist          a sorted set of single IPv6 addresses (--hitlist)
  *   port_list        the ports to probe
  *   target_space     allowed addresses x ports, numbered [0, size)
  *   permutation      keyed bijection of [0, size): the probing order
@@ -17,7 +19,9 @@
  * Conventions (as in libuv): functions that can fail return 0 on success or
  * -1 on failure and write a message naming what was wrong into `err`, a buffer
  * of KS_ERRLEN bytes. Nothing in engine/ prints or exits.
- * Addresses are IPv4 in host byte order unless a name says otherwise.
+ * Addresses are IPv4 in host byte order unless a name says otherwise; IPv6
+ * addresses are 16 bytes in network order, or an ip6_int (the same 128 bits
+ * as one host-order number, for arithmetic on ranges).
  */
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
@@ -38,37 +42,97 @@
 /* Address lists                                                        */
 /* ------------------------------------------------------------------ */
 
+/* An address of either family, as the receiver reports a responder. */
+struct net_addr {
+    uint8_t family;      /* AF_INET or AF_INET6 */
+    uint8_t bytes[16];   /* network order; IPv4 uses the first 4 */
+};
+
+/* RFC 5952 text ("2001:db8::1", lower case, the longest zero run
+ * compressed) or the dotted quad; returns out. */
+#define NET_ADDR_TEXT_MAX 46
+char *net_addr_text(const struct net_addr *a, char out[NET_ADDR_TEXT_MAX]);
+struct net_addr net_addr_ipv4(uint32_t addr);
+
+typedef unsigned __int128 ip6_int;
+ip6_int ip6_from_bytes(const uint8_t bytes[16]);
+void ip6_to_bytes(ip6_int v, uint8_t bytes[16]);
+
 struct ip_range {
     uint32_t first;
     uint32_t last; /* inclusive */
 };
 
-/* A set of IPv4 addresses as ranges. After ip_list_normalize() the ranges
- * are sorted, disjoint and non-adjacent. */
+struct ip6_range {
+    ip6_int first;
+    ip6_int last; /* inclusive */
+};
+
+/* A set of IPv4 and IPv6 addresses as ranges, one array per family. After
+ * ip_list_normalize() the ranges are sorted, disjoint and non-adjacent.
+ * min_prefix6 (0 after init) makes ip_list_add_text refuse IPv6 prefixes
+ * shorter than it: the allowlist of a scan sets it (IPv6 space cannot be
+ * enumerated), blocklists leave it 0. */
 struct ip_list {
     struct ip_range *ranges;
     size_t count;
     size_t capacity;
+    struct ip6_range *ranges6;
+    size_t count6;
+    size_t capacity6;
+    unsigned min_prefix6;
 };
+
+/* The shortest IPv6 prefix a scan takes without --force-large-prefix: a /96
+ * is 2^32 addresses, as many as all of IPv4. */
+#define TARGET_MIN_PREFIX6 96
 
 void ip_list_init(struct ip_list *list);
 void ip_list_free(struct ip_list *list);
-/* Adds "a.b.c.d" or "a.b.c.d/len"; as in ZMap, host bits below the prefix
- * are ignored ("10.1.2.3/8" is 10.0.0.0/8). */
+/* Adds "a.b.c.d", "a.b.c.d/len", an IPv6 address in any text form
+ * (RFC 4291 2.2: upper or lower case, compressed or written out, with an
+ * embedded dotted quad) or "ipv6/len"; as in ZMap, host bits below the
+ * prefix are ignored ("10.1.2.3/8" is 10.0.0.0/8). */
 int ip_list_add_text(struct ip_list *list, const char *text, char *err);
 int ip_list_add_range(struct ip_list *list, uint32_t first, uint32_t last, char *err);
+int ip_list_add_range6(struct ip_list *list, ip6_int first, ip6_int last, char *err);
 /* One address or CIDR per line; '#' starts a comment; blank lines ignored.
  * An error names the file and the line number. */
 int ip_list_load_file(struct ip_list *list, const char *path, char *err);
-/* The IANA special-purpose and reserved ranges (ZMap's default list). */
+/* The IANA special-purpose and reserved ranges (ZMap's default list) and
+ * IANA's IPv6 Special-Purpose Address Registry (targets.c cites both). */
 int ip_list_add_reserved(struct ip_list *list, char *err);
 void ip_list_normalize(struct ip_list *list);
 /* list := list minus remove; both must be normalized. */
 int ip_list_subtract(struct ip_list *list, const struct ip_list *remove, char *err);
+/* Addresses of both families; UINT64_MAX if there are more. */
 uint64_t ip_list_size(const struct ip_list *list);
 bool ip_list_contains(const struct ip_list *list, uint32_t addr);
+bool ip_list_contains6(const struct ip_list *list, ip6_int addr);
+bool ip_list_contains_addr(const struct ip_list *list, const struct net_addr *addr);
 /* Parses a dotted quad; returns false if it is not one. */
 bool ip_parse(const char *text, uint32_t *addr);
+
+/* A hitlist: single IPv6 addresses, as the IPv6 Hitlist service publishes
+ * them (one per line, any valid text form, '#' comments, blank lines).
+ * 16 bytes an address once loaded (a regular file is counted first, so the
+ * array is allocated once at its final size; a pipe grows it by half and
+ * trims it at the end). target_space_init sorts it and drops duplicates. */
+struct hitlist {
+    ip6_int *addrs;
+    size_t count;
+    size_t capacity;
+};
+
+void hitlist_init(struct hitlist *h);
+void hitlist_free(struct hitlist *h);
+/* Appends the file's addresses; an error names the file and line number. */
+int hitlist_load_file(struct hitlist *h, const char *path, char *err);
+/* One line's address (comment and blanks allowed): 1 if it held one, 0 if
+ * blank, -1 with err if it is not an IPv6 address. */
+int hitlist_parse_line(char *line, ip6_int *addr, char *err);
+/* Sorts in place, with no memory beyond the array. */
+void hitlist_sort(struct hitlist *h);
 
 /* ------------------------------------------------------------------ */
 /* Ports                                                                */
@@ -89,11 +153,18 @@ void port_list_free(struct port_list *list);
 /* The target space: allowed addresses x ports                          */
 /* ------------------------------------------------------------------ */
 
+/* Addresses are numbered IPv4 ranges first, then IPv6 ranges, then the
+ * hitlist's addresses not already in a range: one space, one permutation,
+ * whatever the mix, and an IPv4-only space is numbered as it always was. */
 struct target_space {
     struct ip_list allowed;   /* normalized allowlist minus blocklist */
-    uint64_t *range_start;    /* index of each range's first address */
+    uint64_t *range_start;    /* index of each IPv4 range's first address */
+    uint64_t *range_start6;   /* index of each IPv6 range's first address */
+    struct hitlist hitlist;   /* sorted, unique, minus blocklist and ranges */
+    uint64_t hitlist_start;   /* index of the hitlist's first address */
     struct port_list ports;
     uint64_t address_count;
+    uint64_t address_count6;  /* of which IPv6 (ranges and hitlist) */
     uint64_t size;            /* address_count * ports.count */
     uint16_t port_slot[65536];/* port -> 1 + position in ports, 0 = absent */
 };
@@ -102,11 +173,21 @@ struct target_space {
 int target_space_init(struct target_space *space, const struct ip_list *allow,
                       const struct ip_list *block, const struct port_list *ports,
                       char *err);
+/* The same with a hitlist (may be NULL), whose array it takes (*hitlist is
+ * left empty): no copy of what may be 100 million addresses. */
+int target_space_init_hitlist(struct target_space *space, const struct ip_list *allow,
+                              struct hitlist *hitlist, const struct ip_list *block,
+                              const struct port_list *ports, char *err);
 void target_space_free(struct target_space *space);
 /* index < space->size */
+void target_space_at_addr(const struct target_space *space, uint64_t index,
+                          struct net_addr *addr, uint16_t *port);
+/* The inverse; false if (addr, port) is not a target. */
+bool target_space_index_addr(const struct target_space *space, const struct net_addr *addr,
+                             uint16_t port, uint64_t *index);
+/* The IPv4 forms: index in the IPv4 part (< the IPv4 addresses x ports). */
 void target_space_at(const struct target_space *space, uint64_t index,
                      uint32_t *addr, uint16_t *port);
-/* The inverse; false if (addr, port) is not a target. */
 bool target_space_index(const struct target_space *space, uint32_t addr,
                         uint16_t port, uint64_t *index);
 
@@ -175,6 +256,15 @@ uint64_t siphash24(const struct cookie_key *key, const void *data, size_t len);
 struct syn_cookie syn_cookie_make(const struct cookie_key *key,
                                   const struct sport_range *sports,
                                   uint32_t saddr, uint32_t daddr, uint16_t dport);
+/* Either family: for IPv4 exactly syn_cookie_make; for IPv6 SipHash-2-4
+ * over saddr (16) || daddr (16) || dport. saddr and daddr are of one family. */
+struct syn_cookie syn_cookie_make_addr(const struct cookie_key *key,
+                                       const struct sport_range *sports,
+                                       const struct net_addr *saddr,
+                                       const struct net_addr *daddr, uint16_t dport);
+int syn_cookie_probe_addr(const struct cookie_key *key, const struct sport_range *sports,
+                          const struct net_addr *saddr, const struct net_addr *daddr,
+                          uint16_t dport, uint16_t sport, uint32_t ack, uint32_t probes);
 /* True if a SYN-ACK from (daddr, dport) to our sport with this ack number
  * answers a probe we sent. */
 bool syn_cookie_valid(const struct cookie_key *key, const struct sport_range *sports,
@@ -212,6 +302,12 @@ int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
 /* Writes a complete frame of tpl->length bytes into out. */
 void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t daddr,
                        uint16_t sport, uint16_t dport, uint32_t seq, uint16_t ip_id);
+/* The same frame over IPv6 (Ethernet, IPv6 with hop limit 64 and no
+ * extension header, the same TCP header and options): 94 bytes. */
+int syn_template_build6(struct syn_template *tpl, const uint8_t src_mac[6],
+                        const uint8_t dst_mac[6], const uint8_t saddr[16], char *err);
+void syn_template_fill6(const struct syn_template *tpl, uint8_t *out,
+                        const uint8_t daddr[16], uint16_t sport, uint16_t dport, uint32_t seq);
 
 /* ------------------------------------------------------------------ */
 /* Network configuration                                                */
@@ -224,6 +320,12 @@ struct net_config {
     uint32_t gateway;        /* next hop; 0 if the target is on-link */
     uint8_t src_mac[6];
     uint8_t gw_mac[6];
+    /* IPv6, when the space has IPv6 targets (has_saddr6). One scan leaves by
+     * one interface: the IPv6 next hop must be on ifname too. */
+    bool has_saddr6;
+    uint8_t saddr6[16];
+    uint8_t gateway6[16];    /* next hop; all zero if on-link */
+    uint8_t gw_mac6[6];
 };
 
 /* Fills what is not already set (ifname[0] == 0, saddr == 0, have_gw_mac ==
@@ -231,6 +333,12 @@ struct net_config {
  * MAC with ARP if the neighbour cache has none. */
 int net_config_detect(struct net_config *cfg, uint32_t towards, bool have_gw_mac,
                       char *err);
+/* The same for IPv6 towards `towards` (16 bytes): saddr6 (unless
+ * has_saddr6), the interface (unless set: then the route must use it), the
+ * next hop from /proc/net/ipv6_route and its MAC from the neighbour cache
+ * (netlink) or, when it has none, a Neighbour Solicitation we send. */
+int net_config_detect6(struct net_config *cfg, const uint8_t towards[16], bool have_gw_mac,
+                       char *err);
 bool mac_parse(const char *text, uint8_t mac[6]);
 
 /* ------------------------------------------------------------------ */
@@ -312,10 +420,10 @@ uint64_t scan_checkpoint_position(const struct scan_config *cfg,
 
 enum scan_phase { SCAN_STARTING, SCAN_SENDING, SCAN_COOLDOWN, SCAN_DONE };
 
-/* Called on the receiver thread for each new responsive (addr, port). It must
- * not block; return false if the responder could not be taken (counted as a
- * queue drop). */
-typedef bool (*scan_responder_fn)(void *ctx, uint32_t addr, uint16_t port);
+/* Called on the receiver thread for each new responsive (addr, port), of
+ * either family. It must not block; return false if the responder could not
+ * be taken (counted as a queue drop). */
+typedef bool (*scan_responder_fn)(void *ctx, const struct net_addr *addr, uint16_t port);
 
 /* A scan in two steps, so that privileges can be dropped in between:
  * scan_open builds the frame template and opens everything that needs

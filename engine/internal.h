@@ -27,6 +27,20 @@ enum {
     SYN_TTL = 64,
 };
 
+/* The IPv6 SYN frame: Ethernet + IPv6 (no extension header) + the same TCP. */
+enum {
+    SYN6_IP_LEN = 40,
+    SYN6_TCP_OFF = SYN_ETH_LEN + SYN6_IP_LEN,
+    SYN6_OPT_OFF = SYN6_TCP_OFF + 20,
+    SYN6_FRAME_LEN = SYN6_TCP_OFF + SYN_TCP_LEN,
+};
+
+/* The TCP options of both SYN frames (template.c). */
+extern const uint8_t syn_tcp_options[SYN_TCP_OPT_LEN];
+
+/* The MAC and index of an interface (netconf.c). 0 / -1 with err. */
+int net_interface_mac(const char *ifname, uint8_t mac[6], int *ifindex, char *err);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t clock_now_ns(void);
 
@@ -51,6 +65,7 @@ static inline void opt_out_leave(_Atomic uint64_t *epoch)
 struct sender {
     const struct scan_config *cfg;
     const struct syn_template *tpl;
+    const struct syn_template *tpl6; /* IPv6 frames (when the space has IPv6) */
     struct scan_counters *counters;
     _Atomic int *stop;            /* nonzero: stop sending */
     _Atomic uint64_t *walked;     /* this thread's counters->walked[] slot */

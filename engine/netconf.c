@@ -9,7 +9,7 @@
  * namespace), from an ARP request we send ourselves: a scanner must not
  * depend on someone else having talked to the gateway first.
  */
-#include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,7 +124,7 @@ static int route_gateway(const char *ifname, uint32_t addr, uint32_t *gateway, c
     return 0;
 }
 
-static int interface_mac(const char *ifname, uint8_t mac[6], int *ifindex, char *err)
+int net_interface_mac(const char *ifname, uint8_t mac[6], int *ifindex, char *err)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0) {
@@ -284,7 +284,7 @@ int net_config_detect(struct net_config *cfg, uint32_t towards, bool have_gw_mac
     if (cfg->ifname[0] == '\0' &&
         interface_of_address(cfg->saddr, cfg->ifname, sizeof(cfg->ifname), err) < 0)
         return -1;
-    if (interface_mac(cfg->ifname, cfg->src_mac, &cfg->ifindex, err) < 0)
+    if (net_interface_mac(cfg->ifname, cfg->src_mac, &cfg->ifindex, err) < 0)
         return -1;
     if (have_gw_mac)
         return 0;

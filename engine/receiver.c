@@ -1,7 +1,8 @@
 /*
  * receiver.c - the capture thread: validate replies, report new responders.
  *
- * The BPF filter passes only TCP to our address with SYN+ACK or RST set; the
+ * The BPF filter passes only TCP to our address (IPv4, and IPv6 when the
+ * space has IPv6 targets) with SYN+ACK or RST set; the
  * thread then checks, in order: the source is a target (address allowed and
  * port scanned), the destination port is the one our cookie chose for that
  * target, and the ack number is the cookie + 1. Replies from a host's
@@ -88,7 +89,7 @@ static int buffer_for_rate(uint64_t rate)
 int receiver_open(struct receiver *rx, char *err)
 {
     const struct scan_config *cfg = rx->cfg;
-    char errbuf[PCAP_ERRBUF_SIZE], filter[200], ip[16];
+    char errbuf[PCAP_ERRBUF_SIZE], filter[600], ip[16], ip6[NET_ADDR_TEXT_MAX];
     pcap_t *pc = pcap_create(cfg->net.ifname, errbuf);
     if (!pc) {
         snprintf(err, KS_ERRLEN, "capture on %s: %s", cfg->net.ifname, errbuf);
@@ -114,12 +115,23 @@ int receiver_open(struct receiver *rx, char *err)
         return -1;
     }
     /* Only our probes' source ports: the probe workers' own connections
-     * (kernel ephemeral ports) are none of the receiver's business. */
-    snprintf(filter, sizeof(filter),
-             "tcp and dst host %s and dst portrange %u-%u and "
-             "(tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0)",
-             ipv4_text(cfg->net.saddr, ip), cfg->sports.first,
-             cfg->sports.first + cfg->sports.count - 1);
+     * (kernel ephemeral ports) are none of the receiver's business. For
+     * IPv6, libpcap cannot index tcp[] (the header may follow extension
+     * headers), so the filter takes TCP right after the fixed header,
+     * whose flags are then at ip6[40 + 13]: what our SYNs get back. */
+    unsigned first = cfg->sports.first, last = cfg->sports.first + cfg->sports.count - 1;
+    int n = snprintf(filter, sizeof(filter),
+                     "(tcp and dst host %s and dst portrange %u-%u and "
+                     "(tcp[13] & 0x12 == 0x12 or tcp[13] & 0x04 != 0))",
+                     ipv4_text(cfg->net.saddr, ip), first, last);
+    if (cfg->net.has_saddr6) {
+        struct net_addr a = {.family = AF_INET6};
+        memcpy(a.bytes, cfg->net.saddr6, 16);
+        snprintf(filter + n, sizeof(filter) - (size_t)n,
+                 " or (ip6 and ip6[6] == 6 and dst host %s and dst portrange %u-%u and "
+                 "(ip6[53] & 0x12 == 0x12 or ip6[53] & 0x04 != 0))",
+                 net_addr_text(&a, ip6), first, last);
+    }
     struct bpf_program prog;
     if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
         goto fail;
@@ -140,44 +152,35 @@ fail:
     return -1;
 }
 
-static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *pkt)
+/* A TCP reply from saddr, already checked to be addressed to us: count
+ * it, and hand a new responder to the consumer. */
+static void handle_reply(struct receiver *rx, const struct net_addr *saddr,
+                         const struct net_addr *us, const u_char *tcp)
 {
-    struct receiver *rx = (struct receiver *)user;
     const struct scan_config *cfg = rx->cfg;
     struct scan_counters *c = rx->counters;
-    if (hdr->caplen < 14 + 20 || be16_get(pkt + 12) != 0x0800)
-        return;
-    const u_char *ip = pkt + 14;
-    size_t ihl = (size_t)(ip[0] & 15) * 4;
-    if ((ip[0] >> 4) != 4 || ihl < 20 || hdr->caplen < 14 + ihl + 20 || ip[9] != 6)
-        return;
-    const u_char *tcp = ip + ihl;
-    uint32_t saddr = be32_get(ip + 12), daddr = be32_get(ip + 16);
     uint16_t sport = be16_get(tcp), dport = be16_get(tcp + 2);
-    uint32_t seq = be32_get(tcp + 4), ack = be32_get(tcp + 8);
+    uint32_t ack = be32_get(tcp + 8);
     uint8_t flags = tcp[13];
     uint64_t index;
     int probe = -1;
-    if (daddr != cfg->net.saddr) {
-        atomic_fetch_add(&c->invalid, 1);
-        return;
-    }
-    if (target_space_index(cfg->space, saddr, sport, &index))
-        probe = syn_cookie_probe(&cfg->key, &cfg->sports, cfg->net.saddr, saddr, sport, dport,
-                                 ack, cfg->probes ? cfg->probes : 1);
-    else if (rx->samples &&
-             port_samples_reply(rx->samples, c, saddr, sport, dport, ack, !(flags & 0x04)))
+    bool v4 = saddr->family == AF_INET;
+    uint32_t saddr4 = v4 ? be32_get(saddr->bytes) : 0;
+    if (target_space_index_addr(cfg->space, saddr, sport, &index))
+        probe = syn_cookie_probe_addr(&cfg->key, &cfg->sports, us, saddr, sport, dport, ack,
+                                      cfg->probes ? cfg->probes : 1);
+    else if (v4 && rx->samples &&
+             port_samples_reply(rx->samples, c, saddr4, sport, dport, ack, !(flags & 0x04)))
         return;
     if (probe < 0) {
         atomic_fetch_add(&c->invalid, 1);
         return;
     }
-    (void)seq;
     if (flags & 0x04) {
         atomic_fetch_add(&c->rsts, 1);
         return;
     }
-    if (rx->opt_out_now && ip_list_contains(rx->opt_out_now, saddr)) {
+    if (rx->opt_out_now && ip_list_contains_addr(rx->opt_out_now, saddr)) {
         /* Opted out after we probed it: it gets no TLS connection either. */
         atomic_fetch_add(&c->opted_out_replies, 1);
         return;
@@ -191,10 +194,54 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_c
     /* added < 0 (out of memory): report it anyway; a duplicate downstream is
      * better than a lost responder. */
     atomic_fetch_add(&c->unique, 1);
-    if (rx->samples)
-        port_samples_host(rx->samples, c, saddr);
+    if (v4 && rx->samples)
+        port_samples_host(rx->samples, c, saddr4);
     if (!rx->on_responder(rx->ctx, saddr, sport))
         atomic_fetch_add(&c->queue_drops, 1);
+}
+
+static void handle_ipv4(struct receiver *rx, const struct pcap_pkthdr *hdr, const u_char *pkt)
+{
+    const u_char *ip = pkt + 14;
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+    if (hdr->caplen < 14 + 20 || (ip[0] >> 4) != 4 || ihl < 20 ||
+        hdr->caplen < 14 + ihl + 20 || ip[9] != 6)
+        return;
+    if (be32_get(ip + 16) != rx->cfg->net.saddr) {
+        atomic_fetch_add(&rx->counters->invalid, 1);
+        return;
+    }
+    struct net_addr saddr = {.family = AF_INET}, us = {.family = AF_INET};
+    memcpy(saddr.bytes, ip + 12, 4);
+    memcpy(us.bytes, ip + 16, 4);
+    handle_reply(rx, &saddr, &us, ip + ihl);
+}
+
+static void handle_ipv6(struct receiver *rx, const struct pcap_pkthdr *hdr, const u_char *pkt)
+{
+    const u_char *ip = pkt + 14;
+    if (hdr->caplen < 14 + 40 + 20 || (ip[0] >> 4) != 6 || ip[6] != 6)
+        return;
+    if (!rx->cfg->net.has_saddr6 || memcmp(ip + 24, rx->cfg->net.saddr6, 16) != 0) {
+        atomic_fetch_add(&rx->counters->invalid, 1);
+        return;
+    }
+    struct net_addr saddr = {.family = AF_INET6}, us = {.family = AF_INET6};
+    memcpy(saddr.bytes, ip + 8, 16);
+    memcpy(us.bytes, ip + 24, 16);
+    handle_reply(rx, &saddr, &us, ip + 40);
+}
+
+static void handle_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *pkt)
+{
+    struct receiver *rx = (struct receiver *)user;
+    if (hdr->caplen < 14)
+        return;
+    uint16_t type = be16_get(pkt + 12);
+    if (type == 0x0800)
+        handle_ipv4(rx, hdr, pkt);
+    else if (type == 0x86dd)
+        handle_ipv6(rx, hdr, pkt);
 }
 
 static void update_drop_counters(struct receiver *rx)

@@ -68,6 +68,7 @@ static void sleep_seconds_unless(double seconds, _Atomic int *stop, int level)
 struct scan {
     const struct scan_config *cfg;
     struct syn_template tpl;
+    struct syn_template tpl6;     /* when the space has IPv6 targets */
     struct permutation perm;
     struct receiver rx;
     struct sender *senders;       /* cfg->sender_threads, sockets open */
@@ -89,7 +90,7 @@ static void wait_past(_Atomic uint64_t *epoch)
 int scan_set_opt_out(struct scan *scan, struct ip_list *list, char *err)
 {
     struct ip_list *fresh = NULL;
-    if (list->count > 0) {
+    if (list->count > 0 || list->count6 > 0) {
         fresh = malloc(sizeof(*fresh));
         if (!fresh) {
             snprintf(err, KS_ERRLEN, "out of memory for the opt-out list");
@@ -122,6 +123,7 @@ static void plan_senders(struct scan *scan, struct scan_counters *counters, _Ato
     for (uint32_t t = 0; t < cfg->sender_threads; t++) {
         struct sender *s = &scan->senders[t];
         s->tpl = &scan->tpl;
+        s->tpl6 = &scan->tpl6;
         s->counters = counters;
         s->stop = stop;
         s->walked = &counters->walked[t];
@@ -157,6 +159,15 @@ static int check_config(const struct scan_config *cfg, char *err)
         snprintf(err, KS_ERRLEN, "empty source port range");
         return -1;
     }
+    if (cfg->space->address_count6 > 0 && !cfg->net.has_saddr6) {
+        snprintf(err, KS_ERRLEN, "IPv6 targets but no IPv6 source address");
+        return -1;
+    }
+    if (cfg->space->address_count6 > 0 && cfg->method == SEND_LIBNET) {
+        snprintf(err, KS_ERRLEN, "the libnet send path sends IPv4 only; IPv6 targets need "
+                                 "the default (sendmmsg) path");
+        return -1;
+    }
     if (cfg->probes > SCAN_MAX_PROBES || cfg->probes > cfg->sports.count) {
         snprintf(err, KS_ERRLEN, "probes per target must be 1-%d and at most the %u source ports",
                  SCAN_MAX_PROBES, cfg->sports.count);
@@ -190,6 +201,8 @@ int scan_open(struct scan **out, const struct scan_config *cfg, char *err)
     }
     if (syn_template_build(&scan->tpl, cfg->net.src_mac, cfg->net.gw_mac, cfg->net.saddr,
                            err) < 0 ||
+        (cfg->net.has_saddr6 && syn_template_build6(&scan->tpl6, cfg->net.src_mac,
+                                                    cfg->net.gw_mac6, cfg->net.saddr6, err) < 0) ||
         receiver_open(&scan->rx, err) < 0)
         goto fail;
     if (cfg->port_sample) {

@@ -15,6 +15,7 @@
  */
 #include "engine/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libnet.h>
 #include <linux/if_packet.h>
@@ -88,15 +89,15 @@ static uint32_t batch_for_rate(uint64_t rate, uint32_t max_batch)
 
 /* The next target not on the opt-out list; false when the walk is done.
  * Targets skipped are counted in *skipped: walked, but not sent. */
-static bool next_target(struct sender *s, const struct ip_list *opt_out, uint32_t *daddr,
+static bool next_target(struct sender *s, const struct ip_list *opt_out, struct net_addr *daddr,
                         uint16_t *dport, uint64_t *skipped)
 {
     uint64_t index;
     for (;;) {
         if (!scan_walk_next(&s->walk, &index))
             return false;
-        target_space_at(s->cfg->space, index, daddr, dport);
-        if (!opt_out || !ip_list_contains(opt_out, *daddr))
+        target_space_at_addr(s->cfg->space, index, daddr, dport);
+        if (!opt_out || !ip_list_contains_addr(opt_out, daddr))
             return true;
         (*skipped)++;
     }
@@ -109,19 +110,35 @@ static uint32_t probes_per_target(const struct scan_config *cfg)
 
 /* Fills the frames of the next target's probes (probes_per_target of them,
  * one after the other as in ZMap, SYN_FRAME_MAX bytes apart) into
- * iov[0..]; false when the walk is done. */
+ * iov[0..], setting their lengths; false when the walk is done. */
 static bool next_target_frames(struct sender *s, const struct ip_list *opt_out,
                                struct iovec *iov, uint64_t *skipped)
 {
-    uint32_t daddr;
+    const struct scan_config *cfg = s->cfg;
+    struct net_addr daddr;
     uint16_t dport;
     if (!next_target(s, opt_out, &daddr, &dport, skipped))
         return false;
-    struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports, s->cfg->net.saddr,
-                                          daddr, dport);
-    for (uint32_t k = 0; k < probes_per_target(s->cfg); k++)
-        syn_template_fill(s->tpl, iov[k].iov_base, daddr, syn_cookie_sport(&c, &s->cfg->sports, k),
+    if (daddr.family == AF_INET6) {
+        struct net_addr saddr = {.family = AF_INET6};
+        memcpy(saddr.bytes, cfg->net.saddr6, 16);
+        struct syn_cookie c = syn_cookie_make_addr(&cfg->key, &cfg->sports, &saddr, &daddr, dport);
+        for (uint32_t k = 0; k < probes_per_target(cfg); k++) {
+            syn_template_fill6(s->tpl6, iov[k].iov_base, daddr.bytes,
+                               syn_cookie_sport(&c, &cfg->sports, k), dport, c.seq);
+            iov[k].iov_len = s->tpl6->length;
+        }
+        return true;
+    }
+    uint32_t be;
+    memcpy(&be, daddr.bytes, 4);
+    uint32_t d4 = ntohl(be);
+    struct syn_cookie c = syn_cookie_make(&cfg->key, &cfg->sports, cfg->net.saddr, d4, dport);
+    for (uint32_t k = 0; k < probes_per_target(cfg); k++) {
+        syn_template_fill(s->tpl, iov[k].iov_base, d4, syn_cookie_sport(&c, &cfg->sports, k),
                           dport, c.seq, (uint16_t)((c.seq ^ (c.seq >> 16)) + k));
+        iov[k].iov_len = s->tpl->length;
+    }
     return true;
 }
 
@@ -245,15 +262,19 @@ static int send_loop_libnet(struct sender *s)
     if (libnet_build_tcp_options(options, SYN_TCP_OPT_LEN, l, 0) < 0)
         goto fail;
     while (!should_stop(s)) {
-        uint32_t daddr;
+        struct net_addr target;
         uint16_t dport;
         uint64_t skipped = 0;
         const struct ip_list *opt_out = opt_out_enter(s->opt_out, &s->epoch);
-        if (!next_target(s, opt_out, &daddr, &dport, &skipped)) {
+        if (!next_target(s, opt_out, &target, &dport, &skipped)) {
             opt_out_leave(&s->epoch);
             count_walked(s, 0, skipped);
             break;
         }
+        /* scan_open refuses the libnet path for a space with IPv6. */
+        uint32_t be;
+        memcpy(&be, target.bytes, 4);
+        uint32_t daddr = ntohl(be);
         struct syn_cookie c = syn_cookie_make(&s->cfg->key, &s->cfg->sports,
                                               s->cfg->net.saddr, daddr, dport);
         for (uint32_t k = 0; k < probes_per_target(s->cfg); k++) {

@@ -5,7 +5,10 @@
  * i = address_position * port_count + port_position. The allowlist minus the
  * blocklist is kept as sorted ranges with the index of each range's first
  * address, so both directions (index -> pair, pair -> index) are a binary
- * search: no per-address memory, whatever the size of the scan.
+ * search: no per-address memory, whatever the size of the scan. IPv6 ranges
+ * follow the IPv4 ones, and the hitlist (single IPv6 addresses, sorted)
+ * follows them: its position in the array is its address position, so a
+ * hitlist costs its 16 bytes an address and nothing more.
  */
 #include "engine/engine.h"
 #include "lib/buf.h"
@@ -25,7 +28,56 @@ void ip_list_init(struct ip_list *list)
 void ip_list_free(struct ip_list *list)
 {
     free(list->ranges);
+    free(list->ranges6);
+    unsigned min_prefix6 = list->min_prefix6;
     ip_list_init(list);
+    list->min_prefix6 = min_prefix6;
+}
+
+ip6_int ip6_from_bytes(const uint8_t bytes[16])
+{
+    ip6_int v = 0;
+    for (int i = 0; i < 16; i++)
+        v = v << 8 | bytes[i];
+    return v;
+}
+
+void ip6_to_bytes(ip6_int v, uint8_t bytes[16])
+{
+    for (int i = 15; i >= 0; i--, v >>= 8)
+        bytes[i] = (uint8_t)v;
+}
+
+struct net_addr net_addr_ipv4(uint32_t addr)
+{
+    struct net_addr a = {.family = AF_INET};
+    uint32_t be = htonl(addr);
+    memcpy(a.bytes, &be, 4);
+    return a;
+}
+
+char *net_addr_text(const struct net_addr *a, char out[NET_ADDR_TEXT_MAX])
+{
+    /* glibc's inet_ntop writes RFC 5952's form: lower case, the longest
+     * run of two or more zero groups compressed, the first if tied. */
+    if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->bytes, out,
+                   NET_ADDR_TEXT_MAX))
+        snprintf(out, NET_ADDR_TEXT_MAX, "?");
+    return out;
+}
+
+int ip_list_add_range6(struct ip_list *list, ip6_int first, ip6_int last, char *err)
+{
+    if (first > last) {
+        snprintf(err, KS_ERRLEN, "empty address range");
+        return -1;
+    }
+    if (BUF_GROW(list->ranges6, list->capacity6, list->count6 + 1, 16)) {
+        snprintf(err, KS_ERRLEN, "out of memory for address list");
+        return -1;
+    }
+    list->ranges6[list->count6++] = (struct ip6_range){first, last};
+    return 0;
 }
 
 int ip_list_add_range(struct ip_list *list, uint32_t first, uint32_t last, char *err)
@@ -53,8 +105,51 @@ bool ip_parse(const char *text, uint32_t *addr)
     return true;
 }
 
+/* "ipv6" or "ipv6/len" (text without surrounding blanks). */
+static int add_text6(struct ip_list *list, const char *text, char *err)
+{
+    char buf[64];
+    size_t len = strlen(text);
+    if (len >= sizeof(buf)) {
+        snprintf(err, KS_ERRLEN, "'%.80s' is not an IPv6 address or prefix", text);
+        return -1;
+    }
+    memcpy(buf, text, len + 1);
+    char *slash = strchr(buf, '/');
+    long prefix = 128;
+    if (slash) {
+        *slash = '\0';
+        char *end;
+        errno = 0;
+        prefix = strtol(slash + 1, &end, 10);
+        if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno || prefix < 0 ||
+            prefix > 128) {
+            snprintf(err, KS_ERRLEN, "'%s': IPv6 prefix length must be 0-128", text);
+            return -1;
+        }
+    }
+    uint8_t bytes[16];
+    if (inet_pton(AF_INET6, buf, bytes) != 1) {
+        snprintf(err, KS_ERRLEN, "'%s' is not an IPv6 address or prefix", text);
+        return -1;
+    }
+    if (prefix < (long)list->min_prefix6) {
+        snprintf(err, KS_ERRLEN,
+                 "'%s': a /%ld holds 2^%ld addresses; IPv6 space cannot be enumerated "
+                 "(even a /96 is as large as all of IPv4). Scan a hitlist (--hitlist) or "
+                 "prefixes of /%u or longer, or give --force-large-prefix to mean it",
+                 text, prefix, 128 - prefix, list->min_prefix6);
+        return -1;
+    }
+    ip6_int addr = ip6_from_bytes(bytes);
+    ip6_int host = prefix == 0 ? ~(ip6_int)0 : ((ip6_int)1 << (128 - prefix)) - 1;
+    return ip_list_add_range6(list, addr & ~host, addr | host, err);
+}
+
 int ip_list_add_text(struct ip_list *list, const char *text, char *err)
 {
+    if (strchr(text, ':'))
+        return add_text6(list, text, err);
     char buf[64];
     size_t len = strlen(text);
     if (len == 0 || len >= sizeof(buf)) {
@@ -76,10 +171,7 @@ int ip_list_add_text(struct ip_list *list, const char *text, char *err)
     }
     uint32_t addr;
     if (!ip_parse(buf, &addr)) {
-        if (strchr(buf, ':'))
-            snprintf(err, KS_ERRLEN, "'%s': IPv6 is not supported yet", text);
-        else
-            snprintf(err, KS_ERRLEN, "'%s' is not an IPv4 address or CIDR", text);
+        snprintf(err, KS_ERRLEN, "'%s' is not an IPv4 address or CIDR", text);
         return -1;
     }
     uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
@@ -157,10 +249,52 @@ static const char *const reserved_ranges[] = {
     "255.255.255.255/32", /* limited broadcast, RFC 919 */
 };
 
+/* IANA IPv6 Special-Purpose Address Registry
+ * (https://www.iana.org/assignments/iana-ipv6-special-registry), as last
+ * updated 2024-10-22: every entry, whatever its "Globally Reachable" column
+ * says, as ZMap's IPv4 list takes the whole IPv4 registry. Then what the
+ * IANA IPv6 Address Space registry
+ * (https://www.iana.org/assignments/ipv6-address-space) does not give to
+ * Global Unicast (2000::/3): the IETF-reserved rest and multicast. */
+static const char *const reserved_ranges6[] = {
+    "::1/128",            /* loopback, RFC 4291 */
+    "::/128",             /* unspecified, RFC 4291 */
+    "::ffff:0:0/96",      /* IPv4-mapped, RFC 4291 */
+    "64:ff9b::/96",       /* IPv4-IPv6 translation, RFC 6052 */
+    "64:ff9b:1::/48",     /* IPv4-IPv6 translation, RFC 8215 */
+    "100::/64",           /* discard-only, RFC 6666 */
+    "2001::/23",          /* IETF protocol assignments, RFC 2928 */
+    "2001::/32",          /* Teredo, RFC 4380, RFC 8190 */
+    "2001:1::1/128",      /* PCP anycast, RFC 7723 */
+    "2001:1::2/128",      /* TURN anycast, RFC 8155 */
+    "2001:1::3/128",      /* DNS-SD SRP anycast, RFC 9665 */
+    "2001:2::/48",        /* benchmarking, RFC 5180 (the test network's range) */
+    "2001:3::/32",        /* AMT, RFC 7450 */
+    "2001:4:112::/48",    /* AS112-v6, RFC 7535 */
+    "2001:10::/28",       /* deprecated (previously ORCHID), RFC 4843 */
+    "2001:20::/28",       /* ORCHIDv2, RFC 7343 */
+    "2001:30::/28",       /* drone remote ID DETs, RFC 9374 */
+    "2001:db8::/32",      /* documentation, RFC 3849 */
+    "2002::/16",          /* 6to4, RFC 3056 */
+    "2620:4f:8000::/48",  /* direct delegation AS112, RFC 7534 */
+    "3fff::/20",          /* documentation, RFC 9637 */
+    "5f00::/16",          /* segment routing SIDs, RFC 9602 */
+    "fc00::/7",           /* unique local, RFC 4193, RFC 8190 */
+    "fe80::/10",          /* link-local unicast, RFC 4291 */
+    /* IANA IPv6 Address Space: outside 2000::/3 everything is reserved by
+     * the IETF or multicast (ff00::/8, RFC 4291). */
+    "::/3",
+    "4000::/2",
+    "8000::/1",
+};
+
 int ip_list_add_reserved(struct ip_list *list, char *err)
 {
     for (size_t i = 0; i < sizeof(reserved_ranges) / sizeof(reserved_ranges[0]); i++)
         if (ip_list_add_text(list, reserved_ranges[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < sizeof(reserved_ranges6) / sizeof(reserved_ranges6[0]); i++)
+        if (add_text6(list, reserved_ranges6[i], err) < 0)
             return -1;
     return 0;
 }
@@ -173,8 +307,36 @@ static int range_cmp(const void *a, const void *b)
     return 0;
 }
 
+static int range6_cmp(const void *a, const void *b)
+{
+    const struct ip6_range *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return 0;
+}
+
+static void normalize6(struct ip_list *list)
+{
+    if (list->count6 == 0)
+        return;
+    qsort(list->ranges6, list->count6, sizeof(list->ranges6[0]), range6_cmp);
+    size_t out = 0;
+    for (size_t i = 1; i < list->count6; i++) {
+        struct ip6_range *cur = &list->ranges6[out];
+        const struct ip6_range *next = &list->ranges6[i];
+        if (cur->last == ~(ip6_int)0 || next->first <= cur->last + 1) {
+            if (next->last > cur->last)
+                cur->last = next->last;
+        } else {
+            list->ranges6[++out] = *next;
+        }
+    }
+    list->count6 = out + 1;
+}
+
 void ip_list_normalize(struct ip_list *list)
 {
+    normalize6(list);
     if (list->count == 0)
         return;
     qsort(list->ranges, list->count, sizeof(list->ranges[0]), range_cmp);
@@ -193,10 +355,40 @@ void ip_list_normalize(struct ip_list *list)
     list->count = out + 1;
 }
 
+/* The IPv6 ranges of list minus those of remove, into out. The same walk as
+ * for IPv4, on 128-bit numbers (where last + 1 may wrap to 0). */
+static int subtract6(const struct ip_list *list, const struct ip_list *remove,
+                     struct ip_list *out, char *err)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < list->count6; i++) {
+        ip6_int first = list->ranges6[i].first, last = list->ranges6[i].last;
+        bool left = true; /* [first, last] still holds something */
+        while (j < remove->count6 && remove->ranges6[j].last < first)
+            j++;
+        for (size_t k = j; k < remove->count6 && remove->ranges6[k].first <= last; k++) {
+            const struct ip6_range *rm = &remove->ranges6[k];
+            if (rm->first > first && ip_list_add_range6(out, first, rm->first - 1, err) < 0)
+                return -1;
+            if (rm->last >= last) {
+                left = false;
+                break;
+            }
+            first = rm->last + 1;
+        }
+        if (left && ip_list_add_range6(out, first, last, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int ip_list_subtract(struct ip_list *list, const struct ip_list *remove, char *err)
 {
     struct ip_list out;
     ip_list_init(&out);
+    out.min_prefix6 = list->min_prefix6;
+    if (subtract6(list, remove, &out, err) < 0)
+        goto fail;
     size_t j = 0;
     for (size_t i = 0; i < list->count; i++) {
         uint64_t first = list->ranges[i].first, last = list->ranges[i].last;
@@ -223,12 +415,27 @@ fail:
     return -1;
 }
 
+/* IPv6 addresses of the list, at most 2^128 - 1 (an ip6_int cannot hold
+ * all of IPv6: ::/0 counts one short). */
+static ip6_int size6(const struct ip_list *list)
+{
+    ip6_int n = 0;
+    for (size_t i = 0; i < list->count6; i++) {
+        ip6_int r = list->ranges6[i].last - list->ranges6[i].first; /* size - 1 */
+        if (r == ~(ip6_int)0 || n > ~(ip6_int)0 - r - 1)
+            return ~(ip6_int)0;
+        n += r + 1;
+    }
+    return n;
+}
+
 uint64_t ip_list_size(const struct ip_list *list)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < list->count; i++)
         n += (uint64_t)list->ranges[i].last - list->ranges[i].first + 1;
-    return n;
+    ip6_int n6 = size6(list);
+    return n6 > UINT64_MAX - n ? UINT64_MAX : n + (uint64_t)n6;
 }
 
 /* Position of the range holding addr, or -1. */
@@ -250,6 +457,35 @@ static long ip_list_find(const struct ip_list *list, uint32_t addr)
 bool ip_list_contains(const struct ip_list *list, uint32_t addr)
 {
     return ip_list_find(list, addr) >= 0;
+}
+
+static long ip_list_find6(const struct ip_list *list, ip6_int addr)
+{
+    size_t lo = 0, hi = list->count6;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (list->ranges6[mid].last < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < list->count6 && list->ranges6[lo].first <= addr)
+        return (long)lo;
+    return -1;
+}
+
+bool ip_list_contains6(const struct ip_list *list, ip6_int addr)
+{
+    return ip_list_find6(list, addr) >= 0;
+}
+
+bool ip_list_contains_addr(const struct ip_list *list, const struct net_addr *addr)
+{
+    if (addr->family == AF_INET6)
+        return ip_list_contains6(list, ip6_from_bytes(addr->bytes));
+    uint32_t be;
+    memcpy(&be, addr->bytes, 4);
+    return ip_list_contains(list, ntohl(be));
 }
 
 /* ---- ports ---- */
@@ -333,38 +569,101 @@ void port_list_free(struct port_list *list)
 
 /* ---- target space ---- */
 
-int target_space_init(struct target_space *space, const struct ip_list *allow,
-                      const struct ip_list *block, const struct port_list *ports,
-                      char *err)
+/* The hitlist sorted, unique, and without the addresses the blocklist
+ * removes or a range of the space already holds. In place. */
+static void hitlist_prepare(struct hitlist *h, const struct ip_list *block,
+                            const struct ip_list *ranges)
+{
+    hitlist_sort(h);
+    size_t out = 0;
+    for (size_t i = 0; i < h->count; i++) {
+        ip6_int a = h->addrs[i];
+        if ((out > 0 && h->addrs[out - 1] == a) || ip_list_contains6(block, a) ||
+            ip_list_contains6(ranges, a))
+            continue;
+        h->addrs[out++] = a;
+    }
+    h->count = out;
+}
+
+/* Numbers the ranges and the hitlist: range_start, range_start6,
+ * hitlist_start and the counts. */
+static int number_addresses(struct target_space *space, char *err)
+{
+    const struct ip_list *allowed = &space->allowed;
+    size_t n4 = allowed->count ? allowed->count : 1, n6 = allowed->count6 ? allowed->count6 : 1;
+    space->range_start = malloc(n4 * sizeof(uint64_t));
+    space->range_start6 = malloc(n6 * sizeof(uint64_t));
+    if (!space->range_start || !space->range_start6) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    ip6_int pos = 0;
+    for (size_t i = 0; i < allowed->count; i++) {
+        space->range_start[i] = (uint64_t)pos;
+        pos += (ip6_int)allowed->ranges[i].last - allowed->ranges[i].first + 1;
+    }
+    uint64_t count4 = (uint64_t)pos;
+    for (size_t i = 0; i < allowed->count6; i++) {
+        ip6_int r = allowed->ranges6[i].last - allowed->ranges6[i].first;
+        if (r >= UINT64_MAX || pos + r + 1 > UINT64_MAX)
+            goto too_large;
+        space->range_start6[i] = (uint64_t)pos;
+        pos += r + 1;
+    }
+    space->hitlist_start = (uint64_t)pos;
+    pos += space->hitlist.count;
+    if (pos > UINT64_MAX)
+        goto too_large;
+    space->address_count = (uint64_t)pos;
+    space->address_count6 = space->address_count - count4;
+    return 0;
+too_large:
+    snprintf(err, KS_ERRLEN, "more than 2^64 target addresses: IPv6 prefixes this large "
+                             "cannot be numbered, let alone scanned");
+    return -1;
+}
+
+int target_space_init_hitlist(struct target_space *space, const struct ip_list *allow,
+                              struct hitlist *hitlist, const struct ip_list *block,
+                              const struct port_list *ports, char *err)
 {
     memset(space, 0, sizeof(*space));
+    if (hitlist) {
+        space->hitlist = *hitlist;
+        hitlist_init(hitlist);
+    }
     if (ports->count == 0) {
         snprintf(err, KS_ERRLEN, "no ports to scan");
-        return -1;
+        goto fail;
     }
     for (size_t i = 0; i < allow->count; i++)
         if (ip_list_add_range(&space->allowed, allow->ranges[i].first,
                               allow->ranges[i].last, err) < 0)
             goto fail;
+    for (size_t i = 0; i < allow->count6; i++)
+        if (ip_list_add_range6(&space->allowed, allow->ranges6[i].first,
+                               allow->ranges6[i].last, err) < 0)
+            goto fail;
     ip_list_normalize(&space->allowed);
     if (ip_list_subtract(&space->allowed, block, err) < 0)
         goto fail;
-    space->address_count = ip_list_size(&space->allowed);
+    hitlist_prepare(&space->hitlist, block, &space->allowed);
+    if (number_addresses(space, err) < 0)
+        goto fail;
     if (space->address_count == 0) {
         snprintf(err, KS_ERRLEN, "no addresses left to scan after the blocklist");
         goto fail;
     }
-    space->range_start = malloc((space->allowed.count ? space->allowed.count : 1) *
-                                sizeof(uint64_t));
-    space->ports.ports = malloc(ports->count * sizeof(uint16_t));
-    if (!space->range_start || !space->ports.ports) {
-        snprintf(err, KS_ERRLEN, "out of memory");
+    if (space->address_count > UINT64_MAX / ports->count) {
+        snprintf(err, KS_ERRLEN, "%llu addresses x %zu ports is more than 2^64 targets",
+                 (unsigned long long)space->address_count, ports->count);
         goto fail;
     }
-    uint64_t pos = 0;
-    for (size_t i = 0; i < space->allowed.count; i++) {
-        space->range_start[i] = pos;
-        pos += (uint64_t)space->allowed.ranges[i].last - space->allowed.ranges[i].first + 1;
+    space->ports.ports = malloc(ports->count * sizeof(uint16_t));
+    if (!space->ports.ports) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        goto fail;
     }
     memcpy(space->ports.ports, ports->ports, ports->count * sizeof(uint16_t));
     space->ports.count = ports->count;
@@ -377,41 +676,116 @@ fail:
     return -1;
 }
 
+int target_space_init(struct target_space *space, const struct ip_list *allow,
+                      const struct ip_list *block, const struct port_list *ports,
+                      char *err)
+{
+    return target_space_init_hitlist(space, allow, NULL, block, ports, err);
+}
+
 void target_space_free(struct target_space *space)
 {
     ip_list_free(&space->allowed);
     free(space->range_start);
-    space->range_start = NULL;
+    free(space->range_start6);
+    space->range_start = space->range_start6 = NULL;
+    hitlist_free(&space->hitlist);
     port_list_free(&space->ports);
+}
+
+/* The last of n range starts <= a (starts[0] <= a). */
+static size_t range_of(const uint64_t *starts, size_t n, uint64_t a)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (starts[mid] <= a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void target_space_at_addr(const struct target_space *space, uint64_t index,
+                          struct net_addr *addr, uint16_t *port)
+{
+    uint64_t a = index / space->ports.count;
+    *port = space->ports.ports[index % space->ports.count];
+    const struct ip_list *allowed = &space->allowed;
+    if (a < space->address_count - space->address_count6) {
+        size_t r = range_of(space->range_start, allowed->count, a);
+        *addr = net_addr_ipv4(allowed->ranges[r].first + (uint32_t)(a - space->range_start[r]));
+        return;
+    }
+    ip6_int v;
+    if (a >= space->hitlist_start) {
+        v = space->hitlist.addrs[a - space->hitlist_start];
+    } else {
+        size_t r = range_of(space->range_start6, allowed->count6, a);
+        v = allowed->ranges6[r].first + (a - space->range_start6[r]);
+    }
+    addr->family = AF_INET6;
+    ip6_to_bytes(v, addr->bytes);
+}
+
+/* Position of addr in the sorted hitlist, or -1. */
+static int64_t hitlist_find(const struct hitlist *h, ip6_int addr)
+{
+    size_t lo = 0, hi = h->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->addrs[mid] < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->count && h->addrs[lo] == addr ? (int64_t)lo : -1;
+}
+
+bool target_space_index_addr(const struct target_space *space, const struct net_addr *addr,
+                             uint16_t port, uint64_t *index)
+{
+    uint16_t slot = space->port_slot[port];
+    if (slot == 0)
+        return false;
+    uint64_t a;
+    if (addr->family == AF_INET) {
+        uint32_t be;
+        memcpy(&be, addr->bytes, 4);
+        uint32_t v4 = ntohl(be);
+        long r = ip_list_find(&space->allowed, v4);
+        if (r < 0)
+            return false;
+        a = space->range_start[r] + (v4 - space->allowed.ranges[r].first);
+    } else {
+        ip6_int v = ip6_from_bytes(addr->bytes);
+        long r = ip_list_find6(&space->allowed, v);
+        int64_t h;
+        if (r >= 0)
+            a = space->range_start6[r] + (uint64_t)(v - space->allowed.ranges6[r].first);
+        else if ((h = hitlist_find(&space->hitlist, v)) >= 0)
+            a = space->hitlist_start + (uint64_t)h;
+        else
+            return false;
+    }
+    *index = a * space->ports.count + (slot - 1);
+    return true;
 }
 
 void target_space_at(const struct target_space *space, uint64_t index, uint32_t *addr,
                      uint16_t *port)
 {
-    uint64_t a = index / space->ports.count;
-    *port = space->ports.ports[index % space->ports.count];
-    size_t lo = 0, hi = space->allowed.count;
-    /* last range whose start <= a */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (space->range_start[mid] <= a)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    *addr = space->allowed.ranges[lo].first + (uint32_t)(a - space->range_start[lo]);
+    struct net_addr a;
+    target_space_at_addr(space, index, &a, port);
+    uint32_t be;
+    memcpy(&be, a.bytes, 4);
+    *addr = ntohl(be);
 }
 
 bool target_space_index(const struct target_space *space, uint32_t addr, uint16_t port,
                         uint64_t *index)
 {
-    uint16_t slot = space->port_slot[port];
-    if (slot == 0)
-        return false;
-    long r = ip_list_find(&space->allowed, addr);
-    if (r < 0)
-        return false;
-    uint64_t a = space->range_start[r] + (addr - space->allowed.ranges[r].first);
-    *index = a * space->ports.count + (slot - 1);
-    return true;
+    struct net_addr a = net_addr_ipv4(addr);
+    return target_space_index_addr(space, &a, port, index);
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 /* Linux's SYN options: MSS 1460, SACK permitted, timestamps, NOP, wscale 7. */
-static const uint8_t syn_options[SYN_TCP_OPT_LEN] = {
+const uint8_t syn_tcp_options[SYN_TCP_OPT_LEN] = {
     0x02, 0x04, 0x05, 0xb4,             /* MSS 1460 */
     0x04, 0x02,                         /* SACK permitted */
     0x08, 0x0a, 0x1c, 0x9f, 0x3a, 0x51, /* timestamp value (arbitrary) */
@@ -54,7 +54,7 @@ static int build_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
     int rc = -1;
     uint8_t *packet = NULL;
     uint32_t size = 0;
-    if (libnet_build_tcp_options(syn_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
+    if (libnet_build_tcp_options(syn_tcp_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
         libnet_build_tcp(0, 0, 0, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, 0) < 0 ||
         libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, 0, IP_DF, SYN_TTL, IPPROTO_TCP, 0,
                           htonl(saddr), 0, NULL, 0, l, 0) < 0 ||
@@ -116,4 +116,75 @@ void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t da
     be32_put(tcp + 4, seq);
     be16_put(tcp + 16,
           fold(tpl->tcp_sum_base + dsum + sport + dport + (seq >> 16) + (seq & 0xffff)));
+}
+
+/* ---- IPv6 ---- */
+
+static int build6_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
+                              const uint8_t dst_mac[6], const uint8_t saddr[16], char *err)
+{
+    char errbuf[LIBNET_ERRBUF_SIZE];
+    libnet_t *l = libnet_init(LIBNET_NONE, NULL, errbuf);
+    if (!l) {
+        snprintf(err, KS_ERRLEN, "libnet: %s", errbuf);
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *packet = NULL;
+    uint32_t size = 0;
+    struct libnet_in6_addr src, dst;
+    memcpy(&src, saddr, 16);
+    memset(&dst, 0, sizeof(dst));
+    if (libnet_build_tcp_options(syn_tcp_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
+        libnet_build_tcp(0, 0, 0, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, 0) < 0 ||
+        libnet_build_ipv6(0, 0, SYN_TCP_LEN, IPPROTO_TCP, SYN_TTL, src, dst, NULL, 0, l, 0) < 0 ||
+        libnet_build_ethernet(dst_mac, src_mac, ETHERTYPE_IPV6, NULL, 0, l, 0) < 0 ||
+        libnet_pblock_coalesce(l, &packet, &size) < 0) {
+        snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
+        goto out;
+    }
+    if (size != SYN6_FRAME_LEN) {
+        snprintf(err, KS_ERRLEN, "libnet built a %u-byte IPv6 SYN frame, expected %d", size,
+                 SYN6_FRAME_LEN);
+        goto out;
+    }
+    memcpy(frame, packet, SYN6_FRAME_LEN);
+    rc = 0;
+out:
+    if (packet)
+        libnet_adv_free_packet(l, packet);
+    libnet_destroy(l);
+    return rc;
+}
+
+int syn_template_build6(struct syn_template *tpl, const uint8_t src_mac[6],
+                        const uint8_t dst_mac[6], const uint8_t saddr[16], char *err)
+{
+    memset(tpl, 0, sizeof(*tpl));
+    if (build6_with_libnet(tpl->frame, src_mac, dst_mac, saddr, err) < 0)
+        return -1;
+    tpl->length = SYN6_FRAME_LEN;
+    uint8_t *tcp = tpl->frame + SYN6_TCP_OFF;
+    be16_put(tcp + 0, 0);  /* sport */
+    be16_put(tcp + 2, 0);  /* dport */
+    be32_put(tcp + 4, 0);  /* seq */
+    be16_put(tcp + 16, 0); /* checksum */
+    /* IPv6 has no header checksum; TCP's pseudo-header (RFC 8200 8.1) is
+     * source, destination, upper-layer length and next header. */
+    tpl->tcp_sum_base = sum_words(saddr, 16) + SYN_TCP_LEN + IPPROTO_TCP +
+                        sum_words(tcp, SYN_TCP_LEN);
+    return 0;
+}
+
+void syn_template_fill6(const struct syn_template *tpl, uint8_t *out,
+                        const uint8_t daddr[16], uint16_t sport, uint16_t dport, uint32_t seq)
+{
+    memcpy(out, tpl->frame, SYN6_FRAME_LEN);
+    uint8_t *tcp = out + SYN6_TCP_OFF;
+    memcpy(out + SYN_ETH_LEN + 24, daddr, 16);
+    be16_put(tcp + 0, sport);
+    be16_put(tcp + 2, dport);
+    be32_put(tcp + 4, seq);
+    be16_put(tcp + 16, fold(tpl->tcp_sum_base + sum_words(daddr, 16) + sport + dport +
+                            (seq >> 16) + (seq & 0xffff)));
 }

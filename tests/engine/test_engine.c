@@ -51,7 +51,7 @@ static void test_cidr_bad(void **state)
 {
     (void)state;
     const char *bad[] = {"", "1.2.3", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/-1", "256.1.1.1",
-                         "1.2.3.4/8x", "a.b.c.d", "01.2.3.4.5", "::1", "1.2.3.4 "};
+                         "1.2.3.4/8x", "a.b.c.d", "01.2.3.4.5", "::1/129", "1.2.3.4 "};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct ip_list l;
         ip_list_init(&l);

@@ -1,9 +1,10 @@
 /*
  * listener.c - the servers of the simulated internet's open pairs.
  *
- *   ks_listener [-t MAX_SECONDS] PORT...
+ *   ks_listener [-6] [-t MAX_SECONDS] PORT...
  *
- * Listens on 0.0.0.0 on each TCP port with a large backlog, accepts whatever
+ * Listens on 0.0.0.0 (with -6: on [::], IPv6 only) on each TCP port with a
+ * large backlog, accepts whatever
  * completes a handshake and closes it at once. Its only job is that a socket
  * exists, so the target namespace's kernel answers SYN-ACK for the pairs the
  * nftables set `open` lets through (the scanner's kernel then resets them).
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +32,21 @@ static double now_seconds(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int listen_on(unsigned port)
+static int listen_on(unsigned port, bool ipv6)
 {
     int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_ANY)};
+    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+                               .sin6_addr = IN6ADDR_ANY_INIT};
+    struct sockaddr *addr = ipv6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
+    socklen_t len = ipv6 ? sizeof sa6 : sizeof sa;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-        bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, BACKLOG)) {
+        (ipv6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one)) ||
+        bind(fd, addr, len) || listen(fd, BACKLOG)) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -50,8 +57,8 @@ static int listen_on(unsigned port)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ks_listener [-t MAX_SECONDS] PORT...\n"
-                 "Listens on 0.0.0.0:PORT (TCP), accepts and closes; exits after\n"
+    fprintf(out, "usage: ks_listener [-6] [-t MAX_SECONDS] PORT...\n"
+                 "Listens on 0.0.0.0:PORT (TCP; -6: [::]:PORT), accepts and closes; exits after\n"
                  "MAX_SECONDS (default 600).\n");
 }
 
@@ -60,10 +67,12 @@ int main(int argc, char **argv)
     struct pollfd fds[MAX_PORTS];
     int nfds = 0, opt;
     double max_seconds = 600;
+    bool ipv6 = false;
 
-    while ((opt = getopt(argc, argv, "ht:")) != -1) {
+    while ((opt = getopt(argc, argv, "h6t:")) != -1) {
         char *end;
         switch (opt) {
+        case '6': ipv6 = true; break;
         case 't':
             max_seconds = strtod(optarg, &end);
             if (*end || !(max_seconds > 0 && max_seconds <= 86400)) {
@@ -90,7 +99,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ks_listener: more than %d ports\n", MAX_PORTS);
             return 2;
         }
-        int fd = listen_on((unsigned)port);
+        int fd = listen_on((unsigned)port, ipv6);
         if (fd < 0) {
             fprintf(stderr, "ks_listener: port %ld: %s\n", port, strerror(errno));
             return 1;

@@ -5,6 +5,7 @@
 #   netns.sh down ID    remove them (safe to call twice, or when half made)
 #   netns.sh impair ID  restart the forwarder with the current KS_IMPAIR
 #                       (realistic mode only; see below)
+#   netns.sh ipv6 ID    add IPv6 to a network that is up (below)
 #
 # Scanner namespace: 198.19.255.1/24 on veth ks<ID>a, default route via
 # 198.19.255.254 (the target namespace), so every packet the scanner sends
@@ -20,6 +21,19 @@
 # Fill the sets with `nft -f FILE` inside the target namespace (see
 # population scripts). ID is 0-999 so parallel runs do not collide.
 #
+# IPv6 (`netns.sh ipv6 ID`, after `up`; the IPv4 tests never see it): the
+# benchmarking range 2001:2::/48 (RFC 5180, never routed) is the simulated
+# IPv6 internet. Scanner: 2001:2:ffff::1/64 on ks<ID>a, default route via
+# 2001:2:ffff::fe (no neighbour entry: the scanner solicits it). Target:
+# 2001:2:ffff::fe/64 on ks<ID>b and all of 2001:2::/48 local
+# (`ip -6 route add local 2001:2::/48 dev lo`; the link's /64 is more
+# specific, so the scanner stays reachable), so a server bound to [::]
+# answers as any of those addresses. Table inet ks gains, for TCP to
+# 2001:2::/48 outside the link's /64:
+#   set open6 (ipv6_addr . inet_service)  pairs whose SYN is accepted
+#   set rst6  (ipv6_addr)                 addresses that answer RST
+#   counter syn6_in                       every SYN; the rest is dropped.
+#
 # Realistic mode: when KS_IMPAIR is set (the options of ks_impair, e.g.
 # "-s 1 -a delay=75,jitter=10,loss=2 -b delay=75,loss=2"), a third namespace
 # ks<ID>m sits between the two: ks<ID>a <-> ks<ID>c [ks_impair] ks<ID>d <->
@@ -31,7 +45,7 @@
 set -euo pipefail
 
 cmd=${1:-}; id=${2:-}
-[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down|impair ID (0-999)" >&2; exit 2; }
+[[ "$id" =~ ^[0-9]{1,3}$ ]] || { echo "usage: $0 up|down|impair|ipv6 ID (0-999)" >&2; exit 2; }
 S=ks${id}s; T=ks${id}t; M=ks${id}m; VA=ks${id}a; VB=ks${id}b; VC=ks${id}c; VD=ks${id}d
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 impair_stats=/run/ks-impair-$id.stats
@@ -137,11 +151,34 @@ table inet ks {
 NFT
 }
 
+ipv6() {
+    ip netns list | grep -qE "^$T( |$)" || { echo "netns.sh: no $T (run up first)" >&2; return 1; }
+    ip -n "$S" addr add 2001:2:ffff::1/64 dev "$VA" nodad
+    ip -n "$T" addr add 2001:2:ffff::fe/64 dev "$VB" nodad
+    ip -n "$S" -6 route add default via 2001:2:ffff::fe dev "$VA"
+    ip -n "$T" -6 route add local 2001:2::/48 dev lo
+    ip netns exec "$T" nft -f - <<NFT
+table inet ks {
+    set open6 { type ipv6_addr . inet_service; flags interval; }
+    set rst6 { type ipv6_addr; flags interval; }
+    counter syn6_in { }
+    chain sim6 {
+        tcp flags & (syn | ack) == syn counter name syn6_in
+        ip6 daddr . tcp dport @open6 accept
+        ip6 daddr @rst6 tcp flags & (syn | ack) == syn reject with tcp reset
+        drop
+    }
+}
+add rule inet ks input ip6 daddr 2001:2::/48 ip6 daddr != 2001:2:ffff::/64 meta l4proto tcp jump sim6
+NFT
+}
+
 case "$cmd" in
     up) up ;;
+    ipv6) ipv6 ;;
     down) down ;;
     impair)
         ip netns list | grep -qE "^$M( |$)" || { echo "netns.sh: no ks${id}m (up without KS_IMPAIR?)" >&2; exit 2; }
         start_impair ;;
-    *) echo "usage: $0 up|down|impair ID" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|impair|ipv6 ID" >&2; exit 2 ;;
 esac

@@ -16,6 +16,11 @@
 #   sim.sh add-counter ID NAME CIDR
 #                                count SYNs to CIDR in counter NAME
 #   sim.sh gwmac ID              MAC of ks<ID>b: the scanner's gateway MAC
+#   sim.sh up6 ID PORTS NFT      IPv6 on top of `up` (netns.sh ipv6): load NFT
+#                                (elements of sets open6/rst6) and run an IPv6
+#                                ks_listener on PORTS
+#   sim.sh add-counter6 ID NAME PREFIX
+#                                count SYNs to an IPv6 PREFIX in counter NAME
 #   sim.sh answered ID           CSV (saddr,sport) of every pair that sent a SYN-ACK
 #   sim.sh track-probes ID       from now on record each probed pair in set `probed`
 #   sim.sh probed ID             CSV (daddr,dport) of the probed pairs
@@ -171,6 +176,34 @@ case "$cmd" in
         true
         ;;
     gwmac) ip netns exec "$T" cat "/sys/class/net/$VB/address" ;;
+    up6)
+        ports=${3:-}; nft_file=${4:-}
+        [[ -r "$nft_file" ]] || die "up6: cannot read nft file '$nft_file'"
+        "$here/netns.sh" ipv6 "$id"
+        ip netns exec "$T" nft -f "$nft_file"
+        port_words=$(expand_ports "$ports")
+        mkdir -p "$dir"
+        # shellcheck disable=SC2086
+        ip netns exec "$T" setsid "$build/tests/net/ks_listener" -6 \
+            -t "${KS_LISTENER_SECONDS:-900}" $port_words \
+            </dev/null >"$dir/listener6.log" 2>&1 9>&- &
+        for p in $port_words; do
+            listening=
+            for _ in $(seq 100); do
+                ip netns exec "$T" ss -Hltn6 "sport = :$p" | grep -q LISTEN && { listening=1; break; }
+                sleep 0.05
+            done
+            [[ -n "$listening" ]] || die "nothing listens on [::]:$p in $T after 5 s"
+        done
+        ;;
+    add-counter6)
+        name=${3:-}; prefix=${4:-}
+        [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "bad counter name '$name'"
+        [[ "$prefix" =~ ^[0-9a-fA-F:]+(/[0-9]+)?$ ]] || die "bad IPv6 prefix '$prefix'"
+        ip netns exec "$T" nft add counter inet ks "$name"
+        ip netns exec "$T" nft insert rule inet ks sim6 ip6 daddr "$prefix" \
+            tcp flags \& \(syn \| ack\) == syn counter name "$name"
+        ;;
     impair) KS_IMPAIR=${3:-} "$here/netns.sh" impair "$id" ;;
     impair-stats)
         # SIGUSR1 makes ks_impair (the only process of ks<ID>m) rewrite its file.

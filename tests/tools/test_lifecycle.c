@@ -156,6 +156,8 @@ static void test_builtin_equals_files(void **state)
     assert_int_equal(a->minor_count, 38);    /* 1.0 .. 1.37 */
     assert_int_equal(a->provider_count, 6);  /* eks gke aks ack openshift iks */
     assert_int_equal(a->cve_count, 68);
+    assert_int_equal(a->etcd_minor_count, b->etcd_minor_count);
+    assert_true(a->etcd_minor_count >= 8 && a->etcd_supported == 2);
     lifecycle_free(a);
     lifecycle_free(b);
 }
@@ -374,8 +376,8 @@ static char *data_dir_with(const char *file, const char *content)
 {
     char tmpl[] = "/tmp/ks-data-XXXXXX";
     char *dir = strdup(mkdtemp(tmpl));
-    const char *names[] = {"upstream.json", "providers.json", "cves.json", "api-removals.json"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *const *names = lifecycle_data_files;
+    for (size_t i = 0; names[i]; i++) {
         char src[4096], dst[4096], cmd[8300];
         snprintf(src, sizeof(src), "%s/%s", KS_DATA_DIR, names[i]);
         snprintf(dst, sizeof(dst), "%s/%s", dir, names[i]);
@@ -597,6 +599,17 @@ static void test_data_check_errors(void **state)
         lifecycle_free(lc);
         remove_dir(dir);
     }
+    expect_load_error("etcd.json", "{" SRC ", \"supported_minors\": 0, \"minors\": []}",
+                      "\"supported_minors\" must be a count from 1 to 16");
+    expect_load_error("etcd.json",
+                      "{" SRC ", \"supported_minors\": 2, \"minors\": [{\"minor\": \"3.5\", "
+                      "\"released\": \"2021-06-15\", \"source\": \"s\"}, {\"minor\": \"3.4\", "
+                      "\"released\": \"2019-08-30\", \"source\": \"s\"}]}",
+                      "minors[1] (3.4): minors must be listed once each, ascending");
+    expect_load_error("etcd.json",
+                      "{" SRC ", \"supported_minors\": 2, \"minors\": [{\"minor\": \"v3.5\", "
+                      "\"released\": \"2021-06-15\", \"source\": \"s\"}]}",
+                      "minors[0] (v3.5): \"minor\" must look like 3.5");
     char err[KS_ERRLEN] = "";
     struct lifecycle *lc = NULL;
     assert_int_equal(lifecycle_load(&lc, "/nonexistent-ks-dir", err), -1);

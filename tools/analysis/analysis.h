@@ -143,6 +143,13 @@ struct lc_provider {
     size_t history_count;
 };
 
+/* etcd's own support (etcd.json): the `supported` newest minors released by
+ * a day are supported on it. */
+struct lc_etcd_minor {
+    int major, minor;
+    int32_t released;
+};
+
 struct lifecycle {
     struct lc_minor *minors;      /* ascending */
     size_t minor_count;
@@ -153,9 +160,13 @@ struct lifecycle {
     struct cve *cves;
     size_t cve_count;
     json_t *api_removals;         /* the "removals" array, for the report */
+    struct lc_etcd_minor *etcd_minors; /* ascending */
+    size_t etcd_minor_count;
+    unsigned etcd_supported;      /* how many newest minors etcd supports */
 };
 
-/* Loads and validates the four data files from dir, or the copies compiled
+/* Loads and validates the five data files (upstream.json, providers.json,
+ * cves.json, api-removals.json, etcd.json) from dir, or the copies compiled
  * into the binary when dir is NULL. Any problem (JSON syntax, missing key,
  * a date that is not a date, dates out of order, a malformed range, a
  * duplicate): -1 with a message naming the file and the line or entry. */
@@ -167,6 +178,10 @@ int lifecycle_load(struct lifecycle **out, const char *dir, char *err);
  * tests and fuzzers of one file. */
 int lifecycle_load_text(struct lifecycle **out, const char *file, const char *text, char *err);
 void lifecycle_free(struct lifecycle *lc);
+/* The names of the data files, in load order (upstream.json first,
+ * providers.json second), NULL-terminated. */
+#define LC_DATA_FILE_COUNT 5
+extern const char *const lifecycle_data_files[LC_DATA_FILE_COUNT + 1];
 /* The compiled-in copy of a data file ("upstream.json", ...), or NULL. */
 const char *lifecycle_builtin_text(const char *file);
 
@@ -320,7 +335,7 @@ void stats_free(struct stats *s);
 struct surfaces;
 /* Support of etcd versions is judged on day as_of (tools/data/etcd.json).
  * NULL when out of memory. */
-struct surfaces *surfaces_new(int32_t as_of);
+struct surfaces *surfaces_new(int32_t as_of, const struct lifecycle *lc);
 void surfaces_free(struct surfaces *s);
 /* Counts r if one of those modules probed it (*counted true); leaves the
  * apiserver module's records to the API-server figures (*counted false).

@@ -17,6 +17,7 @@ extern const char ks_data_upstream_json[];
 extern const char ks_data_providers_json[];
 extern const char ks_data_cves_json[];
 extern const char ks_data_api_removals_json[];
+extern const char ks_data_etcd_json[];
 
 /* Where an error is: file name and entry. */
 struct where {
@@ -770,6 +771,48 @@ static int load_removals(struct lifecycle *lc, json_t *root, struct where *w)
     return 0;
 }
 
+/* etcd.json: "supported_minors" (a positive count) and "minors", each
+ * {"minor": "3.5", "released": date, "source"}, ascending. */
+static int load_etcd(struct lifecycle *lc, json_t *root, struct where *w)
+{
+    json_t *minors = get_array(w, root, "minors", "top level");
+    json_t *supported = json_object_get(root, "supported_minors");
+    if (!minors)
+        return -1;
+    if (!json_is_integer(supported) || json_integer_value(supported) < 1 ||
+        json_integer_value(supported) > 16)
+        FAIL(w, "top level: \"supported_minors\" must be a count from 1 to 16");
+    lc->etcd_supported = (unsigned)json_integer_value(supported);
+    lc->etcd_minors = calloc(json_array_size(minors) + 1, sizeof(*lc->etcd_minors));
+    if (!lc->etcd_minors)
+        FAIL(w, "out of memory");
+    for (size_t i = 0; i < json_array_size(minors); i++) {
+        json_t *e = json_array_get(minors, i);
+        struct lc_etcd_minor *m = &lc->etcd_minors[i];
+        const char *name, *source;
+        char entry[64];
+        snprintf(entry, sizeof(entry), "minors[%zu]", i);
+        if (!json_is_object(e))
+            FAIL(w, "%s: not an object", entry);
+        if (get_string(w, e, "minor", entry, &name) != 0)
+            return -1;
+        snprintf(entry, sizeof(entry), "minors[%zu] (%s)", i, name);
+        int used = 0;
+        if (sscanf(name, "%3d.%3d%n", &m->major, &m->minor, &used) != 2 ||
+            (size_t)used != strlen(name))
+            FAIL(w, "%s: \"minor\" must look like 3.5", entry);
+        if (get_date(w, e, "released", entry, true, &m->released) != 0 ||
+            get_string(w, e, "source", entry, &source) != 0)
+            return -1;
+        if (i > 0 && (m->major < m[-1].major ||
+                      (m->major == m[-1].major && m->minor <= m[-1].minor) ||
+                      m->released < m[-1].released))
+            FAIL(w, "%s: minors must be listed once each, ascending, released in order", entry);
+        lc->etcd_minor_count++;
+    }
+    return 0;
+}
+
 static int check_sources(json_t *root, struct where *w)
 {
     json_t *sources = json_object_get(root, "sources");
@@ -792,6 +835,7 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
         {"providers.json", load_providers},
         {"cves.json", load_cves},
         {"api-removals.json", load_removals},
+        {"etcd.json", load_etcd},
     };
     struct lifecycle *lc = calloc(1, sizeof(*lc));
     if (!lc) {
@@ -818,6 +862,9 @@ static int load_files(struct lifecycle **out, const char *dir, const char *repla
     return 0;
 }
 
+const char *const lifecycle_data_files[LC_DATA_FILE_COUNT + 1] = {"upstream.json", "providers.json", "cves.json",
+                                            "api-removals.json", "etcd.json", NULL};
+
 const char *lifecycle_builtin_text(const char *file)
 {
     static const struct {
@@ -827,6 +874,7 @@ const char *lifecycle_builtin_text(const char *file)
         {"providers.json", ks_data_providers_json},
         {"cves.json", ks_data_cves_json},
         {"api-removals.json", ks_data_api_removals_json},
+        {"etcd.json", ks_data_etcd_json},
     };
     for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
         if (!strcmp(builtin[i].file, file))
@@ -872,6 +920,7 @@ void lifecycle_free(struct lifecycle *lc)
     free(lc->cves);
     free(lc->minors);
     json_decref(lc->api_removals);
+    free(lc->etcd_minors);
     free(lc);
 }
 

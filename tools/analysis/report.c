@@ -3,6 +3,7 @@
  * no external resources) from a statistics object.
  */
 #include "tools/analysis/analysis.h"
+#include "tools/analysis/html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +14,6 @@
 #define COLOR_UNKNOWN "#9e9e9e"
 #define COLOR_PROVIDER "#ef6c00"
 
-/* Text from the database (provider names, ...) is untrusted: escape it. */
-static void put_escaped(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
 
 static long long num(const json_t *o, const char *key)
 {
@@ -59,7 +46,7 @@ static void headline(FILE *out, const json_t *s)
     json_t *ev;
     json_object_foreach(json_object_get(s, "cluster_estimates"), est, ev) {
         fputs("<tr><td>&hellip; estimated by ", out);
-        put_escaped(out, est);
+        html_escaped(out, est);
         fprintf(out, "</td><td>%lld</td></tr>\n", num(ev, "clusters"));
     }
     fprintf(out, "<tr><td>GET /version answered with a version</td><td>%lld</td></tr>\n",
@@ -142,11 +129,11 @@ static void chart_minors(FILE *out, const json_t *s, const struct lifecycle *lc,
                      "fill=\"%s\"><title>",
                 st == LC_UNSUPPORTED ? "unsupported" : st == LC_SUPPORTED ? "supported" : "unknown",
                 x, height - bottom - h, slot * 0.7, h, color);
-        put_escaped(out, key);
+        html_escaped(out, key);
         fprintf(out, ": %lld endpoints</title></rect>\n", (long long)json_integer_value(v));
         fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">",
                 x + slot * 0.35, height - bottom + 16);
-        put_escaped(out, key);
+        html_escaped(out, key);
         fputs("</text>\n", out);
         i++;
     }
@@ -176,13 +163,13 @@ static void provider_bar(FILE *out, const char *provider, double y, double scale
     fprintf(out, "<rect class=\"bar share\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
                  "height=\"16\" fill=\"%s\"><title>",
             left, y, w, color);
-    put_escaped(out, provider);
+    html_escaped(out, provider);
     fprintf(out, ": %.1f%% past %s</title></rect>\n", 100 * share, label);
     if (unknown > 0) {
         fprintf(out, "<rect class=\"bar provider-unknown\" data-unknown=\"%lld\" x=\"%.1f\" y=\"%.1f\" "
                      "width=\"%.1f\" height=\"16\" fill=\"" COLOR_UNKNOWN "\"><title>",
                 unknown, left + w, y, uw);
-        put_escaped(out, provider);
+        html_escaped(out, provider);
         fprintf(out, ": %lld of %lld not in the %s data (unknown)</title></rect>\n", unknown,
                 total, label);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%, %lld of %lld unknown "
@@ -225,7 +212,7 @@ static void chart_providers(FILE *out, const json_t *s)
         double y = 10 + (double)i * row;
         fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"label\">", left - 8,
                 y + 22);
-        put_escaped(out, key);
+        html_escaped(out, key);
         fprintf(out, " (%lld)</text>\n", total);
         provider_bar(out, key, y, width - left - right, total, num(v, "unsupported"),
                      num(v, "lifecycle_unknown"), COLOR_UNSUPPORTED, "upstream end of life");
@@ -303,11 +290,11 @@ static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc, c
         double y = 5 + (double)i * row;
         fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"label\">", left - 8,
                 y + 14);
-        put_escaped(out, rows[i].id);
+        html_escaped(out, rows[i].id);
         fprintf(out, "</text><rect class=\"bar cve\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
                      "height=\"16\" fill=\"%s\"><title>",
                 left, y, w, c && c->unauthenticated ? COLOR_UNSUPPORTED : "#5c6bc0");
-        put_escaped(out, c ? c->name : rows[i].id);
+        html_escaped(out, c ? c->name : rows[i].id);
         fprintf(out, "</title></rect><text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%lld</text>\n",
                 left + w + 4, y + 13, rows[i].count);
     }
@@ -317,13 +304,13 @@ static void chart_cves(FILE *out, const json_t *s, const struct lifecycle *lc, c
     for (i = 0; i < n; i++) {
         const struct cve *c = cve_find(lc, rows[i].id);
         fputs("<tr><td>", out);
-        put_escaped(out, rows[i].id);
+        html_escaped(out, rows[i].id);
         fprintf(out, "</td><td>%lld</td><td>", rows[i].count);
         if (c) {
             fprintf(out, "%.1f ", c->cvss);
-            put_escaped(out, c->severity);
+            html_escaped(out, c->severity);
             fprintf(out, "</td><td>%s</td><td>", c->unauthenticated ? "yes" : "no");
-            put_escaped(out, c->name);
+            html_escaped(out, c->name);
             if (c->unverified)
                 fputs(" (fixed versions unverified)", out);
         } else {
@@ -351,10 +338,10 @@ static void network_table(FILE *out, const json_t *rows, const char *key, const 
         const char *label;
         json_t *count;
         fputs("<tr><td>", out);
-        put_escaped(out, json_string_value(json_object_get(v, key)));
+        html_escaped(out, json_string_value(json_object_get(v, key)));
         if (json_is_string(json_object_get(v, "country"))) {
             fputs(" (", out);
-            put_escaped(out, json_string_value(json_object_get(v, "country")));
+            html_escaped(out, json_string_value(json_object_get(v, "country")));
             fputs(")", out);
         }
         fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>", num(v, "k8s"),
@@ -362,7 +349,7 @@ static void network_table(FILE *out, const json_t *rows, const char *key, const 
         int first = 1;
         json_object_foreach(json_object_get(v, "providers"), label, count) {
             fputs(first ? "" : ", ", out);
-            put_escaped(out, label);
+            html_escaped(out, label);
             fprintf(out, " %lld", (long long)json_integer_value(count));
             first = 0;
         }
@@ -418,7 +405,7 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
         return -1;
     }
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", out);
-    put_escaped(out, title);
+    html_escaped(out, title);
     fputs("</title>\n<style>\n"
           "body{font-family:sans-serif;max-width:1040px;margin:2em auto;color:#222}\n"
           "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
@@ -427,10 +414,10 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
           "tr.key td{font-weight:bold}.tick{font-size:12px;fill:#333}.label{font-size:13px}\n"
           "dt{font-weight:bold;margin-top:.6em}table.cves td:first-child{white-space:nowrap}\n</style></head><body>\n<h1>",
           out);
-    put_escaped(out, title);
+    html_escaped(out, title);
     fputs("</h1>\n<p>Scan ", out);
     fprintf(out, "%lld, support judged as of <b>", num(stats, "scan"));
-    put_escaped(out, as_of_text);
+    html_escaped(out, as_of_text);
     fputs("</b>. Unit: (address, port) endpoint.</p>\n", out);
     headline(out, stats);
     chart_minors(out, stats, lc, as_of);

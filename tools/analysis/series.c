@@ -6,6 +6,7 @@
  * contained as report.c's page is: no scripts, nothing fetched.
  */
 #include "tools/analysis/analysis.h"
+#include "tools/analysis/html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +14,6 @@
 
 enum { WIDTH = 1000, HEIGHT = 320, LEFT = 70, RIGHT = 160, TOP = 20, BOTTOM = 50 };
 
-static void escaped(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
 
 static double number(const json_t *o, const char *key)
 {
@@ -78,7 +66,7 @@ static void axes(FILE *out, const json_t *points, double max, bool percent)
     json_array_foreach(points, i, p) {
         fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\">", x_of(i, n),
                 bottom + 18);
-        escaped(out, json_string_value(json_object_get(p, "as_of")));
+        html_escaped(out, json_string_value(json_object_get(p, "as_of")));
         fprintf(out, "</text>\n");
     }
 }
@@ -218,15 +206,15 @@ static void chart_minors(FILE *out, const json_t *points)
             double h = (bottom - TOP) * count / whole;
             y -= h;
             fprintf(out, "<rect class=\"seg\" data-minor=\"");
-            escaped(out, minor);
+            html_escaped(out, minor);
             fprintf(out, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                          "<title>", x, y, bar, h, palette[k % 12]);
-            escaped(out, minor);
+            html_escaped(out, minor);
             fprintf(out, ": %.0f of %.0f</title></rect>\n", count, whole);
         }
         fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\">",
                 x + bar / 2, bottom + 18);
-        escaped(out, json_string_value(json_object_get(p, "as_of")));
+        html_escaped(out, json_string_value(json_object_get(p, "as_of")));
         fputs("</text>\n", out);
     }
     for (size_t k = 0; k < m; k++) {
@@ -234,7 +222,7 @@ static void chart_minors(FILE *out, const json_t *points)
                      "<text x=\"%d\" y=\"%zu\" font-size=\"12\">",
                 WIDTH - RIGHT + 20, TOP + 18 * (m - 1 - k), palette[k % 12], WIDTH - RIGHT + 38,
                 TOP + 18 * (m - 1 - k) + 11);
-        escaped(out, json_string_value(json_array_get(minors, k)));
+        html_escaped(out, json_string_value(json_array_get(minors, k)));
         fputs("</text>\n", out);
     }
     fputs("</svg>\n", out);
@@ -309,9 +297,9 @@ static void tables(FILE *out, const json_t *series)
     json_t *p;
     json_array_foreach(json_object_get(series, "series"), i, p) {
         fputs("<tr><td>", out);
-        escaped(out, json_string_value(json_object_get(p, "as_of")));
+        html_escaped(out, json_string_value(json_object_get(p, "as_of")));
         fputs("</td><td>", out);
-        escaped(out, json_string_value(json_object_get(p, "db")));
+        html_escaped(out, json_string_value(json_object_get(p, "db")));
         fprintf(out, "</td><td>%lld</td><td class=\"syn_open\">%lld</td><td class=\"k8s\">%lld</td>"
                      "<td class=\"version_public\">%lld</td>",
                 (long long)number(p, "scan"), (long long)number(p, "syn_open"),
@@ -339,15 +327,15 @@ int report_write_series_html(FILE *out, const json_t *series, const char *title,
 {
     const json_t *points = json_object_get(series, "series");
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
-    escaped(out, title);
+    html_escaped(out, title);
     fputs("</title>\n<style>\nbody{font-family:sans-serif;max-width:1040px;margin:2em auto;color:#222}"
           "\ntable.nums{border-collapse:collapse;margin:1em 0}\ntable.nums td,table.nums th{border:"
           "1px solid #ccc;padding:4px 8px;text-align:right}\n.chart{display:block;margin:1em 0}\n"
           "</style>\n</head>\n<body>\n<h1>", out);
-    escaped(out, title);
+    html_escaped(out, title);
     fprintf(out, "</h1>\n<p>%zu scans, each judged as of its own start day, provider calendars ",
             json_array_size(points));
-    escaped(out, json_string_value(json_object_get(series, "calendar")));
+    html_escaped(out, json_string_value(json_object_get(series, "calendar")));
     fputs(". Definitions: kubesurvey docs/statistics.md (&ldquo;Scans over time&rdquo;).</p>\n", out);
     chart_counts(out, points);
     chart_unsupported(out, points);

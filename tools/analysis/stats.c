@@ -128,7 +128,7 @@ int stats_new(struct stats **out, const struct stats_options *opt, char *err)
     hashmap_init(&s->certs, 32, sizeof(struct cert_slot));
     hashmap_init(&s->networks, NETWORK_KEY, sizeof(struct network_count));
     hashmap_init(&s->owners, sizeof(const char *), sizeof(struct network_count));
-    s->surfaces = surfaces_new(opt->as_of);
+    s->surfaces = surfaces_new(opt->as_of, opt->lc);
     if (!s->cve_hits || !s->cve_unauth_hits || !s->cve_headline_hits || !s->cve_other_hits ||
         !s->surfaces)
         goto oom;

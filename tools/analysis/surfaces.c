@@ -10,24 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* tools/data/etcd.json, compiled in (cmake/embed.cmake). */
-extern const char ks_data_etcd_json[];
-
-#define ETCD_MINORS_MAX 64
-
-/* etcd's support on one day: the `supported` newest minors released by
- * then are supported (etcd.json's policy and sources). */
-struct etcd_support {
-    unsigned count, supported;
-    struct {
-        unsigned major, minor;
-        int32_t released;
-    } minors[ETCD_MINORS_MAX];
-};
-
 struct surfaces {
     int32_t as_of;
-    struct etcd_support etcd_support;
+    const struct lifecycle *lc;  /* etcd's minors and support policy (etcd.json) */
     uint64_t kubelet, kubelet_auth_required, kubelet_anon_forbidden, kubelet_anon_open;
     uint64_t readonly, readonly_open;
     uint64_t etcd, etcd_client_cert_required, etcd_no_client_auth;
@@ -36,74 +21,52 @@ struct surfaces {
 };
 
 /* "3.5" into numbers; -1 unless it is two numbers and a dot. */
-static int parse_minor(const char *text, unsigned *major, unsigned *minor)
+static int parse_minor(const char *text, int *major, int *minor)
 {
     int used = 0;
-    if (!text || sscanf(text, "%3u.%3u%n", major, minor, &used) != 2 || used <= 0)
+    if (!text || sscanf(text, "%3d.%3d%n", major, minor, &used) != 2 || used <= 0)
         return -1;
     return 0;
 }
 
-/* The compiled-in table; -1 if it does not load (a broken build). */
-static int etcd_support_load(struct etcd_support *t)
-{
-    json_t *root = json_loads(ks_data_etcd_json, 0, NULL);
-    json_t *minors = json_object_get(root, "minors"), *m;
-    size_t i;
-    int rc = json_is_array(minors) ? 0 : -1;
-    t->supported = (unsigned)json_integer_value(json_object_get(root, "supported_minors"));
-    if (t->supported == 0)
-        rc = -1;
-    json_array_foreach(minors, i, m) {
-        if (rc < 0 || t->count == ETCD_MINORS_MAX ||
-            parse_minor(json_string_value(json_object_get(m, "minor")),
-                        &t->minors[t->count].major, &t->minors[t->count].minor) < 0 ||
-            ks_date_parse(json_string_value(json_object_get(m, "released")),
-                          &t->minors[t->count].released) != 0) {
-            rc = -1;
-            break;
-        }
-        t->count++;
-    }
-    json_decref(root);
-    return rc;
-}
-
-static bool newer(unsigned major_a, unsigned minor_a, unsigned major_b, unsigned minor_b)
+static bool newer(int major_a, int minor_a, int major_b, int minor_b)
 {
     return major_a > major_b || (major_a == major_b && minor_a > minor_b);
 }
 
 /* LC_SUPPORTED, LC_UNSUPPORTED or LC_UNKNOWN for etcd `version` on `day`:
- * a minor with `supported` newer minors released by that day is past
+ * a minor with `etcd_supported` newer minors released by that day is past
  * support (one missing from the table too: 2.x is); a listed one with
  * fewer is supported; one newer than those released is unknown. */
-static enum lc_status etcd_status(const struct etcd_support *t, const char *version, int32_t day)
+static enum lc_status etcd_status(const struct lifecycle *lc, const char *version, int32_t day)
 {
-    unsigned major, minor, newer_released = 0;
+    int major, minor;
+    unsigned newer_released = 0;
     bool listed = false;
     if (parse_minor(version, &major, &minor) < 0)
         return LC_UNKNOWN;
-    for (unsigned i = 0; i < t->count; i++) {
-        if (t->minors[i].released > day)
+    for (size_t i = 0; i < lc->etcd_minor_count; i++) {
+        const struct lc_etcd_minor *m = &lc->etcd_minors[i];
+        if (m->released > day)
             continue;
-        if (t->minors[i].major == major && t->minors[i].minor == minor)
+        if (m->major == major && m->minor == minor)
             listed = true;
-        else if (newer(t->minors[i].major, t->minors[i].minor, major, minor))
+        else if (newer(m->major, m->minor, major, minor))
             newer_released++;
     }
-    if (newer_released >= t->supported)
+    if (newer_released >= lc->etcd_supported)
         return LC_UNSUPPORTED;
     return listed ? LC_SUPPORTED : LC_UNKNOWN;
 }
 
-struct surfaces *surfaces_new(int32_t as_of)
+struct surfaces *surfaces_new(int32_t as_of, const struct lifecycle *lc)
 {
     struct surfaces *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     s->as_of = as_of;
-    if (etcd_support_load(&s->etcd_support) < 0 || !(s->etcd_by_version = json_object())) {
+    s->lc = lc;
+    if (!(s->etcd_by_version = json_object())) {
         free(s);
         return NULL;
     }
@@ -161,7 +124,7 @@ int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted
         s->etcd_client_cert_required += is(r->finding, RECORD_FINDING_CLIENT_CERT_REQUIRED);
         if (is(r->finding, RECORD_FINDING_NO_CLIENT_AUTH)) {
             s->etcd_no_client_auth++;
-            enum lc_status st = etcd_status(&s->etcd_support, r->etcd_server, s->as_of);
+            enum lc_status st = etcd_status(s->lc, r->etcd_server, s->as_of);
             s->etcd_unsupported += st == LC_UNSUPPORTED;
             s->etcd_support_unknown += st == LC_UNKNOWN;
             if (count_version(s, r->etcd_server) < 0)

@@ -110,9 +110,9 @@ static int cmd_data(int argc, char **argv)
         for (size_t i = 0; i < lc->provider_count; i++)
             provider_minors += lc->providers[i].minor_count;
         printf("%s: ok: %zu upstream minors, %zu providers (%zu minor windows), %zu CVEs, %zu API "
-               "removal releases\n",
+               "removal releases, %zu etcd minors\n",
                dir ? dir : "built-in data", lc->minor_count, lc->provider_count, provider_minors,
-               lc->cve_count, json_array_size(lc->api_removals));
+               lc->cve_count, json_array_size(lc->api_removals), lc->etcd_minor_count);
     } else {
         print_status_table(lc, day, calendar);
         print_aggregator_spans(lc, day, calendar);
@@ -152,7 +152,8 @@ const struct cli_command data_command = {
     .summary = "check or show the built-in Kubernetes lifecycle data",
     .usage = data_usage,
     .description =
-        "check  validate upstream.json, providers.json, cves.json and api-removals.json\n"
+        "check  validate upstream.json, providers.json, cves.json, api-removals.json\n"
+        "       and etcd.json\n"
         "       (dates ordered, ranges well formed); errors name the file and entry\n"
         "show   list the minors with their upstream and provider status on a date\n"
         "       (default: today): S supported, U unsupported, ? unknown; per provider\n"

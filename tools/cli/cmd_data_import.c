@@ -19,9 +19,6 @@
 
 #define IMPORT_MAX_BYTES (16u << 20)
 
-static const char *const data_files[] = {"upstream.json", "providers.json", "cves.json",
-                                         "api-removals.json"};
-#define DATA_FILES (sizeof(data_files) / sizeof(data_files[0]))
 
 /* The whole of a file (NUL-terminated), at most IMPORT_MAX_BYTES. */
 static char *slurp(const char *path, char *err)
@@ -85,9 +82,9 @@ static int json_write_synced(const char *path, const json_t *root, char *err)
 
 static void scratch_remove(const char *scratch)
 {
-    for (size_t i = 0; i < DATA_FILES; i++) {
+    for (size_t i = 0; i < LC_DATA_FILE_COUNT; i++) {
         char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", scratch, data_files[i]);
+        snprintf(path, sizeof(path), "%s/%s", scratch, lifecycle_data_files[i]);
         unlink(path);
     }
     rmdir(scratch);
@@ -95,7 +92,7 @@ static void scratch_remove(const char *scratch)
 
 /* Writes the four files into scratch, validates them together, and moves
  * into dir the changed one and any dir lacked. */
-static int data_dir_replace(const char *dir, json_t *const roots[DATA_FILES],
+static int data_dir_replace(const char *dir, json_t *const roots[LC_DATA_FILE_COUNT],
                             const char *changed, char *err)
 {
     char scratch[4096];
@@ -106,9 +103,9 @@ static int data_dir_replace(const char *dir, json_t *const roots[DATA_FILES],
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < DATA_FILES && rc == 0; i++) {
+    for (size_t i = 0; i < LC_DATA_FILE_COUNT && rc == 0; i++) {
         char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", scratch, data_files[i]);
+        snprintf(path, sizeof(path), "%s/%s", scratch, lifecycle_data_files[i]);
         rc = json_write_synced(path, roots[i], err);
     }
     struct lifecycle *lc = NULL;
@@ -119,11 +116,11 @@ static int data_dir_replace(const char *dir, json_t *const roots[DATA_FILES],
         rc = -1;
     }
     lifecycle_free(lc);
-    for (size_t i = 0; i < DATA_FILES && rc == 0; i++) {
+    for (size_t i = 0; i < LC_DATA_FILE_COUNT && rc == 0; i++) {
         char from[4200], to[4200];
-        snprintf(from, sizeof(from), "%s/%s", scratch, data_files[i]);
-        snprintf(to, sizeof(to), "%s/%s", dir, data_files[i]);
-        if ((strcmp(data_files[i], changed) && access(to, F_OK) == 0))
+        snprintf(from, sizeof(from), "%s/%s", scratch, lifecycle_data_files[i]);
+        snprintf(to, sizeof(to), "%s/%s", dir, lifecycle_data_files[i]);
+        if ((strcmp(lifecycle_data_files[i], changed) && access(to, F_OK) == 0))
             continue;
         if (rename(from, to) != 0) {
             snprintf(err, KS_ERRLEN, "%s: %s", to, strerror(errno));
@@ -146,11 +143,11 @@ int data_import(const char *file, const char *dir, const char *product)
         cli_message("%s: %s", dir, strerror(errno));
         return EXIT_RUNTIME;
     }
-    json_t *roots[DATA_FILES] = {NULL};
+    json_t *roots[LC_DATA_FILE_COUNT] = {NULL};
     char *text = NULL;
     int rc = EXIT_RUNTIME;
-    for (size_t i = 0; i < DATA_FILES; i++)
-        if (!(roots[i] = data_file_load(dir, data_files[i], err)))
+    for (size_t i = 0; i < LC_DATA_FILE_COUNT; i++)
+        if (!(roots[i] = data_file_load(dir, lifecycle_data_files[i], err)))
             goto done;
     if (!(text = slurp(file, err)))
         goto done;
@@ -171,7 +168,7 @@ done:
     if (rc != EXIT_OK)
         cli_message("%s", err);
     free(text);
-    for (size_t i = 0; i < DATA_FILES; i++)
+    for (size_t i = 0; i < LC_DATA_FILE_COUNT; i++)
         json_decref(roots[i]);
     return rc;
 }

@@ -25,10 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The lifecycle data compiled into tools/analysis (its ks_data.c). */
-extern const char ks_data_upstream_json[], ks_data_providers_json[], ks_data_cves_json[],
-    ks_data_api_removals_json[];
-
 #define MAX_AUTHORS 32
 
 struct publish_args {
@@ -160,20 +156,15 @@ static int write_certs(struct store *store, struct hashmap *certs, const char *p
 
 json_t *tool_lifecycle_digests(void)
 {
-    static const struct { const char *name; const char *text; } files[] = {
-        {"upstream.json", ks_data_upstream_json},
-        {"providers.json", ks_data_providers_json},
-        {"cves.json", ks_data_cves_json},
-        {"api-removals.json", ks_data_api_removals_json},
-    };
     json_t *o = json_object();
-    for (size_t i = 0; o && i < sizeof(files) / sizeof(files[0]); i++) {
+    for (size_t i = 0; o && lifecycle_data_files[i]; i++) {
+        const char *text = lifecycle_builtin_text(lifecycle_data_files[i]);
         unsigned char digest[32];
         char hex[65];
-        EVP_Digest(files[i].text, strlen(files[i].text), digest, NULL, EVP_sha256(), NULL);
+        EVP_Digest(text, strlen(text), digest, NULL, EVP_sha256(), NULL);
         for (int b = 0; b < 32; b++)
             snprintf(hex + 2 * b, 3, "%02x", digest[b]);
-        json_object_set_new(o, files[i].name, json_string(hex));
+        json_object_set_new(o, lifecycle_data_files[i], json_string(hex));
     }
     return o;
 }

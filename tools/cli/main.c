@@ -7,9 +7,6 @@
 #include "ks_version.h"
 #include "storage/storage.h"
 
-#ifdef KS_WITH_MIMALLOC
-#include <mimalloc.h>
-#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,15 +116,6 @@ static void exit_on_corrupt_db(const char *message)
 
 int main(int argc, char **argv)
 {
-#ifdef KS_WITH_MIMALLOC
-    /* Each TLS handshake allocates and frees 16-21 KiB buffers; by default
-     * mimalloc gives such pages back to the kernel (madvise) and faults
-     * them in again on the next probe: page faults and TLB flushes were
-     * ~6% of a probe's CPU (docs/benchmarks.md, "Probe CPU"). Keeping them
-     * costs no peak memory. MIMALLOC_ALLOW_DECOMMIT=1 restores the default. */
-    if (!getenv("MIMALLOC_ALLOW_DECOMMIT"))   /* mimalloc read its options before main */
-        mi_option_disable(mi_option_allow_decommit);
-#endif
     store_set_fatal_handler(exit_on_corrupt_db);
     if (argc < 2) {
         usage(stderr);

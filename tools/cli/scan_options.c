@@ -9,6 +9,7 @@
 #include "lib/bytes.h"
 #include "lib/text.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -179,9 +180,14 @@ static int set_send_method(void *o, const char *arg)
 static int set_source_ip(void *o, const char *arg)
 {
     uint32_t addr;
-    if (!ip_parse(arg, &addr))
-        return usage_error("--source-ip '%s' is not an IPv4 address", arg);
-    SCAN_OPTS(o)->source_ip = arg;
+    uint8_t a6[16];
+    bool v6 = inet_pton(AF_INET6, arg, a6) == 1;
+    if (!v6 && !ip_parse(arg, &addr))
+        return usage_error("--source-ip '%s' is not an IPv4 or IPv6 address", arg);
+    const char **slot = v6 ? &SCAN_OPTS(o)->source_ip6 : &SCAN_OPTS(o)->source_ip;
+    if (*slot)
+        return usage_error("--source-ip given twice for %s", v6 ? "IPv6" : "IPv4");
+    *slot = arg;
     return 0;
 }
 
@@ -247,6 +253,15 @@ static const struct cli_option scan_options[] = {
     {.name = "allowlist", .short_name = 'w', .arg = "FILE", .kind = CLI_TEXT, FIELD(allowlist),
      .flags = CLI_IDENTITY, .complete = "@file",
      .help = "targets from FILE (one address or CIDR per line, # comments)"},
+    {.name = "hitlist", .arg = "FILE", .kind = CLI_TEXT, FIELD(hitlist), .flags = CLI_IDENTITY,
+     .complete = "@file",
+     .help = "IPv6 addresses from FILE (one per line, # comments), as the\n"
+             "IPv6 Hitlist service publishes them; with the other targets\n"
+             "one space and one order. IPv6 targets need --syn-only for now"},
+    {.name = "force-large-prefix", .kind = CLI_FLAG, FIELD(force_large_prefix),
+     .flags = CLI_IDENTITY,
+     .help = "take IPv6 prefixes shorter than /96 (refused by default:\n"
+             "IPv6 space cannot be enumerated; scan a hitlist)"},
     {.name = "blocklist", .short_name = 'b', .arg = "FILE", .kind = CLI_TEXT, FIELD(blocklist),
      .flags = CLI_IDENTITY, .complete = "@file",
      .help = "exclude FILE's ranges INSTEAD of the built-in list of\n"
@@ -288,7 +303,7 @@ static const struct cli_option scan_options[] = {
      .short_name = 'i', .arg = "IF", .kind = CLI_TEXT, FIELD(interface),
      .help = "the interface to send on"},
     {.name = "source-ip", .arg = "ADDR", .set = set_source_ip, .example = "198.18.0.1",
-     .help = "the probes' source address"},
+     .help = "the probes' source address (IPv4 or IPv6, once per family)"},
     {.name = "gateway-mac", .arg = "MAC", .set = set_gateway_mac, .example = "02:00:00:00:00:01",
      .help = "the next hop's MAC address"},
     {.name = "source-ports", .arg = "A-B", .set = set_source_ports, .fallback = "61000-65535",
@@ -329,10 +344,11 @@ const struct cli_command scan_command = {
     .summary = "SYN-scan targets (then probe them), write results",
     .usage = scan_usage,
     .description =
-        "SYN-scan TARGETs (addresses or CIDRs) on the given ports, then probe every\n"
-        "responder (TCP, TLS with the certificate chain, GET /version), classify it and\n"
-        "store the result in --db (and as JSON Lines with -o). With --syn-only, only list\n"
-        "each responsive (address, port) as CSV (header saddr,sport) or JSON Lines.\n",
+        "SYN-scan TARGETs (IPv4 or IPv6 addresses or prefixes) on the given ports,\n"
+        "then probe every responder (TCP, TLS with the certificate chain, GET /version),\n"
+        "classify it and store the result in --db (and as JSON Lines with -o). With\n"
+        "--syn-only, only list each responsive (address, port) as CSV (header\n"
+        "saddr,sport) or JSON Lines.\n",
     .options = scan_options,
     .epilog = "Run it only where you may scan. See docs/survey-guide.md.\n",
     .complete_args = "",
@@ -343,8 +359,9 @@ const struct cli_command scan_command = {
 
 static int check_options(struct scan_options *o)
 {
-    if (o->target_count == 0 && !o->allowlist)
-        return usage_error("%s", "no targets: give addresses/CIDRs or --allowlist FILE");
+    if (o->target_count == 0 && !o->allowlist && !o->hitlist)
+        return usage_error("%s", "no targets: give addresses/CIDRs, --allowlist FILE or "
+                                 "--hitlist FILE");
     if (o->no_blocklist && o->blocklist)
         return usage_error("%s", "--no-blocklist and --blocklist exclude each other");
     if (o->shard >= o->shards)
@@ -380,9 +397,12 @@ int scan_options_parse(struct scan_options *o, int argc, char **argv)
     return check_options(o);
 }
 
-/* SHA-256 (hex) of a normalized list: identifies it in the scan record, so
- * a resume can tell that the targets or the blocklist changed. */
-static int list_digest(const struct ip_list *list, char hex[65], char *err)
+/* SHA-256 (hex) of a normalized list (IPv4 ranges, then IPv6 ranges, then
+ * the hitlist's addresses if any: an IPv4-only list hashes as it always
+ * did): identifies it in the scan record, so a resume can tell that the
+ * targets or the blocklist changed. */
+static int list_digest(const struct ip_list *list, const struct hitlist *hitlist, char hex[65],
+                       char *err)
 {
     unsigned char md[32];
     unsigned int md_length = 0;
@@ -392,6 +412,17 @@ static int list_digest(const struct ip_list *list, char hex[65], char *err)
         uint8_t be[8];
         be32_put(be, list->ranges[i].first);
         be32_put(be + 4, list->ranges[i].last);
+        ok = EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
+    }
+    for (size_t i = 0; ok && i < list->count6; i++) {
+        uint8_t be[32];
+        ip6_to_bytes(list->ranges6[i].first, be);
+        ip6_to_bytes(list->ranges6[i].last, be + 16);
+        ok = EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
+    }
+    for (size_t i = 0; ok && hitlist && i < hitlist->count; i++) {
+        uint8_t be[16];
+        ip6_to_bytes(hitlist->addrs[i], be);
         ok = EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(ctx, md, &md_length) == 1 && md_length == sizeof(md);
@@ -408,14 +439,19 @@ static int list_digest(const struct ip_list *list, char hex[65], char *err)
 int scan_options_targets(struct scan_options *o, struct target_space *space, char *err)
 {
     struct ip_list allow, block;
+    struct hitlist hitlist;
     struct port_list ports = {0};
     ip_list_init(&allow);
     ip_list_init(&block);
+    hitlist_init(&hitlist);
+    allow.min_prefix6 = o->force_large_prefix ? 0 : TARGET_MIN_PREFIX6;
     int rc = -1;
     for (int i = 0; i < o->target_count; i++)
         if (ip_list_add_text(&allow, o->targets[i], err) < 0)
             goto out;
     if (o->allowlist && ip_list_load_file(&allow, o->allowlist, err) < 0)
+        goto out;
+    if (o->hitlist && hitlist_load_file(&hitlist, o->hitlist, err) < 0)
         goto out;
     if (o->blocklist) {
         if (ip_list_load_file(&block, o->blocklist, err) < 0)
@@ -432,7 +468,7 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
     ip_list_normalize(&o->opt_out_list);
     ip_list_normalize(&allow);
     ip_list_normalize(&block);
-    if (block.count == 0 && !o->no_blocklist && ip_list_size(&allow) > (1u << 24)) {
+    if (block.count == 0 && block.count6 == 0 && !o->no_blocklist && ip_list_size(&allow) > (1u << 24)) {
         snprintf(err, KS_ERRLEN,
                  "refusing to scan %llu addresses (more than a /8) with an empty blocklist "
                  "(%s): give --no-blocklist to mean it, or a blocklist (without --blocklist "
@@ -440,18 +476,33 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
                  (unsigned long long)ip_list_size(&allow), o->blocklist);
         goto out;
     }
-    if (list_digest(&allow, o->allow_digest, err) < 0 ||
-        list_digest(&block, o->block_digest, err) < 0 ||
-        (o->opt_out && list_digest(&o->opt_out_list, o->opt_out_digest, err) < 0))
+    if (list_digest(&block, NULL, o->block_digest, err) < 0 ||
+        (o->opt_out && list_digest(&o->opt_out_list, NULL, o->opt_out_digest, err) < 0))
         goto out;
-    o->blocked_addresses = (unsigned long long)ip_list_size(&block);
+    /* IPv4 addresses only: the IPv6 part of a blocklist (the built-in
+     * one holds all of it outside 2000::/3) is no count of addresses. */
+    o->blocked_addresses = 0;
+    for (size_t i = 0; i < block.count; i++)
+        o->blocked_addresses += (unsigned long long)block.ranges[i].last - block.ranges[i].first + 1;
     if (port_list_parse(&ports, o->ports, err) < 0)
         goto out;
-    rc = target_space_init(space, &allow, &block, &ports, err);
+    rc = target_space_init_hitlist(space, &allow, &hitlist, &block, &ports, err);
     if (rc < 0 && !o->blocklist && !o->no_blocklist)
         snprintf(err + strlen(err), KS_ERRLEN - strlen(err),
                  " (the built-in blocklist excludes reserved ranges; see --blocklist)");
+    if (rc < 0)
+        goto out;
+    /* The hitlist as the space holds it: sorted, without duplicates. */
+    rc = list_digest(&allow, &space->hitlist, o->allow_digest, err);
+    if (rc == 0 && space->address_count6 > 0 && !o->syn_only && !o->dry_run) {
+        snprintf(err, KS_ERRLEN, "IPv6 targets need --syn-only for now: the probes do not "
+                                 "connect over IPv6 yet (issue 20)");
+        rc = -1;
+    }
+    if (rc < 0)
+        target_space_free(space);
 out:
+    hitlist_free(&hitlist);
     if (rc < 0)
         ip_list_free(&o->opt_out_list);
     port_list_free(&ports);
@@ -476,13 +527,13 @@ int scan_dry_run(const struct scan_options *o, const struct target_space *space)
         scan_walk_init_thread(&walk, &perm, o->shard, o->shards, t, o->sender_threads, 0,
                               o->max_targets);
         uint64_t index;
-        char ip[16];
+        char ip[NET_ADDR_TEXT_MAX];
         while (scan_walk_next(&walk, &index)) {
-            uint32_t addr;
+            struct net_addr addr;
             uint16_t port;
-            target_space_at(space, index, &addr, &port);
-            if (!ip_list_contains(&o->opt_out_list, addr))
-                fprintf(out, "%s,%u\n", ipv4_text(addr, ip), port);
+            target_space_at_addr(space, index, &addr, &port);
+            if (!ip_list_contains_addr(&o->opt_out_list, &addr))
+                fprintf(out, "%s,%u\n", net_addr_text(&addr, ip), port);
         }
     }
     int failed = ferror(out);
@@ -549,11 +600,26 @@ int scan_options_config(const struct scan_options *o, const struct target_space 
         }
         have_mac = true;
     }
-    uint32_t first;
+    if (o->source_ip6) {
+        inet_pton(AF_INET6, o->source_ip6, cfg->net.saddr6); /* checked when parsed */
+        cfg->net.has_saddr6 = true;
+    }
+    /* Each family's first address finds its route: IPv4 ranges come first in
+     * the space, IPv6 after them. */
     uint16_t port;
-    target_space_at(space, 0, &first, &port);
-    if (net_config_detect(&cfg->net, first, have_mac, err) < 0)
-        return -1;
+    uint64_t count4 = space->address_count - space->address_count6;
+    if (count4 > 0) {
+        uint32_t first;
+        target_space_at(space, 0, &first, &port);
+        if (net_config_detect(&cfg->net, first, have_mac, err) < 0)
+            return -1;
+    }
+    if (space->address_count6 > 0) {
+        struct net_addr first6;
+        target_space_at_addr(space, count4 * space->ports.count, &first6, &port);
+        if (net_config_detect6(&cfg->net, first6.bytes, have_mac, err) < 0)
+            return -1;
+    }
     cfg->rate_pps = o->bandwidth ? scan_rate_from_bandwidth(o->bandwidth, 74) : o->rate;
     warn_if_ephemeral_overlap(o);
     return 0;

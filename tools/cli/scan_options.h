@@ -21,6 +21,8 @@ struct scan_options {
     char **targets;          /* positional addresses / CIDRs (argv, not owned) */
     int target_count;
     const char *allowlist, *blocklist;
+    const char *hitlist;     /* --hitlist FILE: single IPv6 addresses */
+    bool force_large_prefix; /* take IPv6 prefixes shorter than /96 */
     bool no_blocklist;       /* --no-blocklist: exclude nothing, knowingly */
     const char *opt_out;     /* --opt-out FILE, reloaded on SIGHUP */
     const char *user;        /* --user; NULL: nobody when root, else stay */
@@ -36,6 +38,7 @@ struct scan_options {
     uint64_t max_targets;
     double max_runtime, cooldown;
     const char *interface, *source_ip, *gateway_mac;
+    const char *source_ip6;  /* --source-ip given an IPv6 address */
     struct sport_range sports;
     const char *output, *metadata;
     enum output_format format;

@@ -238,7 +238,7 @@ static void collection(FILE *out, const struct publish_info *in)
     line_value(out, "Target space ((address, port) pairs)", json_object_get(s, "target_space"),
                "not recorded");
     line_value(out, "Blocklist", json_object_get(s, "blocklist_mode"), "not recorded");
-    line_value(out, "Addresses in the blocklist", json_object_get(s, "blocklist_addresses"),
+    line_value(out, "IPv4 addresses in the blocklist", json_object_get(s, "blocklist_addresses"),
                "not recorded");
     line_value(out, "Blocklist digest (SHA-256 of the normalised list)",
                json_object_get(s, "block_digest"), "not recorded");
