@@ -256,17 +256,27 @@ bool cve_public_on(const struct cve *cve, int32_t day);
 bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day);
 const char *cve_scope_name(enum cve_scope scope);
 
-/* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002) ---- */
+/* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002), IPv4 and IPv6 ---- */
 
 struct cryptopan;
 
-/* key: 32 bytes (16 AES-128 key, 16 pad secret). */
+/* key: 32 bytes (16 AES-128 key, 16 pad secret); one key for both families. */
 int cryptopan_new(struct cryptopan **out, const uint8_t key[32], char *err);
 /* Reads a key file of exactly 32 bytes. */
 int cryptopan_load_key(const char *path, uint8_t key[32], char *err);
 /* Prefix-preserving: two addresses sharing their first k bits map to two
- * addresses sharing exactly their first k bits. Host byte order. */
+ * addresses sharing exactly their first k bits. Host byte order. Not
+ * thread-safe (the object caches the previous address). */
 uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr);
+/* The same over 128 bits (the construction of the common IPv6 extensions,
+ * docs/export.md), network byte order; in and out may be the same array.
+ * An IPv6 address whose first 32 bits are an IPv4 address a starts with
+ * the first 32 bits of cryptopan_anonymize(a). */
+void cryptopan_anonymize6(struct cryptopan *cp, const uint8_t in[16], uint8_t out[16]);
+/* An address as struct probe_target holds it (IPv4 in the first 4 bytes,
+ * the other 12 written as zero): one call for records of either family. */
+void cryptopan_anonymize_addr(struct cryptopan *cp, enum probe_family family,
+                              const uint8_t in[16], uint8_t out[16]);
 void cryptopan_free(struct cryptopan *cp);
 
 /* ---- prefix -> origin AS (CAIDA RouteViews prefix2as) ---- */
