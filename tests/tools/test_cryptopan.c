@@ -50,6 +50,15 @@ static struct cryptopan *make(const uint8_t key[32])
     return cp;
 }
 
+/* The reference key with its last bit changed. */
+static struct cryptopan *make_other(void)
+{
+    uint8_t key[32];
+    memcpy(key, reference_key, 32);
+    key[31] ^= 1;
+    return make(key);
+}
+
 static void test_reference_vectors(void **state)
 {
     (void)state;
@@ -93,10 +102,7 @@ static void test_prefix_preservation(void **state)
 static void test_consistency_and_key_dependence(void **state)
 {
     (void)state;
-    uint8_t key2[32];
-    memcpy(key2, reference_key, 32);
-    key2[31] ^= 1;
-    struct cryptopan *a = make(reference_key), *b = make(reference_key), *c = make(key2);
+    struct cryptopan *a = make(reference_key), *b = make(reference_key), *c = make_other();
     int differ = 0;
     for (uint32_t addr = 0xC6120000; addr < 0xC6120000 + 256; addr++) {
         assert_int_equal(cryptopan_anonymize(a, addr), cryptopan_anonymize(b, addr));
@@ -226,10 +232,7 @@ static void partner6(const uint8_t a[16], int flip, uint64_t *x, uint8_t b[16])
 static void test_ipv6_prefix_preservation(void **state)
 {
     (void)state;
-    uint8_t key[32];
-    for (int i = 0; i < 32; i++)
-        key[i] = (uint8_t)(i * 7 + 3);
-    struct cryptopan *cp = make(key);
+    struct cryptopan *cp = make(counting_key);
     uint64_t x = 0x9E3779B97F4A7C15u;
     for (int i = 0; i < 2580; i++) {
         uint8_t a[16], b[16], ea[16], eb[16];
@@ -247,10 +250,7 @@ static void test_ipv6_prefix_preservation(void **state)
 static void test_ipv6_consistency_and_key_dependence(void **state)
 {
     (void)state;
-    uint8_t key2[32];
-    memcpy(key2, reference_key, 32);
-    key2[31] ^= 1;
-    struct cryptopan *a = make(reference_key), *b = make(reference_key), *c = make(key2);
+    struct cryptopan *a = make(reference_key), *b = make(reference_key), *c = make_other();
     uint8_t base[16], addr[16], out_a[16], out_b[16], out_c[16], first[16];
     int differ = 0;
     uint8_t seen[256] = {0};

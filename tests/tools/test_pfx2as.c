@@ -25,6 +25,16 @@ static struct pfx2as *load_text(const char *text, char *err)
     return p;
 }
 
+/* Adds text to p as the file `name`. */
+static int add_text(struct pfx2as *p, const char *text, const char *name, char *err)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    int rc = pfx2as_add_stream(p, f, name, err);
+    fclose(f);
+    return rc;
+}
+
 static const char *origin_of(const struct pfx2as *p, const char *addr)
 {
     struct in_addr a;
@@ -40,6 +50,22 @@ static const char *origin6_of(const struct pfx2as *p, const char *addr)
     assert_int_equal(inet_pton(AF_INET6, addr, a), 1);
     return pfx2as_lookup6(p, a, &origin) ? origin : "none";
 }
+
+struct expect {
+    const char *addr, *origin; /* "none": no prefix covers addr */
+};
+
+/* Each address, IPv6 when its text has a ':', has the origin expected. */
+static void expect_origins(const struct pfx2as *p, const struct expect *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *got = strchr(e[i].addr, ':') ? origin6_of(p, e[i].addr) : origin_of(p, e[i].addr);
+        if (strcmp(got, e[i].origin) != 0)
+            fail_msg("%s: %s, expected %s", e[i].addr, got, e[i].origin);
+    }
+}
+
+#define EXPECT_ORIGINS(p, table) expect_origins((p), (table), sizeof(table) / sizeof((table)[0]))
 
 static void test_longest_prefix(void **state)
 {
@@ -57,16 +83,19 @@ static void test_longest_prefix(void **state)
     if (!p)
         fail_msg("%s", err);
     assert_int_equal(pfx2as_count(p), 6);
-    assert_string_equal(origin_of(p, "10.200.0.1"), "100");
-    assert_string_equal(origin_of(p, "10.1.255.255"), "200_201");
-    assert_string_equal(origin_of(p, "10.1.2.0"), "300,301,302");
-    assert_string_equal(origin_of(p, "10.1.2.127"), "300,301,302");
-    assert_string_equal(origin_of(p, "10.1.2.128"), "400");
-    assert_string_equal(origin_of(p, "10.1.2.77"), "500");
-    assert_string_equal(origin_of(p, "10.1.2.78"), "300,301,302");
-    assert_string_equal(origin_of(p, "11.0.0.0"), "none");
-    assert_string_equal(origin_of(p, "9.255.255.255"), "none");
-    assert_string_equal(origin_of(p, "192.0.2.255"), "64496");
+    static const struct expect origins[] = {
+        {"10.200.0.1", "100"},
+        {"10.1.255.255", "200_201"},
+        {"10.1.2.0", "300,301,302"},
+        {"10.1.2.127", "300,301,302"},
+        {"10.1.2.128", "400"},
+        {"10.1.2.77", "500"},
+        {"10.1.2.78", "300,301,302"},
+        {"11.0.0.0", "none"},
+        {"9.255.255.255", "none"},
+        {"192.0.2.255", "64496"},
+    };
+    EXPECT_ORIGINS(p, origins);
     pfx2as_free(p);
     p = load_text("0.0.0.0\t0\t1\n", err);
     assert_non_null(p);
@@ -120,25 +149,27 @@ static void test_ipv6_longest_prefix(void **state)
     assert_int_equal(pfx2as_count(p), 7);
     assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV6), 7);
     assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV4), 0);
-    assert_string_equal(origin6_of(p, "2001:db8:ffff::1"), "64507"); /* the upper /33 */
-    assert_string_equal(origin6_of(p, "2001:db8:7fff:ffff:ffff:ffff:ffff:ffff"), "64500");
-    assert_string_equal(origin6_of(p, "2001:db8::"), "64500");
-    assert_string_equal(origin6_of(p, "2001:db8:8000::"), "64507");
-    assert_string_equal(origin6_of(p, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"), "64507");
-    assert_string_equal(origin6_of(p, "2001:db8:1:ffff::1"), "64501_64502");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2::"), "64503,64504");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2:7fff:ffff:ffff:ffff"), "64503,64504");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2:8000::"), "64505");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2:ffff:ffff:ffff:ffff"), "64505");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2::77"), "64506");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2::78"), "64503,64504");
-    assert_string_equal(origin6_of(p, "2001:db8:1:3::"), "64501_64502");
-    assert_string_equal(origin6_of(p, "2001:db9::"), "none");
-    assert_string_equal(origin6_of(p, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"), "none");
-    assert_string_equal(origin6_of(p, "2001:2:0:ffff::1"), "64496");
-    assert_string_equal(origin6_of(p, "2001:2:1::"), "none");
-    /* an IPv4 lookup never sees IPv6 prefixes: 32.1.13.184 is 2001:db8 as bits */
-    assert_string_equal(origin_of(p, "32.1.13.184"), "none");
+    static const struct expect origins[] = {
+        {"2001:db8:ffff::1", "64507"}, /* the upper /33 */
+        {"2001:db8:7fff:ffff:ffff:ffff:ffff:ffff", "64500"},
+        {"2001:db8::", "64500"},
+        {"2001:db8:8000::", "64507"},
+        {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "64507"},
+        {"2001:db8:1:ffff::1", "64501_64502"},
+        {"2001:db8:1:2::", "64503,64504"},
+        {"2001:db8:1:2:7fff:ffff:ffff:ffff", "64503,64504"},
+        {"2001:db8:1:2:8000::", "64505"},
+        {"2001:db8:1:2:ffff:ffff:ffff:ffff", "64505"},
+        {"2001:db8:1:2::77", "64506"},
+        {"2001:db8:1:2::78", "64503,64504"},
+        {"2001:db8:1:3::", "64501_64502"},
+        {"2001:db9::", "none"},
+        {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "none"},
+        {"2001:2:0:ffff::1", "64496"},
+        {"2001:2:1::", "none"},
+        {"32.1.13.184", "none"}, /* 2001:db8 as bits, but IPv4 sees IPv4 prefixes only */
+    };
+    EXPECT_ORIGINS(p, origins);
     pfx2as_free(p);
     p = load_text("::\t0\t1\n", err);
     assert_non_null(p);
@@ -156,19 +187,18 @@ static void test_both_families(void **state)
     const char v4[] = "0.0.0.0\t0\t1\n32.1.0.0\t16\t100\n";
     struct pfx2as *p = NULL;
     assert_int_equal(pfx2as_new(&p, err), 0);
-    FILE *f = fmemopen((void *)v4, strlen(v4), "r");
-    assert_int_equal(pfx2as_add_stream(p, f, "rv2.pfx2as", err), 0);
-    fclose(f);
-    f = fmemopen((void *)rv6_sample, strlen(rv6_sample), "r");
-    assert_int_equal(pfx2as_add_stream(p, f, "rv6.pfx2as", err), 0);
-    fclose(f);
+    assert_int_equal(add_text(p, v4, "rv2.pfx2as", err), 0);
+    assert_int_equal(add_text(p, rv6_sample, "rv6.pfx2as", err), 0);
     assert_int_equal(pfx2as_count(p), 9);
     assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV4), 2);
     assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV6), 7);
-    assert_string_equal(origin_of(p, "32.1.13.184"), "100");
-    assert_string_equal(origin_of(p, "198.18.0.1"), "1");
-    assert_string_equal(origin6_of(p, "2001:db8:1:2::77"), "64506");
-    assert_string_equal(origin6_of(p, "2002::1"), "none"); /* 0.0.0.0/0 is IPv4 only */
+    static const struct expect origins[] = {
+        {"32.1.13.184", "100"},
+        {"198.18.0.1", "1"},
+        {"2001:db8:1:2::77", "64506"},
+        {"2002::1", "none"}, /* 0.0.0.0/0 is IPv4 only */
+    };
+    EXPECT_ORIGINS(p, origins);
     /* the per-family call: an IPv4 address in the first 4 bytes (the rest
      * is not read), an IPv6 address in all 16 */
     uint8_t a[16];
@@ -208,9 +238,7 @@ static void test_ipv6_errors(void **state)
     assert_int_equal(pfx2as_add(p, "/nonexistent/rv6.pfx2as", err), -1);
     assert_non_null(strstr(err, "/nonexistent/rv6.pfx2as"));
     const char bad[] = "2001:db8::\t32\t1\n2001:db8::\t33x\t1\n";
-    FILE *f = fmemopen((void *)bad, strlen(bad), "r");
-    assert_int_equal(pfx2as_add_stream(p, f, "rv6.pfx2as", err), -1);
-    fclose(f);
+    assert_int_equal(add_text(p, bad, "rv6.pfx2as", err), -1);
     assert_non_null(strstr(err, "rv6.pfx2as:2: prefix length '33x' is not 0..128"));
     pfx2as_free(p);
 }
