@@ -351,6 +351,30 @@ static void test_families_together(void **state)
     cryptopan_free(shared);
 }
 
+/* The cache across widths: after an IPv4 address only its 32 flip bits are
+ * known, though the IPv6 address before it left 128 in the object; an IPv6
+ * address made of that IPv4 address and the earlier one's last 96 bits
+ * must not reuse those. */
+static void test_cache_across_widths(void **state)
+{
+    (void)state;
+    struct cryptopan *shared = make(reference_key), *fresh = make(reference_key);
+    uint8_t x[16], y[16], out[16], want[16];
+    assert_int_equal(inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", x), 1);
+    uint32_t a = ip("198.18.0.1");
+    memcpy(y, x, 16);
+    be32_put(y, a);
+    cryptopan_anonymize6(shared, x, out);
+    assert_int_equal(cryptopan_anonymize(shared, a), cryptopan_anonymize(fresh, a));
+    cryptopan_anonymize6(shared, y, out);
+    cryptopan_free(fresh);
+    fresh = make(reference_key);
+    cryptopan_anonymize6(fresh, y, want);
+    assert_memory_equal(out, want, 16);
+    cryptopan_free(shared);
+    cryptopan_free(fresh);
+}
+
 static void test_key_file(void **state)
 {
     (void)state;
@@ -387,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_consistency_and_key_dependence),
         cmocka_unit_test(test_ipv6_injective_sample),
         cmocka_unit_test(test_families_together),
+        cmocka_unit_test(test_cache_across_widths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
