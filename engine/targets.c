@@ -11,6 +11,7 @@
  * hitlist costs its 16 bytes an address and nothing more.
  */
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/buf.h"
 
 #include <arpa/inet.h>
@@ -32,38 +33,6 @@ void ip_list_free(struct ip_list *list)
     unsigned min_prefix6 = list->min_prefix6;
     ip_list_init(list);
     list->min_prefix6 = min_prefix6;
-}
-
-ip6_int ip6_from_bytes(const uint8_t bytes[16])
-{
-    ip6_int v = 0;
-    for (int i = 0; i < 16; i++)
-        v = v << 8 | bytes[i];
-    return v;
-}
-
-void ip6_to_bytes(ip6_int v, uint8_t bytes[16])
-{
-    for (int i = 15; i >= 0; i--, v >>= 8)
-        bytes[i] = (uint8_t)v;
-}
-
-struct net_addr net_addr_ipv4(uint32_t addr)
-{
-    struct net_addr a = {.family = AF_INET};
-    uint32_t be = htonl(addr);
-    memcpy(a.bytes, &be, 4);
-    return a;
-}
-
-char *net_addr_text(const struct net_addr *a, char out[NET_ADDR_TEXT_MAX])
-{
-    /* glibc's inet_ntop writes RFC 5952's form: lower case, the longest
-     * run of two or more zero groups compressed, the first if tied. */
-    if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->bytes, out,
-                   NET_ADDR_TEXT_MAX))
-        snprintf(out, NET_ADDR_TEXT_MAX, "?");
-    return out;
 }
 
 int ip_list_add_range6(struct ip_list *list, ip6_int first, ip6_int last, char *err)
@@ -176,21 +145,6 @@ int ip_list_add_text(struct ip_list *list, const char *text, char *err)
     }
     uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
     return ip_list_add_range(list, addr & mask, (addr & mask) | ~mask, err);
-}
-
-/* Strips a comment and surrounding blanks in place; returns the token. */
-static char *line_token(char *line)
-{
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
-    while (*line == ' ' || *line == '\t')
-        line++;
-    char *end = line + strlen(line);
-    while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                          end[-1] == '\r'))
-        *--end = '\0';
-    return line;
 }
 
 int ip_list_load_file(struct ip_list *list, const char *path, char *err)
