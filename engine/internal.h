@@ -11,6 +11,28 @@
 #include <pcap/pcap.h>
 #include <pthread.h>
 
+/* Asking the link for a next hop's MAC: ARP (netconf.c) and Neighbour
+ * Solicitation (netconf6.c) share the capture, three one-second tries, the
+ * sending and the wait; only building the request and reading the answer
+ * differ. */
+struct libnet_context; /* libnet_t, libnet.h */
+struct link_query {
+    const char *request;     /* "ARP request", for messages */
+    const char *answer_name; /* "ARP reply" */
+    const char *filter;      /* pcap filter that lets the answers through */
+    /* builds the request above Ethernet; sets the destination MAC and type */
+    int (*build)(struct libnet_context *l, const struct net_config *cfg, const void *target,
+                 uint8_t dst_mac[6], uint16_t *ethertype);
+    /* true (mac set) if the frame answers for target */
+    bool (*answer)(const u_char *frame, size_t caplen, const void *target, uint8_t mac[6]);
+    const void *target;      /* uint32_t host order, or 16 bytes */
+    const char *target_text;
+};
+
+/* 0 with mac set; -1 with err naming the next hop when nothing answered. */
+int link_query_resolve(const struct net_config *cfg, const struct link_query *q,
+                       uint8_t mac[6], char *err);
+
 /* A list file's line (-w, -b, --opt-out, --hitlist) without its comment
  * and surrounding blanks, in place; returns the token (addr.c). */
 char *line_token(char *line);

@@ -177,8 +177,9 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int arp_send_request(pcap_t *pc, const struct net_config *cfg, uint32_t target,
-                            char *err)
+/* Builds the request's frame with q->build, adds Ethernet and injects it. */
+static int link_query_send(pcap_t *pc, const struct net_config *cfg,
+                           const struct link_query *q, char *err)
 {
     char errbuf[LIBNET_ERRBUF_SIZE];
     libnet_t *l = libnet_init(LIBNET_NONE, NULL, errbuf);
@@ -186,19 +187,16 @@ static int arp_send_request(pcap_t *pc, const struct net_config *cfg, uint32_t t
         snprintf(err, KS_ERRLEN, "libnet: %s", errbuf);
         return -1;
     }
-    static const uint8_t broadcast[6] = {255, 255, 255, 255, 255, 255};
-    static const uint8_t zero[6] = {0};
-    uint32_t spa = htonl(cfg->saddr), tpa = htonl(target);
-    uint8_t *frame = NULL;
+    uint8_t dst_mac[6], *frame = NULL;
+    uint16_t ethertype;
     uint32_t size = 0;
     int rc = -1;
-    if (libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, ARPOP_REQUEST, cfg->src_mac,
-                         (uint8_t *)&spa, zero, (uint8_t *)&tpa, NULL, 0, l, 0) < 0 ||
-        libnet_build_ethernet(broadcast, cfg->src_mac, ETHERTYPE_ARP, NULL, 0, l, 0) < 0 ||
+    if (q->build(l, cfg, q->target, dst_mac, &ethertype) < 0 ||
+        libnet_build_ethernet(dst_mac, cfg->src_mac, ethertype, NULL, 0, l, 0) < 0 ||
         libnet_pblock_coalesce(l, &frame, &size) < 0)
         snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
     else if (pcap_inject(pc, frame, size) < 0)
-        snprintf(err, KS_ERRLEN, "sending ARP request on %s: %s", cfg->ifname,
+        snprintf(err, KS_ERRLEN, "sending %s on %s: %s", q->request, cfg->ifname,
                  pcap_geterr(pc));
     else
         rc = 0;
@@ -208,8 +206,9 @@ static int arp_send_request(pcap_t *pc, const struct net_config *cfg, uint32_t t
     return rc;
 }
 
-/* Waits up to `seconds` for an ARP reply from target; true if mac was set. */
-static bool arp_wait_reply(pcap_t *pc, uint32_t target, uint8_t mac[6], double seconds)
+/* Waits up to `seconds` for an answer q->answer accepts; true if mac was set. */
+static bool link_query_wait(pcap_t *pc, const struct link_query *q, uint8_t mac[6],
+                            double seconds)
 {
     double deadline = now_seconds() + seconds;
     struct pollfd pfd = {.fd = pcap_get_selectable_fd(pc), .events = POLLIN};
@@ -217,21 +216,44 @@ static bool arp_wait_reply(pcap_t *pc, uint32_t target, uint8_t mac[6], double s
         poll(&pfd, 1, 50);
         struct pcap_pkthdr *hdr;
         const u_char *data;
-        while (pcap_next_ex(pc, &hdr, &data) == 1) {
-            if (hdr->caplen < 42)
-                continue;
-            uint32_t spa;
-            memcpy(&spa, data + 28, 4);
-            if (data[21] == 2 /* reply */ && ntohl(spa) == target) {
-                memcpy(mac, data + 22, 6);
+        while (pcap_next_ex(pc, &hdr, &data) == 1)
+            if (q->answer(data, hdr->caplen, q->target, mac))
                 return true;
-            }
-        }
     }
     return false;
 }
 
-static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
+static int link_query_capture(pcap_t *pc, const struct net_config *cfg,
+                              const struct link_query *q, char *err)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    struct bpf_program prog;
+    if (pcap_set_snaplen(pc, 256) != 0 || pcap_set_immediate_mode(pc, 1) != 0) {
+        snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, pcap_geterr(pc));
+        return -1;
+    }
+    int status = pcap_activate(pc);
+    if (status < 0) {
+        snprintf(err, KS_ERRLEN, "capture on %s for the %s: %s%s", cfg->ifname, q->request,
+                 pcap_geterr(pc),
+                 status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR
+                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
+                     : "");
+        return -1;
+    }
+    if (pcap_compile(pc, &prog, q->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, KS_ERRLEN, "pcap filter: %s", pcap_geterr(pc));
+        return -1;
+    }
+    int rc = pcap_setfilter(pc, &prog) < 0 || pcap_setnonblock(pc, 1, errbuf) < 0 ? -1 : 0;
+    if (rc < 0)
+        snprintf(err, KS_ERRLEN, "pcap filter: %s", pcap_geterr(pc));
+    pcap_freecode(&prog);
+    return rc;
+}
+
+int link_query_resolve(const struct net_config *cfg, const struct link_query *q,
+                       uint8_t mac[6], char *err)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_create(cfg->ifname, errbuf);
@@ -239,42 +261,52 @@ static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
         snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, errbuf);
         return -1;
     }
-    int rc = -1;
-    struct bpf_program prog;
-    char filter[128], buf[16];
-    snprintf(filter, sizeof(filter), "arp and arp[6:2] == 2 and arp src host %s",
-             ipv4_text(target, buf));
-    if (pcap_set_snaplen(pc, 128) != 0 || pcap_set_immediate_mode(pc, 1) != 0) {
-        snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, pcap_geterr(pc));
-        goto out;
-    }
-    int status = pcap_activate(pc);
-    if (status < 0) {
-        snprintf(err, KS_ERRLEN, "capture on %s for ARP: %s%s", cfg->ifname, pcap_geterr(pc),
-                 status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR
-                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
-                     : "");
-        goto out;
-    }
-    if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(pc, &prog) < 0 || pcap_setnonblock(pc, 1, errbuf) < 0) {
-        snprintf(err, KS_ERRLEN, "pcap filter: %s", pcap_geterr(pc));
-        goto out;
-    }
-    pcap_freecode(&prog);
-    for (int attempt = 0; attempt < 3 && rc < 0; attempt++) {
-        if (arp_send_request(pc, cfg, target, err) < 0)
-            goto out;
-        if (arp_wait_reply(pc, target, cfg->gw_mac, 1.0))
+    int rc = link_query_capture(pc, cfg, q, err) < 0 ? -2 : -1;
+    for (int attempt = 0; attempt < 3 && rc == -1; attempt++) {
+        if (link_query_send(pc, cfg, q, err) < 0)
+            rc = -2;
+        else if (link_query_wait(pc, q, mac, 1.0))
             rc = 0;
     }
-    if (rc < 0)
-        snprintf(err, KS_ERRLEN,
-                 "no ARP reply from next hop %s on %s after 3 tries; give --gateway-mac",
-                 ipv4_text(target, buf), cfg->ifname);
-out:
+    if (rc == -1)
+        snprintf(err, KS_ERRLEN, "no %s from next hop %s on %s after 3 tries; give --gateway-mac",
+                 q->answer_name, q->target_text, cfg->ifname);
     pcap_close(pc);
-    return rc;
+    return rc < 0 ? -1 : 0;
+}
+
+static int arp_build(libnet_t *l, const struct net_config *cfg, const void *target,
+                     uint8_t dst_mac[6], uint16_t *ethertype)
+{
+    static const uint8_t zero[6] = {0};
+    uint32_t spa = htonl(cfg->saddr), tpa = htonl(*(const uint32_t *)target);
+    memset(dst_mac, 0xff, 6); /* broadcast */
+    *ethertype = ETHERTYPE_ARP;
+    return libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, ARPOP_REQUEST, cfg->src_mac,
+                            (uint8_t *)&spa, zero, (uint8_t *)&tpa, NULL, 0, l, 0) < 0 ? -1 : 0;
+}
+
+static bool arp_answer(const u_char *data, size_t caplen, const void *target, uint8_t mac[6])
+{
+    if (caplen < 42 || data[21] != 2 /* reply */)
+        return false;
+    uint32_t spa;
+    memcpy(&spa, data + 28, 4);
+    if (ntohl(spa) != *(const uint32_t *)target)
+        return false;
+    memcpy(mac, data + 22, 6);
+    return true;
+}
+
+static int arp_resolve(struct net_config *cfg, uint32_t target, char *err)
+{
+    char filter[128], text[16];
+    ipv4_text(target, text);
+    snprintf(filter, sizeof(filter), "arp and arp[6:2] == 2 and arp src host %s", text);
+    struct link_query q = {.request = "ARP request", .answer_name = "ARP reply",
+                           .filter = filter, .build = arp_build, .answer = arp_answer,
+                           .target = &target, .target_text = text};
+    return link_query_resolve(cfg, &q, cfg->gw_mac, err);
 }
 
 int net_config_detect(struct net_config *cfg, uint32_t towards, bool have_gw_mac, char *err)

@@ -21,12 +21,9 @@
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <pcap/pcap.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static char *text6(const uint8_t bytes[16], char out[NET_ADDR_TEXT_MAX])
@@ -204,10 +201,13 @@ static bool neighbour_cache_lookup6(int ifindex, const uint8_t addr[16], uint8_t
 
 enum { NS_LEN = 32 }; /* type, code, sum, reserved, target, source link-layer option */
 
-static int ns_send(pcap_t *pc, const struct net_config *cfg, const uint8_t target[16], char *err)
+/* The Neighbour Solicitation above Ethernet, to the solicited-node
+ * multicast address ff02::1:ffXX:XXXX and its MAC 33:33:ff:XX:XX:XX
+ * (RFC 4291 2.7.1, RFC 2464 7). */
+static int ns_build(libnet_t *l, const struct net_config *cfg, const void *target_bytes,
+                    uint8_t dst_mac[6], uint16_t *ethertype)
 {
-    /* The solicited-node multicast address ff02::1:ffXX:XXXX and its MAC
-     * 33:33:ff:XX:XX:XX (RFC 4291 2.7.1, RFC 2464 7). */
+    const uint8_t *target = target_bytes;
     uint8_t group[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff,
                          target[13], target[14], target[15]};
     uint8_t group_mac[6] = {0x33, 0x33, 0xff, target[13], target[14], target[15]};
@@ -217,107 +217,39 @@ static int ns_send(pcap_t *pc, const struct net_config *cfg, const uint8_t targe
     ns[25] = 1;
     memcpy(ns + 26, cfg->src_mac, 6);
     be16_put(ns + 2, icmp6_checksum(cfg->saddr6, group, ns, NS_LEN));
-    char errbuf[LIBNET_ERRBUF_SIZE];
-    libnet_t *l = libnet_init(LIBNET_NONE, NULL, errbuf);
-    if (!l) {
-        snprintf(err, KS_ERRLEN, "libnet: %s", errbuf);
-        return -1;
-    }
     struct libnet_in6_addr src, dst;
     memcpy(&src, cfg->saddr6, 16);
     memcpy(&dst, group, 16);
-    uint8_t *frame = NULL;
-    uint32_t size = 0;
-    int rc = -1;
-    if (libnet_build_ipv6(0, 0, NS_LEN, IPPROTO_ICMPV6, 255, src, dst, ns, NS_LEN, l, 0) < 0 ||
-        libnet_build_ethernet(group_mac, cfg->src_mac, ETHERTYPE_IPV6, NULL, 0, l, 0) < 0 ||
-        libnet_pblock_coalesce(l, &frame, &size) < 0)
-        snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
-    else if (pcap_inject(pc, frame, size) < 0)
-        snprintf(err, KS_ERRLEN, "sending Neighbour Solicitation on %s: %s", cfg->ifname,
-                 pcap_geterr(pc));
-    else
-        rc = 0;
-    if (frame)
-        libnet_adv_free_packet(l, frame);
-    libnet_destroy(l);
-    return rc;
+    memcpy(dst_mac, group_mac, 6);
+    *ethertype = ETHERTYPE_IPV6;
+    return libnet_build_ipv6(0, 0, NS_LEN, IPPROTO_ICMPV6, 255, src, dst, ns, NS_LEN, l, 0) < 0
+               ? -1 : 0;
 }
 
-static double now_seconds(void)
+/* A Neighbour Advertisement for target: the MAC of its target link-layer
+ * address option, else its sender's. */
+static bool na_answer(const u_char *d, size_t caplen, const void *target, uint8_t mac[6])
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Waits up to `seconds` for an Advertisement for target; true if mac was set. */
-static bool na_wait(pcap_t *pc, const uint8_t target[16], uint8_t mac[6], double seconds)
-{
-    double deadline = now_seconds() + seconds;
-    struct pollfd pfd = {.fd = pcap_get_selectable_fd(pc), .events = POLLIN};
-    while (now_seconds() < deadline) {
-        poll(&pfd, 1, 50);
-        struct pcap_pkthdr *hdr;
-        const u_char *d;
-        while (pcap_next_ex(pc, &hdr, &d) == 1) {
-            /* Ethernet 14, IPv6 40, NA: type 136 ... target at 8. */
-            if (hdr->caplen < 14 + 40 + 24 || be16_get(d + 12) != 0x86dd || d[20] != 58 ||
-                d[54] != 136 || memcmp(d + 62, target, 16) != 0)
-                continue;
-            memcpy(mac, d + 6, 6); /* the sender's, unless it names another */
-            for (size_t o = 78; o + 8 <= hdr->caplen && d[o + 1] > 0; o += (size_t)d[o + 1] * 8)
-                if (d[o] == 2 && d[o + 1] == 1)
-                    memcpy(mac, d + o + 2, 6);
-            return true;
-        }
-    }
-    return false;
+    /* Ethernet 14, IPv6 40, NA: type 136 ... target at 8. */
+    if (caplen < 14 + 40 + 24 || be16_get(d + 12) != 0x86dd || d[20] != 58 || d[54] != 136 ||
+        memcmp(d + 62, target, 16) != 0)
+        return false;
+    memcpy(mac, d + 6, 6);
+    for (size_t o = 78; o + 8 <= caplen && d[o + 1] > 0; o += (size_t)d[o + 1] * 8)
+        if (d[o] == 2 && d[o + 1] == 1)
+            memcpy(mac, d + o + 2, 6);
+    return true;
 }
 
 static int ns_resolve(struct net_config *cfg, const uint8_t target[16], char *err)
 {
-    char errbuf[PCAP_ERRBUF_SIZE], buf[NET_ADDR_TEXT_MAX];
-    pcap_t *pc = pcap_create(cfg->ifname, errbuf);
-    if (!pc) {
-        snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, errbuf);
-        return -1;
-    }
-    int rc = -1;
-    struct bpf_program prog;
-    if (pcap_set_snaplen(pc, 256) != 0 || pcap_set_immediate_mode(pc, 1) != 0) {
-        snprintf(err, KS_ERRLEN, "pcap on %s: %s", cfg->ifname, pcap_geterr(pc));
-        goto out;
-    }
-    int status = pcap_activate(pc);
-    if (status < 0) {
-        snprintf(err, KS_ERRLEN, "capture on %s for neighbour discovery: %s%s", cfg->ifname,
-                 pcap_geterr(pc),
-                 status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR
-                     ? " (kubesurvey scan needs root or CAP_NET_RAW)"
-                     : "");
-        goto out;
-    }
-    if (pcap_compile(pc, &prog, "icmp6 and ip6[6] == 58 and ip6[40] == 136", 1,
-                     PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(pc, &prog) < 0 || pcap_setnonblock(pc, 1, errbuf) < 0) {
-        snprintf(err, KS_ERRLEN, "pcap filter: %s", pcap_geterr(pc));
-        goto out;
-    }
-    pcap_freecode(&prog);
-    for (int attempt = 0; attempt < 3 && rc < 0; attempt++) {
-        if (ns_send(pc, cfg, target, err) < 0)
-            goto out;
-        if (na_wait(pc, target, cfg->gw_mac6, 1.0))
-            rc = 0;
-    }
-    if (rc < 0)
-        snprintf(err, KS_ERRLEN,
-                 "no Neighbour Advertisement from next hop %s on %s after 3 tries; give "
-                 "--gateway-mac", text6(target, buf), cfg->ifname);
-out:
-    pcap_close(pc);
-    return rc;
+    char text[NET_ADDR_TEXT_MAX];
+    struct link_query q = {.request = "Neighbour Solicitation",
+                           .answer_name = "Neighbour Advertisement",
+                           .filter = "icmp6 and ip6[6] == 58 and ip6[40] == 136",
+                           .build = ns_build, .answer = na_answer, .target = target,
+                           .target_text = text6(target, text)};
+    return link_query_resolve(cfg, &q, cfg->gw_mac6, err);
 }
 
 int net_config_detect6(struct net_config *cfg, const uint8_t towards[16], bool have_gw_mac,

@@ -42,8 +42,11 @@ static uint16_t fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-static int build_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
-                             const uint8_t dst_mac[6], uint32_t saddr, char *err)
+/* libnet builds the frame once: TCP with Linux's SYN options, IPv4 or IPv6
+ * (saddr in network order, 4 or 16 bytes), Ethernet. The template keeps it. */
+static int build_with_libnet(uint8_t *frame, uint32_t length, const uint8_t src_mac[6],
+                             const uint8_t dst_mac[6], int family, const uint8_t *saddr,
+                             char *err)
 {
     char errbuf[LIBNET_ERRBUF_SIZE];
     libnet_t *l = libnet_init(LIBNET_NONE, NULL, errbuf);
@@ -53,22 +56,30 @@ static int build_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
     }
     int rc = -1;
     uint8_t *packet = NULL;
-    uint32_t size = 0;
+    uint32_t size = 0, src4;
+    struct libnet_in6_addr src6, dst6 = {0};
+    memcpy(&src4, saddr, 4);
+    memcpy(&src6, saddr, family == AF_INET6 ? 16 : 0);
     if (libnet_build_tcp_options(syn_tcp_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
         libnet_build_tcp(0, 0, 0, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, 0) < 0 ||
-        libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, 0, IP_DF, SYN_TTL, IPPROTO_TCP, 0,
-                          htonl(saddr), 0, NULL, 0, l, 0) < 0 ||
-        libnet_build_ethernet(dst_mac, src_mac, ETHERTYPE_IP, NULL, 0, l, 0) < 0 ||
+        (family == AF_INET6
+             ? libnet_build_ipv6(0, 0, SYN_TCP_LEN, IPPROTO_TCP, SYN_TTL, src6, dst6, NULL, 0,
+                                 l, 0)
+             : libnet_build_ipv4(SYN_IP_LEN + SYN_TCP_LEN, 0, 0, IP_DF, SYN_TTL, IPPROTO_TCP,
+                                 0, src4, 0, NULL, 0, l, 0)) < 0 ||
+        libnet_build_ethernet(dst_mac, src_mac, family == AF_INET6 ? ETHERTYPE_IPV6
+                                                                   : ETHERTYPE_IP,
+                              NULL, 0, l, 0) < 0 ||
         libnet_pblock_coalesce(l, &packet, &size) < 0) {
         snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
         goto out;
     }
-    if (size != SYN_FRAME_LEN) {
-        snprintf(err, KS_ERRLEN, "libnet built a %u-byte SYN frame, expected %d", size,
-                 SYN_FRAME_LEN);
+    if (size != length) {
+        snprintf(err, KS_ERRLEN, "libnet built a %u-byte %s SYN frame, expected %u", size,
+                 family == AF_INET6 ? "IPv6" : "IPv4", length);
         goto out;
     }
-    memcpy(frame, packet, SYN_FRAME_LEN);
+    memcpy(frame, packet, length);
     rc = 0;
 out:
     if (packet)
@@ -81,7 +92,9 @@ int syn_template_build(struct syn_template *tpl, const uint8_t src_mac[6],
                        const uint8_t dst_mac[6], uint32_t saddr, char *err)
 {
     memset(tpl, 0, sizeof(*tpl));
-    if (build_with_libnet(tpl->frame, src_mac, dst_mac, saddr, err) < 0)
+    uint8_t source[4];
+    be32_put(source, saddr);
+    if (build_with_libnet(tpl->frame, SYN_FRAME_LEN, src_mac, dst_mac, AF_INET, source, err) < 0)
         return -1;
     tpl->length = SYN_FRAME_LEN;
     uint8_t *ip = tpl->frame + SYN_IP_OFF, *tcp = tpl->frame + SYN_TCP_OFF;
@@ -120,48 +133,11 @@ void syn_template_fill(const struct syn_template *tpl, uint8_t *out, uint32_t da
 
 /* ---- IPv6 ---- */
 
-static int build6_with_libnet(uint8_t *frame, const uint8_t src_mac[6],
-                              const uint8_t dst_mac[6], const uint8_t saddr[16], char *err)
-{
-    char errbuf[LIBNET_ERRBUF_SIZE];
-    libnet_t *l = libnet_init(LIBNET_NONE, NULL, errbuf);
-    if (!l) {
-        snprintf(err, KS_ERRLEN, "libnet: %s", errbuf);
-        return -1;
-    }
-    int rc = -1;
-    uint8_t *packet = NULL;
-    uint32_t size = 0;
-    struct libnet_in6_addr src, dst;
-    memcpy(&src, saddr, 16);
-    memset(&dst, 0, sizeof(dst));
-    if (libnet_build_tcp_options(syn_tcp_options, SYN_TCP_OPT_LEN, l, 0) < 0 ||
-        libnet_build_tcp(0, 0, 0, 0, TH_SYN, SYN_WINDOW, 0, 0, SYN_TCP_LEN, NULL, 0, l, 0) < 0 ||
-        libnet_build_ipv6(0, 0, SYN_TCP_LEN, IPPROTO_TCP, SYN_TTL, src, dst, NULL, 0, l, 0) < 0 ||
-        libnet_build_ethernet(dst_mac, src_mac, ETHERTYPE_IPV6, NULL, 0, l, 0) < 0 ||
-        libnet_pblock_coalesce(l, &packet, &size) < 0) {
-        snprintf(err, KS_ERRLEN, "libnet: %s", libnet_geterror(l));
-        goto out;
-    }
-    if (size != SYN6_FRAME_LEN) {
-        snprintf(err, KS_ERRLEN, "libnet built a %u-byte IPv6 SYN frame, expected %d", size,
-                 SYN6_FRAME_LEN);
-        goto out;
-    }
-    memcpy(frame, packet, SYN6_FRAME_LEN);
-    rc = 0;
-out:
-    if (packet)
-        libnet_adv_free_packet(l, packet);
-    libnet_destroy(l);
-    return rc;
-}
-
 int syn_template_build6(struct syn_template *tpl, const uint8_t src_mac[6],
                         const uint8_t dst_mac[6], const uint8_t saddr[16], char *err)
 {
     memset(tpl, 0, sizeof(*tpl));
-    if (build6_with_libnet(tpl->frame, src_mac, dst_mac, saddr, err) < 0)
+    if (build_with_libnet(tpl->frame, SYN6_FRAME_LEN, src_mac, dst_mac, AF_INET6, saddr, err) < 0)
         return -1;
     tpl->length = SYN6_FRAME_LEN;
     uint8_t *tcp = tpl->frame + SYN6_TCP_OFF;
