@@ -48,24 +48,6 @@ void ip6_to_bytes(ip6_int v, uint8_t bytes[16])
         bytes[i] = (uint8_t)v;
 }
 
-struct net_addr net_addr_ipv4(uint32_t addr)
-{
-    struct net_addr a = {.family = AF_INET};
-    uint32_t be = htonl(addr);
-    memcpy(a.bytes, &be, 4);
-    return a;
-}
-
-char *net_addr_text(const struct net_addr *a, char out[NET_ADDR_TEXT_MAX])
-{
-    /* glibc's inet_ntop writes RFC 5952's form: lower case, the longest
-     * run of two or more zero groups compressed, the first if tied. */
-    if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->bytes, out,
-                   NET_ADDR_TEXT_MAX))
-        snprintf(out, NET_ADDR_TEXT_MAX, "?");
-    return out;
-}
-
 int ip_list_add_range6(struct ip_list *list, ip6_int first, ip6_int last, char *err)
 {
     if (first > last) {
