@@ -53,7 +53,7 @@ static void synthetic_fill(struct probe_result *r, uint64_t i)
     };
     uint64_t h = splitmix(i);
     probe_result_init(r);
-    r->addr = 0x0B000000u + (uint32_t)(i / 2);
+    r->addr = net_addr_ipv4(0x0B000000u + (uint32_t)(i / 2));
     r->port = i % 2 ? 6443 : 443;
     r->started_ms = 1781000000000LL + (int64_t)i;
     r->tls_done = h % 10 != 0;

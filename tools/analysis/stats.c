@@ -321,15 +321,17 @@ static uint32_t first_asn(const char *origin)
 }
 
 /* The origin AS and network owner counters of an endpoint's address, each
- * NULL when not known (or not asked for). -1 when out of memory. */
-static int networks_of(struct stats *s, uint32_t addr, struct network_count **net,
+ * NULL when not known (or not asked for; CAIDA's IPv6 file is not read yet,
+ * issue 20, so an IPv6 address has none). -1 when out of memory. */
+static int networks_of(struct stats *s, const struct net_addr *addr, struct network_count **net,
                        struct network_count **owner)
 {
     const char *origin, *org, *country;
     *net = *owner = NULL;
     if (!s->opt.pfx2as)
         return 0;
-    if (!pfx2as_lookup(s->opt.pfx2as, addr, &origin)) {
+    if (!net_addr_is_ipv4(addr) ||
+        !pfx2as_lookup(s->opt.pfx2as, net_addr_ipv4_value(addr), &origin)) {
         s->k8s_no_network++;
         if (s->opt.as2org)
             s->k8s_no_owner++;
@@ -471,7 +473,7 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         goto oom;
     p->hosts++;
     struct network_count *net, *owner;
-    if (networks_of(s, r->addr, &net, &owner) != 0)
+    if (networks_of(s, &r->addr, &net, &owner) != 0)
         goto oom;
     size_t provider_index = (size_t)(p - s->providers);
     if (net)
