@@ -22,8 +22,8 @@ static void show_usage(FILE *out)
     fprintf(out,
             "usage: kubesurvey show DB ADDRESS[:PORT] [--scan ID] [--json]\n\n"
             "Prints what DB holds for ADDRESS (every port unless PORT is given), in every\n"
-            "scan unless --scan is given. IPv6 with a port in brackets: [2001:db8::1]:6443. Certificates are listed by SHA-256;\n"
-            "`kubesurvey cert DB SHA256` prints one.\n\n"
+            "scan unless --scan is given. IPv6 with a port in brackets: [2001:db8::1]:6443.\n"
+            "Certificates are listed by SHA-256; `kubesurvey cert DB SHA256` prints one.\n\n"
             "  -s, --scan ID   only scan ID\n"
             "  -j, --json      one JSON object per record\n"
             "  -h, --help      this text\n");

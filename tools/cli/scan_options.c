@@ -38,7 +38,7 @@ static const char scan_usage[] =
     "  -w, --allowlist FILE      targets from FILE (one address or CIDR per line, # comments)\n"
     "      --hitlist FILE        IPv6 addresses from FILE (one per line, # comments), as the\n"
     "                            IPv6 Hitlist service publishes them; with the other targets\n"
-    "                            one space and one order. IPv6 targets need --syn-only for now\n"
+    "                            one space and one order\n"
     "      --force-large-prefix  take IPv6 prefixes shorter than /96 (refused by default:\n"
     "                            IPv6 space cannot be enumerated; scan a hitlist)\n"
     "  -b, --blocklist FILE      exclude FILE's ranges INSTEAD of the built-in list of\n"
@@ -497,11 +497,6 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
         goto out;
     /* The hitlist as the space holds it: sorted, without duplicates. */
     rc = list_digest(&allow, &space->hitlist, o->allow_digest, err);
-    if (rc == 0 && space->address_count6 > 0 && !o->syn_only && !o->dry_run) {
-        snprintf(err, KS_ERRLEN, "IPv6 targets need --syn-only for now: the probes do not "
-                                 "connect over IPv6 yet (issue 20)");
-        rc = -1;
-    }
     if (rc < 0)
         target_space_free(space);
 out:
