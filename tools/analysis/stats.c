@@ -331,8 +331,7 @@ static uint32_t first_asn(const char *origin)
 }
 
 /* The origin AS and network owner counters of an endpoint's address, each
- * NULL when not known (or not asked for; CAIDA's IPv6 file is not read yet,
- * issue 20, so an IPv6 address has none). -1 when out of memory. */
+ * NULL when not known (or not asked for). -1 when out of memory. */
 static int networks_of(struct stats *s, const struct net_addr *addr, struct network_count **net,
                        struct network_count **owner)
 {
@@ -340,8 +339,7 @@ static int networks_of(struct stats *s, const struct net_addr *addr, struct netw
     *net = *owner = NULL;
     if (!s->opt.pfx2as)
         return 0;
-    if (!net_addr_is_ipv4(addr) ||
-        !pfx2as_lookup(s->opt.pfx2as, net_addr_ipv4_value(addr), &origin)) {
+    if (!pfx2as_lookup_addr(s->opt.pfx2as, addr, &origin)) {
         s->k8s_no_network++;
         if (s->opt.as2org)
             s->k8s_no_owner++;

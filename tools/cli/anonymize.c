@@ -74,12 +74,7 @@ int anonymizer_apply(const struct anonymizer *a, struct probe_result *r, char *e
 {
     char real[NET_ADDR_TEXT_MAX], fake[NET_ADDR_TEXT_MAX];
     net_addr_text(&r->addr, real);
-    if (!net_addr_is_ipv4(&r->addr)) {
-        snprintf(err, KS_ERRLEN, "%s: cannot anonymise an IPv6 address yet (issue 20); "
-                 "export without --anonymize, or only IPv4 scans", real);
-        return -1;
-    }
-    r->addr = net_addr_ipv4(cryptopan_anonymize(a->cp, net_addr_ipv4_value(&r->addr)));
+    cryptopan_anonymize_addr(a->cp, &r->addr, &r->addr);
     net_addr_text(&r->addr, fake);
     for (size_t i = 0; i < r->chain_length; i++) {
         uint8_t mac[32];

@@ -70,8 +70,8 @@ int anonymizer_load(struct anonymizer **out, const char *keyfile, char *err);
 /* Edits a copy of a record into what an anonymised dataset may show: the
  * address (prefix-preserving) wherever it appears, the certificate hashes
  * keyed, no certificate bodies, no bodies that are not version.Info. -1
- * with err (KS_ERRLEN bytes) when out of memory or for an IPv6 record
- * (Crypto-PAn for IPv6 is not wired in yet: never publish it unchanged). */
+ * with err (KS_ERRLEN bytes) when out of memory. Either family: Crypto-PAn
+ * over 32 or 128 bits. */
 int anonymizer_apply(const struct anonymizer *a, struct probe_result *r, char *err);
 void anonymizer_free(struct anonymizer *a);
 

@@ -108,20 +108,13 @@ static int record_written(struct exporter *e)
     return 1;
 }
 
-/* The origin AS of an address from --pfx2as: 1 if found. CAIDA's IPv6
- * file is not read yet (issue 20), so an IPv6 address has none. */
-static int as_of(const struct exporter *e, const struct net_addr *addr, const char **origin)
-{
-    return net_addr_is_ipv4(addr) && pfx2as_lookup(e->pfx2as, net_addr_ipv4_value(addr), origin);
-}
-
 /* One record as a JSON line: the record's members, then "scan", "as"
  * (with --pfx2as) and "anonymized" (with --anonymize). */
 static void write_json(struct exporter *e, const struct probe_result *r,
                        const struct net_addr *original)
 {
     const char *origin = NULL;
-    if (e->pfx2as && !as_of(e, original, &origin))
+    if (e->pfx2as && !pfx2as_lookup_addr(e->pfx2as, original, &origin))
         origin = NULL;
     /* prefix2as AS fields are digits, '_' and ',' (an AS set can be long):
      * nothing to escape, any length */
@@ -163,7 +156,7 @@ static void write_csv(struct exporter *e, const struct probe_result *r,
         e->out.failed = true;
         return;
     }
-    if (e->pfx2as && !as_of(e, original, &as))
+    if (e->pfx2as && !pfx2as_lookup_addr(e->pfx2as, original, &as))
         as = "";
     /* an AS set ("7,8") is a field with a comma: quoted */
     bool quote = strchr(as, ',') != NULL;
