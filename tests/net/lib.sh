@@ -108,17 +108,38 @@ metadata_number() {
 # stored_pairs DB: CSV (saddr,sport) of every host record of the store, read
 # with mdb_dump rather than kubesurvey, from the address index (one entry per
 # host record, `kubesurvey check` verifies). Its keys are scan id (4 bytes),
-# address (4), port (2), big-endian (docs/storage.md).
+# family (1: 4 or 6), address (4 or 16), port (2), big-endian
+# (docs/storage.md); IPv6 is printed in RFC 5952 form, written out here.
 stored_pairs() {
     local db=$1
     echo "saddr,sport"
     mdb_dump -n -s addrs "$db" | awk '
         function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+        # RFC 5952: groups without leading zeros, the longest run of two or
+        # more zero groups (the first of equals) as "::"
+        function ipv6(h,   g, i, best, len, run, at, out) {
+            for (i = 0; i < 8; i++) g[i] = sprintf("%x", hex(substr(h, 4 * i + 1, 4)))
+            best = -1; len = 1; run = 0
+            for (i = 0; i <= 8; i++) {
+                if (i < 8 && g[i] == "0") { if (!run) at = i; run++; continue }
+                if (run > len) { best = at; len = run }
+                run = 0
+            }
+            out = ""
+            for (i = 0; i < 8; i++) {
+                if (i == best) { out = out "::"; i += len - 1; continue }
+                out = out (out == "" || out ~ /::$/ ? "" : ":") g[i]
+            }
+            return out
+        }
         /^HEADER=END/ { data = 1; next }
         /^DATA=END/ { data = 0 }
         data && ++n % 2 == 1 {
             k = $1
-            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
-                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
+            if (substr(k, 9, 2) == "06")
+                printf "%s,%d\n", ipv6(substr(k, 11, 32)), hex(substr(k, 43, 4))
+            else
+                printf "%d.%d.%d.%d,%d\n", hex(substr(k, 11, 2)), hex(substr(k, 13, 2)),
+                    hex(substr(k, 15, 2)), hex(substr(k, 17, 2)), hex(substr(k, 19, 4))
         }'
 }

@@ -122,8 +122,8 @@ store_layout "$WORK/check.log" "as scanned" || { cat "$WORK/check.log" >&2; fail
 note "room on disk: $(grep -E '^(file|certificates):' "$WORK/check.log" | tr '\n' ' ')"
 
 # ------------------------------------------- the store holds the population
-# The address index's keys are scan id (4 bytes), address (4), port (2),
-# big-endian (docs/storage.md); read them with mdb_dump, not with kubesurvey.
+# The address index (stored_pairs, lib.sh: its key format in docs/storage.md)
+# is read with mdb_dump, not with kubesurvey.
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 # The network side first: the target answered SYN-ACK from exactly the
 # population's endpoints (set `answered`, see k8s_population.sh).
