@@ -49,62 +49,42 @@ bool store_addr_key_parse(const struct store *s, const MDB_val *key, uint32_t *s
     return true;
 }
 
+struct upgrade {
+    struct store *store;
+    uint8_t key[STORE_ADDR_KEY_IPV4_LEN];
+    char *err;
+};
+
 /* The schema 3 key (scan, IPv4, port) with its family byte: still in the
- * same order, so the entries can be appended. */
-static int upgrade_key(struct store *s, const MDB_val *old, uint8_t key[STORE_ADDR_KEY_IPV4_LEN],
-                       char *err)
+ * same order, so the entries can be appended (a store_rekey_fn). */
+static int upgrade_key(void *ctx, MDB_val *key)
 {
-    if (old->mv_size != STORE_ADDR_KEY_V3_LEN) {
-        snprintf(err, KS_ERRLEN, "%s: cannot upgrade: an addrs key is %zu bytes, not %d "
-                 "(kubesurvey check, with an older build, lists the damage)", s->path,
-                 old->mv_size, STORE_ADDR_KEY_V3_LEN);
+    struct upgrade *u = ctx;
+    if (key->mv_size != STORE_ADDR_KEY_V3_LEN) {
+        snprintf(u->err, KS_ERRLEN, "%s: cannot upgrade: an addrs key is %zu bytes, not %d "
+                 "(kubesurvey check, with an older build, lists the damage)", u->store->path,
+                 key->mv_size, STORE_ADDR_KEY_V3_LEN);
         return -1;
     }
-    memcpy(key, old->mv_data, 4);
-    key[4] = 4;
-    memcpy(key + 5, (const uint8_t *)old->mv_data + 4, 6);
+    memcpy(u->key, key->mv_data, 4);
+    u->key[4] = 4;
+    memcpy(u->key + 5, (const uint8_t *)key->mv_data + 4, 6);
+    *key = (MDB_val){sizeof(u->key), u->key};
     return 0;
-}
-
-/* Copies every entry of from to to (empty), the keys upgraded when
- * upgrade is set: 0, an LMDB code, or -1 with err. */
-static int copy_entries(struct store *s, MDB_txn *txn, MDB_dbi from, MDB_dbi to, bool upgrade,
-                        char *err)
-{
-    MDB_cursor *cursor;
-    MDB_val key, value;
-    int rc = mdb_cursor_open(txn, from, &cursor);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        uint8_t keybuf[STORE_ADDR_KEY_IPV4_LEN];
-        MDB_val put = key;
-        if (upgrade) {
-            if (upgrade_key(s, &key, keybuf, err)) {
-                rc = -1;
-                break;
-            }
-            put = (MDB_val){sizeof(keybuf), keybuf};
-        }
-        if ((rc = mdb_put(txn, to, &put, &value, MDB_APPEND)))
-            break;
-    }
-    mdb_cursor_close(cursor);
-    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int addrs_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     (void)ctx;
     MDB_dbi scratch;
+    struct upgrade u = {.store = s, .err = err};
     int rc = mdb_dbi_open(txn, "upgrade_scratch", MDB_CREATE, &scratch);
     if (!rc)
-        rc = copy_entries(s, txn, s->addrs, scratch, true, err);
+        rc = store_copy_db(txn, s->addrs, scratch, upgrade_key, &u);
     if (!rc)
         rc = mdb_drop(txn, s->addrs, 0);
     if (!rc)
-        rc = copy_entries(s, txn, scratch, s->addrs, false, err);
+        rc = store_copy_db(txn, scratch, s->addrs, NULL, NULL);
     if (!rc)
         rc = mdb_drop(txn, scratch, 1);
     if (rc == -1)

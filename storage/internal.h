@@ -134,6 +134,13 @@ size_t store_addr_key(const struct store *s, uint8_t key[STORE_ADDR_KEY_MAX], ui
 /* Reads an addrs key of s: false if it is none (its length or family). */
 bool store_addr_key_parse(const struct store *s, const MDB_val *key, uint32_t *scan_id,
                           struct net_addr *addr, uint16_t *port);
+/* pack.c: copies every entry of from, in key order, into to (empty, or
+ * holding only keys before from's first): MDB_APPEND fills each page before
+ * the next. rekey, if not NULL, may replace each key first (keeping the
+ * order); its nonzero return ends the copy and is returned. Else an LMDB
+ * code. */
+typedef int store_rekey_fn(void *ctx, MDB_val *key);
+int store_copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to, store_rekey_fn *rekey, void *ctx);
 /* Schema 3 -> 4: the addrs keys gain their family byte, in txn (a
  * store_txn_fn; ctx unused). */
 int addrs_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);

@@ -102,10 +102,7 @@ static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *n
     return 0;
 }
 
-/* Copies every entry of from, in key order, into to (empty, or holding
- * only keys before from's first): MDB_APPEND fills each page before the
- * next. An LMDB code. */
-static int copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
+int store_copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to, store_rekey_fn *rekey, void *ctx)
 {
     MDB_cursor *cursor;
     MDB_val key, value;
@@ -114,7 +111,7 @@ static int copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
         return rc;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
-        if ((rc = mdb_put(txn, to, &key, &value, MDB_APPEND)))
+        if ((rekey && (rc = rekey(ctx, &key))) || (rc = mdb_put(txn, to, &key, &value, MDB_APPEND)))
             break;
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -129,11 +126,11 @@ static int repack_via_scratch(MDB_txn *txn, MDB_dbi db)
     if (!rc)
         rc = mdb_drop(txn, scratch, 0);   /* left over by nothing: a transaction is atomic */
     if (!rc)
-        rc = copy_db(txn, db, scratch);
+        rc = store_copy_db(txn, db, scratch, NULL, NULL);
     if (!rc)
         rc = mdb_drop(txn, db, 0);
     if (!rc)
-        rc = copy_db(txn, scratch, db);
+        rc = store_copy_db(txn, scratch, db, NULL, NULL);
     if (!rc)
         rc = mdb_drop(txn, scratch, 1);
     return rc;

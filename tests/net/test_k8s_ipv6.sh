@@ -22,14 +22,6 @@ source "$(dirname "$0")/lib.sh"
 net_test_init k8s_ipv6 520 "$@"
 POP=$here/k8s_population.sh
 export KS_POP_DIR=$WORK/pop
-
-pop_cleanup() {
-    local rc=$?
-    set +e
-    "$POP" down "$TEST_ID" >/dev/null 2>&1 || true
-    (exit $rc)
-    net_cleanup
-}
 trap pop_cleanup EXIT
 
 expected=$("$POP" up "$TEST_ID" 2021 600 200)
@@ -53,22 +45,7 @@ stored_pairs "$db" >"$WORK/stored.csv"
 expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints (both families)"
 
 # every record as expected.tsv says (the fields of test_population_stats.sh)
-awk '
-    function field(name,   re, v) {
-        re = "\"" name "\":(\"[^\"]*\"|[^,}]*)"
-        if (!match($0, re)) return "?"
-        v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-        if (v == "null") return "-"
-        gsub(/^"|"$/, "", v)
-        return v
-    }
-    {
-        minor = field("version_minor")
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field("addr"), field("port"),
-            (field("tls_done") == "true" ? 1 : 0), (field("k8s") == "true" ? "yes" : "no"),
-            field("provider"), (minor == "-" ? "-" : field("version_major") "." minor),
-            field("git_version"), (field("http_status") == "-" ? 0 : field("http_status"))
-    }' "$WORK/out.jsonl" | LC_ALL=C sort >"$WORK/got8.tsv"
+records_tsv "$WORK/out.jsonl" | cut -f1-8 >"$WORK/got8.tsv"
 tail -n +2 "$expected" | cut -f1-8 | LC_ALL=C sort >"$WORK/want8.tsv"
 if ! cmp -s "$WORK/want8.tsv" "$WORK/got8.tsv"; then
     diff "$WORK/want8.tsv" "$WORK/got8.tsv" | head -20 >&2
@@ -112,21 +89,17 @@ grep -qF "[${one6% *}]:${one6#* } (scan 1)" "$WORK/show.txt" || fail "show print
 db=$WORK/resume.lmdb
 args=(-b "$EMPTY" -p 443,6443 -c 2 -q --db "$db" --seed 21 --hitlist "$hitlist"
       --connect-timeout 1000 --handshake-timeout 1000 --response-timeout 1000 198.18.0.0/16)
-kills=0
 : >"$WORK/before.csv"
 ip netns exec "$S" "$KS" scan "${args[@]}" -r 5000 & pid=$!
 for delay in $((4 + RANDOM % 8)) $((3 + RANDOM % 6)); do
     sleep "$delay"
-    kill -0 "$pid" 2>/dev/null || break
-    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
-    kills=$((kills + 1))
-    "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed after kill $kills"; }
-    stored_pairs "$db" >"$WORK/before.csv"
-    note "kill $kills after ${delay}s: $(count_rows "$WORK/before.csv") hosts stored" \
+    kill_scan "$pid" "$db" || break
+    note "kill $KILLS after ${delay}s: $(count_rows "$WORK/before.csv") hosts stored" \
         "($(grep -c ':' "$WORK/before.csv" || true) IPv6)"
     ip netns exec "$S" "$KS" scan "${args[@]}" -r 5000 --resume & pid=$!
 done
 wait "$pid" || fail "the last resumed scan failed"
+kills=$KILLS
 ((kills >= 1)) || fail "the scan finished before it could be killed"
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed at the end"; }
 stored_pairs "$db" >"$WORK/final.csv"
