@@ -265,8 +265,8 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
         goto fail;
     if (cfg->probe)
         p->modules = cfg->probe->modules;
-    /* Before any thread starts: the scan thread writes IPv6 responders to
-     * the same file directly, and a header after them broke the CSV. */
+    /* Before any thread starts, so the header is the first line whoever
+     * writes next. */
     if (p->out && !p->pool && p->format == PIPELINE_CSV)
         write_line(p, "saddr,sport");
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
