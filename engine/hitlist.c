@@ -10,6 +10,7 @@
  * place (glibc's qsort may allocate a copy of the whole array).
  */
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/buf.h"
 
 #include <arpa/inet.h>
@@ -32,15 +33,7 @@ void hitlist_free(struct hitlist *h)
 
 int hitlist_parse_line(char *line, ip6_int *addr, char *err)
 {
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
-    while (*line == ' ' || *line == '\t')
-        line++;
-    char *end = line + strlen(line);
-    while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                          end[-1] == '\r'))
-        *--end = '\0';
+    line = line_token(line);
     if (*line == '\0')
         return 0;
     uint8_t bytes[16];

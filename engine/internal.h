@@ -11,6 +11,10 @@
 #include <pcap/pcap.h>
 #include <pthread.h>
 
+/* A list file's line (-w, -b, --opt-out, --hitlist) without its comment
+ * and surrounding blanks, in place; returns the token (addr.c). */
+char *line_token(char *line);
+
 /* The SYN frame: Ethernet + IPv4 (no options) + TCP with Linux's SYN
  * options. Built by template.c for the sendmmsg path and by sender.c's
  * libnet path; both must send the same frame. */

@@ -11,6 +11,7 @@
  * hitlist costs its 16 bytes an address and nothing more.
  */
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "lib/buf.h"
 
 #include <arpa/inet.h>
@@ -32,20 +33,6 @@ void ip_list_free(struct ip_list *list)
     unsigned min_prefix6 = list->min_prefix6;
     ip_list_init(list);
     list->min_prefix6 = min_prefix6;
-}
-
-ip6_int ip6_from_bytes(const uint8_t bytes[16])
-{
-    ip6_int v = 0;
-    for (int i = 0; i < 16; i++)
-        v = v << 8 | bytes[i];
-    return v;
-}
-
-void ip6_to_bytes(ip6_int v, uint8_t bytes[16])
-{
-    for (int i = 15; i >= 0; i--, v >>= 8)
-        bytes[i] = (uint8_t)v;
 }
 
 int ip_list_add_range6(struct ip_list *list, ip6_int first, ip6_int last, char *err)
@@ -158,21 +145,6 @@ int ip_list_add_text(struct ip_list *list, const char *text, char *err)
     }
     uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
     return ip_list_add_range(list, addr & mask, (addr & mask) | ~mask, err);
-}
-
-/* Strips a comment and surrounding blanks in place; returns the token. */
-static char *line_token(char *line)
-{
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
-    while (*line == ' ' || *line == '\t')
-        line++;
-    char *end = line + strlen(line);
-    while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                          end[-1] == '\r'))
-        *--end = '\0';
-    return line;
 }
 
 int ip_list_load_file(struct ip_list *list, const char *path, char *err)
