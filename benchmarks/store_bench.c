@@ -424,7 +424,7 @@ static void fill_record(struct probe_result *r, uint64_t i)
         "\"clean\",\n  \"buildDate\": \"2022-10-24T20:32:54Z\",\n  \"goVersion\": \"go1.16.15\",\n"
         "  \"compiler\": \"gc\",\n  \"platform\": \"linux/amd64\"\n}";
     probe_result_init(r);
-    r->addr = (uint32_t)(i * 2654435761u);   /* scan order: a permutation */
+    r->addr = net_addr_ipv4((uint32_t)(i * 2654435761u));   /* scan order: a permutation */
     r->port = i & 1 ? 443 : 6443;
     r->started_ms = 1764400000000LL + (int64_t)i;
     r->duration_ms = 40 + (uint32_t)(i % 200);
@@ -673,7 +673,7 @@ static void insert_certs(struct store_writer *w, const struct certset *set, size
     for (size_t i = from; i < to; i++) {
         struct probe_result r;
         probe_result_init(&r);
-        r.addr = (uint32_t)(*record)++;
+        r.addr = net_addr_ipv4((uint32_t)(*record)++);
         r.port = 443;
         set_chain(&r, 0, set->items[i].der, set->items[i].length);
         if (store_writer_put(w, &r, err))

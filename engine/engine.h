@@ -4,7 +4,7 @@
  * This header is the whole public interface of engine/. The pieces, in the
  * order a scan uses them:
  *
- *   net_addr         an address of either family (IPv4 or IPv6)
+ *   net_addr         an address of either family (lib/addr.h)
  *   ip_list          sorted, merged IPv4 and IPv6 ranges: allowlists and blocklists
  *   hitlist          a sorted set of single IPv6 addresses (--hitlist)
  *   port_list        the ports to probe
@@ -26,6 +26,7 @@
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
 
+#include "lib/addr.h"
 #include "lib/text.h"
 
 #include <stdatomic.h>
@@ -41,18 +42,6 @@
 /* ------------------------------------------------------------------ */
 /* Address lists                                                        */
 /* ------------------------------------------------------------------ */
-
-/* An address of either family, as the receiver reports a responder. */
-struct net_addr {
-    uint8_t family;      /* AF_INET or AF_INET6 */
-    uint8_t bytes[16];   /* network order; IPv4 uses the first 4 */
-};
-
-/* RFC 5952 text ("2001:db8::1", lower case, the longest zero run
- * compressed) or the dotted quad; returns out. */
-#define NET_ADDR_TEXT_MAX 46
-char *net_addr_text(const struct net_addr *a, char out[NET_ADDR_TEXT_MAX]);
-struct net_addr net_addr_ipv4(uint32_t addr);
 
 typedef unsigned __int128 ip6_int;
 ip6_int ip6_from_bytes(const uint8_t bytes[16]);

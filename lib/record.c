@@ -69,6 +69,7 @@ const char *probe_result_module(const struct probe_result *r)
 void probe_result_init(struct probe_result *r)
 {
     memset(r, 0, sizeof(*r));
+    r->addr = net_addr_ipv4(0);
     r->version_major = r->version_minor = r->version_patch = -1;
 }
 

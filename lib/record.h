@@ -16,6 +16,8 @@
 #ifndef KS_LIB_RECORD_H
 #define KS_LIB_RECORD_H
 
+#include "lib/addr.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,7 +78,7 @@ struct cert_der {
 
 struct probe_result {
     /* identity */
-    uint32_t addr;               /* IPv4, host byte order */
+    struct net_addr addr;        /* IPv4 or IPv6 (lib/addr.h) */
     uint16_t port;
     int64_t started_ms;          /* Unix time in milliseconds */
     uint32_t duration_ms;
@@ -146,7 +148,9 @@ const char *probe_result_module(const struct probe_result *r);
 
 /* How a field is held, and so how every serialiser writes it. */
 enum field_type {
-    FIELD_ADDR,        /* uint32_t IPv4: JSON "a.b.c.d"; store: 4 bytes big-endian */
+    FIELD_ADDR,        /* struct net_addr: JSON "a.b.c.d" or RFC 5952 text; store: from
+                          record version 5 a family byte (4, 6) and 4 or 16 bytes,
+                          before it 4 bytes IPv4 */
     FIELD_PORT,        /* uint16_t: store: 2 bytes big-endian */
     FIELD_I64,         /* int64_t: store: zig-zag varint */
     FIELD_U32,         /* uint32_t: store: varint */
@@ -183,8 +187,11 @@ struct record_field {
 extern const struct record_field record_fields[];
 extern const size_t record_field_count;
 
-/* The newest store record version the table describes (the largest since). */
-#define RECORD_VERSION 4
+/* The newest store record version the table describes: the largest since,
+ * or RECORD_VERSION_ADDR_FAMILY, which added no field but the IPv6 form
+ * of addr. */
+#define RECORD_VERSION 5
+#define RECORD_VERSION_ADDR_FAMILY 5
 
 /* ---- lifetime ---- */
 

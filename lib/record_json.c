@@ -250,10 +250,10 @@ static void json_value(struct text *t, const struct probe_result *r, const struc
                        enum record_certs certs)
 {
     const void *p = record_field_ptr(r, f);
-    char addr[16];
+    char addr[NET_ADDR_TEXT_MAX];
     switch (f->type) {
     case FIELD_ADDR:
-        text_string(t, ipv4_text(*(const uint32_t *)p, addr));
+        text_string(t, net_addr_text(p, addr));
         break;
     case FIELD_PORT: text_integer(t, *(const uint16_t *)p); break;
     case FIELD_I64: text_integer(t, *(const int64_t *)p); break;

@@ -106,7 +106,7 @@ static struct conn *conn_take(struct worker *w, const struct probe_target *t)
     c->target = *t;
     c->module = probe_module_get(t->module);
     c->transport = c->module->transport;
-    c->r.addr = probe_target_ipv4_addr(t);
+    c->r.addr = t->addr;
     c->r.port = t->port;
     c->r.started_ms = realtime_ms();
     c->started_mono = w->now;
@@ -127,7 +127,9 @@ static struct conn *conn_take(struct worker *w, const struct probe_target *t)
 static void conn_connect(struct conn *c)
 {
     struct worker *w = c->w;
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const struct net_addr *a = &c->target.addr;
+    bool v4 = net_addr_is_ipv4(a);
+    c->fd = socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         conn_finish(c, PROBE_INTERNAL_ERROR, "socket: %s", strerror(errno));
         return;
@@ -137,8 +139,12 @@ static void conn_connect(struct conn *c)
     struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(c->target.port)};
-    memcpy(&sa.sin_addr, c->target.addr, 4);
-    if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(c->target.port)};
+    memcpy(&sa.sin_addr, a->bytes, 4);
+    memcpy(&sa6.sin6_addr, a->bytes, 16);
+    struct sockaddr *to = v4 ? (struct sockaddr *)&sa : (struct sockaddr *)&sa6;
+    socklen_t to_length = v4 ? sizeof(sa) : sizeof(sa6);
+    if (connect(c->fd, to, to_length) < 0 && errno != EINPROGRESS) {
         int saved = errno;
         if (saved == ECONNREFUSED)
             conn_finish(c, PROBE_REFUSED, "connection refused");
@@ -215,7 +221,7 @@ static bool conn_fall_back(struct conn *c, const struct io_failure *f)
     struct probe_target t = c->target;
     int64_t started_ms = c->r.started_ms;
     probe_result_free(&c->r);
-    c->r.addr = probe_target_ipv4_addr(&t);
+    c->r.addr = t.addr;
     c->r.port = t.port;
     c->r.started_ms = started_ms;
     conn_reconnect(c, fallback, c->w->now);

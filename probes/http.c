@@ -218,14 +218,16 @@ void http_response_begin(struct http_response *h, struct probe_result *r,
 
 /* ------------------------------------------------------------ request */
 
-/* GET <the module's path>; Host is the address, with the port unless it is
- * the scheme's default (443 over TLS, 80 in the clear). */
+/* GET <the module's path>; Host is the address (IPv6 in brackets, RFC 7230
+ * section 5.4 with RFC 3986's IP-literal), with the port unless it is the
+ * scheme's default (443 over TLS, 80 in the clear). */
 static size_t http_request(struct conn *c, char *buffer, size_t capacity)
 {
-    char host[32];
-    size_t n = strlen(ipv4_text(probe_target_ipv4_addr(&c->target), host));
-    if (c->target.port != (c->transport->secure ? 443 : 80))
-        snprintf(host + n, sizeof(host) - n, ":%u", c->target.port);
+    char host[NET_ENDPOINT_TEXT_MAX];
+    const struct net_addr *a = &c->target.addr;
+    net_endpoint_text(a, c->target.port, host);
+    if (c->target.port == (c->transport->secure ? 443 : 80))
+        *strrchr(host, ':') = '\0';   /* the default port goes unsaid */
     int length = snprintf(buffer, capacity,
                           "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
                           "Accept: application/json\r\nConnection: close\r\n\r\n",

@@ -102,22 +102,19 @@ int probe_port_map_add(struct probe_port_map *map, const char *spec, char *err)
     return 0;
 }
 
-void probe_target_ipv4(struct probe_target *t, uint32_t addr, uint16_t port, unsigned module,
-                       uint64_t tag)
+void probe_target_init(struct probe_target *t, const struct net_addr *addr, uint16_t port,
+                       unsigned module, uint64_t tag)
 {
     memset(t, 0, sizeof(*t));
-    t->addr[0] = (uint8_t)(addr >> 24);
-    t->addr[1] = (uint8_t)(addr >> 16);
-    t->addr[2] = (uint8_t)(addr >> 8);
-    t->addr[3] = (uint8_t)addr;
-    t->family = PROBE_FAMILY_IPV4;
+    t->addr = *addr;
     t->port = port;
     t->module = (uint8_t)module;
     t->tag = tag;
 }
 
-uint32_t probe_target_ipv4_addr(const struct probe_target *t)
+void probe_target_ipv4(struct probe_target *t, uint32_t addr, uint16_t port, unsigned module,
+                       uint64_t tag)
 {
-    return (uint32_t)t->addr[0] << 24 | (uint32_t)t->addr[1] << 16 | (uint32_t)t->addr[2] << 8 |
-           t->addr[3];
+    struct net_addr a = net_addr_ipv4(addr);
+    probe_target_init(t, &a, port, module, tag);
 }

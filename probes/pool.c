@@ -212,7 +212,7 @@ int probe_pool_create(struct probe_pool **out, const struct probe_config *cfg_in
  * room; waits while every queue is full. -1 if the pool is stopping. */
 int probe_pool_submit(struct probe_pool *p, const struct probe_target *t)
 {
-    if (t->family != PROBE_FAMILY_IPV4 || !probe_module_get(t->module))
+    if (!probe_module_get(t->module))
         return -1;
     pthread_mutex_lock(&p->lock);
     struct worker *chosen = NULL;

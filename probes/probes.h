@@ -207,27 +207,25 @@ struct probe_config {
 /* Fills every 0/NULL field of `cfg` with its default (what create uses). */
 void probe_config_defaults(struct probe_config *cfg);
 
-/* What to probe. The address has room for IPv6 (the engine and the record
- * are IPv4 today, so the pool refuses other families). */
-enum probe_family { PROBE_FAMILY_IPV4 = 4, PROBE_FAMILY_IPV6 = 6 };
+/* What to probe: an address of either family. */
 
 /* Flags of a target, copied into its record. */
 #define PROBE_TARGET_ALL_PORTS_OPEN 1u /* the host answers on every port (engine.h) */
 
 struct probe_target {
-    uint8_t addr[16];             /* network byte order; IPv4 in the first 4 bytes */
-    uint8_t family;               /* enum probe_family */
+    struct net_addr addr;         /* lib/addr.h */
     uint8_t module;               /* index in the registry (probe_module_for_port) */
     uint16_t port;
     uint32_t flags;               /* PROBE_TARGET_* */
     uint64_t tag;                 /* the caller's, given back with the result */
 };
 
+/* A target (every other field 0). */
+void probe_target_init(struct probe_target *t, const struct net_addr *addr, uint16_t port,
+                       unsigned module, uint64_t tag);
 /* An IPv4 target (addr in host byte order). */
 void probe_target_ipv4(struct probe_target *t, uint32_t addr, uint16_t port, unsigned module,
                        uint64_t tag);
-/* The IPv4 address of t, host byte order. */
-uint32_t probe_target_ipv4_addr(const struct probe_target *t);
 
 /* Called on a worker thread when a probe ends, once per submitted target,
  * concurrently from several threads, with the target as submitted (its tag
@@ -250,7 +248,7 @@ int probe_pool_reserve_fds(const struct probe_config *cfg, char *err);
 
 /* Queue one probe. Blocks while the pool is full (every connection slot in
  * use and the queues full). Thread-safe. -1 if the pool is finishing, or
- * the target is not IPv4 or names no module. */
+ * the target names no module. */
 int probe_pool_submit(struct probe_pool *p, const struct probe_target *t);
 
 /* Counters, readable at any time (monotonic, 64-bit). */

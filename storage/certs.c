@@ -206,8 +206,8 @@ int cert_replace(struct store *s, MDB_txn *txn, uint64_t seq, const uint8_t sha2
 
 /* Schema 2 -> 3: the certificates, keyed by SHA-256, move to a scratch
  * table, then come back in hash order under arrival numbers 1, 2, ... with
- * their index (both appended: full pages). One transaction: killed midway,
- * the store stays at schema 2. */
+ * their index (both appended: full pages). In the upgrade's transaction
+ * (store_open), which also writes the new schema version. */
 int cert_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     (void)ctx;
@@ -252,11 +252,6 @@ int cert_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, c
         mdb_cursor_close(cursor);
     if (rc == MDB_NOTFOUND)
         rc = mdb_drop(txn, scratch, 1);
-    uint8_t version[4];
-    be32_put(version, STORE_SCHEMA_VERSION);
-    MDB_val vkey = {14, "schema_version"}, vvalue = {4, version};
-    if (!rc)
-        rc = mdb_put(txn, s->meta, &vkey, &vvalue, 0);
     if (rc)
         return store_fail(s, rc, "upgrade the certificates to schema 3", map_full, err);
     s->certs_by_hash = false;

@@ -139,12 +139,6 @@ static void visit_cert_index(struct checker *ck, const MDB_val *key, const MDB_v
                (unsigned long long)be64_get(value->mv_data));
 }
 
-static void addr_text(char *out, size_t size, uint32_t addr, unsigned port)
-{
-    char ip[16];
-    snprintf(out, size, "%s:%u", ipv4_text(addr, ip), port);
-}
-
 static void check_chain(struct checker *ck, const char *where, const struct probe_result *r)
 {
     char kt[80];
@@ -169,10 +163,9 @@ static void check_chain(struct checker *ck, const char *where, const struct prob
 static void check_indexed(struct checker *ck, const char *where, uint32_t scan_id, uint64_t seq,
                           const struct probe_result *r)
 {
-    uint8_t keybuf[STORE_ADDR_KEY_LEN];
-    store_addr_key(keybuf, scan_id, r->addr, r->port);
-    MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value;
-    if (mdb_get(ck->txn, ck->store->addrs, &key, &value))
+    uint8_t keybuf[STORE_ADDR_KEY_MAX];
+    MDB_val key = {store_addr_key(ck->store, keybuf, scan_id, &r->addr, r->port), keybuf}, value;
+    if (key.mv_size == 0 || mdb_get(ck->txn, ck->store->addrs, &key, &value))
         report(ck, "%s: not in the address index", where);
     else if (value.mv_size != 8 || be64_get(value.mv_data) != seq)
         report(ck, "%s: the address index names another record", where);
@@ -200,8 +193,8 @@ static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *va
         report(ck, "%s: %s", where, why);
         return;
     }
-    char host[24];
-    addr_text(host, sizeof(host), r.addr, r.port);
+    char host[NET_ENDPOINT_TEXT_MAX];
+    net_endpoint_text(&r.addr, r.port, host);
     snprintf(where, sizeof(where), "hosts: scan %u %s (record %llu)", scan_id, host,
              (unsigned long long)seq);
     check_chain(ck, where, &r);
@@ -212,19 +205,21 @@ static void visit_host(struct checker *ck, const MDB_val *key, const MDB_val *va
 static void visit_addr(struct checker *ck, const MDB_val *key, const MDB_val *value)
 {
     char kt[80];
-    if (key->mv_size != STORE_ADDR_KEY_LEN || value->mv_size != 8) {
-        report(ck, "addrs: entry %s is not a %d-byte key with an 8-byte value", key_text(kt, key),
-               STORE_ADDR_KEY_LEN);
+    uint32_t scan_id;
+    struct net_addr addr;
+    uint16_t port;
+    if (!store_addr_key_parse(ck->store, key, &scan_id, &addr, &port) || value->mv_size != 8) {
+        report(ck, "addrs: entry %s is not an address key with an 8-byte value",
+               key_text(kt, key));
         return;
     }
-    const uint8_t *k = key->mv_data;
-    char host[24];
-    addr_text(host, sizeof(host), be32_get(k + 4), be16_get(k + 8));
+    char host[NET_ENDPOINT_TEXT_MAX];
+    net_endpoint_text(&addr, port, host);
     uint8_t hostkey[STORE_HOST_KEY_LEN];
-    store_host_key(hostkey, be32_get(k), be64_get(value->mv_data));
+    store_host_key(hostkey, scan_id, be64_get(value->mv_data));
     MDB_val hk = {STORE_HOST_KEY_LEN, hostkey}, record;
     if (mdb_get(ck->txn, ck->store->hosts, &hk, &record))
-        report(ck, "addrs: scan %u %s: names record %llu, which is missing", be32_get(k),
+        report(ck, "addrs: scan %u %s: names record %llu, which is missing", scan_id,
                host, (unsigned long long)be64_get(value->mv_data));
 }
 

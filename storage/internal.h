@@ -27,12 +27,18 @@
 #include <pthread.h>
 #include <zstd.h>
 
-#define STORE_SCHEMA_VERSION 3u
+#define STORE_SCHEMA_VERSION 4u
 #define STORE_SCHEMA_CERTS_BY_HASH 2u  /* older schema: certs keyed by SHA-256, read-only here */
+#define STORE_SCHEMA_IPV4_KEYS 3u      /* older schema: addrs keys without a family, read-only here */
 #define STORE_FORMAT_NAME "kubesurvey-store"
-#define STORE_RECORD_VERSION 4u        /* first byte of every hosts value */
+#define STORE_RECORD_VERSION 5u        /* first byte of every hosts value */
 #define STORE_HOST_KEY_LEN 12          /* hosts: scan id (4) + sequence number (8), big-endian */
-#define STORE_ADDR_KEY_LEN 10          /* addrs: scan id (4) + addr (4) + port (2), big-endian */
+/* addrs: scan id (4), family (1: 4 or 6), address (4 or 16), port (2),
+ * big-endian; so a scan's IPv4 hosts come before its IPv6 ones, each in
+ * address order. Schema 3 and older: scan id, IPv4 address, port. */
+#define STORE_ADDR_KEY_IPV4_LEN 11
+#define STORE_ADDR_KEY_MAX 23
+#define STORE_ADDR_KEY_V3_LEN 10
 #define STORE_CERT_KEY_LEN 8          /* certs: arrival number, uint64 big-endian */
 /* cert_index keys: the first 16 bytes of the SHA-256. A chance collision
  * needs about 2^64 certificates; a forged one about 2^64 hash evaluations,
@@ -57,6 +63,9 @@ struct store {
     /* A schema 2 store (opened read-only): certs is keyed by SHA-256 and
      * there is no cert_index. */
     bool certs_by_hash;
+    /* A schema 2 or 3 store (opened read-only): addrs keys hold an IPv4
+     * address and no family byte. */
+    bool ipv4_keys;
     /* For store_shrink_file, opened with the store (read-write), so that a
      * scan that switched to another user may still use them: PATH-lock
      * (see store_used_elsewhere) and the store's directory. -1 if not open. */
@@ -117,7 +126,24 @@ int store_write_txn(struct store *s, store_txn_fn *fn, void *ctx, const char *wh
 /* 0 if json is a JSON object, else -1 naming what. */
 int store_json_check_object(const char *json, const char *what, char *err);
 void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t seq);
-void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port);
+/* The addrs key of (scan, addr, port) in s's form, and its length (less 2:
+ * the prefix of every port). 0 for an IPv6 address and a store of IPv4 keys
+ * (it holds none). */
+size_t store_addr_key(const struct store *s, uint8_t key[STORE_ADDR_KEY_MAX], uint32_t scan_id,
+                      const struct net_addr *addr, uint16_t port);
+/* Reads an addrs key of s: false if it is none (its length or family). */
+bool store_addr_key_parse(const struct store *s, const MDB_val *key, uint32_t *scan_id,
+                          struct net_addr *addr, uint16_t *port);
+/* pack.c: copies every entry of from, in key order, into to (empty, or
+ * holding only keys before from's first): MDB_APPEND fills each page before
+ * the next. rekey, if not NULL, may replace each key first (keeping the
+ * order); its nonzero return ends the copy and is returned. Else an LMDB
+ * code. */
+typedef int store_rekey_fn(void *ctx, MDB_val *key);
+int store_copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to, store_rekey_fn *rekey, void *ctx);
+/* Schema 3 -> 4: the addrs keys gain their family byte, in txn (a
+ * store_txn_fn; ctx unused). */
+int addrs_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
 
 /* The writer's sets of certificates known to be stored: lib's hash map with
  * the 32-byte SHA-256 as key and no value, bounded at STORE_CERT_SET_MAX
@@ -147,8 +173,8 @@ int cert_find(struct store *s, MDB_txn *txn, const uint8_t sha256[32], MDB_val *
  * see the top of this file). */
 int cert_append(struct store *s, MDB_txn *txn, const uint8_t sha256[32], const MDB_val *frame,
                 bool *map_full, char *err);
-/* Upgrades a schema 2 store (certs keyed by SHA-256) to schema 3 in one
- * transaction (a store_txn_fn; ctx unused). */
+/* Upgrades the certificates of a schema 2 store (certs keyed by SHA-256)
+ * to schema 3 in txn (a store_txn_fn; ctx unused). */
 int cert_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err);
 /* Replaces the frame stored under arrival number seq (whose DER hashes to
  * sha256) by frame, appended under a new number; the index follows. */

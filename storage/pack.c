@@ -52,18 +52,25 @@ static double fill_of(uint64_t used, uint64_t leaf_pages, uint64_t overflow_page
 
 /* ---- repacking ---- */
 
+/* The keys of a table: addrs keys have two lengths (an IPv4 or an IPv6
+ * address), cert_index keys one. */
+struct key_sizes {
+    size_t min, max;
+};
+
 struct entry_array {
-    uint8_t *data;        /* count entries of key_len + value_len bytes */
+    uint8_t *data;        /* count entries: key length (1 byte), key (max bytes), value */
     size_t count;
 };
 
-/* Reads every entry of db, all of size key_len / value_len, into out.
- * -1 if one has another size (the table is damaged: packing stops). */
+/* Reads every entry of db, keys of keys.min..max bytes and values of
+ * value_len, into out. -1 if one has another size (the table is damaged:
+ * packing stops). */
 static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
-                        size_t key_len, size_t value_len, uint64_t count, struct entry_array *out,
-                        char *err)
+                        struct key_sizes keys, size_t value_len, uint64_t count,
+                        struct entry_array *out, char *err)
 {
-    size_t size = key_len + value_len;
+    size_t size = 1 + keys.max + value_len;
     MDB_cursor *cursor;
     MDB_val key, value;
     out->count = 0;
@@ -76,14 +83,17 @@ static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *n
     int rc = mdb_cursor_open(txn, db, &cursor);
     for (rc = rc ? rc : mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size != key_len || value.mv_size != value_len || out->count == count) {
+        if (key.mv_size < keys.min || key.mv_size > keys.max || value.mv_size != value_len ||
+            out->count == count) {
             snprintf(err, KS_ERRLEN, "%s: corrupt store: %s holds an entry of another size "
                      "(kubesurvey check lists the damage)", s->path, name);
             mdb_cursor_close(cursor);
             return -1;
         }
-        memcpy(out->data + out->count * size, key.mv_data, key_len);
-        memcpy(out->data + out->count * size + key_len, value.mv_data, value_len);
+        uint8_t *e = out->data + out->count * size;
+        e[0] = (uint8_t)key.mv_size;
+        memcpy(e + 1, key.mv_data, key.mv_size);
+        memcpy(e + 1 + keys.max, value.mv_data, value_len);
         out->count++;
     }
     if (rc != MDB_NOTFOUND)
@@ -92,10 +102,7 @@ static int entries_read(struct store *s, MDB_txn *txn, MDB_dbi db, const char *n
     return 0;
 }
 
-/* Copies every entry of from, in key order, into to (empty, or holding
- * only keys before from's first): MDB_APPEND fills each page before the
- * next. An LMDB code. */
-static int copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
+int store_copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to, store_rekey_fn *rekey, void *ctx)
 {
     MDB_cursor *cursor;
     MDB_val key, value;
@@ -104,7 +111,7 @@ static int copy_db(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
         return rc;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
-        if ((rc = mdb_put(txn, to, &key, &value, MDB_APPEND)))
+        if ((rekey && (rc = rekey(ctx, &key))) || (rc = mdb_put(txn, to, &key, &value, MDB_APPEND)))
             break;
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -119,32 +126,33 @@ static int repack_via_scratch(MDB_txn *txn, MDB_dbi db)
     if (!rc)
         rc = mdb_drop(txn, scratch, 0);   /* left over by nothing: a transaction is atomic */
     if (!rc)
-        rc = copy_db(txn, db, scratch);
+        rc = store_copy_db(txn, db, scratch, NULL, NULL);
     if (!rc)
         rc = mdb_drop(txn, db, 0);
     if (!rc)
-        rc = copy_db(txn, scratch, db);
+        rc = store_copy_db(txn, scratch, db, NULL, NULL);
     if (!rc)
         rc = mdb_drop(txn, scratch, 1);
     return rc;
 }
 
-/* The usual case: the entries held in memory (18 bytes a host for addrs,
- * 24 a certificate for cert_index, at most s->pack_memory bytes), the table
+/* The usual case: the entries held in memory (32 bytes a host for addrs,
+ * 25 a certificate for cert_index, at most s->pack_memory bytes), the table
  * emptied (its pages go to the free list, reused by later transactions) and
  * appended again in key order. */
 static int repack_in_memory(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
-                            size_t key_len, size_t value_len, uint64_t count, int *rc, char *err)
+                            struct key_sizes keys, size_t value_len, uint64_t count, int *rc,
+                            char *err)
 {
     struct entry_array all;
-    if (entries_read(s, txn, db, name, key_len, value_len, count, &all, err)) {
+    if (entries_read(s, txn, db, name, keys, value_len, count, &all, err)) {
         free(all.data);
         return -1;
     }
     *rc = mdb_drop(txn, db, 0);
     for (size_t i = 0; i < all.count && !*rc; i++) {
-        uint8_t *e = all.data + i * (key_len + value_len);
-        MDB_val key = {key_len, e}, value = {value_len, e + key_len};
+        uint8_t *e = all.data + i * (1 + keys.max + value_len);
+        MDB_val key = {e[0], e + 1}, value = {value_len, e + 1 + keys.max};
         *rc = mdb_put(txn, db, &key, &value, MDB_APPEND);
     }
     free(all.data);
@@ -152,22 +160,24 @@ static int repack_in_memory(struct store *s, MDB_txn *txn, MDB_dbi db, const cha
 }
 
 /* Rewrites db in key order if its pages are less than STORE_PACK_FILL
- * full (map_full: see internal.h). */
-static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name, size_t key_len,
-                   size_t value_len, bool *map_full, char *err)
+ * full, as estimated with the shortest keys (a table of longer ones is
+ * repacked sooner, which costs time, never space) (map_full: see
+ * internal.h). */
+static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name,
+                   struct key_sizes keys, size_t value_len, bool *map_full, char *err)
 {
     MDB_stat st;
     int rc = mdb_stat(txn, db, &st);
     if (rc)
         return store_fail(s, rc, "read an index's size", NULL, err);
     uint64_t leaf, overflow;
-    entry_bytes(st.ms_psize, key_len, value_len, &leaf, &overflow);
+    entry_bytes(st.ms_psize, keys.min, value_len, &leaf, &overflow);
     if (st.ms_leaf_pages < 2 ||
         fill_of(st.ms_entries * leaf, st.ms_leaf_pages, 0, st.ms_psize) >= STORE_PACK_FILL)
         return 0;
-    if (st.ms_entries * (key_len + value_len) > s->pack_memory)
+    if (st.ms_entries * (1 + keys.max + value_len) > s->pack_memory)
         rc = repack_via_scratch(txn, db);
-    else if (repack_in_memory(s, txn, db, name, key_len, value_len, st.ms_entries, &rc, err))
+    else if (repack_in_memory(s, txn, db, name, keys, value_len, st.ms_entries, &rc, err))
         return -1;
     if (rc) {
         char what[64];
@@ -180,11 +190,12 @@ static int pack_db(struct store *s, MDB_txn *txn, MDB_dbi db, const char *name, 
 int store_pack_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
 {
     (void)ctx;
-    if (pack_db(s, txn, s->addrs, "addrs", STORE_ADDR_KEY_LEN, 8, map_full, err))
+    struct key_sizes addr_keys = {STORE_ADDR_KEY_IPV4_LEN, STORE_ADDR_KEY_MAX};
+    struct key_sizes hash_keys = {STORE_CERT_INDEX_KEY_LEN, STORE_CERT_INDEX_KEY_LEN};
+    if (pack_db(s, txn, s->addrs, "addrs", addr_keys, 8, map_full, err))
         return -1;
     if (!s->certs_by_hash &&
-        pack_db(s, txn, s->cert_index, "cert_index", STORE_CERT_INDEX_KEY_LEN, STORE_CERT_KEY_LEN,
-                map_full, err))
+        pack_db(s, txn, s->cert_index, "cert_index", hash_keys, STORE_CERT_KEY_LEN, map_full, err))
         return -1;
     return 0;
 }

@@ -104,7 +104,11 @@ static int walk_prefix(struct walk *wk, MDB_dbi db, const uint8_t *prefix, size_
     for (; rc == 0; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size < prefix_length || memcmp(key.mv_data, prefix, prefix_length))
             break;
-        if (key.mv_size != (by_index ? STORE_ADDR_KEY_LEN : STORE_HOST_KEY_LEN)) {
+        uint32_t id;
+        struct net_addr addr;
+        uint16_t port;
+        if (by_index ? !store_addr_key_parse(wk->store, &key, &id, &addr, &port)
+                     : key.mv_size != STORE_HOST_KEY_LEN) {
             if (wk->stats)
                 wk->stats->corrupt++;
             continue;
@@ -165,7 +169,8 @@ int store_hosts_foreach(struct store *s, uint32_t scan_id, unsigned flags,
     return result;
 }
 
-int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, uint16_t port,
+int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, const struct net_addr *addr,
+                             uint16_t port,
                              unsigned flags,
                              int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
                              void *ctx, struct store_read_stats *stats, char *err)
@@ -173,11 +178,14 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
     struct walk wk = {s, NULL, NULL, flags, fn, ctx, stats, false};
     if (walk_begin(&wk, err))
         return -1;
-    uint8_t prefix[STORE_ADDR_KEY_LEN];
-    size_t prefix_length = port ? STORE_ADDR_KEY_LEN : 8;
+    uint8_t prefix[STORE_ADDR_KEY_MAX];
+    size_t prefix_length = store_addr_key(s, prefix, scan_id, addr, port);
+    if (prefix_length && !port)
+        prefix_length -= 2;   /* every port */
     int result = 0;
-    if (scan_id) {
-        store_addr_key(prefix, scan_id, addr, port);
+    if (prefix_length == 0) {
+        /* an IPv6 address in a store from before IPv6: not there */
+    } else if (scan_id) {
         result = walk_prefix(&wk, s->addrs, prefix, prefix_length, err);
     } else {
         /* every scan: one prefix walk per scan id */
@@ -189,7 +197,7 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
              rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
             if (key.mv_size != 4)
                 continue;
-            store_addr_key(prefix, be32_get(key.mv_data), addr, port);
+            store_addr_key(s, prefix, be32_get(key.mv_data), addr, port);
             result = walk_prefix(&wk, s->addrs, prefix, prefix_length, err);
         }
         if (rc == 0 || rc == MDB_NOTFOUND)
@@ -204,13 +212,14 @@ int store_hosts_foreach_addr(struct store *s, uint32_t scan_id, uint32_t addr, u
 }
 
 /* store_host_get's lookup in the walk's transaction. */
-static int host_get_txn(struct walk *wk, uint32_t scan_id, uint32_t addr, uint16_t port,
-                        struct probe_result *out, bool *found, char *err)
+static int host_get_txn(struct walk *wk, uint32_t scan_id, const struct net_addr *addr,
+                        uint16_t port, struct probe_result *out, bool *found, char *err)
 {
     struct store *s = wk->store;
-    uint8_t keybuf[STORE_ADDR_KEY_LEN];
-    store_addr_key(keybuf, scan_id, addr, port);
-    MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, seq, value;
+    uint8_t keybuf[STORE_ADDR_KEY_MAX];
+    MDB_val key = {store_addr_key(s, keybuf, scan_id, addr, port), keybuf}, seq, value;
+    if (key.mv_size == 0)   /* IPv6 in a store from before IPv6 */
+        return 0;
     int rc = mdb_get(wk->txn, s->addrs, &key, &seq);
     if (rc == MDB_NOTFOUND)
         return 0;
@@ -234,7 +243,7 @@ static int host_get_txn(struct walk *wk, uint32_t scan_id, uint32_t addr, uint16
     return 0;
 }
 
-int store_host_get(struct store *s, uint32_t scan_id, uint32_t addr, uint16_t port,
+int store_host_get(struct store *s, uint32_t scan_id, const struct net_addr *addr, uint16_t port,
                    unsigned flags, struct probe_result *out, bool *found, char *err)
 {
     struct walk wk = {s, NULL, NULL, flags, NULL, NULL, NULL, false};

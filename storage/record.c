@@ -15,7 +15,9 @@
  * zig-zag) for numbers and enumerations, nullable byte strings (varint
  * length+1, 0 = NULL, then the bytes) for strings and the body, the chain
  * as a count then per certificate its DER length and 32-byte SHA-256, the
- * address (4 bytes) and port (2 bytes) big-endian. A new field is appended
+ * address and port (2 bytes) big-endian. The address is 4 bytes IPv4 up to
+ * version 4; from version 5 (RECORD_VERSION_ADDR_FAMILY) a family byte, 4
+ * or 6, then 4 or 16 bytes, so an IPv4 record grows by one byte only. A new field is appended
  * with the next version. A decoder reads the fields of every version up to
  * the record's own; a record of version 0 or newer than it knows, with
  * unknown flag bits, a value out of range, or bytes missing or left over
@@ -75,6 +77,13 @@ static void put_string(struct buf *b, const char *s)
     put_nullable(b, s, s ? strlen(s) : 0);
 }
 
+static void put_addr(struct buf *b, const struct net_addr *a)
+{
+    bool v4 = net_addr_is_ipv4(a);
+    put_byte(b, v4 ? 4 : 6);
+    put_bytes(b, a->bytes, v4 ? 4 : 16);
+}
+
 /* An upper bound of the bytes field f of r takes. */
 static size_t field_size(const struct probe_result *r, const struct record_field *f)
 {
@@ -85,6 +94,7 @@ static size_t field_size(const struct probe_result *r, const struct record_field
         return str ? strlen(str) + 10 : 1;
     case FIELD_BODY: return r->body_length + 10;
     case FIELD_CHAIN: return 10 + r->chain_length * (10 + 32);
+    case FIELD_ADDR: return 1 + 16;
     default: return 10;
     }
 }
@@ -94,10 +104,7 @@ static void put_field(struct buf *b, const struct probe_result *r, const struct 
     const void *p = record_field_ptr(r, f);
     uint8_t be[4];
     switch (f->type) {
-    case FIELD_ADDR:
-        be32_put(be, *(const uint32_t *)p);
-        put_bytes(b, be, 4);
-        break;
+    case FIELD_ADDR: put_addr(b, p); break;
     case FIELD_PORT:
         be16_put(be, *(const uint16_t *)p);
         put_bytes(b, be, 2);
@@ -169,6 +176,7 @@ int record_encode(struct buf *out, const struct probe_result *r, char *err)
 
 struct reader {
     const uint8_t *p, *end;
+    unsigned version;    /* the record's */
     const char *bad;     /* first problem, NULL while fine */
 };
 
@@ -291,18 +299,31 @@ static void get_chain(struct reader *rd, struct probe_result *r)
     }
 }
 
+/* Up to version 4 a record's address is IPv4; from 5 it names its family. */
+static void get_addr(struct reader *rd, struct net_addr *a)
+{
+    unsigned family = 4;
+    if (rd->version >= RECORD_VERSION_ADDR_FAMILY) {
+        family = rd->p < rd->end ? *rd->p++ : 0;
+        if (family != 4 && family != 6) {
+            fail(rd, "address family unknown");
+            return;
+        }
+    }
+    size_t size = family == 4 ? 4 : 16;
+    if ((size_t)(rd->end - rd->p) < size) {
+        fail(rd, "truncated address");
+        return;
+    }
+    *a = family == 4 ? net_addr_ipv4(be32_get(rd->p)) : net_addr_ipv6(rd->p);
+    rd->p += size;
+}
+
 static void get_field(struct reader *rd, struct probe_result *r, const struct record_field *f)
 {
     void *p = record_field_ptr(r, f);
     switch (f->type) {
-    case FIELD_ADDR:
-        if (rd->end - rd->p < 4) {
-            fail(rd, "truncated address");
-        } else {
-            *(uint32_t *)p = be32_get(rd->p);
-            rd->p += 4;
-        }
-        break;
+    case FIELD_ADDR: get_addr(rd, p); break;
     case FIELD_PORT:
         if (rd->end - rd->p < 2) {
             fail(rd, "truncated port");
@@ -340,13 +361,13 @@ static void get_field(struct reader *rd, struct probe_result *r, const struct re
 
 int record_decode(const uint8_t *data, size_t length, struct probe_result *r, char *err)
 {
-    struct reader rd = {data, data + length, NULL};
+    struct reader rd = {data, data + length, 0, NULL};
     probe_result_init(r);
     if (length < 2) {
         snprintf(err, KS_ERRLEN, "record of %zu bytes is too short", length);
         return -1;
     }
-    unsigned version = *rd.p++;
+    unsigned version = rd.version = *rd.p++;
     if (version == 0 || version > STORE_RECORD_VERSION) {
         snprintf(err, KS_ERRLEN, "record version %u is unknown (this build reads 1..%u)", version,
                  STORE_RECORD_VERSION);

@@ -10,8 +10,9 @@
  *   hosts   key: scan id, sequence number  value: versioned compact record of
  *           (uint32 + uint64 BE)           every probe_result field (address and
  *                                          port included), certificates by SHA-256
- *   addrs   key: scan id, addr, port (BE)  value: the host's sequence number
- *           (the index by address; one entry per host record)
+ *   addrs   key: scan id, family (4 or 6),  value: the host's sequence number
+ *           addr (4 or 16 bytes), port (BE) (the index by address; one entry per
+ *                                          host record)
  *   certs   key: arrival number (uint64 BE) value: zstd frame (dictionary id
  *           in the frame header; 0 = none)
  *   cert_index key: SHA-256 of the DER     value: its arrival number in certs
@@ -168,7 +169,7 @@ int store_hosts_foreach(struct store *store, uint32_t scan_id, unsigned flags,
  * Errors: a read error; the record is damaged (it does not decode, a
  * certificate is missing or has the wrong length, the index names a
  * missing record); out of memory. */
-int store_host_get(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
+int store_host_get(struct store *store, uint32_t scan_id, const struct net_addr *addr, uint16_t port,
                    unsigned flags, struct probe_result *out, bool *found, char *err);
 /* One stored certificate by its SHA-256.
  *   der, length  when found, the DER (malloc'ed: free it) and its size
@@ -187,7 +188,8 @@ uint64_t store_writer_committed(struct store_writer *w);
 /* Every host of one address (port 0 = every port) in scan_id (0 = every
  * scan), in (scan, port) order; same contract and errors as
  * store_hosts_foreach (flags STORE_STORED_ORDER does not apply). */
-int store_hosts_foreach_addr(struct store *store, uint32_t scan_id, uint32_t addr, uint16_t port,
+int store_hosts_foreach_addr(struct store *store, uint32_t scan_id, const struct net_addr *addr,
+                             uint16_t port,
                              unsigned flags,
                              int (*fn)(void *ctx, uint32_t scan_id, const struct probe_result *r),
                              void *ctx, struct store_read_stats *stats, char *err);

@@ -108,9 +108,11 @@ static int schema_verify(struct store *s, MDB_txn *txn, char *err)
                  "older build)", s->path, schema, STORE_SCHEMA_VERSION);
         return -1;
     }
-    /* Schema 2 keyed certs by SHA-256: read as it is, upgraded by the first
-     * read-write open (store_open, cert_upgrade_txn). */
+    /* Schema 2 keyed certs by SHA-256, schema 3 addrs by IPv4 address: read
+     * as they are, upgraded by the first read-write open (store_open,
+     * store_upgrade_txn). */
     s->certs_by_hash = schema == STORE_SCHEMA_CERTS_BY_HASH;
+    s->ipv4_keys = schema <= STORE_SCHEMA_IPV4_KEYS;
     static const char *const names[] = {"scans", "hosts", "addrs", "certs", "dicts", "cert_index"};
     MDB_dbi *dbis[] = {&s->scans, &s->hosts, &s->addrs, &s->certs, &s->dicts, &s->cert_index};
     for (int i = 0; i < (s->certs_by_hash ? 5 : 6); i++) {
@@ -268,6 +270,20 @@ static int schema_open(struct store *s, char *err)
     return store_txn_commit(s, txn, "write the schema", NULL, err);
 }
 
+/* An older schema to the current one, in one transaction: killed midway,
+ * the store stays as it was. */
+static int store_upgrade_txn(struct store *s, MDB_txn *txn, void *ctx, bool *map_full, char *err)
+{
+    uint8_t version[4];
+    be32_put(version, STORE_SCHEMA_VERSION);
+    if ((s->certs_by_hash && cert_upgrade_txn(s, txn, ctx, map_full, err)) ||
+        (s->ipv4_keys && addrs_upgrade_txn(s, txn, ctx, map_full, err)))
+        return -1;
+    MDB_val key = {14, "schema_version"}, value = {4, version};
+    int rc = mdb_put(txn, s->meta, &key, &value, 0);
+    return rc ? store_fail(s, rc, "write the schema version", map_full, err) : 0;
+}
+
 int store_open(struct store **out, const char *path, enum store_mode mode, char *err)
 {
     *out = NULL;
@@ -298,8 +314,8 @@ int store_open(struct store **out, const char *path, enum store_mode mode, char 
     pthread_mutex_init(&s->ddict_lock, NULL);
     if (env_open(s, err) || check_not_truncated(s, err) || schema_open(s, err) ||
         (mode == STORE_READ_WRITE && store_open_dir(s, err)) ||
-        (s->certs_by_hash && mode == STORE_READ_WRITE &&
-         store_write_txn(s, cert_upgrade_txn, NULL, "upgrade the store to schema 3", err))) {
+        (s->ipv4_keys && mode == STORE_READ_WRITE &&
+         store_write_txn(s, store_upgrade_txn, NULL, "upgrade the store to schema 4", err))) {
         store_close(s);
         return -1;
     }
@@ -502,9 +518,9 @@ int store_scan_host_count(struct store *s, uint32_t scan_id, uint64_t *count, ch
         store_txn_abort(s, txn);
         return -1;
     }
-    uint8_t prefix[STORE_ADDR_KEY_LEN];
-    store_addr_key(prefix, scan_id, 0, 0);
-    MDB_val key = {STORE_ADDR_KEY_LEN, prefix}, value;
+    uint8_t prefix[4];
+    be32_put(prefix, scan_id);
+    MDB_val key = {sizeof(prefix), prefix}, value;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT_NODUP)) {
         if (key.mv_size < 4 || be32_get(key.mv_data) != scan_id)

@@ -18,13 +18,6 @@ void store_host_key(uint8_t key[STORE_HOST_KEY_LEN], uint32_t scan_id, uint64_t 
     be64_put(key + 4, seq);
 }
 
-void store_addr_key(uint8_t key[STORE_ADDR_KEY_LEN], uint32_t scan_id, uint32_t addr, uint16_t port)
-{
-    be32_put(key, scan_id);
-    be32_put(key + 4, addr);
-    be16_put(key + 8, port);
-}
-
 int buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->length)

@@ -45,14 +45,14 @@ struct queued_cert {
 struct queued {
     uint8_t *record;          /* encoded host record; also holds certs[] */
     size_t record_length;
-    uint32_t addr;
+    struct net_addr addr;
     uint16_t port;
     uint16_t cert_count;
     struct queued_cert *certs;   /* inside the record's allocation */
 };
 
 struct batch_order {
-    uint64_t key;      /* addr << 16 | port */
+    const struct queued *q;
     size_t index;      /* position in the batch: later puts win */
 };
 
@@ -163,16 +163,20 @@ static int refresh_dict(struct store_writer *w, MDB_txn *txn, char *err)
 static int batch_order_cmp(const void *a, const void *b)
 {
     const struct batch_order *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
+    int by_addr = net_addr_cmp(&x->q->addr, &y->q->addr);
+    if (by_addr)
+        return by_addr;
+    if (x->q->port != y->q->port)
+        return x->q->port < y->q->port ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Index inserts in address order walk neighbouring B-tree pages. */
+/* Index inserts in key order (addrs.c: IPv4 first, then by address and
+ * port) walk neighbouring B-tree pages. */
 static void sort_batch(struct store_writer *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        w->order[i] = (struct batch_order){(uint64_t)w->batch[i].addr << 16 | w->batch[i].port, i};
+        w->order[i] = (struct batch_order){&w->batch[i], i};
     qsort(w->order, n, sizeof(*w->order), batch_order_cmp);
 }
 
@@ -193,10 +197,11 @@ static int index_batch(struct store_writer *w, MDB_txn *txn, size_t n, bool *map
 {
     for (size_t k = 0; k < n; k++) {
         size_t i = w->order[k].index;
-        uint8_t keybuf[STORE_ADDR_KEY_LEN], seqbuf[8];
-        store_addr_key(keybuf, w->scan_id, w->batch[i].addr, w->batch[i].port);
+        uint8_t keybuf[STORE_ADDR_KEY_MAX], seqbuf[8];
+        size_t key_length =
+            store_addr_key(w->store, keybuf, w->scan_id, &w->batch[i].addr, w->batch[i].port);
         be64_put(seqbuf, w->next_seq + i);
-        MDB_val key = {STORE_ADDR_KEY_LEN, keybuf}, value = {8, seqbuf};
+        MDB_val key = {key_length, keybuf}, value = {8, seqbuf};
         int rc = mdb_put(txn, w->store->addrs, &key, &value, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST) {
             if (value.mv_size != 8) {

@@ -7,7 +7,10 @@
 # store), check what was found against the population's ground truth (and
 # the three cluster estimates against its true cluster count), print
 # the statistics as of 2021-06-10 and as of the scan's own date, and write
-# the HTML report. Everything stays inside the namespaces it creates, and
+# the HTML report; then the IPv6 part: a smaller population with a fifth of
+# its addresses in 2001:2::/96 and its hitlist (live, silent and resetting
+# entries), scanned with the /16 in one run, checked against its truth per
+# address family. Everything stays inside the namespaces it creates, and
 # they are removed at the end; the store and the report stay in the work
 # directory it prints. Run as root. Exit status 0 when everything matched.
 #   tools/demo.sh [SEED]
@@ -131,7 +134,35 @@ published=0
     --title "Simulated internet, seed $seed" && "$ks" verify "$work/package" | sed 's/^/   /' &&
     published=1
 echo "   store: $db  (kubesurvey show/export/stats work on it offline)"
+
+echo "== IPv6: 400 endpoints, a fifth of the addresses in 2001:2::/96, and a hitlist"
+"$pop" down "$id" >/dev/null 2>&1 || true
+export KS_POP_DIR=$work/population6
+expected6=$("$pop" up "$id" "$seed" 400 200)
+hitlist=$KS_POP_DIR/hitlist.txt
+echo "   hitlist: $(grep -c '^2001' "$hitlist") entries, $(tail -n +2 "$expected6" | cut -f1 | grep ':' | sort -u | wc -l) of them live"
+db6=$work/store/survey6.lmdb
+ip netns exec "ks${id}s" "$ks" scan -p 443,6443 -r 50000 -c 2 -q -b "$chk/empty-blocklist" \
+    --db "$db6" --hitlist "$hitlist" 198.18.0.0/16
+"$ks" check "$db6" >/dev/null
+tail -n +2 "$expected6" | awk -F'\t' '{ print $1 "," $2 }' | LC_ALL=C sort >"$chk/truth6.csv"
+"$ks" export "$db6" --format csv | tail -n +2 | cut -d, -f2,3 | LC_ALL=C sort >"$chk/stored6.csv"
+differ6=$(LC_ALL=C comm -3 "$chk/truth6.csv" "$chk/stored6.csv" | wc -l)
+echo "   stored endpoints: $(wc -l <"$chk/stored6.csv") of $(wc -l <"$chk/truth6.csv")" \
+    "($(grep -c ':' "$chk/stored6.csv") IPv6), $differ6 differ from the truth"
+tail -n +2 "$expected6" | awk -F'\t' '$4 == "yes" { n[$1 ~ /:/ ? "ipv6" : "ipv4"]++ }
+    END { printf "ipv4=%d ipv6=%d\n", n["ipv4"], n["ipv6"] }' >"$chk/truth6.k8s"
+"$ks" stats "$db6" --json --as-of 2021-06-10 | python3 -c '
+import json, sys
+f = json.load(sys.stdin)["by_family"]
+print("ipv4=%d ipv6=%d" % (f["ipv4"]["k8s"], f["ipv6"]["k8s"]))' >"$chk/stats6.k8s"
+echo "   API servers by family: population file $(cat "$chk/truth6.k8s"), kubesurvey stats $(cat "$chk/stats6.k8s")"
+"$ks" stats "$db6" --as-of 2021-06-10 | sed -n '/^by address family/,/^$/p' | sed 's/^/   /'
+one6=$(grep -m1 ':' "$chk/stored6.csv")
+echo "   kubesurvey show $db6 '[${one6%,*}]:${one6#*,}':"
+"$ks" show "$db6" "[${one6%,*}]:${one6#*,}" | sed -n '1,4p' | sed 's/^/     /'
+echo "   store: $db6"
 echo "   demo took $((SECONDS - started)) s after the build"
 [ "$missed" = 0 ] && [ "$extra" = 0 ] && [ "$syn_differ" = 0 ] && [ "$clusters_ok" = 1 ] &&
-    [ "$published" = 1 ] &&
+    [ "$published" = 1 ] && [ "$differ6" = 0 ] && cmp -s "$chk/truth6.k8s" "$chk/stats6.k8s" &&
     cmp -s "$chk/truth.sorted" "$chk/stats.figures"

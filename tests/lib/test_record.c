@@ -35,7 +35,7 @@ static void test_table_covers_the_struct(void **state)
             seen_k8s = true;
         }
         switch (f->type) {
-        case FIELD_ADDR: covered += sizeof(uint32_t); break;
+        case FIELD_ADDR: covered += sizeof(struct net_addr); break;
         case FIELD_PORT: covered += sizeof(uint16_t); break;
         case FIELD_I64: covered += sizeof(int64_t); break;
         case FIELD_U32: case FIELD_EVIDENCE: covered += sizeof(uint32_t); break;
@@ -58,7 +58,7 @@ static void test_table_covers_the_struct(void **state)
 static void fill(struct probe_result *r)
 {
     probe_result_init(r);
-    r->addr = 0xC6120107; /* 198.18.1.7 */
+    r->addr = net_addr_ipv4(0xC6120107); /* 198.18.1.7 */
     r->port = 6443;
     r->started_ms = 1700000000123;
     r->duration_ms = 42;
@@ -178,6 +178,23 @@ static void test_csv(void **state)
     probe_result_free(&r);
 }
 
+/* An IPv6 address is written in RFC 5952 form, in JSON and CSV alike (its
+ * colons need no CSV quoting). */
+static void test_ipv6_text(void **state)
+{
+    (void)state;
+    struct probe_result r;
+    fill(&r);
+    assert_int_equal(net_addr_parse("2001:0002:0000:0000:0000:0000:00AB:0001", &r.addr), 0);
+    char *json = record_to_json(&r, RECORD_CERTS_DER, NULL, NULL);
+    char *line = record_csv_line(&r);
+    assert_non_null(strstr(json, "{\"addr\":\"2001:2::ab:1\",\"port\":6443,"));
+    assert_memory_equal(line, "2001:2::ab:1,6443,", 18);
+    free(json);
+    free(line);
+    probe_result_free(&r);
+}
+
 /* A copy owns its own memory: freeing one leaves the other intact. */
 static void test_copy(void **state)
 {
@@ -221,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_pem),
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_ipv6_text),
         cmocka_unit_test(test_copy),
         cmocka_unit_test(test_names),
     };

@@ -2,7 +2,14 @@
 # June-2021-like population of Kubernetes API servers and other services in
 # 198.18.0.0/16 on ports 443 and 6443 (k8s-facts.md §1.4, §4, §5, §8).
 #
-#   awk -v seed=N -v count=N -v out=DIR -f k8s_population.awk
+#   awk -v seed=N -v count=N -v out=DIR [-v ipv6=PERMILLE] -f k8s_population.awk
+#
+# With ipv6 > 0 (issue 20) about PERMILLE/1000 of the addresses are IPv6
+# instead: 198.18.A.B becomes 2001:2::c612:XXXX (XXXX = A*256+B in hex; the
+# same draws, so ipv6=0 writes the IPv4 population byte for byte), with
+# every endpoint of that address; they go to the nft set open6, nginx
+# listens on them in brackets, and hitlist.txt lists them (live) with
+# silent and resetting entries (dead) elsewhere in 2001:2::/48.
 #
 # It only decides; k8s_population.sh makes the certificates and runs nginx.
 # Files written in DIR:
@@ -19,7 +26,9 @@
 #                  plain-HTTP endpoint
 #   bodies/ANSWER  what GET /version answers (version.Info, Status, HTML ...),
 #                  one per cluster or service (a0001 ...)
-#   population.nft the nft sets `open` (every endpoint) and `rst`
+#   population.nft the nft sets `open` (every endpoint) and `rst`; with
+#                  ipv6, `open6` and `rst6` too (netns.sh ipv6 makes them)
+#   hitlist.txt    with ipv6: the hitlist to scan (see above)
 #
 # Every random choice comes from one MINSTD generator (x = x * 48271 mod
 # 2^31-1, exact in awk's doubles) seeded with `seed`, in a fixed order, so the
@@ -60,8 +69,14 @@ function pick_minor(allowed,   parts, n, i, list) {
 function new_addr(   a, b) {
     do { a = 1 + rint(254); b = 1 + rint(254) } while ((a, b) in used)
     used[a, b] = 1
+    # a hash of the address, not a draw: the IPv4 population stays the same
+    if (ipv6 > 0 && (a * 257 + b * 7919) % 1000 < ipv6) {
+        live6[++n_live6] = sprintf("2001:2::c612:%x", a * 256 + b)
+        return live6[n_live6]
+    }
     return "198.18." a "." b
 }
+function is_ipv6(addr) { return index(addr, ":") > 0 }
 
 # The issuer of each shared CA (k8s-facts.md §4): public CAs and the private
 # CAs of services that are not API servers. A cluster's own CA is named by
@@ -393,9 +408,14 @@ function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
             n_out++
             printf "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", ep_addr[i], ep_port[i], tls, k8s,
                 provider, (gitv == "-" ? "-" : minor), gitv, status, cert, marker, model, cid > expected
-            open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+            if (is_ipv6(ep_addr[i])) {
+                open6_elems = open6_elems (open6_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+                listen = listen sprintf("    listen [%s]:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+            } else {
+                open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+                listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+            }
             if (n_out % 512 == 0) flush_open()
-            listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
         }
         printf "  server {\n%s", listen > servers
         if (!tls) {
@@ -420,7 +440,30 @@ function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
 }
 function flush_open() {
     if (open_elems != "") print "add element inet ks open { " open_elems " }" > nft
-    open_elems = ""
+    if (open6_elems != "") print "add element inet ks open6 { " open6_elems " }" > nft
+    open_elems = open6_elems = ""
+}
+
+# The hitlist: every live IPv6 address once (some written out in full or in
+# upper case, as hitlist files come), then dead entries: silent ones (their
+# SYNs dropped) and ones answering RST (set rst6), with comments.
+function write_hitlist(   hit, i, n_dead, rst6) {
+    hit = out "/hitlist.txt"
+    print "# IPv6 hitlist of the test population (live and dead entries)" > hit
+    for (i = 1; i <= n_live6; i++)
+        print (i % 5 == 0 ? toupper(live6[i]) : live6[i]) > hit
+    n_dead = int(n_live6 / 2) + 3
+    rst6 = ""
+    for (i = 1; i <= n_dead; i++) {
+        if (i % 3 == 0) {
+            print sprintf("2001:2:0:dead::%x   # resets", i) > hit
+            rst6 = rst6 (rst6 == "" ? "" : ", ") sprintf("2001:2:0:dead::%x", i)
+        } else {
+            print sprintf("2001:2:0:%x::1", 256 + i) > hit
+        }
+    }
+    if (rst6 != "") print "add element inet ks rst6 { " rst6 " }" > nft
+    close(hit)
 }
 
 BEGIN {
@@ -448,6 +491,7 @@ BEGIN {
     print "addr\tport\ttls\tk8s\tprovider\tminor\tgit_version\thttp_status\tcert\tcert_marker\tmodel\tcluster" > expected
     print "flush set inet ks open" > nft
     print "flush set inet ks rst" > nft
+    if (ipv6 > 0) { print "flush set inet ks open6" > nft; print "flush set inet ks rst6" > nft }
     printf "" > servers
     printf "" > leafjobs
 
@@ -491,6 +535,7 @@ BEGIN {
         if (++n_rst % 512 == 0) { print "add element inet ks rst { " rst_elems " }" > nft; rst_elems = "" }
     }
     if (rst_elems != "") print "add element inet ks rst { " rst_elems " }" > nft
+    if (ipv6 > 0) write_hitlist()
 
     cajobs = out "/ca.jobs"
     printf "" > cajobs

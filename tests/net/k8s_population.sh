@@ -7,10 +7,13 @@
 # HTTPS sites, etcd, Docker, plain HTTP and garbage). One nginx in the target
 # namespace serves all of it.
 #
-#   k8s_population.sh up ID SEED [COUNT]
+#   k8s_population.sh up ID SEED [COUNT [IPV6]]
 #       netns.sh up ID; write the population (COUNT endpoints, default
 #       1500), make its CAs and certificates, start nginx in ks<ID>t, load
 #       the nft sets (`open` = every endpoint, `rst` = ~1% of the /16).
+#       With IPV6 (permille, default 0) about that share of the addresses
+#       are IPv6 in 2001:2::/96 (netns.sh ipv6; k8s_population.awk), and
+#       hitlist.txt beside expected.tsv lists them with dead entries.
 #       Prints the path of the expected-results file (expected.tsv).
 #   k8s_population.sh down ID
 #       stop nginx, netns.sh down ID, remove the state directory.
@@ -144,6 +147,10 @@ http {
   server {
     listen 443 ssl default_server backlog=4096;
     listen 6443 ssl default_server backlog=4096;
+$(if (($1 > 0)); then
+    echo "    listen [::]:443 ssl default_server ipv6only=on backlog=4096;"
+    echo "    listen [::]:6443 ssl default_server ipv6only=on backlog=4096;"
+fi)
     ssl_certificate $dir/default.crt;
     return 404;
   }
@@ -155,20 +162,23 @@ EOF
 source "$here/wait_listening.sh"
 
 pop_up() {
-    local seed=${1:-} count=${2:-1500}
+    local seed=${1:-} count=${2:-1500} ipv6=${3:-0}
     [[ "$seed" =~ ^[0-9]{1,9}$ ]] || die "bad or missing SEED '$seed' (0-999999999)"
     [[ "$count" =~ ^[1-9][0-9]{0,4}$ ]] && ((count <= 20000)) ||
         die "bad COUNT '$count' (1-20000)"
+    [[ "$ipv6" =~ ^[0-9]{1,4}$ ]] && ((ipv6 <= 1000)) || die "bad IPV6 '$ipv6' (0-1000 permille)"
     pop_down
     mkdir -p "$dir/bodies"
     dir=$(cd "$dir" && pwd) # nginx needs absolute paths
-    LC_ALL=C awk -v seed="$seed" -v count="$count" -v out="$dir" -f "$here/k8s_population.awk" ||
+    LC_ALL=C awk -v seed="$seed" -v count="$count" -v ipv6="$ipv6" -v out="$dir" \
+        -f "$here/k8s_population.awk" ||
         die "the population model failed"
     local t0=$EPOCHREALTIME
     make_certificates
     local t1=$EPOCHREALTIME
-    write_nginx_conf
+    write_nginx_conf "$ipv6"
     "$here/netns.sh" up "$id"
+    if ((ipv6 > 0)); then "$here/netns.sh" ipv6 "$id"; fi
     ip netns exec "$T" nginx -c "$dir/nginx.conf" 2>"$dir/nginx-start.log" ||
         { cat "$dir/nginx-start.log" >&2; die "nginx did not start with the generated configuration"; }
     wait_listening 443 "nginx: see $dir/error.log"

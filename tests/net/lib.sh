@@ -105,20 +105,91 @@ metadata_number() {
     grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" "$1" | head -1 | grep -oE '[0-9]+$'
 }
 
+# records_tsv JSONL: each JSON Lines record as a line of addr port tls k8s
+# provider minor git_version http_status leaf-sha256 (tab-separated, the
+# columns of k8s_population's expected.tsv, then the leaf's hash), sorted.
+# Fields of the top level only: strings in the body are escaped, so
+# "name": never matches inside it.
+records_tsv() {
+    awk '
+    function field(name,   re, v) {
+        re = "\"" name "\":(\"[^\"]*\"|[^,}]*)"
+        if (!match($0, re)) return "?"
+        v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+        if (v == "null") return "-"
+        gsub(/^"|"$/, "", v)
+        return v
+    }
+    {
+        minor = field("version_minor")
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field("addr"), field("port"),
+            (field("tls_done") == "true" ? 1 : 0), (field("k8s") == "true" ? "yes" : "no"),
+            field("provider"), (minor == "-" ? "-" : field("version_major") "." minor),
+            field("git_version"), (field("http_status") == "-" ? 0 : field("http_status")),
+            field("sha256")
+    }' "$1" | LC_ALL=C sort
+}
+
+# pop_cleanup: the EXIT trap of a test that brings up k8s_population.sh
+# ($POP): stop nginx and remove the population before net_cleanup (which
+# takes the namespaces down and checks that none survived); keep the exit
+# status (errexit off: `(exit $rc)` must hand $rc to net_cleanup, not end
+# the trap).
+pop_cleanup() {
+    local rc=$?
+    set +e
+    "$POP" down "$TEST_ID" >/dev/null 2>&1 || true
+    (exit $rc)
+    net_cleanup
+}
+
+# kill_scan PID DB: SIGKILL the scan PID unless it has ended (then status
+# 1), run `kubesurvey check` on DB (failing, naming the kill, if it finds
+# damage) and write its pairs to $WORK/before.csv. KILLS counts the kills.
+KILLS=0
+kill_scan() {
+    kill -0 "$1" 2>/dev/null || return 1
+    kill -9 "$1"; wait "$1" 2>/dev/null || true
+    KILLS=$((KILLS + 1))
+    "$KS" check "$2" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed after kill $KILLS"; }
+    stored_pairs "$2" >"$WORK/before.csv"
+}
+
 # stored_pairs DB: CSV (saddr,sport) of every host record of the store, read
 # with mdb_dump rather than kubesurvey, from the address index (one entry per
 # host record, `kubesurvey check` verifies). Its keys are scan id (4 bytes),
-# address (4), port (2), big-endian (docs/storage.md).
+# family (1: 4 or 6), address (4 or 16), port (2), big-endian
+# (docs/storage.md); IPv6 is printed in RFC 5952 form, written out here.
 stored_pairs() {
     local db=$1
     echo "saddr,sport"
     mdb_dump -n -s addrs "$db" | awk '
         function hex(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+        # RFC 5952: groups without leading zeros, the longest run of two or
+        # more zero groups (the first of equals) as "::"
+        function ipv6(h,   g, i, best, len, run, at, out) {
+            for (i = 0; i < 8; i++) g[i] = sprintf("%x", hex(substr(h, 4 * i + 1, 4)))
+            best = -1; len = 1; run = 0
+            for (i = 0; i <= 8; i++) {
+                if (i < 8 && g[i] == "0") { if (!run) at = i; run++; continue }
+                if (run > len) { best = at; len = run }
+                run = 0
+            }
+            out = ""
+            for (i = 0; i < 8; i++) {
+                if (i == best) { out = out "::"; i += len - 1; continue }
+                out = out (out == "" || out ~ /::$/ ? "" : ":") g[i]
+            }
+            return out
+        }
         /^HEADER=END/ { data = 1; next }
         /^DATA=END/ { data = 0 }
         data && ++n % 2 == 1 {
             k = $1
-            printf "%d.%d.%d.%d,%d\n", hex(substr(k, 9, 2)), hex(substr(k, 11, 2)),
-                hex(substr(k, 13, 2)), hex(substr(k, 15, 2)), hex(substr(k, 17, 4))
+            if (substr(k, 9, 2) == "06")
+                printf "%s,%d\n", ipv6(substr(k, 11, 32)), hex(substr(k, 43, 4))
+            else
+                printf "%d.%d.%d.%d,%d\n", hex(substr(k, 11, 2)), hex(substr(k, 13, 2)),
+                    hex(substr(k, 15, 2)), hex(substr(k, 17, 2)), hex(substr(k, 19, 4))
         }'
 }

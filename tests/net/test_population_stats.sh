@@ -22,17 +22,6 @@ net_test_init population_stats 510 "$@"
 POP=$here/k8s_population.sh
 export KS_POP_DIR=$WORK/pop
 SEED=2021
-
-# Stop nginx and remove the population before lib.sh's cleanup (which takes
-# the namespaces down and checks that none survived); keep the exit status
-# (errexit off: `(exit $rc)` must hand $rc to net_cleanup, not end the trap).
-pop_cleanup() {
-    local rc=$?
-    set +e
-    "$POP" down "$TEST_ID" >/dev/null 2>&1 || true
-    (exit $rc)
-    net_cleanup
-}
 trap pop_cleanup EXIT
 
 # ---------------------------------------------------------------- the model
@@ -122,8 +111,8 @@ store_layout "$WORK/check.log" "as scanned" || { cat "$WORK/check.log" >&2; fail
 note "room on disk: $(grep -E '^(file|certificates):' "$WORK/check.log" | tr '\n' ' ')"
 
 # ------------------------------------------- the store holds the population
-# The address index's keys are scan id (4 bytes), address (4), port (2),
-# big-endian (docs/storage.md); read them with mdb_dump, not with kubesurvey.
+# The address index (stored_pairs, lib.sh: its key format in docs/storage.md)
+# is read with mdb_dump, not with kubesurvey.
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 # The network side first: the target answered SYN-ACK from exactly the
 # population's endpoints (set `answered`, see k8s_population.sh).
@@ -138,26 +127,7 @@ note "scan: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_num
 expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints"
 
 # ------------------------------------------------ every record as expected
-# JSON Lines record -> addr port tls k8s provider minor git_version
-# http_status leaf-sha256 (fields of the top level; strings in the body are
-# escaped, so "name": never matches inside it).
-awk '
-    function field(name,   re, v) {
-        re = "\"" name "\":(\"[^\"]*\"|[^,}]*)"
-        if (!match($0, re)) return "?"
-        v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-        if (v == "null") return "-"
-        gsub(/^"|"$/, "", v)
-        return v
-    }
-    {
-        minor = field("version_minor")
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field("addr"), field("port"),
-            (field("tls_done") == "true" ? 1 : 0), (field("k8s") == "true" ? "yes" : "no"),
-            field("provider"), (minor == "-" ? "-" : field("version_major") "." minor),
-            field("git_version"), (field("http_status") == "-" ? 0 : field("http_status")),
-            field("sha256")
-    }' "$WORK/out.jsonl" | LC_ALL=C sort >"$WORK/got.tsv"
+records_tsv "$WORK/out.jsonl" >"$WORK/got.tsv"
 tail -n +2 "$expected" | cut -f1-8 | LC_ALL=C sort >"$WORK/want8.tsv"
 cut -f1-8 "$WORK/got.tsv" >"$WORK/got8.tsv"
 if ! cmp -s "$WORK/want8.tsv" "$WORK/got8.tsv"; then

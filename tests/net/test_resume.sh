@@ -16,15 +16,11 @@ args=(-b "$EMPTY" -p 443,6443 -r 4000 -c 2 -q --db "$db" --seed 99
 
 
 # An uninterrupted scan at 4000 pps takes about 33 s; kill within the first 20.
-kills=0
 ip netns exec "$S" "$KS" scan "${args[@]}" & pid=$!
 for delay in $((3 + RANDOM % 8)) $((2 + RANDOM % 6)); do
     sleep "$delay"
-    kill -0 "$pid" 2>/dev/null || break
-    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
-    kills=$((kills + 1))
-    "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed after kill $kills"; }
-    stored_pairs "$db" >"$WORK/before.csv"
+    kill_scan "$pid" "$db" || break
+    kills=$KILLS
     note "kill $kills after ${delay}s: $(count_rows "$WORK/before.csv") hosts stored"
     # A changed parameter is refused, and changes nothing.
     if ip netns exec "$S" "$KS" scan "${args[@]}" -p 443 --resume 2>"$WORK/refuse.log"; then
@@ -35,6 +31,7 @@ for delay in $((3 + RANDOM % 8)) $((2 + RANDOM % 6)); do
     ip netns exec "$S" "$KS" scan "${args[@]}" -p 6443,443 --resume & pid=$!
 done
 wait "$pid" || fail "the last resumed scan failed"
+kills=$KILLS
 [[ $kills -ge 1 ]] || fail "the scan finished before it could be killed"
 
 "$KS" check "$db" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check failed at the end"; }

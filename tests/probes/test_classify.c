@@ -510,7 +510,7 @@ static void test_json_record(void **state)
     (void)state;
     struct probe_result r;
     probe_result_init(&r);
-    r.addr = 0xC6120001; /* 198.18.0.1 */
+    r.addr = net_addr_ipv4(0xC6120001); /* 198.18.0.1 */
     r.port = 6443;
     r.started_ms = 1700000000123;
     r.duration_ms = 42;
@@ -615,7 +615,7 @@ static void test_json_text(void **state)
     assert_text_matches_jansson(&r); /* all empty */
 
     /* a full Kubernetes record, two certificates, every string set */
-    r.addr = 0xC6120001;
+    r.addr = net_addr_ipv4(0xC6120001);
     r.port = 6443;
     r.started_ms = 1700000000123;
     r.duration_ms = 42;

@@ -48,14 +48,14 @@ not-an-address
 198.18.0.1:99999
 198.18.0.1:0
 1.2.3
-::1
+2001:2::1::2
 open tcp 443 nonsense 1600000000
 198.18.0.1,notaport
 hello world again
 LINES
-expect 0 "$tmp/bad:2: not an IPv4 address: 'not-an-address'; line skipped" -- probe -f "$tmp/bad" -o "$tmp/out.jsonl"
-for want in ":3: bad port '99999'" ":4: bad port '0'" ":5: not an IPv4 address: '1.2.3'" \
-            ":6: not an IPv4 address: '::1'" ":7: bad masscan line" ":8: bad port 'notaport'" \
+expect 0 "$tmp/bad:2: not an address: 'not-an-address'; line skipped" -- probe -f "$tmp/bad" -o "$tmp/out.jsonl"
+for want in ":3: bad port '99999'" ":4: bad port '0'" ":5: not an address: '1.2.3'" \
+            ":6: not an address: '2001:2::1::2' (IPv6 as" ":7: bad masscan line" ":8: bad port 'notaport'" \
             ":9: not an address, address:port, CSV or masscan -oL line" "0 probes" "8 input lines skipped"; do
   grep -qF -- "$want" "$tmp/err" || check_failed "no '$want' in: $(cat "$tmp/err")"
 done

@@ -88,7 +88,7 @@ void fixture_result(struct probe_result *r, uint32_t seed, uint32_t addr, uint16
                     uint8_t *const *ders, const size_t *lengths, size_t chain_length)
 {
     probe_result_init(r);
-    r->addr = addr;
+    r->addr = net_addr_ipv4(addr);
     r->port = port;
     r->started_ms = 1700000000000LL + seed;
     r->duration_ms = 100 + seed % 1000;
@@ -153,7 +153,9 @@ const char *fixture_result_diff(const struct probe_result *a, const struct probe
 {
 #define SAME(f) if (a->f != b->f) return #f
 #define SAME_STR(f) if (!same_string(a->f, b->f)) return #f
-    SAME(addr); SAME(port); SAME(started_ms); SAME(duration_ms); SAME(outcome);
+    if (net_addr_cmp(&a->addr, &b->addr))
+        return "addr";
+    SAME(port); SAME(started_ms); SAME(duration_ms); SAME(outcome);
     SAME_STR(error); SAME(tls_done); SAME_STR(tls_version); SAME_STR(tls_cipher);
     SAME_STR(tls_alpn); SAME(chain_length); SAME(chain_truncated);
     for (size_t i = 0; i < a->chain_length; i++) {

@@ -49,12 +49,26 @@ static int random_int(void)
     }
 }
 
+/* An address: IPv4 three times in four, else IPv6 (any 128 bits). */
+static struct net_addr random_addr(void)
+{
+    if (below(4))
+        return net_addr_ipv4((uint32_t)next_random());
+    uint8_t bytes[16];
+    uint64_t high = next_random(), low = next_random();
+    for (int i = 0; i < 8; i++) {
+        bytes[i] = (uint8_t)(high >> (8 * i));
+        bytes[8 + i] = (uint8_t)(low >> (8 * i));
+    }
+    return net_addr_ipv6(bytes);
+}
+
 /* Every field random; chain entries get a length of 1..max_cert_length and
  * a random SHA-256 but no DER (the caller adds DER where it needs it). */
 static void random_record(struct probe_result *r, uint32_t max_cert_length)
 {
     probe_result_init(r);
-    r->addr = (uint32_t)next_random();
+    r->addr = random_addr();
     r->port = (uint16_t)next_random();
     r->started_ms = (int64_t)next_random();
     r->duration_ms = (uint32_t)next_random();

@@ -137,7 +137,8 @@ static int do_verify(const char *db, const char *state)
         struct probe_result expect, got;
         record_for(&expect, i);
         bool found;
-        int rc = store_host_get(store, scan, BASE_ADDR + (uint32_t)i, 443, STORE_WITH_CERTS,
+        struct net_addr addr = net_addr_ipv4(BASE_ADDR + (uint32_t)i);
+        int rc = store_host_get(store, scan, &addr, 443, STORE_WITH_CERTS,
                                 &got, &found, err);
         const char *diff = rc == 0 && found ? fixture_result_diff(&expect, &got) : NULL;
         if (rc != 0 || !found || diff) {

@@ -23,18 +23,18 @@
 /* When probes/ appends fields to struct probe_result, storage/record.c must
  * encode them (bump STORE_RECORD_VERSION), fixtures.c must fill them and
  * this test compare them; then update this size. */
-_Static_assert(sizeof(struct probe_result) == 1048,
+_Static_assert(sizeof(struct probe_result) == 1064,
                "struct probe_result changed: extend storage/record.c and the storage tests");
 
 /* store_host_get and store_cert_get as 1 (found), 0 (not found) or -1
  * (error), checking their convention on the way: 0 or -1 returned, found
  * false unless 0 was, a message in err on -1 and none touched on 0. */
-static int host_lookup(struct store *s, uint32_t scan, uint32_t addr, uint16_t port,
+static int host_lookup(struct store *s, uint32_t scan, struct net_addr addr, uint16_t port,
                        unsigned flags, struct probe_result *out, char *err)
 {
     bool found = true;
     err[0] = '\0';
-    int rc = store_host_get(s, scan, addr, port, flags, out, &found, err);
+    int rc = store_host_get(s, scan, &addr, port, flags, out, &found, err);
     assert_true(rc == 0 || rc == -1);
     if (rc) {
         assert_false(found);
@@ -146,7 +146,7 @@ static void test_roundtrip_every_field(void **state)
     /* the all-default record: NULL strings, -1 versions, empty chain */
     struct probe_result empty;
     probe_result_init(&empty);
-    empty.addr = 0xC6130001u;
+    empty.addr = net_addr_ipv4(0xC6130001u);
     empty.port = 6443;
     r = empty;
     put(w, &r);
@@ -178,7 +178,7 @@ static void test_roundtrip_every_field(void **state)
     assert_int_equal(got.version_major, -1);
     assert_null(got.body);
     probe_result_free(&got);
-    assert_int_equal(host_lookup(s, scan, 0xC6130002u, 6443, 0, &got, err), 0);
+    assert_int_equal(host_lookup(s, scan, net_addr_ipv4(0xC6130002u), 6443, 0, &got, err), 0);
     assert_int_equal(host_lookup(s, scan + 1, empty.addr, empty.port, 0, &got, err), 0);
     assert_int_equal(check_problems(s), 0);
     for (int i = 0; i < 3; i++)
@@ -189,7 +189,7 @@ static void test_roundtrip_every_field(void **state)
 static int collect_keys(void *ctx, uint32_t scan_id, const struct probe_result *r)
 {
     uint64_t *keys = ctx;
-    keys[++keys[0]] = (uint64_t)scan_id << 48 | (uint64_t)r->addr << 16 | r->port;
+    keys[++keys[0]] = (uint64_t)scan_id << 48 | (uint64_t)net_addr_ipv4_value(&r->addr) << 16 | r->port;
     return 0;
 }
 
@@ -208,12 +208,12 @@ static void test_key_order_and_walks(void **state)
         for (int i = 3; i >= 0; i--) {
             struct probe_result r;
             probe_result_init(&r);
-            r.addr = addrs[i];
+            r.addr = net_addr_ipv4(addrs[i]);
             r.port = ports[i];
             put(w, &r);
             if (i == 0 && !k) {   /* a second port of the same address */
                 probe_result_init(&r);
-                r.addr = addrs[0];
+                r.addr = net_addr_ipv4(addrs[0]);
                 r.port = 443;
                 put(w, &r);
             }
@@ -236,14 +236,15 @@ static void test_key_order_and_walks(void **state)
     assert_int_equal((keys[1] >> 16) & 0xffffffffu, 0x0A000001u);
     /* one address, every port, every scan */
     memset(keys, 0, sizeof(keys));
-    assert_int_equal(store_hosts_foreach_addr(s, 0, addrs[0], 0, 0, collect_keys, keys, &stats,
+    struct net_addr a0 = net_addr_ipv4(addrs[0]);
+    assert_int_equal(store_hosts_foreach_addr(s, 0, &a0, 0, 0, collect_keys, keys, &stats,
                                               err), 0);
     assert_int_equal(keys[0], 3);   /* scan1: 443, 6443; scan2: 6443 */
     assert_int_equal(keys[1], (uint64_t)scan1 << 48 | (uint64_t)addrs[0] << 16 | 443);
     assert_int_equal(keys[2], (uint64_t)scan1 << 48 | (uint64_t)addrs[0] << 16 | 6443);
     assert_int_equal(keys[3], (uint64_t)scan2 << 48 | (uint64_t)addrs[0] << 16 | 6443);
     memset(keys, 0, sizeof(keys));
-    assert_int_equal(store_hosts_foreach_addr(s, scan1, addrs[0], 6443, 0, collect_keys, keys,
+    assert_int_equal(store_hosts_foreach_addr(s, scan1, &a0, 6443, 0, collect_keys, keys,
                                               &stats, err), 0);
     assert_int_equal(keys[0], 1);
     uint64_t count;
@@ -254,11 +255,65 @@ static void test_key_order_and_walks(void **state)
     store_close(s);
 }
 
+static int collect_text(void *ctx, uint32_t scan_id, const struct probe_result *r)
+{
+    char *out = ctx, endpoint[NET_ENDPOINT_TEXT_MAX];
+    size_t n = strlen(out);
+    snprintf(out + n, 1024 - n, "%u %s;", scan_id, net_endpoint_text(&r->addr, r->port, endpoint));
+    return 0;
+}
+
+/* IPv4 and IPv6 hosts in one scan: each scan's IPv4 hosts come first, then
+ * its IPv6 ones, each in address order; one of them is found by address,
+ * with and without its port; an IPv6 address sharing an IPv4 address's
+ * first bytes is not mistaken for it; check finds nothing wrong. */
+static void test_mixed_families(void **state)
+{
+    (void)state;
+    struct store *s = open_rw(new_db());
+    uint32_t scan = new_scan(s);
+    const char *texts[] = {"2001:2::1", "198.18.0.2", "2001:2::1", "c612:2::", "198.18.0.1",
+                           "::"};
+    uint16_t ports[] = {6443, 443, 443, 443, 443, 443};
+    struct store_writer *w = start_writer(s, scan, 4);
+    for (int i = 0; i < 6; i++) {
+        struct probe_result r;
+        probe_result_init(&r);
+        assert_int_equal(net_addr_parse(texts[i], &r.addr), 0);
+        r.port = ports[i];
+        r.http_status = 200 + i;
+        put(w, &r);
+    }
+    finish(w);
+    char err[KS_ERRLEN], seen[1024] = "";
+    assert_int_equal(store_hosts_foreach(s, scan, 0, collect_text, seen, NULL, err), 0);
+    assert_string_equal(seen, "1 198.18.0.1:443;1 198.18.0.2:443;1 [::]:443;1 [2001:2::1]:443;"
+                              "1 [2001:2::1]:6443;1 [c612:2::]:443;");
+    struct net_addr a;
+    struct probe_result got;
+    assert_int_equal(net_addr_parse("2001:2::1", &a), 0);
+    assert_int_equal(host_lookup(s, scan, a, 6443, 0, &got, err), 1);
+    assert_int_equal(got.http_status, 200);
+    probe_result_free(&got);
+    seen[0] = '\0';
+    assert_int_equal(store_hosts_foreach_addr(s, 0, &a, 0, 0, collect_text, seen, NULL, err), 0);
+    assert_string_equal(seen, "1 [2001:2::1]:443;1 [2001:2::1]:6443;");
+    seen[0] = '\0';
+    a = net_addr_ipv4(0xC6120002u);   /* 198.18.0.2 = c612:0002: not c612:2:: */
+    assert_int_equal(store_hosts_foreach_addr(s, 0, &a, 0, 0, collect_text, seen, NULL, err), 0);
+    assert_string_equal(seen, "1 198.18.0.2:443;");
+    uint64_t count;
+    assert_int_equal(store_scan_host_count(s, scan, &count, err), 0);
+    assert_int_equal(count, 6);
+    assert_int_equal(check_problems(s), 0);
+    store_close(s);
+}
+
 static void put_host(struct store_writer *w, uint32_t addr, uint16_t port, int status)
 {
     struct probe_result r;
     probe_result_init(&r);
-    r.addr = addr;
+    r.addr = net_addr_ipv4(addr);
     r.port = port;
     r.http_status = status;
     put(w, &r);
@@ -268,9 +323,9 @@ static int host_status(struct store *s, uint32_t scan, uint32_t addr, uint16_t p
 {
     char err[KS_ERRLEN];
     struct probe_result r;
-    int found = host_lookup(s, scan, addr, port, 0, &r, err);
+    int found = host_lookup(s, scan, net_addr_ipv4(addr), port, 0, &r, err);
     assert_int_equal(found, 1);
-    assert_int_equal(r.addr, addr);
+    assert_int_equal(net_addr_ipv4_value(&r.addr), addr);
     assert_int_equal(r.port, port);
     int status = r.http_status;
     probe_result_free(&r);
@@ -354,17 +409,17 @@ static void test_replace_resume_and_order(void **state)
      * record is missing */
     MDB_txn *txn;
     assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
-    uint8_t akey[STORE_ADDR_KEY_LEN], seq[8];
-    store_addr_key(akey, scan1, E, 6443);
-    MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, av = {8, seq};
+    uint8_t akey[STORE_ADDR_KEY_MAX], seq[8];
+    struct net_addr e = net_addr_ipv4(E), c = net_addr_ipv4(C);
+    MDB_val ak = {store_addr_key(s, akey, scan1, &e, 6443), akey}, av = {8, seq};
     assert_int_equal(mdb_del(txn, s->addrs, &ak, NULL), 0);
-    store_addr_key(akey, scan2, C, 443);
+    ak.mv_size = store_addr_key(s, akey, scan2, &c, 443);
     be64_put(seq, 99);
     assert_int_equal(mdb_put(txn, s->addrs, &ak, &av, 0), 0);
     assert_int_equal(store_txn_commit(s, txn, "test", NULL, err), 0);
     assert_int_equal(check_problems(s), 2);
     struct probe_result r;
-    assert_int_equal(host_lookup(s, scan2, C, 443, 0, &r, err), -1);
+    assert_int_equal(host_lookup(s, scan2, c, 443, 0, &r, err), -1);
     assert_non_null(strstr(err, "missing"));
     store_close(s);
 }
@@ -414,6 +469,21 @@ static void test_record_decode_hostile(void **state)
     buf_free(&b);
 }
 
+/* A version 4 encoding of r (IPv4; its module, finding and etcd fields
+ * NULL): version 5's without the address's family byte, which comes
+ * before the address, the port and the four 1-byte NULL strings. */
+static void encode_version4(struct buf *b, const struct probe_result *r)
+{
+    char err[KS_ERRLEN];
+    assert_int_equal(record_encode(b, r, err), 0);
+    assert_int_equal(b->data[0], 5);
+    size_t family = b->length - 4 - 2 - 4 - 1;
+    assert_int_equal(b->data[family], 4);
+    memmove(b->data + family, b->data + family + 1, b->length - family - 1);
+    b->length--;
+    b->data[0] = 4;
+}
+
 /* all_ports_open came with version 3 as bit 3 of the flags byte: a
  * version 2 record decodes it as false, and one with that bit set is
  * corrupt (version 3 adds no other bytes, so a version 3 encoding with its
@@ -432,8 +502,7 @@ static void test_record_version_2_flags(void **state)
     r.module = r.finding = r.etcd_server = r.etcd_cluster = NULL;
     r.tls_cert_requested = false;
     r.all_ports_open = true;
-    assert_int_equal(record_encode(&b, &r, err), 0);
-    assert_int_equal(b.data[0], 4);
+    encode_version4(&b, &r);
     b.length -= 4; /* version 4's four empty strings */
     b.data[0] = 3;
     assert_int_equal(b.data[1] & 8, 8);
@@ -470,7 +539,7 @@ static void test_record_version_3(void **state)
     free(r.etcd_cluster);
     r.module = r.finding = r.etcd_server = r.etcd_cluster = NULL;
     r.tls_cert_requested = false;
-    assert_int_equal(record_encode(&old, &r, err), 0);
+    encode_version4(&old, &r);
     /* four empty strings (one byte each) are all version 4 adds */
     old.length -= 4;
     old.data[0] = 3;
@@ -488,7 +557,7 @@ static void test_record_version_3(void **state)
     r.etcd_server = strdup("3.4.23");
     r.tls_cert_requested = true;
     assert_int_equal(record_encode(&b, &r, err), 0);
-    assert_int_equal(b.data[0], 4);
+    assert_int_equal(b.data[0], 5);
     assert_int_equal(b.data[1] & 16, 16);
     assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
     assert_null(fixture_result_diff(&r, &got));
@@ -497,6 +566,48 @@ static void test_record_version_3(void **state)
     probe_result_free(&r);
     buf_free(&b);
     buf_free(&old);
+}
+
+/* Version 5 names the address's family: an IPv6 address comes back as it
+ * went in, an IPv4 one as a version 4 record holds it, one byte longer;
+ * a family other than 4 or 6 is corrupt. */
+static void test_record_version_5(void **state)
+{
+    (void)state;
+    char err[KS_ERRLEN];
+    struct buf b = {0}, v4 = {0};
+    struct probe_result r, got;
+    fixture_result(&r, 27, 0xC6120001u, 443, NULL, NULL, 0);
+    free(r.module);
+    free(r.finding);
+    free(r.etcd_server);
+    free(r.etcd_cluster);
+    r.module = r.finding = r.etcd_server = r.etcd_cluster = NULL;
+    encode_version4(&v4, &r);
+    assert_int_equal(record_encode(&b, &r, err), 0);
+    assert_int_equal(b.length, v4.length + 1);
+    assert_int_equal(record_decode(v4.data, v4.length, &got, err), 0);
+    assert_null(fixture_result_diff(&r, &got));
+    probe_result_free(&got);
+
+    assert_int_equal(net_addr_parse("2001:2:0:1::5", &r.addr), 0);
+    assert_int_equal(record_encode(&b, &r, err), 0);
+    assert_int_equal(b.length, v4.length + 1 + 12);
+    assert_int_equal(record_decode(b.data, b.length, &got, err), 0);
+    assert_null(fixture_result_diff(&r, &got));
+    char text[NET_ADDR_TEXT_MAX];
+    assert_string_equal(net_addr_text(&got.addr, text), "2001:2:0:1::5");
+    probe_result_free(&got);
+    size_t family = b.length - 4 - 2 - 16 - 1;
+    assert_int_equal(b.data[family], 6);
+    b.data[family] = 5;
+    assert_int_equal(record_decode(b.data, b.length, &got, err), -1);
+    assert_non_null(strstr(err, "address family unknown"));
+    b.data[family] = 4;   /* an IPv4 address then leaves 12 bytes over */
+    assert_int_equal(record_decode(b.data, b.length, &got, err), -1);
+    probe_result_free(&r);
+    buf_free(&b);
+    buf_free(&v4);
 }
 
 /* ---- certificates ---- */
@@ -633,7 +744,7 @@ static void test_dictionary_switch_and_compact(void **state)
     assert_int_equal(store_open(&s, path, STORE_READ_ONLY, err), 0);
     assert_all_certs(s, ders, lengths, ALL);
     struct probe_result got;
-    assert_int_equal(host_lookup(s, scan, 0x0A000000u + 5, 443, STORE_WITH_CERTS, &got, err), 1);
+    assert_int_equal(host_lookup(s, scan, net_addr_ipv4(0x0A000000u + 5), 443, STORE_WITH_CERTS, &got, err), 1);
     assert_memory_equal(got.chain[0].der, ders[5], lengths[5]);
     probe_result_free(&got);
     /* writing needs read-write */
@@ -692,7 +803,7 @@ static void test_scans_and_writer_errors(void **state)
     /* time-based group commit: 3 records, group of 10, commit within ms */
     for (uint32_t i = 0; i < 3; i++) {
         probe_result_init(&r);
-        r.addr = i;
+        r.addr = net_addr_ipv4(i);
         put(w, &r);
     }
     for (int wait = 0; wait < 200 && store_writer_committed(w) < 3; wait++)
@@ -1122,9 +1233,9 @@ static void test_bad_files(void **state)
     uint8_t *der = fixture_blob_cert(2, &length);
     path = db_with_records(10, 2, &s, &scan);
     assert_int_equal(store_txn_begin(s, true, &txn, err), 0);
-    uint8_t akey[STORE_ADDR_KEY_LEN], key[STORE_HOST_KEY_LEN];
-    store_addr_key(akey, scan, 4, 443);
-    MDB_val ak = {STORE_ADDR_KEY_LEN, akey}, seq;
+    uint8_t akey[STORE_ADDR_KEY_MAX], key[STORE_HOST_KEY_LEN];
+    struct net_addr four = net_addr_ipv4(4);
+    MDB_val ak = {store_addr_key(s, akey, scan, &four, 443), akey}, seq;
     assert_int_equal(mdb_get(txn, s->addrs, &ak, &seq), 0);
     assert_int_equal(seq.mv_size, 8);
     store_host_key(key, scan, be64_get(seq.mv_data));
@@ -1149,9 +1260,9 @@ static void test_bad_files(void **state)
     assert_int_equal(rs.records, 9);
     assert_int_equal(rs.corrupt, 1);
     struct probe_result got;
-    assert_int_equal(host_lookup(s, scan, 4, 443, 0, &got, err), -1);
-    assert_int_equal(host_lookup(s, scan, 5, 443, STORE_WITH_CERTS, &got, err), -1);
-    assert_int_equal(host_lookup(s, scan, 5, 443, 0, &got, err), 1);
+    assert_int_equal(host_lookup(s, scan, net_addr_ipv4(4), 443, 0, &got, err), -1);
+    assert_int_equal(host_lookup(s, scan, net_addr_ipv4(5), 443, STORE_WITH_CERTS, &got, err), -1);
+    assert_int_equal(host_lookup(s, scan, net_addr_ipv4(5), 443, 0, &got, err), 1);
     probe_result_free(&got);
     free(der);
     store_close(s);
@@ -1180,6 +1291,8 @@ int main(void)
         cmocka_unit_test(test_record_decode_hostile),
         cmocka_unit_test(test_record_version_2_flags),
         cmocka_unit_test(test_record_version_3),
+        cmocka_unit_test(test_record_version_5),
+        cmocka_unit_test(test_mixed_families),
         cmocka_unit_test(test_cert_dedup),
         cmocka_unit_test(test_dictionary_switch_and_compact),
         cmocka_unit_test(test_scans_and_writer_errors),

@@ -12,6 +12,8 @@
  * A store that exists gets one more scan.
  *   gen_db OUT --synthetic COUNT [--shard I/N] [--started ISO]
  *       COUNT synthetic endpoints (deterministic; see synthetic_fill)
+ * With --ipv6 every address a.b.c.d becomes 2001:2::a.b.c.d (2001:2::/96,
+ * prefixes kept), for stores of IPv6 records and, merged, of both.
  *
  * The scan JSON has the keys the scanner writes that identify a scan
  * (targets, ports, seed, shards) plus shard and started.
@@ -53,7 +55,7 @@ static void synthetic_fill(struct probe_result *r, uint64_t i)
     };
     uint64_t h = splitmix(i);
     probe_result_init(r);
-    r->addr = 0x0B000000u + (uint32_t)(i / 2);
+    r->addr = net_addr_ipv4(0x0B000000u + (uint32_t)(i / 2));
     r->port = i % 2 ? 6443 : 443;
     r->started_ms = 1781000000000LL + (int64_t)i;
     r->tls_done = h % 10 != 0;
@@ -128,16 +130,25 @@ static int corrupt_records(const char *path, uint32_t scan, unsigned count)
     return rc ? -1 : 0;
 }
 
+/* 2001:2::a.b.c.d: an IPv4 address moved into the IPv6 test prefix. */
+static struct net_addr ipv6_of(const struct net_addr *v4)
+{
+    uint8_t bytes[16] = {0x20, 0x01, 0x00, 0x02};
+    memcpy(bytes + 12, v4->bytes, 4);
+    return net_addr_ipv6(bytes);
+}
+
 int main(int argc, char **argv)
 {
     const char *out = NULL, *started = "2021-06-10T08:00:00Z", *seed = "42";
     unsigned shard = 0, shards = 1, corrupt = 0;
     long long synthetic = -1;
-    bool crafted = false, later = false, third = false;
+    bool crafted = false, later = false, third = false, ipv6 = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--crafted")) crafted = true;
         else if (!strcmp(argv[i], "--later")) crafted = later = true;
         else if (!strcmp(argv[i], "--third")) crafted = third = true;
+        else if (!strcmp(argv[i], "--ipv6")) ipv6 = true;
         else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) synthetic = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--started") && i + 1 < argc) started = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = argv[++i];
@@ -147,7 +158,7 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-' && !out) out = argv[i];
         else {
             fprintf(stderr, "usage: gen_db OUT (--crafted | --later | --third | --synthetic COUNT) [--shard I/N] "
-                            "[--started ISO] [--seed S] [--corrupt K]\n");
+                            "[--started ISO] [--seed S] [--corrupt K] [--ipv6]\n");
             return 2;
         }
     }
@@ -181,6 +192,8 @@ int main(int argc, char **argv)
             population_fill(&r, &specs[i], true);
         else
             synthetic_fill(&r, i);
+        if (ipv6)
+            r.addr = ipv6_of(&r.addr);
         if (store_writer_put(w, &r, err)) {
             fprintf(stderr, "gen_db: %s\n", err);
             return 1;

@@ -87,7 +87,7 @@ static const struct spec population_third[] = {
 static inline void population_fill(struct probe_result *r, const struct spec *s, bool der)
 {
     probe_result_init(r);
-    r->addr = 0xC6120000u | s->last_octet; /* 198.18.0.x */
+    r->addr = net_addr_ipv4(0xC6120000u | s->last_octet); /* 198.18.0.x */
     r->port = s->port;
     r->tls_done = s->tls;
     r->k8s = s->k8s ? K8S_YES : K8S_NO;

@@ -166,12 +166,12 @@ static int lookup(void *ctx, const uint8_t sha256[32], uint8_t **der, size_t *le
     return 0;
 }
 
-static uint32_t parse_addr(const char *text)
+static struct net_addr parse_addr(const char *text)
 {
-    unsigned a, b, c, d;
-    if (!text || sscanf(text, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
+    struct net_addr a;
+    if (!text || net_addr_parse(text, &a))
         die("bad address");
-    return a << 24 | b << 16 | c << 8 | d;
+    return a;
 }
 
 /* One endpoint of the population as the probes would have recorded it. */

@@ -211,8 +211,9 @@ def network_tables(pop):
 
 def lookup_origin(prefixes, addr):
     best = None
+    ip = ipaddress.ip_address(addr)
     for net, origin in prefixes:
-        if ipaddress.ip_address(addr) in net and (best is None or net.prefixlen > best[0]):
+        if ip.version == net.version and ip in net and (best is None or net.prefixlen > best[0]):
             best = (net.prefixlen, origin)
     return best[1] if best else None
 
@@ -291,13 +292,21 @@ def compute(lc, pop, as_of, calendar):
     networks, owners = {}, {}
     provider_order = []
     o["surfaces"] = surfaces(lc, pop, on)
+    # by_family: the headline counts of each address family, tallied apart
+    families = {f: {"syn_open": 0, "tls": 0, "k8s": 0, "k8s_by_cert": 0, "kubelets": 0,
+                    "version_public": 0, "counts": {v: 0 for v in VIEWS},
+                    "unknowns": {v: 0 for v in VIEWS}} for f in ("ipv4", "ipv6")}
     for e in pop["endpoints"]:
         if e.get("module", "apiserver") != "apiserver":
             continue  # docs/statistics.md: surfaces, not API-server figures
+        fam = families["ipv%d" % ipaddress.ip_address(e["addr"]).version]
         o["syn_open"] += 1
+        fam["syn_open"] += 1
         o["tls"] += bool(e.get("tls"))
+        fam["tls"] += bool(e.get("tls"))
         if e.get("k8s") == "kubelet":
             o["kubelets"] += 1
+            fam["kubelets"] += 1
         if e.get("all_ports_open"):
             # docs/statistics.md: such a host is an API server only by
             # evidence from the endpoint itself
@@ -309,6 +318,8 @@ def compute(lc, pop, as_of, calendar):
             continue
         o["k8s"] += 1
         o["k8s_by_cert"] += "cert-marker" in e.get("evidence", [])
+        fam["k8s"] += 1
+        fam["k8s_by_cert"] += "cert-marker" in e.get("evidence", [])
         status = e.get("http_status", 0)
         key = {200: "public", 401: "unauthorized_401", 403: "forbidden_403"}.get(status)
         if key:
@@ -348,9 +359,12 @@ def compute(lc, pop, as_of, calendar):
             st = statuses(lc, e.get("provider"), v, on, calendar)
             o["version_public"] += 1
             p["version_public"] += 1
+            fam["version_public"] += 1
             for i, view in enumerate(VIEWS):
                 counts[view] += st[i] == UNSUPPORTED
                 unknowns[view] += st[i] == UNKNOWN
+                fam["counts"][view] += st[i] == UNSUPPORTED
+                fam["unknowns"][view] += st[i] == UNKNOWN
                 p[view] += st[i] == UNSUPPORTED
                 p[UNKNOWN_KEYS[i]] += st[i] == UNKNOWN
             minor_key = f"{v[0]}.{v[1]}"
@@ -376,6 +390,17 @@ def compute(lc, pop, as_of, calendar):
         o[view + "_share"] = share(counts[view], o["version_public"])
         o[UNKNOWN_KEYS[i]] = unknowns[view]
     shares = {v: bounds(counts[v], unknowns[v], o["version_public"]) for v in VIEWS}
+    o["by_family"] = {}
+    for name, f in families.items():
+        fo = {k: f[k] for k in ("syn_open", "tls", "k8s", "k8s_by_cert", "kubelets",
+                                "version_public")}
+        for i, view in enumerate(VIEWS):
+            fo[view] = f["counts"][view]
+            fo[view + "_share"] = share(f["counts"][view], f["version_public"])
+            fo[UNKNOWN_KEYS[i]] = f["unknowns"][view]
+        fo["shares"] = {v: bounds(f["counts"][v], f["unknowns"][v], f["version_public"])
+                        for v in VIEWS}
+        o["by_family"][name] = fo
 
     estimates = {}
     for est in ESTIMATORS:

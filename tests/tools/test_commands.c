@@ -79,6 +79,11 @@ static int setup(void **state)
                GEN_DB " s2.db --crafted --shard 2/3 --started 2021-06-10T10:00:00Z && "
                GEN_DB " d.db --crafted && " GEN_DB " d.db --later --started 2022-01-01T00:00:00Z && "
                GEN_DB " nostart.db --crafted --started '' && "
+               GEN_DB " f0.db --crafted --shard 0/3 --started 2021-06-10T09:00:00Z && "
+               GEN_DB " f1.db --crafted --shard 1/3 --started 2021-06-10T08:00:00Z --ipv6 && "
+               GEN_DB " f2.db --crafted --shard 2/3 --started 2021-06-10T10:00:00Z --ipv6 && "
+               GEN_DB " d6.db --crafted && "
+               GEN_DB " d6.db --crafted --ipv6 --started 2022-01-01T00:00:00Z && "
                "printf '198.18.0.0\\t16\\t64500\\n198.18.0.0\\t24\\t64501_64502\\n"
                "198.18.0.8\\t29\\t64503,64504\\n' > p2a.txt && "
                "head -c 32 /dev/urandom > k1 && head -c 32 /dev/urandom > k2",
@@ -426,6 +431,91 @@ static void test_merge_equals_single_run(void **state)
     free(out);
 }
 
+/* Common leading bits of two 16-byte addresses. */
+static int common_bits(const uint8_t *a, const uint8_t *b)
+{
+    int n = 0;
+    while (n < 128 && !((a[n / 8] ^ b[n / 8]) & (0x80 >> (n % 8))))
+        n++;
+    return n;
+}
+
+/* The IPv6 addresses of a JSON Lines export, in order. */
+static size_t export_addrs6(const char *jsonl, uint8_t (*addrs)[16], size_t max)
+{
+    size_t n = 0;
+    for (const char *at = jsonl; (at = strstr(at, "{\"addr\":\"")) && n < max; at++) {
+        char text[64];
+        if (sscanf(at + 9, "%63[^\"]", text) == 1 && strchr(text, ':'))
+            assert_int_equal(inet_pton(AF_INET6, text, addrs[n++]), 1);
+    }
+    return n;
+}
+
+/* A scan of both families (shard 0 IPv4, shards 1 and 2 the same endpoints
+ * in 2001:2::/96, merged): the statistics are those of the IPv4 run but for
+ * by_family, which splits them exactly; the export writes RFC 5952 text and
+ * anonymises IPv6 prefix-preservingly; show finds [v6]:port; diff against
+ * the IPv4 run sees the IPv6 endpoints as new and the others gone. */
+static void test_mixed_families(void **state)
+{
+    (void)state;
+    char *out, path[96];
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/f.db %s/f0.db %s/f1.db %s/f2.db", dir, dir,
+                         dir, dir), 0);
+    free(out);
+    snprintf(path, sizeof(path), "%s/f.db", dir);
+    json_t *mixed = run_json(KUBESURVEY " stats --json %s", path);
+    snprintf(path, sizeof(path), "%s/one.db", dir);
+    json_t *single = run_json(KUBESURVEY " stats --json %s", path);
+    json_t *by = json_object_get(mixed, "by_family"), *v4 = json_object_get(by, "ipv4"),
+           *v6 = json_object_get(by, "ipv6");
+    const char *keys[] = {"syn_open", "tls", "k8s", "k8s_by_cert", "version_public",
+                          "unsupported", "provider_unsupported"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        assert_int_equal(json_integer_value(json_object_get(v4, keys[i])) +
+                             json_integer_value(json_object_get(v6, keys[i])),
+                         json_integer_value(json_object_get(single, keys[i])));
+    assert_true(json_integer_value(json_object_get(v6, "k8s")) > 0);
+    assert_true(json_integer_value(json_object_get(v4, "k8s")) > 0);
+    json_object_del(mixed, "by_family");
+    json_object_del(single, "by_family");
+    if (!json_equal(mixed, single)) {
+        char *m = json_dumps(mixed, JSON_SORT_KEYS), *s = json_dumps(single, JSON_SORT_KEYS);
+        fail_msg("mixed %s\nIPv4 %s", m, s);
+    }
+    json_decref(mixed);
+    json_decref(single);
+
+    char *plain, *anon;
+    assert_int_equal(run(&plain, KUBESURVEY " export %s/f.db --format jsonl 2>/dev/null", dir), 0);
+    assert_int_equal(run(&anon, KUBESURVEY " export %s/f.db --format jsonl --anonymize %s/k1 "
+                                "2>/dev/null", dir, dir), 0);
+    uint8_t a[16][16], b[16][16];
+    size_t n = export_addrs6(plain, a, 16);
+    assert_true(n >= 6);
+    assert_int_equal(export_addrs6(anon, b, 16), n);
+    assert_non_null(strstr(plain, "\"addr\":\"2001:2::c612:"));
+    assert_null(strstr(anon, "\"addr\":\"2001:2::c612:"));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            assert_int_equal(common_bits(b[i], b[j]), common_bits(a[i], a[j]));
+    char text[64], *show;
+    inet_ntop(AF_INET6, a[0], text, sizeof(text));
+    assert_int_equal(run(&show, KUBESURVEY " show %s/f.db '[%s]' 2>&1", dir, text), 0);
+    char want[96];
+    snprintf(want, sizeof(want), "[%s]:", text);
+    assert_non_null(strstr(show, want));
+    char *diff;
+    assert_int_equal(run(&diff, KUBESURVEY " diff %s/d6.db --from 1 --to 2 --hosts 2>&1", dir), 0);
+    assert_non_null(strstr(diff, "new              [2001:2::c612:"));
+    assert_non_null(strstr(diff, "gone             198.18.0."));
+    free(diff);
+    free(show);
+    free(plain);
+    free(anon);
+}
+
 static void test_diff(void **state)
 {
     (void)state;
@@ -495,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_usage_and_errors),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_merge_equals_single_run),
+        cmocka_unit_test(test_mixed_families),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_report),
     };

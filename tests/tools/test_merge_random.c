@@ -69,13 +69,13 @@ static void make_case(struct random_case *c, uint64_t seed)
     c->records = calloc(c->count ? c->count : 1, sizeof(*c->records));
     c->shard_of = calloc(c->count ? c->count : 1, sizeof(*c->shard_of));
     struct hashmap keys;
-    hashmap_init(&keys, sizeof(uint64_t), 0);
+    hashmap_init(&keys, sizeof(struct net_endpoint), 0);
     for (size_t i = 0; i < c->count; i++) {
         struct probe_result *r = &c->records[i];
         bool added;
         do { /* shards are disjoint: every endpoint once */
             random_record(r, 1);
-            uint64_t key = ((uint64_t)r->addr << 16 | r->port) + 1;
+            struct net_endpoint key = net_endpoint_key(&r->addr, r->port);
             assert_non_null(hashmap_put(&keys, &key, &added));
             if (!added)
                 probe_result_free(r);

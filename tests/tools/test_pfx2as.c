@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "tools/analysis/analysis.h"
+#include "lib/bytes.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -147,8 +148,8 @@ static void test_ipv6_longest_prefix(void **state)
     if (!p)
         fail_msg("%s", err);
     assert_int_equal(pfx2as_count(p), 7);
-    assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV6), 7);
-    assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV4), 0);
+    assert_int_equal(pfx2as_count_family(p, AF_INET6), 7);
+    assert_int_equal(pfx2as_count_family(p, AF_INET), 0);
     static const struct expect origins[] = {
         {"2001:db8:ffff::1", "64507"}, /* the upper /33 */
         {"2001:db8:7fff:ffff:ffff:ffff:ffff:ffff", "64500"},
@@ -190,8 +191,8 @@ static void test_both_families(void **state)
     assert_int_equal(add_text(p, v4, "rv2.pfx2as", err), 0);
     assert_int_equal(add_text(p, rv6_sample, "rv6.pfx2as", err), 0);
     assert_int_equal(pfx2as_count(p), 9);
-    assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV4), 2);
-    assert_int_equal(pfx2as_count_family(p, PROBE_FAMILY_IPV6), 7);
+    assert_int_equal(pfx2as_count_family(p, AF_INET), 2);
+    assert_int_equal(pfx2as_count_family(p, AF_INET6), 7);
     static const struct expect origins[] = {
         {"32.1.13.184", "100"},
         {"198.18.0.1", "1"},
@@ -205,13 +206,16 @@ static void test_both_families(void **state)
     const char *origin = NULL;
     memset(a, 0xee, sizeof(a));
     a[0] = 32, a[1] = 1, a[2] = 13, a[3] = 184;
-    assert_int_equal(pfx2as_lookup_addr(p, PROBE_FAMILY_IPV4, a, &origin), 1);
+    struct net_addr na = net_addr_ipv4(be32_get(a));
+    assert_int_equal(pfx2as_lookup_addr(p, &na, &origin), 1);
     assert_string_equal(origin, "100");
     assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:2:8000::1", a), 1);
-    assert_int_equal(pfx2as_lookup_addr(p, PROBE_FAMILY_IPV6, a, &origin), 1);
+    na = net_addr_ipv6(a);
+    assert_int_equal(pfx2as_lookup_addr(p, &na, &origin), 1);
     assert_string_equal(origin, "64505");
     assert_int_equal(inet_pton(AF_INET6, "2002::", a), 1);
-    assert_int_equal(pfx2as_lookup_addr(p, PROBE_FAMILY_IPV6, a, &origin), 0);
+    na = net_addr_ipv6(a);
+    assert_int_equal(pfx2as_lookup_addr(p, &na, &origin), 0);
     pfx2as_free(p);
 }
 

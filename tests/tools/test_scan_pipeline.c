@@ -73,6 +73,21 @@ static uint16_t closed_port(int *fd)
     return ntohs(sa.sin_port);
 }
 
+/* The same on ::1; 0 where this namespace has no IPv6 loopback. */
+static uint16_t closed_port6(int *fd)
+{
+    *fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    socklen_t length = sizeof(sa);
+    if (*fd < 0 || bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+        getsockname(*fd, (struct sockaddr *)&sa, &length)) {
+        if (*fd >= 0)
+            close(*fd);
+        return closed_port(fd);
+    }
+    return ntohs(sa.sin6_port);
+}
+
 struct run {
     char *text;
     size_t size;
@@ -96,8 +111,16 @@ static void run_pipeline(unsigned threads, unsigned count, struct run *out)
     char err[KS_ERRLEN];
     struct pipeline_config cfg = {.out = file, .format = PIPELINE_JSONL, .probe = &pc};
     assert_int_equal(scan_pipeline_start(p, &cfg, err), 0);
-    for (unsigned i = 0; i < count; i++)
-        assert_true(scan_pipeline_push(p, INADDR_LOOPBACK, closed_port(&fds[i])));
+    /* every other responder IPv6, where ::1 exists */
+    struct net_addr lo4 = net_addr_ipv4(INADDR_LOOPBACK), lo6;
+    assert_int_equal(net_addr_parse("::1", &lo6), 0);
+    for (unsigned i = 0; i < count; i++) {
+        uint16_t port = i % 2 ? closed_port6(&fds[i]) : closed_port(&fds[i]);
+        struct sockaddr_storage bound;
+        socklen_t length = sizeof(bound);
+        assert_int_equal(getsockname(fds[i], (struct sockaddr *)&bound, &length), 0);
+        assert_true(scan_pipeline_push(p, bound.ss_family == AF_INET6 ? &lo6 : &lo4, port));
+    }
     out->rc = scan_pipeline_finish(p, out->err);
     out->probed = atomic_load(&p->probed);
     out->handled = scan_pipeline_handled(p);
@@ -116,7 +139,18 @@ static size_t count_lines(const char *text)
     return n;
 }
 
-/* Every responder probed, one JSON line each, every one handled. */
+static bool have_ipv6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool have = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return have;
+}
+
+/* Every responder probed, one JSON line each, every one handled; IPv4 and
+ * IPv6 responders alike. */
 static void test_every_responder_written(void **state)
 {
     (void)state;
@@ -126,7 +160,14 @@ static void test_every_responder_written(void **state)
     assert_int_equal(run.probed, 20);
     assert_int_equal(run.handled, 20);
     assert_int_equal(count_lines(run.text), 20);
-    assert_non_null(strstr(run.text, "\"outcome\":\"refused\""));
+    const char *at = run.text;
+    size_t refused = 0;
+    while ((at = strstr(at, "\"outcome\":\"refused\"")))
+        refused++, at++;
+    assert_int_equal(refused, 20);
+    assert_non_null(strstr(run.text, "{\"addr\":\"127.0.0.1\","));
+    if (have_ipv6_loopback())
+        assert_non_null(strstr(run.text, "{\"addr\":\"::1\","));
     free(run.text);
 }
 

@@ -273,10 +273,10 @@ uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr);
  * An IPv6 address whose first 32 bits are an IPv4 address a starts with
  * the first 32 bits of cryptopan_anonymize(a). */
 void cryptopan_anonymize6(struct cryptopan *cp, const uint8_t in[16], uint8_t out[16]);
-/* An address as struct probe_target holds it (IPv4 in the first 4 bytes,
- * the other 12 written as zero): one call for records of either family. */
-void cryptopan_anonymize_addr(struct cryptopan *cp, enum probe_family family,
-                              const uint8_t in[16], uint8_t out[16]);
+/* An address of either family (lib/addr.h), as records hold it: one call
+ * for records of either family; in and out may be the same. */
+void cryptopan_anonymize_addr(struct cryptopan *cp, const struct net_addr *in,
+                              struct net_addr *out);
 void cryptopan_free(struct cryptopan *cp);
 
 /* ---- prefix -> origin AS (CAIDA RouteViews prefix2as, IPv4 and IPv6) ---- */
@@ -299,15 +299,13 @@ int pfx2as_add_stream(struct pfx2as *p, FILE *in, const char *name, char *err);
 /* Longest-prefix match among the prefixes of the address's family: 1 and
  * *origin set (the AS field as written, e.g. "16509" or "3_4") when found,
  * 0 when no prefix covers addr. IPv4 in host byte order; IPv6 in network
- * byte order; _addr takes an address as struct probe_target holds it
- * (IPv4 in the first 4 bytes). */
+ * byte order; _addr takes an address of either family (lib/addr.h). */
 int pfx2as_lookup(const struct pfx2as *p, uint32_t addr, const char **origin);
 int pfx2as_lookup6(const struct pfx2as *p, const uint8_t addr[16], const char **origin);
-int pfx2as_lookup_addr(const struct pfx2as *p, enum probe_family family, const uint8_t addr[16],
-                       const char **origin);
-/* Prefixes loaded, of both families / of one. */
+int pfx2as_lookup_addr(const struct pfx2as *p, const struct net_addr *addr, const char **origin);
+/* Prefixes loaded, of both families / of one (AF_INET or AF_INET6). */
 size_t pfx2as_count(const struct pfx2as *p);
-size_t pfx2as_count_family(const struct pfx2as *p, enum probe_family family);
+size_t pfx2as_count_family(const struct pfx2as *p, int family);
 void pfx2as_free(struct pfx2as *p);
 
 /* ---- AS -> organisation (CAIDA as2org, "format:" comment lines switch

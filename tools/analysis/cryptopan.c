@@ -139,15 +139,15 @@ void cryptopan_anonymize6(struct cryptopan *cp, const uint8_t in[16], uint8_t ou
     anonymize_bits(cp, in, out, 128);
 }
 
-void cryptopan_anonymize_addr(struct cryptopan *cp, enum probe_family family,
-                              const uint8_t in[16], uint8_t out[16])
+void cryptopan_anonymize_addr(struct cryptopan *cp, const struct net_addr *in,
+                              struct net_addr *out)
 {
-    if (family == PROBE_FAMILY_IPV6) {
-        anonymize_bits(cp, in, out, 128);
-        return;
-    }
-    anonymize_bits(cp, in, out, 32);
-    memset(out + 4, 0, 12);
+    struct net_addr a = *in;
+    bool v4 = net_addr_is_ipv4(in);
+    anonymize_bits(cp, in->bytes, a.bytes, v4 ? 32 : 128);
+    if (v4)
+        memset(a.bytes + 4, 0, 12);
+    *out = a;
 }
 
 void cryptopan_free(struct cryptopan *cp)

@@ -262,10 +262,9 @@ int pfx2as_lookup6(const struct pfx2as *p, const uint8_t addr[16], const char **
     return table_lookup(p, &p->v6, addr, origin);
 }
 
-int pfx2as_lookup_addr(const struct pfx2as *p, enum probe_family family, const uint8_t addr[16],
-                       const char **origin)
+int pfx2as_lookup_addr(const struct pfx2as *p, const struct net_addr *addr, const char **origin)
 {
-    return table_lookup(p, family == PROBE_FAMILY_IPV6 ? &p->v6 : &p->v4, addr, origin);
+    return table_lookup(p, net_addr_is_ipv4(addr) ? &p->v4 : &p->v6, addr->bytes, origin);
 }
 
 size_t pfx2as_count(const struct pfx2as *p)
@@ -273,9 +272,9 @@ size_t pfx2as_count(const struct pfx2as *p)
     return p->total;
 }
 
-size_t pfx2as_count_family(const struct pfx2as *p, enum probe_family family)
+size_t pfx2as_count_family(const struct pfx2as *p, int family)
 {
-    const struct pfx_table *t = family == PROBE_FAMILY_IPV6 ? &p->v6 : &p->v4;
+    const struct pfx_table *t = family == AF_INET6 ? &p->v6 : &p->v4;
     size_t n = 0;
     for (int l = 0; l <= t->bits; l++)
         n += t->count[l];

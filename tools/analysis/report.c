@@ -83,6 +83,46 @@ static void headline(FILE *out, const json_t *s)
             num(auth, "public"), num(auth, "unauthorized_401"), num(auth, "forbidden_403"));
 }
 
+/* by_family: the headline counts and the upstream / provider shares of
+ * IPv4 and IPv6 side by side (a hitlist scan adds the IPv6 column). */
+static void families(FILE *out, const json_t *s)
+{
+    static const char *const names[] = {"ipv4", "ipv6"};
+    static const struct { const char *key, *label; } counts[] = {
+        {"syn_open", "Endpoints that answered the SYN"},
+        {"tls", "Completed TLS handshakes"},
+        {"k8s", "Kubernetes API servers"},
+        {"version_public", "GET /version answered with a version"},
+    };
+    static const struct { const char *key, *label; } shares[] = {
+        {"unsupported", "Past upstream end of life"},
+        {"provider_unsupported", "Past the provider&#39;s standard support"},
+        {"provider_unsupported_extended", "Past extended support / LTS too"},
+    };
+    const json_t *by = json_object_get(s, "by_family");
+    fputs("<h2>By address family</h2>\n<table class=\"nums families\">\n"
+          "<tr><th>Figure</th><th>IPv4</th><th>IPv6</th></tr>\n", out);
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        fprintf(out, "<tr><td>%s</td>", counts[i].label);
+        for (int f = 0; f < 2; f++)
+            fprintf(out, "<td>%lld</td>", num(json_object_get(by, names[f]), counts[i].key));
+        fputs("</tr>\n", out);
+    }
+    for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+        fprintf(out, "<tr><td>%s (unknown as supported)</td>", shares[i].label);
+        for (int f = 0; f < 2; f++) {
+            const json_t *bounds =
+                json_object_get(json_object_get(json_object_get(by, names[f]), "shares"),
+                                shares[i].key);
+            fputs("<td>", out);
+            put_share(out, bounds, "unknown_as_supported");
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
 /* Vertical bars: endpoints per minor, coloured by upstream status on as_of. */
 static void chart_minors(FILE *out, const json_t *s, const struct lifecycle *lc, int32_t as_of)
 {
@@ -420,6 +460,7 @@ int report_write_html(FILE *out, const json_t *stats, const struct lifecycle *lc
     html_escaped(out, as_of_text);
     fputs("</b>. Unit: (address, port) endpoint.</p>\n", out);
     headline(out, stats);
+    families(out, stats);
     chart_minors(out, stats, lc, as_of);
     chart_providers(out, stats);
     chart_cves(out, stats, lc, "cves", "chart-cves",

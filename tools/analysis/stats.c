@@ -30,6 +30,15 @@ struct tally {
     uint64_t unsupported[VIEW_COUNT], unknown[VIEW_COUNT];
 };
 
+/* The headline counts of one address family (by_family). */
+enum family { FAMILY_IPV4 = 0, FAMILY_IPV6, FAMILY_COUNT };
+static const char *const family_name[FAMILY_COUNT] = {"ipv4", "ipv6"};
+
+struct family_figures {
+    uint64_t syn_open, tls, k8s, k8s_by_cert, kubelets;
+    struct tally t;
+};
+
 /* Lifecycle answers are fixed for a run (one as_of): cached per 1.N minor,
  * 0 = not computed yet, else enum lc_status + 1. */
 #define STATUS_CACHE_MINORS 256
@@ -95,6 +104,7 @@ struct stats {
         all_ports_open_excluded;
     struct tally all;
     struct tally nocert;          /* endpoints without a certificate: one cluster each */
+    struct family_figures family[FAMILY_COUNT];
 
     struct provider_count *providers;
     size_t provider_count, provider_cap;
@@ -322,14 +332,14 @@ static uint32_t first_asn(const char *origin)
 
 /* The origin AS and network owner counters of an endpoint's address, each
  * NULL when not known (or not asked for). -1 when out of memory. */
-static int networks_of(struct stats *s, uint32_t addr, struct network_count **net,
+static int networks_of(struct stats *s, const struct net_addr *addr, struct network_count **net,
                        struct network_count **owner)
 {
     const char *origin, *org, *country;
     *net = *owner = NULL;
     if (!s->opt.pfx2as)
         return 0;
-    if (!pfx2as_lookup(s->opt.pfx2as, addr, &origin)) {
+    if (!pfx2as_lookup_addr(s->opt.pfx2as, addr, &origin)) {
         s->k8s_no_network++;
         if (s->opt.as2org)
             s->k8s_no_owner++;
@@ -395,8 +405,8 @@ static void tally_add(struct tally *t, const enum lc_status st[VIEW_COUNT])
 
 /* The versioned part of stats_add. */
 static int add_version(struct stats *s, const struct probe_result *r, struct provider_count *p,
-                       struct cert_slot *cluster, struct network_count *net,
-                       struct network_count *owner)
+                       struct tally *family, struct cert_slot *cluster,
+                       struct network_count *net, struct network_count *owner)
 {
     struct kver v;
     if (kver_of_result(r, &v) != 0)
@@ -407,6 +417,7 @@ static int add_version(struct stats *s, const struct probe_result *r, struct pro
     statuses(s, p, r->provider, &v, st);
     tally_add(&s->all, st);
     tally_add(&p->t, st);
+    tally_add(family, st);
     if (!cluster)
         tally_add(&s->nocert, st);
     for (int i = 0; cluster && i < VIEW_COUNT; i++) {
@@ -432,11 +443,14 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         goto oom;
     if (surface)
         return 0;
+    struct family_figures *fam =
+        &s->family[net_addr_is_ipv4(&r->addr) ? FAMILY_IPV4 : FAMILY_IPV6];
     s->syn_open++;
+    fam->syn_open++;
     if (r->tls_done)
-        s->tls++;
+        s->tls++, fam->tls++;
     if (r->k8s == K8S_KUBELET)
-        s->kubelets++;
+        s->kubelets++, fam->kubelets++;
     if (r->all_ports_open) {
         /* A host answering on every port may be a middlebox relaying or
          * faking a reply: only what the endpoint itself proves (its
@@ -451,8 +465,9 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
     if (r->k8s != K8S_YES)
         return 0;
     s->k8s++;
+    fam->k8s++;
     if (r->evidence & EVIDENCE_CERT_MARKER)
-        s->k8s_by_cert++;
+        s->k8s_by_cert++, fam->k8s_by_cert++;
     if (r->http_status == 200)
         s->auth_public++;
     else if (r->http_status == 401)
@@ -471,14 +486,14 @@ int stats_add(struct stats *s, const struct probe_result *r, char *err)
         goto oom;
     p->hosts++;
     struct network_count *net, *owner;
-    if (networks_of(s, r->addr, &net, &owner) != 0)
+    if (networks_of(s, &r->addr, &net, &owner) != 0)
         goto oom;
     size_t provider_index = (size_t)(p - s->providers);
     if (net)
         network_count_provider(net, provider_index);
     if (owner)
         network_count_provider(owner, provider_index);
-    if (add_version(s, r, p, cluster, net, owner) != 0)
+    if (add_version(s, r, p, &fam->t, cluster, net, owner) != 0)
         goto oom;
     return 0;
 oom:
@@ -804,6 +819,37 @@ static void clusters_json(const struct stats *s, json_t *o)
     json_object_set_new(o, "cluster_estimates", estimates);
 }
 
+/* The endpoint figures of a tally in o: version_public, and per view the
+ * count, its share and the unknowns. */
+static void tally_headline(json_t *o, const struct tally *t)
+{
+    json_object_set_new(o, "version_public", json_integer((json_int_t)t->version_public));
+    for (int v = 0; v < VIEW_COUNT; v++) {
+        char key[64];
+        json_object_set_new(o, view_key[v], json_integer((json_int_t)t->unsupported[v]));
+        snprintf(key, sizeof(key), "%s_share", view_key[v]);
+        json_object_set_new(o, key, share(t->unsupported[v], t->version_public));
+        json_object_set_new(o, view_unknown_key[v], json_integer((json_int_t)t->unknown[v]));
+    }
+}
+
+/* by_family: the headline counts and unsupported shares of each family. */
+static json_t *families_json(const struct stats *s)
+{
+    json_t *all = json_object();
+    for (int i = 0; i < FAMILY_COUNT; i++) {
+        const struct family_figures *f = &s->family[i];
+        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "syn_open", (json_int_t)f->syn_open,
+                              "tls", (json_int_t)f->tls, "k8s", (json_int_t)f->k8s,
+                              "k8s_by_cert", (json_int_t)f->k8s_by_cert, "kubelets",
+                              (json_int_t)f->kubelets);
+        tally_headline(o, &f->t);
+        json_object_set_new(o, "shares", tally_shares(&f->t));
+        json_object_set_new(all, family_name[i], o);
+    }
+    return all;
+}
+
 json_t *stats_to_json(const struct stats *s)
 {
     char day[11];
@@ -820,14 +866,7 @@ json_t *stats_to_json(const struct stats *s)
     SET("kubelets", s->kubelets);
     SET("all_ports_open", s->all_ports_open);
     SET("all_ports_open_excluded", s->all_ports_open_excluded);
-    SET("version_public", s->all.version_public);
-    for (int v = 0; v < VIEW_COUNT; v++) {
-        char key[64];
-        SET(view_key[v], s->all.unsupported[v]);
-        snprintf(key, sizeof(key), "%s_share", view_key[v]);
-        json_object_set_new(o, key, share(s->all.unsupported[v], s->all.version_public));
-        SET(view_unknown_key[v], s->all.unknown[v]);
-    }
+    tally_headline(o, &s->all);
     SET("corrupt_records", s->corrupt);
 #undef SET
     clusters_json(s, o);
@@ -839,6 +878,7 @@ json_t *stats_to_json(const struct stats *s)
         json_object_set(shares, key, json_object_get(est, view_key[v]));
     }
     json_object_set_new(o, "shares", shares);
+    json_object_set_new(o, "by_family", families_json(s));
     json_object_set_new(o, "by_provider", providers_json(s));
     json_object_set_new(o, "by_minor", minors_json(s));
     cves_json(s, o);

@@ -70,6 +70,31 @@ static void print_networks(FILE *out, const json_t *rows, const char *key, const
     }
 }
 
+/* by_family: each family's headline counts and upstream / provider shares
+ * (unknown counted as supported, as the lines above). */
+static void print_families(FILE *out, const json_t *by)
+{
+    static const char *const names[] = {"ipv4", "ipv6"};
+    static const char *const views[] = {"unsupported", "provider_unsupported",
+                                        "provider_unsupported_extended"};
+    fprintf(out, "\nby address family  answered      TLS      k8s  version  upstream  standard  "
+                 "extended\n");
+    for (int f = 0; f < 2; f++) {
+        const json_t *o = json_object_get(by, names[f]);
+        fprintf(out, "  %-14s %10lld %8lld %8lld %8lld", names[f], num(o, "syn_open"),
+                num(o, "tls"), num(o, "k8s"), num(o, "version_public"));
+        for (int v = 0; v < 3; v++) {
+            json_t *share = json_object_get(json_object_get(json_object_get(o, "shares"),
+                                                            views[v]), "unknown_as_supported");
+            if (json_is_number(share))
+                fprintf(out, "  %7.1f%%", 100.0 * json_number_value(share));
+            else
+                fprintf(out, "  %8s", "n/a");
+        }
+        fputc('\n', out);
+    }
+}
+
 void stats_print_summary(FILE *out, const json_t *s)
 {
     const char *key;
@@ -109,6 +134,7 @@ void stats_print_summary(FILE *out, const json_t *s)
             num(auth, "unauthorized_401"), num(auth, "forbidden_403"));
     if (num(s, "corrupt_records"))
         fprintf(out, "  corrupt records skipped   %12lld\n", num(s, "corrupt_records"));
+    print_families(out, json_object_get(s, "by_family"));
 
     fprintf(out, "\nby provider          hosts  version  upstream (?)  standard (?)  extended (?)\n");
     json_object_foreach(json_object_get(s, "by_provider"), key, v)

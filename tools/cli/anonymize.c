@@ -70,12 +70,12 @@ static int scrub_record(struct probe_result *r, const char *real, const char *fa
  * address (prefix-preserving) wherever it appears, the certificate hashes
  * keyed (so they cannot be looked up in certificate search engines), no
  * certificate bodies, no bodies that are not version.Info. */
-int anonymizer_apply(const struct anonymizer *a, struct probe_result *r)
+int anonymizer_apply(const struct anonymizer *a, struct probe_result *r, char *err)
 {
-    char real[16], fake[16];
-    ipv4_text(r->addr, real);
-    r->addr = cryptopan_anonymize(a->cp, r->addr);
-    ipv4_text(r->addr, fake);
+    char real[NET_ADDR_TEXT_MAX], fake[NET_ADDR_TEXT_MAX];
+    net_addr_text(&r->addr, real);
+    cryptopan_anonymize_addr(a->cp, &r->addr, &r->addr);
+    net_addr_text(&r->addr, fake);
     for (size_t i = 0; i < r->chain_length; i++) {
         uint8_t mac[32];
         unsigned mac_len = 0;
@@ -88,7 +88,11 @@ int anonymizer_apply(const struct anonymizer *a, struct probe_result *r)
         free(r->body);
         r->body = NULL; /* body_length stays: how much there was */
     }
-    return scrub_record(r, real, fake);
+    if (scrub_record(r, real, fake)) {
+        snprintf(err, KS_ERRLEN, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 

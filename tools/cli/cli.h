@@ -62,8 +62,9 @@ int anonymizer_load(struct anonymizer **out, const char *keyfile, char *err);
 /* Edits a copy of a record into what an anonymised dataset may show: the
  * address (prefix-preserving) wherever it appears, the certificate hashes
  * keyed, no certificate bodies, no bodies that are not version.Info. -1
- * when out of memory. */
-int anonymizer_apply(const struct anonymizer *a, struct probe_result *r);
+ * with err (KS_ERRLEN bytes) when out of memory. Either family: Crypto-PAn
+ * over 32 or 128 bits. */
+int anonymizer_apply(const struct anonymizer *a, struct probe_result *r, char *err);
 void anonymizer_free(struct anonymizer *a);
 
 /* What `stats` and `report` compute over: the options they share. */

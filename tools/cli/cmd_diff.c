@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An entry of the table: key (addr << 16 | port) + 1, then the rest. */
+/* An entry of the table: the key, then the rest. */
 struct endpoint {
-    uint64_t key;
+    struct net_endpoint key;
     struct kver version;
     bool has_version, seen;
 };
@@ -30,9 +30,9 @@ struct diff {
     char err[KS_ERRLEN];
 };
 
-static uint64_t endpoint_key(const struct probe_result *r)
+static struct net_endpoint endpoint_key(const struct probe_result *r)
 {
-    return ((uint64_t)r->addr << 16 | r->port) + 1;
+    return net_endpoint_key(&r->addr, r->port);
 }
 
 static void version_text(const struct endpoint *e, char *out, size_t n)
@@ -49,18 +49,16 @@ static void version_text(const struct endpoint *e, char *out, size_t n)
                  e->version.pre_number);
 }
 
-static void print_host(const char *what, uint64_t key, const struct endpoint *from,
-                       const struct endpoint *to)
+static void print_host(const char *what, const struct net_endpoint *key,
+                       const struct endpoint *from, const struct endpoint *to)
 {
-    char ip[16], a[48] = "", b[48] = "";
-    uint32_t addr = (uint32_t)((key - 1) >> 16);
-    uint16_t port = (uint16_t)((key - 1) & 0xffff);
+    char endpoint[NET_ENDPOINT_TEXT_MAX], a[48] = "", b[48] = "";
     if (from)
         version_text(from, a, sizeof(a));
     if (to)
         version_text(to, b, sizeof(b));
-    printf("%-16s %s:%u %s%s%s\n", what, ipv4_text(addr, ip), port, a, from && to ? " -> " : "",
-           b);
+    printf("%-16s %s %s%s%s\n", what, net_endpoint_text(&key->addr, key->port, endpoint), a,
+           from && to ? " -> " : "", b);
 }
 
 static int load_from(void *ctx, uint32_t scan_id, const struct probe_result *r)
@@ -69,7 +67,7 @@ static int load_from(void *ctx, uint32_t scan_id, const struct probe_result *r)
     struct diff *d = ctx;
     if (r->k8s != K8S_YES)
         return 0;
-    uint64_t key = endpoint_key(r);
+    struct net_endpoint key = endpoint_key(r);
     struct endpoint *e = hashmap_put(&d->table, &key, NULL);
     if (!e) {
         snprintf(d->err, KS_ERRLEN, "out of memory");
@@ -92,7 +90,7 @@ static int compare_to(void *ctx, uint32_t scan_id, const struct probe_result *r)
     if (!before) {
         d->added++;
         if (d->list_hosts)
-            print_host("new", now.key, NULL, &now);
+            print_host("new", &now.key, NULL, &now);
         return 0;
     }
     before->seen = true;
@@ -110,7 +108,7 @@ static int compare_to(void *ctx, uint32_t scan_id, const struct probe_result *r)
             d->unchanged++, what = NULL;
     }
     if (d->list_hosts && what)
-        print_host(what, now.key, before, &now);
+        print_host(what, &now.key, before, &now);
     return 0;
 }
 
@@ -122,7 +120,7 @@ static void count_gone(struct diff *d)
         if (e && !e->seen) {
             d->gone++;
             if (d->list_hosts)
-                print_host("gone", e->key, e, NULL);
+                print_host("gone", &e->key, e, NULL);
         }
     }
 }
@@ -205,7 +203,8 @@ int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, ui
 {
     struct diff d = {0};
     struct diff_sides w = {.db_from = db_from, .db_to = db_to};
-    hashmap_init(&d.table, sizeof(uint64_t), sizeof(struct endpoint) - sizeof(uint64_t));
+    hashmap_init(&d.table, sizeof(struct net_endpoint),
+                 sizeof(struct endpoint) - sizeof(struct net_endpoint));
     int rc = compare_scans(&d, &w, id_from, id_to, strcmp(db_from, db_to) != 0, err);
     if (rc == 0 && !(*out = diff_json(&d, &w))) {
         snprintf(err, KS_ERRLEN, "out of memory");
@@ -252,7 +251,8 @@ static int cmd_diff(int argc, char **argv)
     }
     struct diff_sides w = {.db_from = argv[optind], .db_to = argv[optind + dbs - 1]};
     char err[KS_ERRLEN] = "";
-    hashmap_init(&d.table, sizeof(uint64_t), sizeof(struct endpoint) - sizeof(uint64_t));
+    hashmap_init(&d.table, sizeof(struct net_endpoint),
+                 sizeof(struct endpoint) - sizeof(struct net_endpoint));
     int status = EXIT_RUNTIME;
     if (compare_scans(&d, &w, from, to, dbs == 2, err) == 0) {
         print_diff(&d, &w, json);

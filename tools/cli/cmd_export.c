@@ -93,10 +93,11 @@ static int record_written(struct exporter *e)
 
 /* One record as a JSON line: the record's members, then "scan", "as"
  * (with --pfx2as) and "anonymized" (with --anonymize). */
-static void write_json(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+static void write_json(struct exporter *e, const struct probe_result *r,
+                       const struct net_addr *original)
 {
     const char *origin = NULL;
-    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &origin))
+    if (e->pfx2as && !pfx2as_lookup_addr(e->pfx2as, original, &origin))
         origin = NULL;
     /* prefix2as AS fields are digits, '_' and ',' (an AS set can be long):
      * nothing to escape, any length */
@@ -127,7 +128,8 @@ static void write_json(struct exporter *e, const struct probe_result *r, uint32_
 }
 
 /* One record as a CSV line: scan, the record's CSV columns, as. */
-static void write_csv(struct exporter *e, const struct probe_result *r, uint32_t original_addr)
+static void write_csv(struct exporter *e, const struct probe_result *r,
+                      const struct net_addr *original)
 {
     char *line = record_csv_line(r);
     char head[16];
@@ -137,7 +139,7 @@ static void write_csv(struct exporter *e, const struct probe_result *r, uint32_t
         e->out.failed = true;
         return;
     }
-    if (e->pfx2as && !pfx2as_lookup(e->pfx2as, original_addr, &as))
+    if (e->pfx2as && !pfx2as_lookup_addr(e->pfx2as, original, &as))
         as = "";
     /* an AS set ("7,8") is a field with a comma: quoted */
     bool quote = strchr(as, ',') != NULL;
@@ -157,17 +159,20 @@ static int export_host(void *ctx, uint32_t scan_id, const struct probe_result *r
     struct probe_result copy;
     const struct probe_result *out = r;
     if (e->anon) {
-        if (probe_result_copy(&copy, r) != 0 || (anonymizer_apply(e->anon, &copy) != 0 &&
-                                                 (probe_result_free(&copy), true))) {
+        if (probe_result_copy(&copy, r) != 0) {
             snprintf(e->err, KS_ERRLEN, "out of memory");
+            return 1;
+        }
+        if (anonymizer_apply(e->anon, &copy, e->err) != 0) {
+            probe_result_free(&copy);
             return 1;
         }
         out = &copy;
     }
     if (e->csv)
-        write_csv(e, out, r->addr);
+        write_csv(e, out, &r->addr);
     else
-        write_json(e, out, r->addr);
+        write_json(e, out, &r->addr);
     if (e->anon)
         probe_result_free(&copy);
     return record_written(e);

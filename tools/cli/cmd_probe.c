@@ -55,13 +55,9 @@ static int parse_number(const char *s, unsigned long min, unsigned long max, uns
     return 0;
 }
 
-static int parse_addr(const char *s, uint32_t *out)
+static int parse_addr(const char *s, struct net_addr *out)
 {
-    struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1)
-        return -1;
-    *out = ntohl(a.s_addr);
-    return 0;
+    return net_addr_parse(s, out);
 }
 
 static int parse_port(const char *s, uint16_t *out)
@@ -111,7 +107,8 @@ static bool read_csv_header(struct input *in, char **fields, int n)
 
 /* One input line to a target. 1 = target, 0 = nothing on this line,
  * -1 = not understood (message in err). */
-static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *port, char *err)
+static int parse_line(struct input *in, char *line, struct net_addr *addr, uint16_t *port,
+                      char *err)
 {
     line[strcspn(line, "\r\n")] = '\0';
     char *hash = strchr(line, '#');
@@ -134,7 +131,7 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
         int ac = in->addr_column >= 0 ? in->addr_column : 0;
         int pc = in->addr_column >= 0 ? in->port_column : 1;
         if (ac >= n || parse_addr(fields[ac], addr) < 0) {
-            snprintf(err, KS_ERRLEN, "no IPv4 address in CSV column %d", ac + 1);
+            snprintf(err, KS_ERRLEN, "no IPv4 or IPv6 address in CSV column %d", ac + 1);
             return -1;
         }
         *port = in->default_port;
@@ -157,9 +154,16 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
         return -1;
     }
     char *colon = strchr(line, ':');
-    if (colon && strchr(colon + 1, ':')) {
-        snprintf(err, KS_ERRLEN, "not an IPv4 address: '%s' (IPv6 is not supported)", line);
-        return -1;
+    if (line[0] == '[' || (colon && strchr(colon + 1, ':'))) {
+        /* IPv6: bare, or in brackets with a port */
+        if (net_endpoint_parse(line, addr, port) < 0) {
+            snprintf(err, KS_ERRLEN, "not an address: '%s' (IPv6 as 2001:db8::1 or "
+                     "[2001:db8::1]:PORT)", line);
+            return -1;
+        }
+        if (*port == 0)
+            *port = in->default_port;
+        return 1;
     }
     if (colon) {
         *colon = '\0';
@@ -171,7 +175,7 @@ static int parse_line(struct input *in, char *line, uint32_t *addr, uint16_t *po
         *port = in->default_port;
     }
     if (parse_addr(line, addr) < 0) {
-        snprintf(err, KS_ERRLEN, "not an IPv4 address: '%s'", line);
+        snprintf(err, KS_ERRLEN, "not an address: '%s'", line);
         return -1;
     }
     return 1;
@@ -267,7 +271,7 @@ static int probe_input(struct probe_args *a, struct output *out)
     size_t capacity = 0;
     while (getline(&line, &capacity, a->in.in) != -1) {
         a->in.line_number++;
-        uint32_t addr;
+        struct net_addr addr;
         uint16_t port;
         int rc = parse_line(&a->in, line, &addr, &port, err);
         if (rc < 0) {
@@ -276,7 +280,7 @@ static int probe_input(struct probe_args *a, struct output *out)
             a->in.skipped++;
         } else if (rc > 0) {
             struct probe_target target;
-            probe_target_ipv4(&target, addr, port, probe_module_for_port(&a->cfg.modules, port),
+            probe_target_init(&target, &addr, port, probe_module_for_port(&a->cfg.modules, port),
                               a->in.line_number);
             probe_pool_submit(pool, &target);
         }
@@ -370,8 +374,9 @@ const struct cli_command probe_command = {
         "one GET (/version for an API server or etcd, /healthz for a kubelet), and\n"
         "the module's classification. One JSON object per line per target (schema:\n"
         "docs/probe-schema.md).\n\n"
-        "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
-        "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n",
+        "Input lines: ADDRESS, ADDRESS:PORT ([IPV6]:PORT), CSV saddr,sport (ZMap; a\n"
+        "header line is skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts\n"
+        "a comment.\n",
     .options = probe_options,
     .epilog = "Exit status: 0 success, 1 runtime failure, 2 usage error.\n",
     .complete_args = "",

@@ -81,7 +81,7 @@ static int record_visit(void *ctx, uint32_t scan_id, const struct probe_result *
         snprintf(w->err, KS_ERRLEN, "out of memory");
         return 1;
     }
-    int rc = anonymizer_apply(w->anon, &copy) == 0 ? write_record(w, &copy) : -1;
+    int rc = anonymizer_apply(w->anon, &copy, w->err) == 0 ? write_record(w, &copy) : -1;
     if (rc && !w->err[0])
         snprintf(w->err, KS_ERRLEN, "out of memory");
     probe_result_free(&copy);

@@ -82,35 +82,10 @@ static double now_wall(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The engine's responders, of both families, to the pipeline, which takes
- * IPv4 only until the probes take IPv6 (issue 20): IPv6 responders can
- * only be listed (scan_options_targets refuses them without --syn-only),
- * and are written here, in RFC 5952 text, under the pipeline's output
- * lock so lines never interleave. */
-static bool push_responder(void *ctx, const struct net_addr *addr, uint16_t port)
-{
-    struct scan_pipeline *p = ctx;
-    if (addr->family == AF_INET)
-        return scan_pipeline_push(p, be32_get(addr->bytes), port);
-    if (!p->out)
-        return false;
-    char ip[NET_ADDR_TEXT_MAX], line[96];
-    net_addr_text(addr, ip);
-    if (p->format == PIPELINE_JSONL)
-        snprintf(line, sizeof(line), "{\"saddr\":\"%s\",\"sport\":%u}\n", ip, port);
-    else
-        snprintf(line, sizeof(line), "%s,%u\n", ip, port);
-    pthread_mutex_lock(&p->out_lock);
-    if (fputs(line, p->out) == EOF)
-        p->out_failed = true;
-    pthread_mutex_unlock(&p->out_lock);
-    return true;
-}
-
 static void *scan_thread(void *arg)
 {
     struct scan_job *job = arg;
-    job->scan_status = scan_run(job->scan, &job->counters, push_responder, &job->pipe,
+    job->scan_status = scan_run(job->scan, &job->counters, scan_pipeline_push, &job->pipe,
                                 &job->stop, job->err);
     atomic_store(&job->scan_finished, 1);
     return NULL;
@@ -481,9 +456,10 @@ static int finish_store(struct scan_job *job, double end, char *err)
     return rc;
 }
 
-static bool host_all_ports_open(void *scan, uint32_t addr)
+/* The engine samples IPv4 hosts only: an IPv6 host is never flagged. */
+static bool host_all_ports_open(void *scan, const struct net_addr *addr)
 {
-    return scan_all_ports_open(scan, addr);
+    return net_addr_is_ipv4(addr) && scan_all_ports_open(scan, net_addr_ipv4_value(addr));
 }
 
 /* Everything that needs a privilege happens here, before privileges_drop:

@@ -69,9 +69,8 @@ static const char *text_or_dash(const char *s)
 
 static void print_readable(uint32_t scan_id, const struct probe_result *r)
 {
-    char addr[16];
-    ipv4_text(r->addr, addr);
-    printf("%s:%u (scan %u)%s\n", addr, r->port, scan_id,
+    char endpoint[NET_ENDPOINT_TEXT_MAX];
+    printf("%s (scan %u)%s\n", net_endpoint_text(&r->addr, r->port, endpoint), scan_id,
            r->all_ports_open ? " (host answers on every port)" : "");
     printf("  started       %lld ms (Unix), took %u ms\n", (long long)r->started_ms, r->duration_ms);
     printf("  outcome       %s%s%s\n", probe_outcome_name(r->outcome), r->error ? ": " : "",
@@ -134,31 +133,6 @@ static int show_one(void *arg, uint32_t scan_id, const struct probe_result *r)
     return 0;
 }
 
-/* ADDRESS or ADDRESS:PORT; port 0 means every port. */
-static int parse_target(const char *text, uint32_t *addr, uint16_t *port)
-{
-    char host[INET_ADDRSTRLEN + 1];
-    const char *colon = strchr(text, ':');
-    size_t length = colon ? (size_t)(colon - text) : strlen(text);
-    if (length >= sizeof(host))
-        return -1;
-    memcpy(host, text, length);
-    host[length] = '\0';
-    struct in_addr in;
-    if (inet_pton(AF_INET, host, &in) != 1)
-        return -1;
-    *addr = ntohl(in.s_addr);
-    *port = 0;
-    if (colon) {
-        char *end;
-        unsigned long p = strtoul(colon + 1, &end, 10);
-        if (*end || end == colon + 1 || p == 0 || p > 65535)
-            return -1;
-        *port = (uint16_t)p;
-    }
-    return 0;
-}
-
 struct show_options {
     bool json;
     uint32_t scan;
@@ -190,11 +164,11 @@ static int cmd_show(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = argv[optind], *target = argv[optind + 1];
-    uint32_t addr;
+    struct net_addr addr;
     uint16_t port;
-    if (parse_target(target, &addr, &port)) {
-        cli_message("'%s' is not ADDRESS or ADDRESS:PORT (IPv4, port "
-                "1-65535)", target);
+    if (net_endpoint_parse(target, &addr, &port)) {
+        cli_message("'%s' is not ADDRESS or ADDRESS:PORT (IPv4 a.b.c.d:PORT, IPv6 "
+                    "[2001:db8::1]:PORT; port 1-65535)", target);
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN];
@@ -204,7 +178,7 @@ static int cmd_show(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     struct store_read_stats stats;
-    if (store_hosts_foreach_addr(store, scan_id, addr, port, STORE_WITH_CERTS, show_one, &ctx,
+    if (store_hosts_foreach_addr(store, scan_id, &addr, port, STORE_WITH_CERTS, show_one, &ctx,
                                  &stats, err)) {
         cli_message("%s", err);
         ctx.status = EXIT_RUNTIME;
@@ -235,9 +209,9 @@ const struct cli_command show_command = {
     .summary = "print the stored record(s) of one address",
     .usage = show_usage,
     .description =
-        "Prints what DB holds for the IPv4 ADDRESS (every port unless PORT is given),\n"
-        "in every scan unless --scan is given. Certificates are listed by SHA-256;\n"
-        "`kubesurvey cert DB SHA256` prints one.\n",
+        "Prints what DB holds for ADDRESS (every port unless PORT is given), in every\n"
+        "scan unless --scan is given. IPv6 with a port in brackets: [2001:db8::1]:6443.\n"
+        "Certificates are listed by SHA-256; `kubesurvey cert DB SHA256` prints one.\n",
     .options = show_options,
     .complete_args = "@file",
     .opts_size = sizeof(struct show_options),

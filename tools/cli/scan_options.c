@@ -257,7 +257,7 @@ static const struct cli_option scan_options[] = {
      .complete = "@file",
      .help = "IPv6 addresses from FILE (one per line, # comments), as the\n"
              "IPv6 Hitlist service publishes them; with the other targets\n"
-             "one space and one order. IPv6 targets need --syn-only for now"},
+             "one space and one order"},
     {.name = "force-large-prefix", .kind = CLI_FLAG, FIELD(force_large_prefix),
      .flags = CLI_IDENTITY,
      .help = "take IPv6 prefixes shorter than /96 (refused by default:\n"
@@ -494,11 +494,6 @@ int scan_options_targets(struct scan_options *o, struct target_space *space, cha
         goto out;
     /* The hitlist as the space holds it: sorted, without duplicates. */
     rc = list_digest(&allow, &space->hitlist, o->allow_digest, err);
-    if (rc == 0 && space->address_count6 > 0 && !o->syn_only && !o->dry_run) {
-        snprintf(err, KS_ERRLEN, "IPv6 targets need --syn-only for now: the probes do not "
-                                 "connect over IPv6 yet (issue 20)");
-        rc = -1;
-    }
     if (rc < 0)
         target_space_free(space);
 out:

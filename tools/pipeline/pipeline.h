@@ -121,7 +121,7 @@ const char *scan_record_defines_differ(const struct scan_record *a, const struct
 /* ---- the responder pipeline ---- */
 
 struct responder_ring {
-    uint64_t *items;              /* addr << 16 | port */
+    struct net_endpoint *items;   /* a responder of either family */
     size_t mask;
     _Atomic size_t head;          /* next to write (producer) */
     _Atomic size_t tail;          /* next to read (consumer) */
@@ -153,15 +153,20 @@ struct pipeline_config {
      * so its host's sample has been answered; the feeder then asks
      * all_ports_open(flag_ctx, addr) (scan_all_ports_open) once and the
      * answer travels with the probe as a target flag into the record. */
-    bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
+    bool (*all_ports_open)(void *flag_ctx, const struct net_addr *addr);
     void *flag_ctx;
     double hold;
 };
 
 /* Responders waiting for their host's sample (a FIFO: they arrive in time
  * order). When it is full the oldest goes early. */
+struct held_responder {
+    struct net_endpoint responder;
+    uint64_t due;                 /* the time it may go (ns) */
+};
+
 struct hold_queue {
-    uint64_t *items;              /* responder, then the time it may go (ns) */
+    struct held_responder *items;
     size_t capacity, head, count;
 };
 
@@ -180,7 +185,7 @@ struct scan_pipeline {
     struct probe_pool_stats pool_final; /* its counters once it finished */
     struct seq_tracker seqs;
     struct store_writer *writer;  /* NULL without a store */
-    bool (*all_ports_open)(void *flag_ctx, uint32_t addr);
+    bool (*all_ports_open)(void *flag_ctx, const struct net_addr *addr);
     void *flag_ctx;
     uint64_t hold_ns;
     struct hold_queue held;       /* feeder thread only */
@@ -196,8 +201,8 @@ struct scan_pipeline {
  * nothing is left to free; after 0, scan_pipeline_finish and/or
  * scan_pipeline_free end it. */
 int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *cfg, char *err);
-/* The engine's responder callback (never blocks). */
-bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port);
+/* The engine's responder callback, for either family (never blocks). */
+bool scan_pipeline_push(void *ctx, const struct net_addr *addr, uint16_t port);
 /* After the scan: drain the ring, finish every probe. Frees the pool. */
 int scan_pipeline_finish(struct scan_pipeline *p, char *err);
 /* Frees a started pipeline (joining what still runs). Only after a

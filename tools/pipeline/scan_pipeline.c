@@ -26,24 +26,24 @@ static uint64_t now_ns(void)
 
 static int ring_init(struct responder_ring *r, size_t capacity_pow2)
 {
-    r->items = malloc(capacity_pow2 * sizeof(uint64_t));
+    r->items = malloc(capacity_pow2 * sizeof(*r->items));
     r->mask = capacity_pow2 - 1;
     atomic_store(&r->head, 0);
     atomic_store(&r->tail, 0);
     return r->items ? 0 : -1;
 }
 
-static bool ring_push(struct responder_ring *r, uint64_t v)
+static bool ring_push(struct responder_ring *r, const struct net_endpoint *v)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (head - atomic_load_explicit(&r->tail, memory_order_acquire) > r->mask)
         return false;
-    r->items[head & r->mask] = v;
+    r->items[head & r->mask] = *v;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
     return true;
 }
 
-static bool ring_pop(struct responder_ring *r, uint64_t *v)
+static bool ring_pop(struct responder_ring *r, struct net_endpoint *v)
 {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     if (tail == atomic_load_explicit(&r->head, memory_order_acquire))
@@ -109,10 +109,11 @@ static void seq_tracker_free(struct seq_tracker *t)
 
 /* ---- the stages ---- */
 
-bool scan_pipeline_push(void *ctx, uint32_t addr, uint16_t port)
+bool scan_pipeline_push(void *ctx, const struct net_addr *addr, uint16_t port)
 {
     struct scan_pipeline *p = ctx;
-    if (!ring_push(&p->ring, (uint64_t)addr << 16 | port))
+    struct net_endpoint v = net_endpoint_key(addr, port);
+    if (!ring_push(&p->ring, &v))
         return false;
     atomic_fetch_add(&p->pushed, 1);
     return true;
@@ -129,15 +130,15 @@ static void write_line(struct scan_pipeline *p, const char *text)
     pthread_mutex_unlock(&p->out_lock);
 }
 
-static void write_responder(struct scan_pipeline *p, uint64_t v)
+static void write_responder(struct scan_pipeline *p, const struct net_endpoint *v)
 {
-    char ip[16], line[64];
-    ipv4_text((uint32_t)(v >> 16), ip);
+    char ip[NET_ADDR_TEXT_MAX], line[96];
+    net_addr_text(&v->addr, ip);
     /* Fields are an address and a number: nothing to escape. */
     if (p->format == PIPELINE_JSONL)
-        snprintf(line, sizeof(line), "{\"saddr\":\"%s\",\"sport\":%u}", ip, (unsigned)(v & 0xffff));
+        snprintf(line, sizeof(line), "{\"saddr\":\"%s\",\"sport\":%u}", ip, v->port);
     else
-        snprintf(line, sizeof(line), "%s,%u", ip, (unsigned)(v & 0xffff));
+        snprintf(line, sizeof(line), "%s,%u", ip, v->port);
     write_line(p, line);
 }
 
@@ -166,19 +167,17 @@ static void probe_done(void *ctx, const struct probe_target *t, struct probe_res
 }
 
 /* A responder leaves the feeder: listed, or submitted to the probes. */
-static void feed(struct scan_pipeline *p, uint64_t v)
+static void feed(struct scan_pipeline *p, const struct net_endpoint *v)
 {
     if (!p->pool) {
         write_responder(p, v);
         return;
     }
-    uint32_t addr = (uint32_t)(v >> 16);
-    uint16_t port = (uint16_t)v;
     struct probe_target t;
-    probe_target_ipv4(&t, addr, port, probe_module_for_port(&p->modules, port),
+    probe_target_init(&t, &v->addr, v->port, probe_module_for_port(&p->modules, v->port),
                       seq_tracker_add(&p->seqs));
     /* The host's flag is final now: it waited PORT_SAMPLE_WAIT (hold). */
-    if (p->all_ports_open && p->all_ports_open(p->flag_ctx, addr))
+    if (p->all_ports_open && p->all_ports_open(p->flag_ctx, &v->addr))
         t.flags |= PROBE_TARGET_ALL_PORTS_OPEN;
     if (probe_pool_submit(p->pool, &t) < 0) {
         /* A pool shutting down: the responder is lost; mark it handled so
@@ -190,19 +189,18 @@ static void feed(struct scan_pipeline *p, uint64_t v)
 static void hold_pop(struct scan_pipeline *p)
 {
     struct hold_queue *q = &p->held;
-    feed(p, q->items[2 * q->head]);
+    feed(p, &q->items[q->head].responder);
     q->head = (q->head + 1) % q->capacity;
     q->count--;
 }
 
-static void hold_push(struct scan_pipeline *p, uint64_t v, uint64_t due)
+static void hold_push(struct scan_pipeline *p, const struct net_endpoint *v, uint64_t due)
 {
     struct hold_queue *q = &p->held;
     if (q->count == q->capacity)
         hold_pop(p);
     size_t at = (q->head + q->count) % q->capacity;
-    q->items[2 * at] = v;
-    q->items[2 * at + 1] = due;
+    q->items[at] = (struct held_responder){*v, due};
     q->count++;
 }
 
@@ -212,7 +210,7 @@ static void hold_release(struct scan_pipeline *p, bool all)
 {
     struct hold_queue *q = &p->held;
     uint64_t now = now_ns();
-    while (q->count && (all || q->items[2 * q->head + 1] <= now))
+    while (q->count && (all || q->items[q->head].due <= now))
         hold_pop(p);
 }
 
@@ -221,14 +219,14 @@ static void *feeder_main(void *arg)
     struct scan_pipeline *p = arg;
     for (;;) {
         bool finished = atomic_load(&p->input_done);
-        uint64_t v;
+        struct net_endpoint v;
         bool any = false;
         while (ring_pop(&p->ring, &v)) {
             any = true;
             if (p->held.items)
-                hold_push(p, v, now_ns() + p->hold_ns);
+                hold_push(p, &v, now_ns() + p->hold_ns);
             else
-                feed(p, v);
+                feed(p, &v);
         }
         if (p->held.items)
             hold_release(p, finished);
@@ -258,7 +256,7 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
     int ring = ring_init(&p->ring, RING_SIZE);
     int seqs = seq_tracker_init(&p->seqs); /* initialises its lock even when it fails */
     if (p->hold_ns)
-        p->held.items = malloc(2 * HOLD_SIZE * sizeof(uint64_t));
+        p->held.items = malloc(HOLD_SIZE * sizeof(*p->held.items));
     if (ring < 0 || seqs < 0 || (p->hold_ns && !p->held.items)) {
         snprintf(err, KS_ERRLEN, "out of memory");
         goto fail;
@@ -267,8 +265,8 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
         goto fail;
     if (cfg->probe)
         p->modules = cfg->probe->modules;
-    /* Before any thread starts: the scan thread writes IPv6 responders to
-     * the same file directly, and a header after them broke the CSV. */
+    /* Before any thread starts, so the header is the first line whoever
+     * writes next. */
     if (p->out && !p->pool && p->format == PIPELINE_CSV)
         write_line(p, "saddr,sport");
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);

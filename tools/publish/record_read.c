@@ -129,16 +129,8 @@ static int read_field(struct probe_result *r, const struct record_field *f, cons
     void *p = record_field_ptr(r, f);
     int index;
     switch (f->type) {
-    case FIELD_ADDR: {
-        unsigned a, b, c, d;
-        char tail;
-        const char *s = json_string_value(v);
-        if (!s || sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
-            c > 255 || d > 255)
-            return -1;
-        *(uint32_t *)p = a << 24 | b << 16 | c << 8 | d;
-        return 0;
-    }
+    case FIELD_ADDR:
+        return json_is_string(v) ? net_addr_parse(json_string_value(v), p) : -1;
     case FIELD_PORT:
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
             return -1;

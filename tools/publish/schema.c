@@ -54,7 +54,9 @@ static json_t *chain_schema(void)
 static json_t *field_schema(const struct record_field *f)
 {
     switch (f->type) {
-    case FIELD_ADDR: return json_pack("{s:s, s:s}", "type", "string", "format", "ipv4");
+    case FIELD_ADDR:
+        return json_pack("{s:s, s:[{s:s}, {s:s}]}", "type", "string", "anyOf", "format", "ipv4",
+                         "format", "ipv6");
     case FIELD_PORT: return json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "maximum", 65535);
     case FIELD_I64: return json_pack("{s:s}", "type", "integer");
     case FIELD_U32:
