@@ -6,6 +6,7 @@
  * statistics, a section of the text summary and one of the HTML report.
  */
 #include "tools/analysis/analysis.h"
+#include "tools/analysis/html.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct surfaces {
     uint64_t etcd, etcd_client_cert_required, etcd_no_client_auth;
     uint64_t etcd_unsupported, etcd_support_unknown;
     json_t *etcd_by_version;     /* "3.5" -> endpoints that told their version */
+    struct node_cves *node_cves; /* the kubelets' node CVEs, bounded by API servers */
 };
 
 /* "3.5" into numbers; -1 unless it is two numbers and a dot. */
@@ -66,8 +68,10 @@ struct surfaces *surfaces_new(int32_t as_of, const struct lifecycle *lc)
         return NULL;
     s->as_of = as_of;
     s->lc = lc;
-    if (!(s->etcd_by_version = json_object())) {
-        free(s);
+    s->etcd_by_version = json_object();
+    s->node_cves = node_cves_new(as_of, lc);
+    if (!s->etcd_by_version || !s->node_cves) {
+        surfaces_free(s);
         return NULL;
     }
     return s;
@@ -77,6 +81,7 @@ void surfaces_free(struct surfaces *s)
 {
     if (!s)
         return;
+    node_cves_free(s->node_cves);
     json_decref(s->etcd_by_version);
     free(s);
 }
@@ -107,11 +112,22 @@ static int count_version(struct surfaces *s, const char *version)
     return json_object_set_new(s->etcd_by_version, key, json_integer(count));
 }
 
+/* An API server's version bounds the kubelets on its address. */
+static int note_apiserver(struct surfaces *s, const struct probe_result *r)
+{
+    struct kver v;
+    if (r->k8s != K8S_YES || kver_of_result(r, &v) != 0)
+        return 0;
+    return node_cves_add_apiserver(s->node_cves, r->addr, &v);
+}
+
 int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted)
 {
     const char *module = probe_result_module(r);
     *counted = true;
     if (!strcmp(module, "kubelet")) {
+        if (node_cves_add_kubelet(s->node_cves, r->addr) < 0)
+            return -1;
         s->kubelet++;
         s->kubelet_auth_required += is(r->finding, RECORD_FINDING_AUTH_REQUIRED);
         s->kubelet_anon_forbidden += is(r->finding, RECORD_FINDING_ANON_FORBIDDEN);
@@ -132,6 +148,7 @@ int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted
         }
     } else {
         *counted = false; /* the API-server figures' */
+        return note_apiserver(s, r);
     }
     return 0;
 }
@@ -139,17 +156,23 @@ int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted
 json_t *surfaces_to_json(const struct surfaces *s)
 {
     json_t *by_version = json_deep_copy(s->etcd_by_version);
-    return json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:o, s:I, s:I}}",
+    json_t *cves_node = node_cves_to_json(s->node_cves);
+    if (!by_version || !cves_node) {
+        json_decref(by_version);
+        json_decref(cves_node);
+        return NULL;
+    }
+    return json_pack("{s:{s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:o, s:I, s:I}}",
                      "kubelet", "endpoints", (json_int_t)s->kubelet,
                      "authentication_required", (json_int_t)s->kubelet_auth_required,
                      "anonymous_forbidden", (json_int_t)s->kubelet_anon_forbidden,
-                     "anonymous_open", (json_int_t)s->kubelet_anon_open,
+                     "anonymous_open", (json_int_t)s->kubelet_anon_open, "cves_node", cves_node,
                      "kubelet_readonly", "endpoints", (json_int_t)s->readonly,
                      "open", (json_int_t)s->readonly_open,
                      "etcd", "endpoints", (json_int_t)s->etcd,
                      "client_cert_required", (json_int_t)s->etcd_client_cert_required,
                      "no_client_auth", (json_int_t)s->etcd_no_client_auth,
-                     "by_version", by_version ? by_version : json_object(),
+                     "by_version", by_version,
                      "unsupported", (json_int_t)s->etcd_unsupported,
                      "unsupported_unknown", (json_int_t)s->etcd_support_unknown);
 }
@@ -157,6 +180,28 @@ json_t *surfaces_to_json(const struct surfaces *s)
 static long long num(const json_t *o, const char *key)
 {
     return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The kubelets' node CVEs: what their bound (the API server on the same
+ * address) makes certain, of how many. */
+static void print_node_cves(FILE *out, const json_t *c, long long kubelets)
+{
+    fprintf(out, "  node CVEs, kubelet at most the version of the API server on its address:\n");
+    fprintf(out, "    with such an API server %12lld of %lld kubelets\n", num(c, "version_bound"),
+            kubelets);
+    fprintf(out, "    certainly affected      %12lld (by at least one node CVE)\n",
+            num(c, "affected"));
+    fprintf(out, "    certainly not affected  %12lld\n", num(c, "not_affected"));
+    fprintf(out, "    unknown                 %12lld\n", num(c, "unknown"));
+    const char *id;
+    json_t *v;
+    json_object_foreach(json_object_get(c, "by_cve"), id, v)
+        fprintf(out, "      %-22s%12lld\n", id, (long long)json_integer_value(v));
+    size_t i;
+    json_array_foreach(json_object_get(c, "no_fix"), i, v)
+        fprintf(out, "%s%s", i ? ", " : "    without a fix (every kubelet): ", json_string_value(v));
+    if (json_array_size(json_object_get(c, "no_fix")))
+        fputc('\n', out);
 }
 
 void surfaces_print(FILE *out, const json_t *surfaces)
@@ -172,6 +217,7 @@ void surfaces_print(FILE *out, const json_t *surfaces)
     fprintf(out, "  anonymous, forbidden      %12lld (403)\n", num(k, "anonymous_forbidden"));
     fprintf(out, "  anonymous, open           %12lld (exec and run allowed)\n",
             num(k, "anonymous_open"));
+    print_node_cves(out, json_object_get(k, "cves_node"), num(k, "endpoints"));
     fprintf(out, "\nkubelet read-only ports (10255 by default, GET /healthz)\n");
     fprintf(out, "  endpoints                 %12lld\n", num(ro, "endpoints"));
     fprintf(out, "  open                      %12lld\n", num(ro, "open"));
@@ -192,6 +238,28 @@ static void row(FILE *out, const char *label, long long n)
     fprintf(out, "<tr><td>%s</td><td>%lld</td></tr>\n", label, n);
 }
 
+static void report_node_cves(FILE *out, const json_t *c)
+{
+    row(out, "&hellip; with an API server on the same address (version bound)",
+        num(c, "version_bound"));
+    row(out, "&hellip; certainly affected by a node CVE", num(c, "affected"));
+    row(out, "&hellip; certainly not affected", num(c, "not_affected"));
+    row(out, "&hellip; node CVEs unknown", num(c, "unknown"));
+    const char *id;
+    json_t *v;
+    json_object_foreach(json_object_get(c, "by_cve"), id, v) {
+        fputs("<tr><td>&hellip; &hellip; ", out);
+        html_escaped(out, id); /* a data file (--data) may name anything */
+        fprintf(out, "</td><td>%lld</td></tr>\n", (long long)json_integer_value(v));
+    }
+    size_t i;
+    json_array_foreach(json_object_get(c, "no_fix"), i, v) {
+        fputs("<tr><td>&hellip; node CVE without a fix (every kubelet): ", out);
+        html_escaped(out, json_string_value(v));
+        fputs("</td><td></td></tr>\n", out);
+    }
+}
+
 void surfaces_report_html(FILE *out, const json_t *surfaces)
 {
     const json_t *k = json_object_get(surfaces, "kubelet");
@@ -204,6 +272,7 @@ void surfaces_report_html(FILE *out, const json_t *surfaces)
     row(out, "Authentication required (401)", num(k, "authentication_required"));
     row(out, "Anonymous requests forbidden (403)", num(k, "anonymous_forbidden"));
     row(out, "Anonymous requests allowed (exec, run)", num(k, "anonymous_open"));
+    report_node_cves(out, json_object_get(k, "cves_node"));
     fputs("</table>\n<h2>Kubelet read-only ports (GET /healthz)</h2>\n<table class=\"nums\">\n",
           out);
     row(out, "Endpoints probed as read-only ports", num(ro, "endpoints"));
