@@ -182,17 +182,36 @@ static long long num(const json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* Lines of the text summary: a label, the key whose count follows it, and
+ * a note after the count (or NULL). */
+struct count_line {
+    const char *label, *key, *note;
+};
+
+static void print_counts(FILE *out, const json_t *o, int indent, const struct count_line *lines,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%*s%-*s%12lld%s%s\n", indent, "", 28 - indent, lines[i].label,
+                num(o, lines[i].key), lines[i].note ? " " : "",
+                lines[i].note ? lines[i].note : "");
+}
+
+#define COUNT_LINES(lines) (lines), sizeof(lines) / sizeof((lines)[0])
+
 /* The kubelets' node CVEs: what their bound (the API server on the same
  * address) makes certain, of how many. */
 static void print_node_cves(FILE *out, const json_t *c, long long kubelets)
 {
+    static const struct count_line lines[] = {
+        {"certainly affected", "affected", "(by at least one node CVE)"},
+        {"certainly not affected", "not_affected", NULL},
+        {"unknown", "unknown", NULL},
+    };
     fprintf(out, "  node CVEs, kubelet at most the version of the API server on its address:\n");
-    fprintf(out, "    with such an API server %12lld of %lld kubelets\n", num(c, "version_bound"),
-            kubelets);
-    fprintf(out, "    certainly affected      %12lld (by at least one node CVE)\n",
-            num(c, "affected"));
-    fprintf(out, "    certainly not affected  %12lld\n", num(c, "not_affected"));
-    fprintf(out, "    unknown                 %12lld\n", num(c, "unknown"));
+    fprintf(out, "    %-24s%12lld of %lld kubelets\n", "with such an API server",
+            num(c, "version_bound"), kubelets);
+    print_counts(out, c, 4, COUNT_LINES(lines));
     const char *id;
     json_t *v;
     json_object_foreach(json_object_get(c, "by_cve"), id, v)
@@ -206,25 +225,32 @@ static void print_node_cves(FILE *out, const json_t *c, long long kubelets)
 
 void surfaces_print(FILE *out, const json_t *surfaces)
 {
+    static const struct count_line kubelet[] = {
+        {"endpoints", "endpoints", NULL},
+        {"authentication required", "authentication_required", "(401)"},
+        {"anonymous, forbidden", "anonymous_forbidden", "(403)"},
+        {"anonymous, open", "anonymous_open", "(exec and run allowed)"},
+    };
+    static const struct count_line readonly[] = {
+        {"endpoints", "endpoints", NULL},
+        {"open", "open", NULL},
+    };
+    static const struct count_line etcd[] = {
+        {"endpoints", "endpoints", NULL},
+        {"client certificate needed", "client_cert_required", NULL},
+        {"no client authentication", "no_client_auth", NULL},
+    };
     const json_t *k = json_object_get(surfaces, "kubelet");
-    const json_t *ro = json_object_get(surfaces, "kubelet_readonly");
     const json_t *e = json_object_get(surfaces, "etcd");
     if (!surfaces)
         return;
     fprintf(out, "\nkubelets (port 10250 by default, GET /healthz)\n");
-    fprintf(out, "  endpoints                 %12lld\n", num(k, "endpoints"));
-    fprintf(out, "  authentication required   %12lld (401)\n", num(k, "authentication_required"));
-    fprintf(out, "  anonymous, forbidden      %12lld (403)\n", num(k, "anonymous_forbidden"));
-    fprintf(out, "  anonymous, open           %12lld (exec and run allowed)\n",
-            num(k, "anonymous_open"));
+    print_counts(out, k, 2, COUNT_LINES(kubelet));
     print_node_cves(out, json_object_get(k, "cves_node"), num(k, "endpoints"));
     fprintf(out, "\nkubelet read-only ports (10255 by default, GET /healthz)\n");
-    fprintf(out, "  endpoints                 %12lld\n", num(ro, "endpoints"));
-    fprintf(out, "  open                      %12lld\n", num(ro, "open"));
+    print_counts(out, json_object_get(surfaces, "kubelet_readonly"), 2, COUNT_LINES(readonly));
     fprintf(out, "\netcd (2379 by default, GET /version)\n");
-    fprintf(out, "  endpoints                 %12lld\n", num(e, "endpoints"));
-    fprintf(out, "  client certificate needed %12lld\n", num(e, "client_cert_required"));
-    fprintf(out, "  no client authentication  %12lld\n", num(e, "no_client_auth"));
+    print_counts(out, e, 2, COUNT_LINES(etcd));
     const char *key;
     json_t *v;
     json_object_foreach(json_object_get(e, "by_version"), key, v)
@@ -238,13 +264,22 @@ static void row(FILE *out, const char *label, long long n)
     fprintf(out, "<tr><td>%s</td><td>%lld</td></tr>\n", label, n);
 }
 
+/* Table rows of the report: each line's label (HTML) and count. */
+static void report_rows(FILE *out, const json_t *o, const struct count_line *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        row(out, lines[i].label, num(o, lines[i].key));
+}
+
 static void report_node_cves(FILE *out, const json_t *c)
 {
-    row(out, "&hellip; with an API server on the same address (version bound)",
-        num(c, "version_bound"));
-    row(out, "&hellip; certainly affected by a node CVE", num(c, "affected"));
-    row(out, "&hellip; certainly not affected", num(c, "not_affected"));
-    row(out, "&hellip; node CVEs unknown", num(c, "unknown"));
+    static const struct count_line lines[] = {
+        {"&hellip; with an API server on the same address (version bound)", "version_bound", NULL},
+        {"&hellip; certainly affected by a node CVE", "affected", NULL},
+        {"&hellip; certainly not affected", "not_affected", NULL},
+        {"&hellip; node CVEs unknown", "unknown", NULL},
+    };
+    report_rows(out, c, COUNT_LINES(lines));
     const char *id;
     json_t *v;
     json_object_foreach(json_object_get(c, "by_cve"), id, v) {
@@ -262,27 +297,35 @@ static void report_node_cves(FILE *out, const json_t *c)
 
 void surfaces_report_html(FILE *out, const json_t *surfaces)
 {
+    static const struct count_line kubelet[] = {
+        {"Endpoints probed as kubelets", "endpoints", NULL},
+        {"Authentication required (401)", "authentication_required", NULL},
+        {"Anonymous requests forbidden (403)", "anonymous_forbidden", NULL},
+        {"Anonymous requests allowed (exec, run)", "anonymous_open", NULL},
+    };
+    static const struct count_line readonly[] = {
+        {"Endpoints probed as read-only ports", "endpoints", NULL},
+        {"Open (unauthenticated)", "open", NULL},
+    };
+    static const struct count_line etcd[] = {
+        {"Endpoints probed as etcd", "endpoints", NULL},
+        {"Client certificate required", "client_cert_required", NULL},
+        {"No client authentication", "no_client_auth", NULL},
+        {"&hellip; past etcd&#39;s support (current and previous minor)", "unsupported", NULL},
+        {"&hellip; support unknown (version not in the table)", "unsupported_unknown", NULL},
+    };
     const json_t *k = json_object_get(surfaces, "kubelet");
-    const json_t *ro = json_object_get(surfaces, "kubelet_readonly");
     const json_t *e = json_object_get(surfaces, "etcd");
     if (!surfaces)
         return;
     fputs("<h2>Kubelets (GET /healthz)</h2>\n<table class=\"nums\">\n", out);
-    row(out, "Endpoints probed as kubelets", num(k, "endpoints"));
-    row(out, "Authentication required (401)", num(k, "authentication_required"));
-    row(out, "Anonymous requests forbidden (403)", num(k, "anonymous_forbidden"));
-    row(out, "Anonymous requests allowed (exec, run)", num(k, "anonymous_open"));
+    report_rows(out, k, COUNT_LINES(kubelet));
     report_node_cves(out, json_object_get(k, "cves_node"));
     fputs("</table>\n<h2>Kubelet read-only ports (GET /healthz)</h2>\n<table class=\"nums\">\n",
           out);
-    row(out, "Endpoints probed as read-only ports", num(ro, "endpoints"));
-    row(out, "Open (unauthenticated)", num(ro, "open"));
+    report_rows(out, json_object_get(surfaces, "kubelet_readonly"), COUNT_LINES(readonly));
     fputs("</table>\n<h2>etcd (GET /version)</h2>\n<table class=\"nums\">\n", out);
-    row(out, "Endpoints probed as etcd", num(e, "endpoints"));
-    row(out, "Client certificate required", num(e, "client_cert_required"));
-    row(out, "No client authentication", num(e, "no_client_auth"));
-    row(out, "&hellip; past etcd&#39;s support (current and previous minor)", num(e, "unsupported"));
-    row(out, "&hellip; support unknown (version not in the table)", num(e, "unsupported_unknown"));
+    report_rows(out, e, COUNT_LINES(etcd));
     const char *key;
     json_t *v;
     json_object_foreach(json_object_get(e, "by_version"), key, v) {
