@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 # private Slurm), python3-kubernetes (deploy_kubernetes validates the
 # manifests against its API models), and clang with its libFuzzer runtime
 # (the fuzz pass), python3-pandas, python3-jsonschema, sqlite3 and zstd (a
-# published package is loaded and recomputed the way researchers would).
-export KS_EXTRA_PACKAGES="chromium time slurm-wlm munge python3-kubernetes clang libclang-rt-14-dev python3-pandas python3-jsonschema sqlite3 zstd"
+# published package is loaded and recomputed the way researchers would),
+# buildah and jq (deploy_image builds and reads the OCI image), man-db and
+# libcap2-bin (deploy_deb: man -w, setcap).
+export KS_EXTRA_PACKAGES="chromium time slurm-wlm munge python3-kubernetes clang libclang-rt-14-dev python3-pandas python3-jsonschema sqlite3 zstd buildah jq man-db libcap2-bin"
 tools/setup.sh build
 (cd build && ctest --output-on-failure --timeout 900)
 

@@ -256,32 +256,58 @@ bool cve_public_on(const struct cve *cve, int32_t day);
 bool cve_headline(const struct cve *cve, const struct kver *v, int32_t day);
 const char *cve_scope_name(enum cve_scope scope);
 
-/* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002) ---- */
+/* ---- Crypto-PAn (Xu, Fan, Ammar, Moon 2002), IPv4 and IPv6 ---- */
 
 struct cryptopan;
 
-/* key: 32 bytes (16 AES-128 key, 16 pad secret). */
+/* key: 32 bytes (16 AES-128 key, 16 pad secret); one key for both families. */
 int cryptopan_new(struct cryptopan **out, const uint8_t key[32], char *err);
 /* Reads a key file of exactly 32 bytes. */
 int cryptopan_load_key(const char *path, uint8_t key[32], char *err);
 /* Prefix-preserving: two addresses sharing their first k bits map to two
- * addresses sharing exactly their first k bits. Host byte order. */
+ * addresses sharing exactly their first k bits. Host byte order. Not
+ * thread-safe (the object caches the previous address). */
 uint32_t cryptopan_anonymize(struct cryptopan *cp, uint32_t addr);
+/* The same over 128 bits (the construction of the common IPv6 extensions,
+ * docs/export.md), network byte order; in and out may be the same array.
+ * An IPv6 address whose first 32 bits are an IPv4 address a starts with
+ * the first 32 bits of cryptopan_anonymize(a). */
+void cryptopan_anonymize6(struct cryptopan *cp, const uint8_t in[16], uint8_t out[16]);
+/* An address as struct probe_target holds it (IPv4 in the first 4 bytes,
+ * the other 12 written as zero): one call for records of either family. */
+void cryptopan_anonymize_addr(struct cryptopan *cp, enum probe_family family,
+                              const uint8_t in[16], uint8_t out[16]);
 void cryptopan_free(struct cryptopan *cp);
 
-/* ---- prefix -> origin AS (CAIDA RouteViews prefix2as) ---- */
+/* ---- prefix -> origin AS (CAIDA RouteViews prefix2as, IPv4 and IPv6) ---- */
 
 struct pfx2as;
 
 /* Lines "prefix<TAB>length<TAB>AS" where AS is "N", "N_M" (multi-origin) or
- * "N,M" (AS set); '#' comments and blank lines ignored. Errors name the
- * line. */
+ * "N,M" (AS set); '#' comments and blank lines ignored. A prefix with a ':'
+ * is IPv6 (routeviews-rv6 files), else IPv4 (rv2); one table holds both,
+ * so the IPv4 and the IPv6 file of a day load into the same one. Errors
+ * name the file and the line. */
 int pfx2as_load(struct pfx2as **out, const char *path, char *err);
 int pfx2as_load_stream(struct pfx2as **out, FILE *in, const char *name, char *err);
-/* Longest-prefix match: 1 and *origin set (the AS field as written, e.g.
- * "16509" or "3_4") when found, 0 when no prefix covers addr. */
+/* An empty table, and adding a file (or stream) to a table: load the IPv4
+ * file, then the IPv6 one. After an error the table holds part of the
+ * file: free it. */
+int pfx2as_new(struct pfx2as **out, char *err);
+int pfx2as_add(struct pfx2as *p, const char *path, char *err);
+int pfx2as_add_stream(struct pfx2as *p, FILE *in, const char *name, char *err);
+/* Longest-prefix match among the prefixes of the address's family: 1 and
+ * *origin set (the AS field as written, e.g. "16509" or "3_4") when found,
+ * 0 when no prefix covers addr. IPv4 in host byte order; IPv6 in network
+ * byte order; _addr takes an address as struct probe_target holds it
+ * (IPv4 in the first 4 bytes). */
 int pfx2as_lookup(const struct pfx2as *p, uint32_t addr, const char **origin);
+int pfx2as_lookup6(const struct pfx2as *p, const uint8_t addr[16], const char **origin);
+int pfx2as_lookup_addr(const struct pfx2as *p, enum probe_family family, const uint8_t addr[16],
+                       const char **origin);
+/* Prefixes loaded, of both families / of one. */
 size_t pfx2as_count(const struct pfx2as *p);
+size_t pfx2as_count_family(const struct pfx2as *p, enum probe_family family);
 void pfx2as_free(struct pfx2as *p);
 
 /* ---- AS -> organisation (CAIDA as2org, "format:" comment lines switch

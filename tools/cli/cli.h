@@ -1,11 +1,12 @@
 /*
- * cli.h - the kubesurvey command line: one function per subcommand, the one
- * way a command speaks, and the helpers the store-reading commands share.
- * Private to tools/cli/ (main.c is its only entry).
+ * cli.h - the kubesurvey command line: one table per subcommand (its
+ * options, help and run function; options.h), the one way a command
+ * speaks, and the helpers the store-reading commands share. Private to
+ * tools/cli/ (main.c is its only entry).
  *
- * Each cmd_* takes the arguments after its name (argv[0] is the subcommand)
- * and returns the process exit status: 0 success, 1 runtime failure,
- * 2 usage error.
+ * A command's run function takes the arguments after its name (argv[0] is
+ * the subcommand) and returns the process exit status: 0 success,
+ * 1 runtime failure, 2 usage error.
  */
 #ifndef KS_TOOLS_CLI_H
 #define KS_TOOLS_CLI_H
@@ -17,21 +18,12 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-int cmd_scan(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_scans(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_cert(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_compact(int argc, char **argv);
-int cmd_data(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_merge(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_publish(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
+/* Each command: its name, options, help and run function (options.h). */
+struct cli_command;
+extern const struct cli_command scan_command, probe_command, scans_command, show_command,
+    cert_command, check_command, compact_command, data_command, stats_command,
+    export_command, merge_command, diff_command, report_command, publish_command,
+    verify_command;
 
 /* The one way a command speaks on stderr: "kubesurvey COMMAND: message\n",
  * COMMAND being the one main() dispatched to (main.c). For errors, and for
@@ -84,6 +76,29 @@ struct stats_request {
     const char *pfx2as;       /* optional file */
     const char *as2org;       /* optional file (needs pfx2as) */
 };
+/* --scan ID of a struct stats_request: 0, or EXIT_USAGE after saying why. */
+int stats_request_set_scan(void *req, const char *arg);
+/* The option table entries (options.h) of the request's fields that stats
+ * and report share; the struct they fill starts with its stats_request. */
+#define STATS_REQUEST_OPTIONS                                                                \
+    {.name = "scan", .arg = "ID", .set = stats_request_set_scan, .example = "1",            \
+     .complete = NULL, .help = "the scan (default: the newest in DB)"},                      \
+    {.name = "as-of", .arg = "DATE", .kind = CLI_TEXT,                                       \
+     .offset = offsetof(struct stats_request, as_of),                                        \
+     .help = "judge support as of this day, YYYY-MM-DD (default: the scan's start day)"},    \
+    {.name = "calendar", .arg = "WHICH", .kind = CLI_TEXT, .complete = "published final",   \
+     .offset = offsetof(struct stats_request, calendar),                                     \
+     .help = "provider calendars as published on the as-of day\n"                          \
+             "(published, the default) or as known today (final)"},                         \
+    {.name = "data", .arg = "DIR", .kind = CLI_TEXT, .complete = "@dir",                    \
+     .offset = offsetof(struct stats_request, data_dir),                                     \
+     .help = "lifecycle data files instead of the built-in copies"},                         \
+    {.name = "pfx2as", .arg = "FILE", .kind = CLI_TEXT, .complete = "@file",                \
+     .offset = offsetof(struct stats_request, pfx2as),                                       \
+     .help = "CAIDA RouteViews prefix2as file: adds top origin networks"},                   \
+    {.name = "as2org", .arg = "FILE", .kind = CLI_TEXT, .complete = "@file",                \
+     .offset = offsetof(struct stats_request, as2org),                                       \
+     .help = "CAIDA as2org file (with --pfx2as): adds network owners"}
 /* Checks the options of a request as a usage error would: 0, or -1 after
  * saying what is wrong (a date that is not a date, an unknown calendar,
  * --as2org without --pfx2as). */

@@ -3,6 +3,7 @@
  */
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
 #include <getopt.h>
 #include <openssl/bio.h>
@@ -11,18 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void cert_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey cert DB SHA256 [--pem|--der|--text]\n\n"
-            "Prints the certificate whose DER has the SHA-256 SHA256 (64 hex digits),\n"
-            "as `kubesurvey show` lists them.\n\n"
-            "  --pem        PEM (the default)\n"
-            "  --der        the raw DER bytes\n"
-            "  --text       decoded, as `openssl x509 -text` prints it\n"
-            "  -h, --help   this text\n");
-}
 
 static int parse_sha256(const char *text, uint8_t out[32])
 {
@@ -58,36 +47,32 @@ static int print_cert(const uint8_t *der, size_t length, char format, const char
     return ok ? EXIT_OK : EXIT_RUNTIME;
 }
 
-int cmd_cert(int argc, char **argv)
+struct cert_options {
+    char format;   /* 'p' PEM, 'd' DER, 't' text */
+    int formats;   /* how many of them were given */
+};
+
+static int set_format(struct cert_options *o, char format)
 {
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'},
-                                            {"pem", no_argument, NULL, 'p'},
-                                            {"der", no_argument, NULL, 'd'},
-                                            {"text", no_argument, NULL, 't'},
-                                            {0}};
-    char format = 'p';
-    int formats = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'h':
-            cert_usage(stdout);
-            return EXIT_OK;
-        case 'p':
-        case 'd':
-        case 't':
-            format = (char)opt;
-            formats++;
-            break;
-        default:
-            cert_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 2 || formats > 1) {
-        if (formats > 1)
+    o->format = format;
+    o->formats++;
+    return 0;
+}
+static int set_pem(void *o, const char *arg) { (void)arg; return set_format(o, 'p'); }
+static int set_der(void *o, const char *arg) { (void)arg; return set_format(o, 'd'); }
+static int set_text(void *o, const char *arg) { (void)arg; return set_format(o, 't'); }
+
+static int cmd_cert(int argc, char **argv)
+{
+    struct cert_options o;
+    int parsed = cli_parse(&cert_command, &o, argc, argv);
+    if (parsed >= 0)
+        return parsed;
+    char format = o.format ? o.format : 'p';
+    if (argc - optind != 2 || o.formats > 1) {
+        if (o.formats > 1)
             cli_message("give one of --pem, --der, --text");
-        cert_usage(stderr);
+        cli_help(&cert_command, stderr);
         return EXIT_USAGE;
     }
     const char *path = argv[optind], *hash = argv[optind + 1];
@@ -119,3 +104,24 @@ int cmd_cert(int argc, char **argv)
     free(der);
     return status;
 }
+
+static const struct cli_option cert_options[] = {
+    {.name = "pem", .set = set_pem, .help = "PEM (the default)"},
+    {.name = "der", .set = set_der, .help = "the raw DER bytes"},
+    {.name = "text", .set = set_text, .help = "decoded, as `openssl x509 -text` prints it"},
+    {0},
+};
+
+static const char *const cert_usage[] = {"DB SHA256 [--pem|--der|--text]", NULL};
+
+const struct cli_command cert_command = {
+    .name = "cert",
+    .summary = "print a stored certificate (PEM, DER, text)",
+    .usage = cert_usage,
+    .description = "Prints the certificate whose DER has the SHA-256 SHA256 (64 hex digits),\n"
+                   "as `kubesurvey show` lists them.\n",
+    .options = cert_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct cert_options),
+    .run = cmd_cert,
+};

@@ -3,29 +3,12 @@
  */
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK_SHOWN 20   /* problems printed; the rest are counted */
-
-static void check_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey check [--max-problems N] DB\n\n"
-            "Verifies the store DB: every scan record parses, every host record decodes\n"
-            "and its certificates resolve, every certificate frame decompresses to DER\n"
-            "that hashes to its key, every dictionary loads. Exit 0 if all is well, 1\n"
-            "with the number of problems and the first of them otherwise.\n\n"
-            "It also prints the room each table takes on disk (entries; branch, leaf and\n"
-            "overflow pages; bytes; how full its pages are), the file's size against\n"
-            "the pages in use, and the certificates' bytes on disk against their raw DER\n"
-            "(docs/storage.md, \"Room on disk\").\n\n"
-            "  -n, --max-problems N  problems to print (default %d)\n"
-            "  -h, --help            this text\n", CHECK_SHOWN);
-}
 
 /* The table of room on disk: what each table takes, how full its pages
  * are, and what the certificates cost against their raw DER. */
@@ -73,34 +56,26 @@ static void print_problem(void *arg, const char *text)
         fprintf(stderr, "problem: %s\n", text);
 }
 
-int cmd_check(int argc, char **argv)
+static int set_max_problems(void *opts, const char *arg)
 {
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'},
-                                            {"max-problems", required_argument, NULL, 'n'},
-                                            {0}};
-    struct check_ctx ctx = {0, CHECK_SHOWN};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hn:", options, NULL)) != -1) {
-        char *end;
-        switch (opt) {
-        case 'h':
-            check_usage(stdout);
-            return EXIT_OK;
-        case 'n':
-            ctx.max = strtoul(optarg, &end, 10);
-            if (*end || end == optarg) {
-                cli_message("--max-problems: '%s' is not a number", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        default:
-            check_usage(stderr);
-            return EXIT_USAGE;
-        }
+    struct check_ctx *ctx = opts;
+    char *end;
+    ctx->max = strtoul(arg, &end, 10);
+    if (*end || end == arg) {
+        cli_message("--max-problems: '%s' is not a number", arg);
+        return EXIT_USAGE;
     }
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct check_ctx ctx;
+    int parsed = cli_parse(&check_command, &ctx, argc, argv);
+    if (parsed >= 0)
+        return parsed;
     if (argc - optind != 1) {
-        check_usage(stderr);
+        cli_help(&check_command, stderr);
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN];
@@ -130,3 +105,30 @@ int cmd_check(int argc, char **argv)
     printf("%llu problems\n", (unsigned long long)stats.problems);
     return EXIT_RUNTIME;
 }
+
+static const struct cli_option check_options[] = {
+    {.name = "max-problems", .short_name = 'n', .arg = "N", .fallback = "20",
+     .set = set_max_problems, .help = "problems to print"},
+    {0},
+};
+
+static const char *const check_usage[] = {"[--max-problems N] DB", NULL};
+
+const struct cli_command check_command = {
+    .name = "check",
+    .summary = "verify every record of a database",
+    .usage = check_usage,
+    .description =
+        "Verifies the store DB: every scan record parses, every host record decodes\n"
+        "and its certificates resolve, every certificate frame decompresses to DER\n"
+        "that hashes to its key, every dictionary loads. Exit 0 if all is well, 1\n"
+        "with the number of problems and the first of them otherwise.\n\n"
+        "It also prints the room each table takes on disk (entries; branch, leaf and\n"
+        "overflow pages; bytes; how full its pages are), the file's size against\n"
+        "the pages in use, and the certificates' bytes on disk against their raw DER\n"
+        "(docs/storage.md, \"Room on disk\").\n",
+    .options = check_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct check_ctx),
+    .run = cmd_check,
+};

@@ -4,23 +4,10 @@
  */
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <sys/stat.h>
-
-static void compact_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey compact DB\n\n"
-            "Trains a new zstd dictionary on the certificates stored in DB and rewrites\n"
-            "every certificate with it; then removes the dictionaries no longer used,\n"
-            "repacks the indexes and rewrites the file to its minimum size (a compacting\n"
-            "copy renamed over DB). Safe to interrupt: each step commits a valid store,\n"
-            "and a rerun finishes. May run while a scan writes to DB: then the file is\n"
-            "not rewritten (that process maps it), and a later compact shrinks it.\n\n"
-            "  -h, --help   this text\n");
-}
 
 static void print_stats(const char *when, const struct store_cert_stats *st)
 {
@@ -31,21 +18,14 @@ static void print_stats(const char *when, const struct store_cert_stats *st)
            (unsigned long long)st->dicts, (unsigned long long)st->dict_bytes);
 }
 
-int cmd_compact(int argc, char **argv)
+static int cmd_compact(int argc, char **argv)
 {
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {0}};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (opt == 'h') {
-            compact_usage(stdout);
-            return EXIT_OK;
-        }
-        compact_usage(stderr);
-        return EXIT_USAGE;
-    }
+    char none;
+    int rc = cli_parse(&compact_command, &none, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (argc - optind != 1) {
-        compact_usage(stderr);
+        cli_help(&compact_command, stderr);
         return EXIT_USAGE;
     }
     char err[KS_ERRLEN];
@@ -73,3 +53,20 @@ int cmd_compact(int argc, char **argv)
         printf("(fewer than 16 certificates: nothing to train a dictionary on)\n");
     return EXIT_OK;
 }
+
+static const char *const compact_usage[] = {"DB", NULL};
+
+const struct cli_command compact_command = {
+    .name = "compact",
+    .summary = "retrain the certificate dictionary and recompress",
+    .usage = compact_usage,
+    .description =
+        "Trains a new zstd dictionary on the certificates stored in DB and rewrites\n"
+        "every certificate with it; then removes the dictionaries no longer used,\n"
+        "repacks the indexes and rewrites the file to its minimum size (a compacting\n"
+        "copy renamed over DB). Safe to interrupt: each step commits a valid store,\n"
+        "and a rerun finishes. May run while a scan writes to DB: then the file is\n"
+        "not rewritten (that process maps it), and a later compact shrinks it.\n",
+    .complete_args = "@file",
+    .run = cmd_compact,
+};

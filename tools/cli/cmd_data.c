@@ -5,40 +5,12 @@
  * (cmd_data_import.c).
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static void data_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey data check [--data DIR]\n"
-            "       kubesurvey data show  [--data DIR] [--as-of YYYY-MM-DD]\n"
-            "                             [--calendar published|final]\n"
-            "       kubesurvey data import FILE --data DIR [--product NAME]\n\n"
-            "check  validate upstream.json, providers.json, cves.json, api-removals.json\n"
-            "       and etcd.json\n"
-            "       (dates ordered, ranges well formed); errors name the file and entry\n"
-            "show   list the minors with their upstream and provider status on a date\n"
-            "       (default: today): S supported, U unsupported, ? unknown; per provider\n"
-            "       standard/extended support; then the revisions in force that an\n"
-            "       aggregator dated, with the span of days the date could be off\n"
-            "import add an endoflife.date API answer you downloaded (API v1\n"
-            "       /api/v1/products/P, or /api/P.json with --product P) for kubernetes,\n"
-            "       amazon-eks, google-kubernetes-engine, azure-kubernetes-service or\n"
-            "       alibaba-ack to DIR: new minors, and a revision dated today for each\n"
-            "       changed end date; DIR is created from the built-in data if needed,\n"
-            "       and is left unchanged when the file is bad\n\n"
-            "  --data DIR    read the files from DIR instead of the copies built in\n"
-            "  --as-of DATE  the day to evaluate (show)\n"
-            "  --calendar C  provider calendars as published on that day (published,\n"
-            "                the default) or as known today (final)\n"
-            "  --product P   the endoflife.date product of FILE (import; the v1 answer\n"
-            "                names it itself)\n"
-            "  -h, --help    this help\n");
-}
 
 static void print_status_table(const struct lifecycle *lc, int32_t day, enum lc_calendar calendar)
 {
@@ -96,33 +68,21 @@ static void print_aggregator_spans(const struct lifecycle *lc, int32_t day,
     }
 }
 
-int cmd_data(int argc, char **argv)
+struct data_options {
+    const char *dir, *as_of, *calendar, *product;
+};
+
+static int cmd_data(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"as-of", required_argument, NULL, 'a'},
-        {"calendar", required_argument, NULL, 'c'},
-        {"product", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *dir = NULL, *as_of = NULL, *calendar_text = NULL, *product = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'a': as_of = optarg; break;
-        case 'c': calendar_text = optarg; break;
-        case 'p': product = optarg; break;
-        case 'h': data_usage(stdout); return EXIT_OK;
-        default: data_usage(stderr); return EXIT_USAGE;
-        }
-    }
+    struct data_options o;
+    int parsed = cli_parse(&data_command, &o, argc, argv);
+    if (parsed >= 0)
+        return parsed;
+    const char *dir = o.dir, *as_of = o.as_of, *calendar_text = o.calendar;
     if (optind == argc - 2 && !strcmp(argv[optind], "import"))
-        return data_import(argv[optind + 1], dir, product);
+        return data_import(argv[optind + 1], dir, o.product);
     if (optind != argc - 1 || (strcmp(argv[optind], "check") && strcmp(argv[optind], "show"))) {
-        data_usage(stderr);
+        cli_help(&data_command, stderr);
         return EXIT_USAGE;
     }
     int32_t day;
@@ -160,3 +120,53 @@ int cmd_data(int argc, char **argv)
     lifecycle_free(lc);
     return EXIT_OK;
 }
+
+static const struct cli_option data_options[] = {
+    {.name = "data", .arg = "DIR", .kind = CLI_TEXT, .complete = "@dir",
+     .offset = offsetof(struct data_options, dir),
+     .help = "read the files from DIR instead of the copies built in"},
+    {.name = "as-of", .arg = "DATE", .kind = CLI_TEXT, .offset = offsetof(struct data_options, as_of),
+     .help = "the day to evaluate (show)"},
+    {.name = "calendar", .arg = "C", .kind = CLI_TEXT, .complete = "published final",
+     .offset = offsetof(struct data_options, calendar),
+     .help = "provider calendars as published on that day (published,\n"
+             "the default) or as known today (final)"},
+    {.name = "product", .arg = "P", .kind = CLI_TEXT, .offset = offsetof(struct data_options, product),
+     .complete = "kubernetes amazon-eks google-kubernetes-engine azure-kubernetes-service "
+                 "alibaba-ack",
+     .help = "the endoflife.date product of FILE (import; the v1 answer\n"
+             "names it itself)"},
+    {0},
+};
+
+static const char *const data_usage[] = {
+    "check [--data DIR]",
+    "show  [--data DIR] [--as-of YYYY-MM-DD]\n"
+    "                             [--calendar published|final]",
+    "import FILE --data DIR [--product NAME]",
+    NULL,
+};
+
+const struct cli_command data_command = {
+    .name = "data",
+    .summary = "check or show the built-in Kubernetes lifecycle data",
+    .usage = data_usage,
+    .description =
+        "check  validate upstream.json, providers.json, cves.json, api-removals.json\n"
+        "       and etcd.json\n"
+        "       (dates ordered, ranges well formed); errors name the file and entry\n"
+        "show   list the minors with their upstream and provider status on a date\n"
+        "       (default: today): S supported, U unsupported, ? unknown; per provider\n"
+        "       standard/extended support; then the revisions in force that an\n"
+        "       aggregator dated, with the span of days the date could be off\n"
+        "import add an endoflife.date API answer you downloaded (API v1\n"
+        "       /api/v1/products/P, or /api/P.json with --product P) for kubernetes,\n"
+        "       amazon-eks, google-kubernetes-engine, azure-kubernetes-service or\n"
+        "       alibaba-ack to DIR: new minors, and a revision dated today for each\n"
+        "       changed end date; DIR is created from the built-in data if needed,\n"
+        "       and is left unchanged when the file is bad\n",
+    .options = data_options,
+    .complete_args = "check show import",
+    .opts_size = sizeof(struct data_options),
+    .run = cmd_data,
+};

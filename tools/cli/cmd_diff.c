@@ -6,6 +6,7 @@
  * 40 bytes each); the "to" scan is streamed against it.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "lib/hashmap.h"
 #include "lib/text.h"
 #include "storage/storage.h"
@@ -14,23 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void diff_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey diff DB --from SCAN --to SCAN [--hosts] [--json]\n"
-            "       kubesurvey diff DB1 DB2 [--from SCAN] [--to SCAN] [--hosts] [--json]\n\n"
-            "Compares the Kubernetes endpoints (address:port) of two scans, of one database\n"
-            "or of two (then --from/--to pick the scans in DB1/DB2, default the newest):\n"
-            "  upgraded / downgraded / unchanged  in both, version higher / lower / equal\n"
-            "  version_unknown                    in both, one side has no version\n"
-            "  gone / new                         only in the first / only in the second\n"
-            "Versions compare by major.minor.patch and pre-release; vendor build suffixes\n"
-            "(-eks-..., +k3s1) are ignored.\n\n"
-            "  --hosts      list every endpoint that changed\n"
-            "  --json       the summary as JSON\n"
-            "  -h, --help   this help\n");
-}
 
 /* An entry of the table: key (addr << 16 | port) + 1, then the rest. */
 struct endpoint {
@@ -231,37 +215,35 @@ int tool_diff_scans(const char *db_from, uint32_t id_from, const char *db_to, ui
     return rc;
 }
 
-int cmd_diff(int argc, char **argv)
+struct diff_options {
+    uint32_t from, to;
+    bool hosts, json;
+};
+
+static int scan_id(const char *arg, uint32_t *id)
 {
-    static const struct option options[] = {
-        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
-        {"hosts", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
-    uint32_t from = 0, to = 0;
-    bool json = false;
-    struct diff d = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-        case 't':
-            if (tool_parse_scan_id(optarg, c == 'f' ? &from : &to) != 0) {
-                cli_message("'%s' is not a scan id", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'H': d.list_hosts = true; break;
-        case 'j': json = true; break;
-        case 'h': diff_usage(stdout); return EXIT_OK;
-        default: diff_usage(stderr); return EXIT_USAGE;
-        }
+    if (tool_parse_scan_id(arg, id) != 0) {
+        cli_message("'%s' is not a scan id", arg);
+        return EXIT_USAGE;
     }
+    return 0;
+}
+static int set_from(void *o, const char *arg) { return scan_id(arg, &((struct diff_options *)o)->from); }
+static int set_to(void *o, const char *arg) { return scan_id(arg, &((struct diff_options *)o)->to); }
+
+static int cmd_diff(int argc, char **argv)
+{
+    struct diff_options o;
+    int parsed = cli_parse(&diff_command, &o, argc, argv);
+    if (parsed >= 0)
+        return parsed;
+    uint32_t from = o.from, to = o.to;
+    bool json = o.json;
+    struct diff d = {.list_hosts = o.hosts};
     int dbs = argc - optind;
     if (dbs < 1 || dbs > 2 || (dbs == 1 && (!from || !to))) {
         cli_message("give DB --from SCAN --to SCAN, or DB1 DB2");
-        diff_usage(stderr);
+        cli_help(&diff_command, stderr);
         return EXIT_USAGE;
     }
     if (json && d.list_hosts) {
@@ -281,3 +263,37 @@ int cmd_diff(int argc, char **argv)
     hashmap_free(&d.table);
     return status;
 }
+
+static const struct cli_option diff_options[] = {
+    {.name = "from", .arg = "SCAN", .set = set_from, .example = "1",
+     .help = "the first scan (of DB, or of DB1)"},
+    {.name = "to", .arg = "SCAN", .set = set_to, .example = "2",
+     .help = "the second scan (of DB, or of DB2)"},
+    {.name = "hosts", .kind = CLI_FLAG, .offset = offsetof(struct diff_options, hosts),
+     .help = "list every endpoint that changed"},
+    {.name = "json", .kind = CLI_FLAG, .offset = offsetof(struct diff_options, json),
+     .help = "the summary as JSON"},
+    {0},
+};
+
+static const char *const diff_usage[] = {"DB --from SCAN --to SCAN [--hosts] [--json]",
+                                         "DB1 DB2 [--from SCAN] [--to SCAN] [--hosts] [--json]",
+                                         NULL};
+
+const struct cli_command diff_command = {
+    .name = "diff",
+    .summary = "compare two scans: upgraded, downgraded, gone, new",
+    .usage = diff_usage,
+    .description =
+        "Compares the Kubernetes endpoints (address:port) of two scans, of one database\n"
+        "or of two (then --from/--to pick the scans in DB1/DB2, default the newest):\n"
+        "  upgraded / downgraded / unchanged  in both, version higher / lower / equal\n"
+        "  version_unknown                    in both, one side has no version\n"
+        "  gone / new                         only in the first / only in the second\n"
+        "Versions compare by major.minor.patch and pre-release; vendor build suffixes\n"
+        "(-eks-..., +k3s1) are ignored.\n",
+    .options = diff_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct diff_options),
+    .run = cmd_diff,
+};

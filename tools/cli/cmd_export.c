@@ -4,6 +4,7 @@
  * compressed, with Crypto-PAn anonymised addresses and origin ASes.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "lib/text.h"
 #include "storage/storage.h"
 
@@ -13,24 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
-
-static void export_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey export DB --format jsonl|csv [--scan ID] [--certs pem] [--zstd]\n"
-            "                         [--anonymize KEYFILE] [--pfx2as FILE] [-o FILE]\n\n"
-            "Writes one record per stored endpoint of a scan (schema: docs/export.md).\n\n"
-            "  --format F          jsonl (JSON Lines) or csv\n"
-            "  --scan ID           the scan (default: the newest in DB)\n"
-            "  --certs pem         add each certificate as PEM (jsonl only; not with --anonymize)\n"
-            "  --zstd              compress the output with zstd\n"
-            "  --anonymize KEY     Crypto-PAn prefix-preserving addresses with the 32-byte key in\n"
-            "                      file KEY (make one: head -c 32 /dev/urandom > KEY); certificate\n"
-            "                      hashes are keyed, bodies other than version.Info are dropped\n"
-            "  --pfx2as FILE       add the origin AS (CAIDA RouteViews prefix2as) of each address\n"
-            "  -o FILE             write to FILE (default: standard output)\n"
-            "  -h, --help          this help\n");
-}
 
 /* ---- output, optionally through a zstd stream ---- */
 
@@ -282,36 +265,21 @@ done:
     return rc;
 }
 
-int cmd_export(int argc, char **argv)
+static int set_scan(void *opts, const char *arg)
 {
-    static const struct option options[] = {
-        {"format", required_argument, NULL, 'f'},  {"scan", required_argument, NULL, 's'},
-        {"certs", required_argument, NULL, 'c'},   {"zstd", no_argument, NULL, 'z'},
-        {"anonymize", required_argument, NULL, 'a'}, {"pfx2as", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct export_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'f': a.format = optarg; break;
-        case 's':
-            if (tool_parse_scan_id(optarg, &a.scan) != 0) {
-                cli_message("--scan '%s' is not a scan id", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'c': a.certs = optarg; break;
-        case 'z': a.zstd = true; break;
-        case 'a': a.keyfile = optarg; break;
-        case 'p': a.pfx2as = optarg; break;
-        case 'o': a.output = optarg; break;
-        case 'h': export_usage(stdout); return EXIT_OK;
-        default: export_usage(stderr); return EXIT_USAGE;
-        }
+    if (tool_parse_scan_id(arg, &((struct export_args *)opts)->scan) != 0) {
+        cli_message("--scan '%s' is not a scan id", arg);
+        return EXIT_USAGE;
     }
+    return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    struct export_args a;
+    int parsed = cli_parse(&export_command, &a, argc, argv);
+    if (parsed >= 0)
+        return parsed;
     const char *problem = NULL;
     if (optind != argc - 1)
         problem = "give exactly one DB";
@@ -325,7 +293,7 @@ int cmd_export(int argc, char **argv)
         problem = "--certs cannot be combined with --anonymize (certificates name the host)";
     if (problem) {
         cli_message("%s", problem);
-        export_usage(stderr);
+        cli_help(&export_command, stderr);
         return EXIT_USAGE;
     }
     a.db = argv[optind];
@@ -336,3 +304,43 @@ int cmd_export(int argc, char **argv)
     }
     return EXIT_OK;
 }
+
+static const struct cli_option export_options[] = {
+    {.name = "format", .arg = "F", .kind = CLI_TEXT, .offset = offsetof(struct export_args, format),
+     .complete = "jsonl csv", .help = "jsonl (JSON Lines) or csv"},
+    {.name = "scan", .arg = "ID", .set = set_scan, .example = "1",
+     .help = "the scan (default: the newest in DB)"},
+    {.name = "certs", .arg = "pem", .kind = CLI_TEXT, .offset = offsetof(struct export_args, certs),
+     .complete = "pem", .help = "add each certificate as PEM (jsonl only; not with --anonymize)"},
+    {.name = "zstd", .kind = CLI_FLAG, .offset = offsetof(struct export_args, zstd),
+     .help = "compress the output with zstd"},
+    {.name = "anonymize", .arg = "KEY", .kind = CLI_TEXT, .complete = "@file",
+     .offset = offsetof(struct export_args, keyfile),
+     .help = "Crypto-PAn prefix-preserving addresses with the 32-byte key in\n"
+             "file KEY (make one: head -c 32 /dev/urandom > KEY); certificate\n"
+             "hashes are keyed, bodies other than version.Info are dropped"},
+    {.name = "pfx2as", .arg = "FILE", .kind = CLI_TEXT, .complete = "@file",
+     .offset = offsetof(struct export_args, pfx2as),
+     .help = "add the origin AS (CAIDA RouteViews prefix2as) of each address"},
+    {.name = "output", .short_name = 'o', .arg = "FILE", .kind = CLI_TEXT, .complete = "@file",
+     .offset = offsetof(struct export_args, output),
+     .help = "write to FILE (default: standard output)"},
+    {0},
+};
+
+static const char *const export_usage[] = {
+    "DB --format jsonl|csv [--scan ID] [--certs pem] [--zstd]\n"
+    "                         [--anonymize KEYFILE] [--pfx2as FILE] [-o FILE]",
+    NULL,
+};
+
+const struct cli_command export_command = {
+    .name = "export",
+    .summary = "export endpoints as JSON Lines or CSV (optionally anonymised)",
+    .usage = export_usage,
+    .description = "Writes one record per stored endpoint of a scan (schema: docs/export.md).\n",
+    .options = export_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct export_args),
+    .run = cmd_export,
+};

@@ -16,6 +16,7 @@
  * record wins.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "lib/buf.h"
 #include "storage/storage.h"
 #include "tools/pipeline/pipeline.h"
@@ -27,21 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void merge_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey merge [--partial] OUT DB...\n\n"
-            "Merges the scans of the databases DB... into the new database OUT. The shards\n"
-            "of one run (scans with \"shards\" > 1) become one scan; unsharded scans are\n"
-            "copied as scans of their own. Certificates are stored once. OUT must not exist.\n"
-            "Refused, before OUT is created, with the reason: shards of different runs\n"
-            "(the field that differs: seed, targets, ports, blocklist, shard count), a\n"
-            "shard given twice, and missing shards (unless --partial).\n\n"
-            "  --partial    merge the shards there are; the merged scan records\n"
-            "               \"partial\": true and \"missing_shards\"\n"
-            "  -h, --help   this help\n");
-}
 
 struct merged_scan {
     char *identity;       /* scan_identity of the first shard */
@@ -393,30 +379,19 @@ static void mark_partial(json_t *merged)
     json_object_set_new(merged, "missing_shards", missing);
 }
 
-int cmd_merge(int argc, char **argv)
+struct merge_options {
+    bool partial;
+};
+
+static int cmd_merge(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"partial", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    bool partial = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'p') {
-            partial = true;
-            continue;
-        }
-        if (c == 'h') {
-            merge_usage(stdout);
-            return EXIT_OK;
-        }
-        merge_usage(stderr);
-        return EXIT_USAGE;
-    }
+    struct merge_options o;
+    int rc = cli_parse(&merge_command, &o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    bool partial = o.partial;
     if (argc - optind < 2) {
-        merge_usage(stderr);
+        cli_help(&merge_command, stderr);
         return EXIT_USAGE;
     }
     const char *out_path = argv[optind];
@@ -480,3 +455,29 @@ done:
     }
     return status;
 }
+
+static const struct cli_option merge_options[] = {
+    {.name = "partial", .kind = CLI_FLAG, .offset = offsetof(struct merge_options, partial),
+     .help = "merge the shards there are; the merged scan records\n"
+             "\"partial\": true and \"missing_shards\""},
+    {0},
+};
+
+static const char *const merge_usage[] = {"[--partial] OUT DB...", NULL};
+
+const struct cli_command merge_command = {
+    .name = "merge",
+    .summary = "merge shard databases into a new one",
+    .usage = merge_usage,
+    .description =
+        "Merges the scans of the databases DB... into the new database OUT. The shards\n"
+        "of one run (scans with \"shards\" > 1) become one scan; unsharded scans are\n"
+        "copied as scans of their own. Certificates are stored once. OUT must not exist.\n"
+        "Refused, before OUT is created, with the reason: shards of different runs\n"
+        "(the field that differs: seed, targets, ports, blocklist, shard count), a\n"
+        "shard given twice, and missing shards (unless --partial).\n",
+    .options = merge_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct merge_options),
+    .run = cmd_merge,
+};

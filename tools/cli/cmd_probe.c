@@ -41,28 +41,6 @@ struct input {
     uint64_t skipped;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: kubesurvey probe [-f FILE|-] [-p PORT] [-o FILE] [OPTIONS]\n\n"
-            "Probe each listed (address, port) with its port's module (--modules): TCP\n"
-            "connect, TLS handshake (whole chain kept) unless the module is plain HTTP,\n"
-            "one GET (/version for an API server or etcd, /healthz for a kubelet), and\n"
-            "the module's classification. One JSON object per line per target (schema:\n"
-            "docs/probe-schema.md).\n\n"
-            "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
-            "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n\n"
-            "options:\n"
-            "  -f, --input FILE          targets (default -, standard input)\n"
-            "  -p, --port PORT           port for lines without one (default 443)\n"
-            "  -o, --output FILE         JSON Lines output (default -, standard output)\n"
-            "      --output-format jsonl the only format for now\n"
-            PROBE_OPTIONS_HELP
-            "  -q, --quiet               no summary on standard error\n"
-            "  -h, --help                this text\n\n"
-            "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
-}
-
 /* Parses a decimal in [min, max]; -1 on anything else. */
 static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -238,76 +216,42 @@ static void print_summary(const struct probe_pool_stats *s, uint64_t k8s, uint64
     fputc('\n', stderr);
 }
 
-enum { OPT_FORMAT = 256 };
-
 /* What the command line asked for. */
 struct probe_args {
-    struct probe_config cfg;
+    struct probe_config cfg;    /* first: PROBE_OPTIONS fill it */
     struct input in;
     const char *output;
     bool quiet;
 };
 
-/* Parses the options into a; EXIT_OK to go on, else the exit status
- * (EXIT_USAGE, or -1 after --help: exit 0). */
-static int parse_probe_args(int argc, char **argv, struct probe_args *a)
+static int set_port(void *opts, const char *arg)
 {
-    static const struct option options[] = {
-        {"input", required_argument, NULL, 'f'},
-        {"port", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"output-format", required_argument, NULL, OPT_FORMAT},
-        PROBE_LONG_OPTIONS,
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, longindex;
-    optind = 1;
-    opterr = 0;
-    while ((longindex = -1, opt = getopt_long(argc, argv, ":f:p:o:qh", options, &longindex)) != -1) {
-        if (probe_option_is(opt)) {
-            int rc = probe_option_apply(&a->cfg, opt, optarg);
-            if (rc != 0)
-                return rc < 0 ? EXIT_USAGE : -1;
-            continue;
-        }
-        char name[64];
-        if (longindex >= 0)
-            snprintf(name, sizeof(name), "--%s", options[longindex].name);
-        else
-            snprintf(name, sizeof(name), "-%c", opt == ':' || opt == '?' ? optopt : opt);
-        switch (opt) {
-        case 'f': a->in.name = optarg; break;
-        case 'o': a->output = optarg; break;
-        case 'q': a->quiet = true; break;
-        case 'h': usage(stdout); return -1;
-        case 'p':
-            if (parse_port(optarg, &a->in.default_port) < 0) {
-                cli_message("bad value '%s' for %s (see --help)", optarg, name);
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "jsonl") != 0) {
-                cli_message("--output-format '%s': only jsonl is supported", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case ':':
-            cli_message("%s needs a value (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            cli_message("unknown option '%s' (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        cli_message("unexpected argument '%s' (see --help)", argv[optind]);
+    if (parse_port(arg, &((struct probe_args *)opts)->in.default_port) < 0) {
+        cli_message("bad value '%s' for %s (see --help)", arg, cli_option_word());
         return EXIT_USAGE;
     }
-    return EXIT_OK;
+    return 0;
 }
+
+static int set_format(void *opts, const char *arg)
+{
+    (void)opts;
+    if (strcmp(arg, "jsonl") != 0) {
+        cli_message("--output-format '%s': only jsonl is supported", arg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int bad_option(int c, const char *word)
+{
+    if (c == ':')
+        cli_message("%s needs a value (see --help)", word);
+    else
+        cli_message("unknown option '%s' (see --help)", word);
+    return EXIT_USAGE;
+}
+
 
 /* Submits every target line of the input to the pool; the exit status. */
 static int probe_input(struct probe_args *a, struct output *out)
@@ -352,15 +296,17 @@ static int probe_input(struct probe_args *a, struct output *out)
     return status;
 }
 
-int cmd_probe(int argc, char **argv)
+static int cmd_probe(int argc, char **argv)
 {
-    struct probe_args a = {
-        .in = {.name = "-", .default_port = 443, .addr_column = -1, .port_column = -1},
-        .output = "-",
-    };
-    int status = parse_probe_args(argc, argv, &a);
-    if (status != EXIT_OK)
-        return status < 0 ? EXIT_OK : status;
+    struct probe_args a;
+    int status = cli_parse(&probe_command, &a, argc, argv);
+    if (status >= 0)
+        return status;
+    if (optind < argc) {
+        cli_message("unexpected argument '%s' (see --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    a.in.addr_column = a.in.port_column = -1;
     a.in.in = strcmp(a.in.name, "-") ? fopen(a.in.name, "r") : stdin;
     if (!a.in.in) {
         cli_message("cannot open input %s: %s", a.in.name, strerror(errno));
@@ -394,3 +340,42 @@ int cmd_probe(int argc, char **argv)
     pthread_mutex_destroy(&out.lock);
     return status;
 }
+
+static const struct cli_option probe_options[] = {
+    {.name = "input", .short_name = 'f', .arg = "FILE", .fallback = "-", .kind = CLI_TEXT,
+     .offset = offsetof(struct probe_args, in.name), .complete = "@file",
+     .help = "targets (- is standard input)"},
+    {.name = "port", .short_name = 'p', .arg = "PORT", .fallback = "443", .set = set_port,
+     .help = "port for lines without one"},
+    {.name = "output", .short_name = 'o', .arg = "FILE", .fallback = "-", .kind = CLI_TEXT,
+     .offset = offsetof(struct probe_args, output), .complete = "@file",
+     .help = "JSON Lines output (- is standard output)"},
+    {.name = "output-format", .arg = "jsonl", .set = set_format, .complete = "jsonl",
+     .fallback = "jsonl", .help = "the only format for now"},
+    PROBE_OPTIONS,
+    {.name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .offset = offsetof(struct probe_args, quiet),
+     .help = "no summary on standard error"},
+    {0},
+};
+
+static const char *const probe_usage[] = {"[-f FILE|-] [-p PORT] [-o FILE] [OPTIONS]", NULL};
+
+const struct cli_command probe_command = {
+    .name = "probe",
+    .summary = "TLS + GET /version probe a list of targets, write JSON Lines",
+    .usage = probe_usage,
+    .description =
+        "Probe each listed (address, port) with its port's module (--modules): TCP\n"
+        "connect, TLS handshake (whole chain kept) unless the module is plain HTTP,\n"
+        "one GET (/version for an API server or etcd, /healthz for a kubelet), and\n"
+        "the module's classification. One JSON object per line per target (schema:\n"
+        "docs/probe-schema.md).\n\n"
+        "Input lines: ADDRESS, ADDRESS:PORT, CSV saddr,sport (ZMap; a header line is\n"
+        "skipped), masscan -oL (open tcp PORT ADDRESS TIME). '#' starts a comment.\n",
+    .options = probe_options,
+    .epilog = "Exit status: 0 success, 1 runtime failure, 2 usage error.\n",
+    .complete_args = "",
+    .opts_size = sizeof(struct probe_args),
+    .bad_option = bad_option,
+    .run = cmd_probe,
+};

@@ -6,6 +6,7 @@
  * the whole package or untouched.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "tools/pipeline/pipeline.h"
 #include "tools/publish/publish.h"
 #include "ks_version.h"
@@ -25,31 +26,6 @@
 #include <unistd.h>
 
 #define MAX_AUTHORS 32
-
-static void publish_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey publish DB OUTDIR (--anonymize KEYFILE | --no-anonymize)\n"
-            "                          [--scan ID] [--certs] [--calendar published|final]\n"
-            "                          [--as-of YYYY-MM-DD]\n"
-            "                          [--title TEXT] [--author NAME]... [--dataset-version V]\n"
-            "                          [--license SPDX] [--url URL] [--doi DOI] [--force]\n\n"
-            "Writes a dataset package into OUTDIR (docs/export.md, Publishing): the scan's\n"
-            "records as JSON Lines and CSV (zstd), the scan record, stats.json as of the\n"
-            "scan's day, JSON Schemas generated from the record's field table,\n"
-            "DATASHEET.md, CITATION.cff and SHA256SUMS. Check it with kubesurvey verify.\n\n"
-            "  --anonymize KEY      Crypto-PAn addresses, keyed certificate hashes (as export)\n"
-            "  --no-anonymize       publish real addresses (said so in the datasheet)\n"
-            "  --scan ID            the scan (default: the newest in DB)\n"
-            "  --certs              add each distinct certificate once (needs --no-anonymize)\n"
-            "  --calendar WHICH     provider calendars of stats.json (default: published)\n"
-            "  --as-of DATE         stats.json as of DATE (default: the scan's start day)\n"
-            "  --title TEXT         the dataset's title (datasheet, CITATION.cff)\n"
-            "  --author NAME        an author, \"Family, Given\" or a name; repeat for each\n"
-            "  --dataset-version V  --license SPDX  --url URL  --doi DOI   for CITATION.cff\n"
-            "  --force              replace OUTDIR if it exists and is not empty\n"
-            "  -h, --help           this help\n");
-}
 
 struct publish_args {
     const char *db, *outdir, *keyfile, *calendar, *as_of;
@@ -513,51 +489,32 @@ done:
     return rc;
 }
 
-int cmd_publish(int argc, char **argv)
+static int set_scan(void *opts, const char *arg)
 {
-    static const struct option options[] = {
-        {"anonymize", required_argument, NULL, 'a'}, {"no-anonymize", no_argument, NULL, 'N'},
-        {"scan", required_argument, NULL, 's'},      {"certs", no_argument, NULL, 'c'},
-        {"calendar", required_argument, NULL, 'C'},  {"title", required_argument, NULL, 't'},
-        {"author", required_argument, NULL, 'A'},    {"dataset-version", required_argument, NULL, 'v'},
-        {"license", required_argument, NULL, 'l'},   {"url", required_argument, NULL, 'u'},
-        {"doi", required_argument, NULL, 'd'},       {"force", no_argument, NULL, 'f'},
-        {"as-of", required_argument, NULL, 'O'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct publish_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'a': a.keyfile = optarg; break;
-        case 'N': a.no_anonymize = true; break;
-        case 's':
-            if (tool_parse_scan_id(optarg, &a.scan) != 0) {
-                cli_message("--scan '%s' is not a scan id", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'c': a.certs = true; break;
-        case 'C': a.calendar = optarg; break;
-        case 'O': a.as_of = optarg; break;
-        case 't': a.info.title = optarg; break;
-        case 'A':
-            if (a.author_count == MAX_AUTHORS) {
-                cli_message("at most %d --author", MAX_AUTHORS);
-                return EXIT_USAGE;
-            }
-            a.authors[a.author_count++] = optarg;
-            break;
-        case 'v': a.info.version = optarg; break;
-        case 'l': a.info.license = optarg; break;
-        case 'u': a.info.url = optarg; break;
-        case 'd': a.info.doi = optarg; break;
-        case 'f': a.force = true; break;
-        case 'h': publish_usage(stdout); return EXIT_OK;
-        default: publish_usage(stderr); return EXIT_USAGE;
-        }
+    if (tool_parse_scan_id(arg, &((struct publish_args *)opts)->scan) != 0) {
+        cli_message("--scan '%s' is not a scan id", arg);
+        return EXIT_USAGE;
     }
+    return 0;
+}
+
+static int add_author(void *opts, const char *arg)
+{
+    struct publish_args *a = opts;
+    if (a->author_count == MAX_AUTHORS) {
+        cli_message("at most %d --author", MAX_AUTHORS);
+        return EXIT_USAGE;
+    }
+    a->authors[a->author_count++] = arg;
+    return 0;
+}
+
+static int cmd_publish(int argc, char **argv)
+{
+    struct publish_args a;
+    int parsed = cli_parse(&publish_command, &a, argc, argv);
+    if (parsed >= 0)
+        return parsed;
     const char *problem = NULL;
     if (optind != argc - 2)
         problem = "give DB and OUTDIR";
@@ -569,7 +526,7 @@ int cmd_publish(int argc, char **argv)
         problem = "--certs cannot be combined with --anonymize (certificates name the host)";
     if (problem) {
         cli_message("%s", problem);
-        publish_usage(stderr);
+        cli_help(&publish_command, stderr);
         return EXIT_USAGE;
     }
     struct stats_request check = {.calendar = a.calendar, .as_of = a.as_of};
@@ -590,3 +547,61 @@ int cmd_publish(int argc, char **argv)
     }
     return EXIT_OK;
 }
+
+#define INFO(field) (offsetof(struct publish_args, info) + offsetof(struct publish_info, field))
+
+static const struct cli_option publish_options[] = {
+    {.name = "anonymize", .arg = "KEY", .kind = CLI_TEXT, .complete = "@file",
+     .offset = offsetof(struct publish_args, keyfile),
+     .help = "Crypto-PAn addresses, keyed certificate hashes (as export)"},
+    {.name = "no-anonymize", .kind = CLI_FLAG, .offset = offsetof(struct publish_args, no_anonymize),
+     .help = "publish real addresses (said so in the datasheet)"},
+    {.name = "scan", .arg = "ID", .set = set_scan, .example = "1",
+     .help = "the scan (default: the newest in DB)"},
+    {.name = "certs", .kind = CLI_FLAG, .offset = offsetof(struct publish_args, certs),
+     .help = "add each distinct certificate once (needs --no-anonymize)"},
+    {.name = "calendar", .arg = "WHICH", .kind = CLI_TEXT, .complete = "published final",
+     .offset = offsetof(struct publish_args, calendar),
+     .help = "provider calendars of stats.json (default: published)"},
+    {.name = "as-of", .arg = "DATE", .kind = CLI_TEXT, .offset = offsetof(struct publish_args, as_of),
+     .help = "stats.json as of DATE (default: the scan's start day)"},
+    {.name = "title", .arg = "TEXT", .kind = CLI_TEXT, .offset = INFO(title),
+     .help = "the dataset's title (datasheet, CITATION.cff)"},
+    {.name = "author", .arg = "NAME", .set = add_author, .flags = CLI_REPEAT,
+     .help = "an author, \"Family, Given\" or a name; repeat for each"},
+    {.name = "dataset-version", .arg = "V", .kind = CLI_TEXT, .offset = INFO(version),
+     .help = "the dataset's version, for CITATION.cff"},
+    {.name = "license", .arg = "SPDX", .kind = CLI_TEXT, .offset = INFO(license),
+     .help = "the dataset's licence (SPDX identifier), for CITATION.cff"},
+    {.name = "url", .arg = "URL", .kind = CLI_TEXT, .offset = INFO(url),
+     .help = "where the dataset is published, for CITATION.cff"},
+    {.name = "doi", .arg = "DOI", .kind = CLI_TEXT, .offset = INFO(doi),
+     .help = "the dataset's DOI, for CITATION.cff"},
+    {.name = "force", .kind = CLI_FLAG, .offset = offsetof(struct publish_args, force),
+     .help = "replace OUTDIR if it exists and is not empty"},
+    {0},
+};
+
+static const char *const publish_usage[] = {
+    "DB OUTDIR (--anonymize KEYFILE | --no-anonymize)\n"
+    "                          [--scan ID] [--certs] [--calendar published|final]\n"
+    "                          [--as-of YYYY-MM-DD]\n"
+    "                          [--title TEXT] [--author NAME]... [--dataset-version V]\n"
+    "                          [--license SPDX] [--url URL] [--doi DOI] [--force]",
+    NULL,
+};
+
+const struct cli_command publish_command = {
+    .name = "publish",
+    .summary = "write a dataset package: records, schema, datasheet, checksums",
+    .usage = publish_usage,
+    .description =
+        "Writes a dataset package into OUTDIR (docs/export.md, Publishing): the scan's\n"
+        "records as JSON Lines and CSV (zstd), the scan record, stats.json as of the\n"
+        "scan's day, JSON Schemas generated from the record's field table,\n"
+        "DATASHEET.md, CITATION.cff and SHA256SUMS. Check it with kubesurvey verify.\n",
+    .options = publish_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct publish_args),
+    .run = cmd_publish,
+};

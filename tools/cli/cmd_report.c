@@ -2,27 +2,12 @@
  * cmd_report.c - `kubesurvey report DB -o report.html`.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-
-static void report_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey report DB -o FILE [--scan ID] [--as-of YYYY-MM-DD]\n"
-            "                         [--calendar published|final] [--data DIR]\n"
-            "                         [--pfx2as FILE [--as2org FILE]] [--title TEXT]\n"
-            "       kubesurvey report DB DB... | DB --series  -o FILE [--calendar ...] [--title TEXT]\n\n"
-            "Writes one self-contained HTML page (inline SVG charts, no scripts, nothing\n"
-            "fetched): headline numbers, endpoints by minor marked supported or not,\n"
-            "unsupported share by provider, top CVEs, and the definitions used.\n"
-            "With several DBs, or --series (every scan of DB), the scans over time:\n"
-            "endpoints and API servers, the unsupported shares (each scan as of its own\n"
-            "day), versions by minor as stacked shares, and the changes between\n"
-            "consecutive scans. Options as for `kubesurvey stats`.\n");
-}
 
 /* Writes the page (of one scan's statistics with their lifecycle data, or
  * of a series when lc is NULL) to output: an exit status. */
@@ -62,48 +47,26 @@ static int report_series(const struct stats_request *req, const char *const *dbs
     return status;
 }
 
-int cmd_report(int argc, char **argv)
+struct report_options {
+    struct stats_request req;   /* first: STATS_REQUEST_OPTIONS fill it */
+    const char *output, *title;
+    bool series;
+};
+
+static int cmd_report(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'}, {"scan", required_argument, NULL, 's'},
-        {"as-of", required_argument, NULL, 'a'},  {"data", required_argument, NULL, 'd'},
-        {"pfx2as", required_argument, NULL, 'p'}, {"title", required_argument, NULL, 't'},
-        {"as2org", required_argument, NULL, 'g'}, {"calendar", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {"series", no_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *output = NULL;
-    bool series = false;
-    const char *title = "Exposed Kubernetes API servers";
-    struct stats_request req = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'o': output = optarg; break;
-        case 's':
-            if (tool_parse_scan_id(optarg, &req.scan) != 0) {
-                cli_message("--scan '%s' is not a scan id", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'a': req.as_of = optarg; break;
-        case 'd': req.data_dir = optarg; break;
-        case 'p': req.pfx2as = optarg; break;
-        case 'g': req.as2org = optarg; break;
-        case 'c': req.calendar = optarg; break;
-        case 't': title = optarg; break;
-        case 'S': series = true; break;
-        case 'h': report_usage(stdout); return EXIT_OK;
-        default: report_usage(stderr); return EXIT_USAGE;
-        }
-    }
-    if (output && (optind < argc - 1 || series))
+    struct report_options o;
+    int parsed = cli_parse(&report_command, &o, argc, argv);
+    if (parsed >= 0)
+        return parsed;
+    struct stats_request req = o.req;
+    const char *output = o.output, *title = o.title;
+    if (output && (optind < argc - 1 || o.series))
         return report_series(&req, (const char *const *)argv + optind, (size_t)(argc - optind),
                              output, title);
     if (optind != argc - 1 || !output) {
         cli_message("give DB and -o FILE");
-        report_usage(stderr);
+        cli_help(&report_command, stderr);
         return EXIT_USAGE;
     }
     req.db = argv[optind];
@@ -121,3 +84,40 @@ int cmd_report(int argc, char **argv)
     lifecycle_free(lc);
     return status;
 }
+
+static const struct cli_option report_options[] = {
+    {.name = "output", .short_name = 'o', .arg = "FILE", .kind = CLI_TEXT, .complete = "@file",
+     .offset = offsetof(struct report_options, output), .help = "the HTML page to write"},
+    STATS_REQUEST_OPTIONS,
+    {.name = "series", .kind = CLI_FLAG, .offset = offsetof(struct report_options, series),
+     .help = "every scan of DB as a series over time (implied by several DBs)"},
+    {.name = "title", .arg = "TEXT", .kind = CLI_TEXT, .fallback = "Exposed Kubernetes API servers",
+     .offset = offsetof(struct report_options, title), .help = "the page's title"},
+    {0},
+};
+
+static const char *const report_usage[] = {
+    "DB -o FILE [--scan ID] [--as-of YYYY-MM-DD]\n"
+    "                         [--calendar published|final] [--data DIR]\n"
+    "                         [--pfx2as FILE [--as2org FILE]] [--title TEXT]",
+    "DB DB... | DB --series  -o FILE [--calendar ...] [--title TEXT]",
+    NULL,
+};
+
+const struct cli_command report_command = {
+    .name = "report",
+    .summary = "write a self-contained HTML report",
+    .usage = report_usage,
+    .description =
+        "Writes one self-contained HTML page (inline SVG charts, no scripts, nothing\n"
+        "fetched): headline numbers, endpoints by minor marked supported or not,\n"
+        "unsupported share by provider, top CVEs, and the definitions used.\n"
+        "With several DBs, or --series (every scan of DB), the scans over time:\n"
+        "endpoints and API servers, the unsupported shares (each scan as of its own\n"
+        "day), versions by minor as stacked shares, and the changes between\n"
+        "consecutive scans. Options as for `kubesurvey stats`.\n",
+    .options = report_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct report_options),
+    .run = cmd_report,
+};

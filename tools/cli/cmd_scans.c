@@ -3,20 +3,11 @@
  */
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-
-static void scans_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey scans DB\n\n"
-            "Lists the scans stored in DB: id, start and end time, shard, stored host\n"
-            "records and the scan's counters.\n\n"
-            "  -h, --help   this text\n");
-}
 
 struct scans_ctx {
     struct store *store;
@@ -75,21 +66,14 @@ static int print_scan(void *arg, const struct store_scan *scan)
     return 0;
 }
 
-int cmd_scans(int argc, char **argv)
+static int cmd_scans(int argc, char **argv)
 {
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {0}};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (opt == 'h') {
-            scans_usage(stdout);
-            return EXIT_OK;
-        }
-        scans_usage(stderr);
-        return EXIT_USAGE;
-    }
+    char none;
+    int rc = cli_parse(&scans_command, &none, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (argc - optind != 1) {
-        scans_usage(stderr);
+        cli_help(&scans_command, stderr);
         return EXIT_USAGE;
     }
     struct scans_ctx ctx = {NULL, EXIT_OK, ""};
@@ -106,3 +90,15 @@ int cmd_scans(int argc, char **argv)
     store_close(ctx.store);
     return ctx.status;
 }
+
+static const char *const scans_usage[] = {"DB", NULL};
+
+const struct cli_command scans_command = {
+    .name = "scans",
+    .summary = "list the scans stored in a database",
+    .usage = scans_usage,
+    .description = "Lists the scans stored in DB: id, start and end time, shard, stored host\n"
+                   "records and the scan's counters.\n",
+    .complete_args = "@file",
+    .run = cmd_scans,
+};

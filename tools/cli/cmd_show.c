@@ -8,6 +8,7 @@
 #include "lib/text.h"
 #include "storage/storage.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -16,18 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void show_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey show DB ADDRESS[:PORT] [--scan ID] [--json]\n\n"
-            "Prints what DB holds for the IPv4 ADDRESS (every port unless PORT is given),\n"
-            "in every scan unless --scan is given. Certificates are listed by SHA-256;\n"
-            "`kubesurvey cert DB SHA256` prints one.\n\n"
-            "  -s, --scan ID   only scan ID\n"
-            "  -j, --json      one JSON object per record\n"
-            "  -h, --help      this text\n");
-}
 
 struct show_ctx {
     bool json;
@@ -170,42 +159,34 @@ static int parse_target(const char *text, uint32_t *addr, uint16_t *port)
     return 0;
 }
 
-int cmd_show(int argc, char **argv)
+struct show_options {
+    bool json;
+    uint32_t scan;
+};
+
+static int set_scan(void *opts, const char *arg)
 {
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"scan", required_argument, NULL, 's'},
-                                            {0}};
-    struct show_ctx ctx = {false, 0, EXIT_OK};
-    uint32_t scan_id = 0;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hjs:", options, NULL)) != -1) {
-        char *end;
-        unsigned long v;
-        switch (opt) {
-        case 'h':
-            show_usage(stdout);
-            return EXIT_OK;
-        case 'j':
-            ctx.json = true;
-            break;
-        case 's':
-            v = strtoul(optarg, &end, 10);
-            if (*end || end == optarg || v == 0 || v > UINT32_MAX) {
-                cli_message("--scan: '%s' is not a scan id (1, 2, ...)",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            scan_id = (uint32_t)v;
-            break;
-        default:
-            show_usage(stderr);
-            return EXIT_USAGE;
-        }
+    struct show_options *o = opts;
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (*end || end == arg || v == 0 || v > UINT32_MAX) {
+        cli_message("--scan: '%s' is not a scan id (1, 2, ...)", arg);
+        return EXIT_USAGE;
     }
+    o->scan = (uint32_t)v;
+    return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+    struct show_options o;
+    int parsed = cli_parse(&show_command, &o, argc, argv);
+    if (parsed >= 0)
+        return parsed;
+    struct show_ctx ctx = {o.json, 0, EXIT_OK};
+    uint32_t scan_id = o.scan;
     if (argc - optind != 2) {
-        show_usage(stderr);
+        cli_help(&show_command, stderr);
         return EXIT_USAGE;
     }
     const char *path = argv[optind], *target = argv[optind + 1];
@@ -238,3 +219,27 @@ int cmd_show(int argc, char **argv)
     store_close(store);
     return ctx.status;
 }
+
+static const struct cli_option show_options[] = {
+    {.name = "scan", .short_name = 's', .arg = "ID", .set = set_scan, .example = "1",
+     .help = "only scan ID"},
+    {.name = "json", .short_name = 'j', .kind = CLI_FLAG,
+     .offset = offsetof(struct show_options, json), .help = "one JSON object per record"},
+    {0},
+};
+
+static const char *const show_usage[] = {"DB ADDRESS[:PORT] [--scan ID] [--json]", NULL};
+
+const struct cli_command show_command = {
+    .name = "show",
+    .summary = "print the stored record(s) of one address",
+    .usage = show_usage,
+    .description =
+        "Prints what DB holds for the IPv4 ADDRESS (every port unless PORT is given),\n"
+        "in every scan unless --scan is given. Certificates are listed by SHA-256;\n"
+        "`kubesurvey cert DB SHA256` prints one.\n",
+    .options = show_options,
+    .complete_args = "@file",
+    .opts_size = sizeof(struct show_options),
+    .run = cmd_show,
+};

@@ -8,6 +8,7 @@
  * the file and line.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "tools/pipeline/pipeline.h"
 #include "tools/publish/publish.h"
 #include "lib/hashmap.h"
@@ -20,17 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void verify_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: kubesurvey verify OUTDIR\n\n"
-            "Checks a package written by kubesurvey publish: SHA256SUMS (every file listed,\n"
-            "present and unchanged, nothing else in the directory), the schema files, every\n"
-            "line of the records (JSON Lines and CSV), scan records and certificates against\n"
-            "its schema, and stats.json recomputed from the records. Names the first file\n"
-            "and line that fails; exit status 1 then.\n");
-}
 
 struct verify {
     const char *dir;
@@ -620,25 +610,15 @@ done:
     return rc;
 }
 
-int cmd_verify(int argc, char **argv)
+static int cmd_verify(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'h') {
-            verify_usage(stdout);
-            return EXIT_OK;
-        }
-        verify_usage(stderr);
-        return EXIT_USAGE;
-    }
+    char none;
+    int rc = cli_parse(&verify_command, &none, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (optind != argc - 1) {
         cli_message("give exactly one OUTDIR");
-        verify_usage(stderr);
+        cli_help(&verify_command, stderr);
         return EXIT_USAGE;
     }
     /* "pkg/" and "pkg" name files alike ("pkg/schema/...") */
@@ -661,3 +641,19 @@ int cmd_verify(int argc, char **argv)
     printf("%s: ok (checksums, schemas, records, stats.json recomputed)\n", v.dir);
     return EXIT_OK;
 }
+
+static const char *const verify_usage[] = {"OUTDIR", NULL};
+
+const struct cli_command verify_command = {
+    .name = "verify",
+    .summary = "check a published package: checksums, schemas, statistics",
+    .usage = verify_usage,
+    .description =
+        "Checks a package written by kubesurvey publish: SHA256SUMS (every file listed,\n"
+        "present and unchanged, nothing else in the directory), the schema files, every\n"
+        "line of the records (JSON Lines and CSV), scan records and certificates against\n"
+        "its schema, and stats.json recomputed from the records. Names the first file\n"
+        "and line that fails; exit status 1 then.\n",
+    .complete_args = "@dir",
+    .run = cmd_verify,
+};

@@ -2,39 +2,25 @@
  * main.c - kubesurvey's entry point: finds the subcommand and runs it.
  */
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "ks_commit.h"
 #include "ks_version.h"
 #include "storage/storage.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
+/* Each command's table (its options, help, man page): cmd_*.c. */
+static const struct cli_command *const commands[] = {
+    &scan_command, &probe_command, &scans_command, &show_command, &cert_command,
+    &check_command, &compact_command, &stats_command, &export_command, &merge_command,
+    &diff_command, &report_command, &publish_command, &verify_command, &data_command,
 };
-
-static const struct command commands[] = {
-    {"scan", cmd_scan, "SYN-scan targets (then probe them), write results"},
-    {"probe", cmd_probe, "TLS + GET /version probe a list of targets, write JSON Lines"},
-    {"scans", cmd_scans, "list the scans stored in a database"},
-    {"show", cmd_show, "print the stored record(s) of one address"},
-    {"cert", cmd_cert, "print a stored certificate (PEM, DER, text)"},
-    {"check", cmd_check, "verify every record of a database"},
-    {"compact", cmd_compact, "retrain the certificate dictionary and recompress"},
-    {"stats", cmd_stats, "statistics of a scan as of a date (text or JSON)"},
-    {"export", cmd_export, "export endpoints as JSON Lines or CSV (optionally anonymised)"},
-    {"merge", cmd_merge, "merge shard databases into a new one"},
-    {"diff", cmd_diff, "compare two scans: upgraded, downgraded, gone, new"},
-    {"report", cmd_report, "write a self-contained HTML report"},
-    {"publish", cmd_publish, "write a dataset package: records, schema, datasheet, checksums"},
-    {"verify", cmd_verify, "check a published package: checksums, schemas, statistics"},
-    {"data", cmd_data, "check or show the built-in Kubernetes lifecycle data"},
-};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
@@ -44,10 +30,64 @@ static void usage(FILE *out)
             "       kubesurvey COMMAND --help\n\n"
             "commands:\n",
             KS_VERSION);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nExit status: 0 success, 1 runtime failure, 2 usage error.\n"
-                 "Documentation: docs/cli.md\n");
+                 "Documentation: man kubesurvey, man kubesurvey-COMMAND, docs/cli.md\n");
+}
+
+/* Writes kubesurvey.1 and kubesurvey-COMMAND.1 into dir. */
+static int write_man_pages(const char *dir)
+{
+    for (size_t i = 0; i <= COMMAND_COUNT; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/kubesurvey%s%s.1", dir, i < COMMAND_COUNT ? "-" : "",
+                 i < COMMAND_COUNT ? commands[i]->name : "");
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            fprintf(stderr, "kubesurvey help: cannot write %s: %s\n", path, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        if (i < COMMAND_COUNT)
+            cli_man_page(commands[i], KS_VERSION, f);
+        else
+            cli_man_index(commands, COMMAND_COUNT, KS_VERSION, f);
+        if (ferror(f) | (fclose(f) != 0)) {
+            fprintf(stderr, "kubesurvey help: writing %s failed\n", path);
+            return EXIT_RUNTIME;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* `kubesurvey help [COMMAND]`, and what the build generates from the
+ * tables: --man DIR, --completion, --options, --check-options. */
+static int help(int argc, char **argv)
+{
+    if (argc == 1) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (argc == 3 && !strcmp(argv[1], "--man"))
+        return write_man_pages(argv[2]);
+    if (argc == 2 && !strcmp(argv[1], "--completion")) {
+        cli_bash_completion(commands, COMMAND_COUNT, stdout);
+        return EXIT_OK;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--options")) {
+        cli_list_options(commands, COMMAND_COUNT, stdout);
+        return EXIT_OK;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--check-options"))
+        return cli_check_tables(commands, COMMAND_COUNT, stdout) ? EXIT_RUNTIME : EXIT_OK;
+    for (size_t i = 0; argc == 2 && i < COMMAND_COUNT; i++)
+        if (!strcmp(argv[1], commands[i]->name)) {
+            cli_help(commands[i], stdout);
+            return EXIT_OK;
+        }
+    fprintf(stderr, "kubesurvey help: give a command, or --man DIR, --completion (see "
+                    "kubesurvey --help)\n");
+    return EXIT_USAGE;
 }
 
 static const char *current_command;
@@ -81,18 +121,20 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return EXIT_OK;
     }
+    if (!strcmp(argv[1], "help"))
+        return help(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf("kubesurvey %s (commit %s)\n", KS_VERSION, KS_COMMIT);
         return EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[1], commands[i].name)) {
-            current_command = commands[i].name;
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (!strcmp(argv[1], commands[i]->name)) {
+            current_command = commands[i]->name;
+            return commands[i]->run(argc - 1, argv + 1);
         }
     fprintf(stderr, "kubesurvey: unknown command '%s' (see kubesurvey --help)\n", argv[1]);
     return EXIT_USAGE;

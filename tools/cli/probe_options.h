@@ -1,75 +1,64 @@
 /*
  * probe_options.h - private to tools/: the options that configure the probe
  * workers, shared by `kubesurvey scan` and `kubesurvey probe` so both accept
- * the same names, ranges and messages.
+ * the same names, ranges, defaults and messages. Their defaults are the
+ * probes module's own (probes/probes.h).
  */
 #ifndef KS_PROBE_OPTIONS_H
 #define KS_PROBE_OPTIONS_H
 
 #include "probes/probes.h"
+#include "tools/cli/options.h"
 
-#include <getopt.h>
+#define PROBE_TEXT_(x) #x
+#define PROBE_TEXT(x) PROBE_TEXT_(x)
 
-/* getopt_long values of the probe options (above any single character). */
-enum {
-    OPT_PROBE_FIRST = 1000,
-    OPT_PROBE_THREADS = OPT_PROBE_FIRST, OPT_PROBE_CONCURRENCY, OPT_PROBE_CONNECT_TIMEOUT,
-    OPT_PROBE_HANDSHAKE_TIMEOUT, OPT_PROBE_RESPONSE_TIMEOUT, OPT_PROBE_MAX_BODY,
-    OPT_PROBE_RETRIES, OPT_PROBE_USER_AGENT, OPT_PROBE_NO_FAST_KEYS, OPT_PROBE_MODULE,
-    OPT_PROBE_LIST_MODULES,
-    OPT_PROBE_LAST = OPT_PROBE_LIST_MODULES,
-};
+/* Setters (options.h) of the probe options. Each takes the command's
+ * options struct, whose first member must be its struct probe_config. */
+int probe_set_threads(void *opts, const char *arg);
+int probe_set_concurrency(void *opts, const char *arg);
+int probe_set_connect_timeout(void *opts, const char *arg);
+int probe_set_handshake_timeout(void *opts, const char *arg);
+int probe_set_response_timeout(void *opts, const char *arg);
+int probe_set_max_body(void *opts, const char *arg);
+int probe_set_retries(void *opts, const char *arg);
+int probe_set_user_agent(void *opts, const char *arg);
+int probe_set_no_fast_keys(void *opts, const char *arg);
+int probe_set_module(void *opts, const char *arg);
+/* --modules: prints the modules and their default ports; CLI_DONE. */
+int probe_list_modules(void *opts, const char *arg);
 
-#define PROBE_LONG_OPTIONS                                                              \
-    {"probe-threads", required_argument, NULL, OPT_PROBE_THREADS},                      \
-    {"concurrency", required_argument, NULL, OPT_PROBE_CONCURRENCY},                    \
-    {"connect-timeout", required_argument, NULL, OPT_PROBE_CONNECT_TIMEOUT},            \
-    {"handshake-timeout", required_argument, NULL, OPT_PROBE_HANDSHAKE_TIMEOUT},        \
-    {"response-timeout", required_argument, NULL, OPT_PROBE_RESPONSE_TIMEOUT},          \
-    {"max-body", required_argument, NULL, OPT_PROBE_MAX_BODY},                          \
-    {"retries", required_argument, NULL, OPT_PROBE_RETRIES},                            \
-    {"user-agent", required_argument, NULL, OPT_PROBE_USER_AGENT},                      \
-    {"no-fast-keys", no_argument, NULL, OPT_PROBE_NO_FAST_KEYS},                        \
-    {"module", required_argument, NULL, OPT_PROBE_MODULE},                              \
-    {"modules", no_argument, NULL, OPT_PROBE_LIST_MODULES}
-
-#define PROBE_HELP_STR_(x) #x
-#define PROBE_HELP_STR(x) PROBE_HELP_STR_(x)
-
-/* The help of every probe option, with the defaults from probes.h. */
-#define PROBE_OPTIONS_HELP                                                              \
-    "      --probe-threads N     probe worker threads (default: number of CPUs)\n"     \
-    "      --concurrency N       connections in flight (default "                      \
-    PROBE_HELP_STR(PROBE_DEFAULT_CONCURRENCY) ")\n"                                    \
-    "      --connect-timeout MS  TCP connect (default "                                \
-    PROBE_HELP_STR(PROBE_DEFAULT_CONNECT_TIMEOUT_MS) ")\n"                             \
-    "      --handshake-timeout MS  TLS handshake (default "                            \
-    PROBE_HELP_STR(PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS) ")\n"                           \
-    "      --response-timeout MS   request to complete response (default "             \
-    PROBE_HELP_STR(PROBE_DEFAULT_RESPONSE_TIMEOUT_MS) ")\n"                            \
-    "      --max-body BYTES      response body kept (default "                         \
-    PROBE_HELP_STR(PROBE_DEFAULT_MAX_BODY_BYTES) ")\n"                                 \
-    "      --retries N           new connections after a connect timeout or a silent\n" \
-    "                            TLS handshake (default "                              \
-    PROBE_HELP_STR(PROBE_RETRIES_DEFAULT) ", at most "                                  \
-    PROBE_HELP_STR(PROBE_RETRIES_MAX) ")\n"                                            \
-    "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"     \
-    "      --no-fast-keys        use OpenSSL 3's own (slower) public-key decoding\n"   \
-    "                            (see docs/probes.md, Cost)\n"                        \
-    "      --module PORT=NAME    probe PORT with module NAME (repeatable); by default\n" \
-    "                            443,6443 apiserver, 10250 kubelet, 10255\n"          \
-    "                            kubelet-readonly, 2379 etcd, any other apiserver\n"   \
-    "      --modules             list the modules and their default ports, and exit\n"
-
-/* True if opt is one of the probe options. */
-static inline int probe_option_is(int opt)
-{
-    return opt >= OPT_PROBE_FIRST && opt <= OPT_PROBE_LAST;
-}
-
-/* Applies a probe option to cfg; 0, or -1 after saying (cli_message)
- * what was wrong, naming the option and the bad value, or 1 when the
- * command is done (--modules printed its list: exit 0). */
-int probe_option_apply(struct probe_config *cfg, int opt, const char *arg);
+/* The probe options' table entries (options.h), for scan's and probe's
+ * tables. */
+#define PROBE_OPTIONS                                                                      \
+    {.name = "probe-threads", .arg = "N", .set = probe_set_threads, .example = "2",        \
+     .help = "probe worker threads (default: number of CPUs)"},                           \
+    {.name = "concurrency", .arg = "N", .set = probe_set_concurrency,                      \
+     .fallback = PROBE_TEXT(PROBE_DEFAULT_CONCURRENCY), .help = "connections in flight"},  \
+    {.name = "connect-timeout", .arg = "MS", .set = probe_set_connect_timeout,             \
+     .fallback = PROBE_TEXT(PROBE_DEFAULT_CONNECT_TIMEOUT_MS), .help = "TCP connect"},     \
+    {.name = "handshake-timeout", .arg = "MS", .set = probe_set_handshake_timeout,         \
+     .fallback = PROBE_TEXT(PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS), .help = "TLS handshake"}, \
+    {.name = "response-timeout", .arg = "MS", .set = probe_set_response_timeout,           \
+     .fallback = PROBE_TEXT(PROBE_DEFAULT_RESPONSE_TIMEOUT_MS),                            \
+     .help = "request to complete response"},                                             \
+    {.name = "max-body", .arg = "BYTES", .set = probe_set_max_body,                        \
+     .fallback = PROBE_TEXT(PROBE_DEFAULT_MAX_BODY_BYTES), .help = "response body kept"},  \
+    {.name = "retries", .arg = "N", .set = probe_set_retries,                              \
+     .fallback = PROBE_TEXT(PROBE_RETRIES_DEFAULT),                                        \
+     .help = "new connections after a connect timeout or a silent\n"                      \
+             "TLS handshake, at most " PROBE_TEXT(PROBE_RETRIES_MAX)},                    \
+    {.name = "user-agent", .arg = "TEXT", .set = probe_set_user_agent,                     \
+     .help = "HTTP User-Agent: name the survey and a contact"},                           \
+    {.name = "no-fast-keys", .set = probe_set_no_fast_keys,                                \
+     .help = "use OpenSSL 3's own (slower) public-key decoding\n"                         \
+             "(see docs/probes.md, Cost)"},                                                \
+    {.name = "module", .arg = "PORT=NAME", .set = probe_set_module, .flags = CLI_REPEAT,   \
+     .example = "443=apiserver",                                                           \
+     .help = "probe PORT with module NAME (repeatable); by default\n"                     \
+             "443,6443 apiserver, 10250 kubelet, 10255\n"                                 \
+             "kubelet-readonly, 2379 etcd, any other apiserver"},                          \
+    {.name = "modules", .set = probe_list_modules,                                         \
+     .help = "list the modules and their default ports, and exit"}
 
 #endif

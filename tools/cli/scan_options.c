@@ -4,13 +4,13 @@
 #include "tools/cli/scan_options.h"
 #include "tools/cli/probe_options.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/options.h"
 #include "ks_version.h"
 #include "lib/bytes.h"
 #include "lib/text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -19,120 +19,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-#define DEFAULT_PORTS "443,6443"
-#define DEFAULT_RATE 10000
-#define DEFAULT_SPORT_FIRST 61000
-#define DEFAULT_SPORT_LAST 65535
-
-static const char scan_usage[] =
-    "usage: kubesurvey scan [OPTIONS] [TARGET...]\n"
-    "\n"
-    "SYN-scan TARGETs (IPv4 or IPv6 addresses or prefixes) on the given ports, then probe every\n"
-    "responder (TCP, TLS with the certificate chain, GET /version), classify it and\n"
-    "store the result in --db (and as JSON Lines with -o). With --syn-only, only list\n"
-    "each responsive (address, port) as CSV (header saddr,sport) or JSON Lines.\n"
-    "\n"
-    "Targets\n"
-    "  -p, --ports LIST          ports, e.g. 443,6443,10250-10255 (default " DEFAULT_PORTS ")\n"
-    "  -w, --allowlist FILE      targets from FILE (one address or CIDR per line, # comments)\n"
-    "      --hitlist FILE        IPv6 addresses from FILE (one per line, # comments), as the\n"
-    "                            IPv6 Hitlist service publishes them; with the other targets\n"
-    "                            one space and one order. IPv6 targets need --syn-only for now\n"
-    "      --force-large-prefix  take IPv6 prefixes shorter than /96 (refused by default:\n"
-    "                            IPv6 space cannot be enumerated; scan a hitlist)\n"
-    "  -b, --blocklist FILE      exclude FILE's ranges INSTEAD of the built-in list of\n"
-    "                            IANA reserved and special-purpose ranges\n"
-    "      --no-blocklist        exclude nothing (required to scan more than a /8\n"
-    "                            with an empty blocklist)\n"
-    "      --opt-out FILE        never probe FILE's ranges (blocklist format) either;\n"
-    "                            re-read on SIGHUP while the scan runs\n"
-    "      --seed N              order of the scan (random if not given; required with --shards)\n"
-    "      --shards N            split the scan into N disjoint parts ...\n"
-    "      --shard I             ... and run part I (0-based)\n"
-    "      --max-targets N       probe at most N targets (of this shard)\n"
-    "      --dry-run             print every (address, port) in scan order, send nothing\n"
-    "Sending\n"
-    "  -r, --rate PPS            packets per second (default 10000; 0 = as fast as possible)\n"
-    "  -B, --bandwidth BPS       bits per second instead, e.g. 10M, 1G\n"
-    "  -P, --probes N            SYNs per target, from N source ports (default 1, at most 8);\n"
-    "                            the metadata then estimates the loss\n"
-    "      --sender-threads N    sending threads, each with its part of the order (default 1)\n"
-    "      --send-method M       mmsg (AF_PACKET + sendmmsg batches, default) or libnet\n"
-    "      --batch N             frames per system call with mmsg (default 256)\n"
-    "      --max-runtime SECS    stop sending after SECS seconds\n"
-    "  -c, --cooldown SECS       wait for late replies after the last probe (default 8)\n"
-    "Network (found from the routing table when not given)\n"
-    "  -i, --interface IF        --source-ip ADDR        --gateway-mac MAC\n"
-    "                            (--source-ip: IPv4 or IPv6, once per family)\n"
-    "      --source-ports A-B    source ports of the probes (default 61000-65535, outside\n"
-    "                            the kernel's ephemeral range)\n"
-    "      --user USER           run as USER once the raw sockets, the capture and the\n"
-    "                            files are open (default nobody when run as root)\n"
-    "Output\n"
-    "      --syn-only            report SYN-ACK responders only (no TLS/HTTP probes)\n"
-    "  -o, --output FILE         results (--syn-only: default stdout)\n"
-    "      --output-format F     csv (default) or jsonl\n"
-    "      --metadata FILE       JSON summary of the run (parameters, counters, times)\n"
-    "  -q, --quiet               no status line on stderr\n"
-    "Probing and storage (without --syn-only every responder is probed by its port's module)\n"
-    "      --db PATH             LMDB store for the results (default survey.lmdb)\n"
-    "      --no-db               do not store; write JSON Lines with -o instead\n"
-    "      --resume              continue the interrupted scan in --db from its last\n"
-    "                            checkpoint (same targets, ports, blocklist, seed, shard)\n"
-    "      --no-port-sample      do not check whether responsive hosts answer on every\n"
-    "                            port (by default each gets SYNs to 4 ports outside -p;\n"
-    "                            3 answers flag its records all_ports_open)\n"
-    PROBE_OPTIONS_HELP    "  -h, --help\n"
-    "\n"
-    "Run it only where you may scan. See docs/survey-guide.md.\n";
-
-enum {
-    OPT_SEED = 256, OPT_SHARDS, OPT_SHARD, OPT_MAX_TARGETS, OPT_DRY_RUN, OPT_THREADS,
-    OPT_METHOD, OPT_BATCH, OPT_MAX_RUNTIME, OPT_SOURCE_IP, OPT_GATEWAY_MAC, OPT_SPORTS,
-    OPT_SYN_ONLY, OPT_FORMAT, OPT_METADATA, OPT_DB, OPT_NO_DB, OPT_RESUME, OPT_NO_BLOCKLIST,
-    OPT_OPT_OUT, OPT_USER, OPT_NO_PORT_SAMPLE, OPT_HITLIST, OPT_FORCE_LARGE_PREFIX,
-};
-
-static const struct option scan_long_options[] = {
-    {"ports", required_argument, NULL, 'p'},
-    {"allowlist", required_argument, NULL, 'w'},
-    {"blocklist", required_argument, NULL, 'b'},
-    {"no-blocklist", no_argument, NULL, OPT_NO_BLOCKLIST},
-    {"hitlist", required_argument, NULL, OPT_HITLIST},
-    {"force-large-prefix", no_argument, NULL, OPT_FORCE_LARGE_PREFIX},
-    {"opt-out", required_argument, NULL, OPT_OPT_OUT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"shards", required_argument, NULL, OPT_SHARDS},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"max-targets", required_argument, NULL, OPT_MAX_TARGETS},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"rate", required_argument, NULL, 'r'},
-    {"bandwidth", required_argument, NULL, 'B'},
-    {"probes", required_argument, NULL, 'P'},
-    {"sender-threads", required_argument, NULL, OPT_THREADS},
-    {"send-method", required_argument, NULL, OPT_METHOD},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
-    {"cooldown", required_argument, NULL, 'c'},
-    {"interface", required_argument, NULL, 'i'},
-    {"source-ip", required_argument, NULL, OPT_SOURCE_IP},
-    {"gateway-mac", required_argument, NULL, OPT_GATEWAY_MAC},
-    {"source-ports", required_argument, NULL, OPT_SPORTS},
-    {"user", required_argument, NULL, OPT_USER},
-    {"syn-only", no_argument, NULL, OPT_SYN_ONLY},
-    {"output", required_argument, NULL, 'o'},
-    {"output-format", required_argument, NULL, OPT_FORMAT},
-    {"metadata", required_argument, NULL, OPT_METADATA},
-    {"quiet", no_argument, NULL, 'q'},
-    {"db", required_argument, NULL, OPT_DB},
-    {"no-db", no_argument, NULL, OPT_NO_DB},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"no-port-sample", no_argument, NULL, OPT_NO_PORT_SAMPLE},
-    PROBE_LONG_OPTIONS,
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 /* fmt has one %s, for what. */
 static int usage_error(const char *fmt, const char *what)
@@ -193,162 +79,283 @@ static bool parse_sports(const char *text, struct sport_range *r)
     return true;
 }
 
-static void set_defaults(struct scan_options *o)
+/* A count option into *field (64 or 32 bits): 0, or EXIT_USAGE saying
+ * must (one %s, for the value). */
+static int count64(const char *arg, uint64_t min, uint64_t max, bool suffix, uint64_t *field,
+                   const char *must)
 {
-    memset(o, 0, sizeof(*o));
-    o->ports = DEFAULT_PORTS;
-    o->rate = DEFAULT_RATE;
-    o->shards = 1;
-    o->sender_threads = 1;
-    o->batch = 256;
-    o->probes = 1;
-    o->cooldown = 8;
-    o->method = SEND_MMSG;
-    o->sports.first = DEFAULT_SPORT_FIRST;
-    o->sports.count = DEFAULT_SPORT_LAST - DEFAULT_SPORT_FIRST + 1;
-    o->db = "survey.lmdb";
+    uint64_t v;
+    if (!parse_count(arg, max, suffix, &v) || v < min)
+        return usage_error(must, arg);
+    *field = v;
+    return 0;
 }
 
-/* One option; returns -1 if fine, else an exit status. */
-/* The options that take a count: range, unit suffix, where it goes and
- * what the error says. */
-static const struct count_option {
-    int id;
-    uint64_t min, max;
-    bool suffix;                 /* K/M/G allowed */
-    size_t offset, width;        /* the scan_options member: uint64_t or uint32_t */
-    const char *must;            /* "--shards '%s' must be ..." */
-} count_options[] = {
-    {OPT_SEED, 0, UINT64_MAX, false, offsetof(struct scan_options, seed), 8,
-     "--seed '%s' is not a non-negative integer"},
-    {OPT_SHARDS, 1, 65535, false, offsetof(struct scan_options, shards), 4,
-     "--shards '%s' must be 1-65535"},
-    {OPT_SHARD, 0, 65534, false, offsetof(struct scan_options, shard), 4,
-     "--shard '%s' must be 0-65534"},
-    {OPT_MAX_TARGETS, 1, UINT64_MAX, true, offsetof(struct scan_options, max_targets), 8,
-     "--max-targets '%s' must be a positive integer"},
-    {'r', 0, 100000000, true, offsetof(struct scan_options, rate), 8,
-     "--rate '%s' must be packets per second (0 = unlimited)"},
-    {'B', 1, 1000000000000ULL, true, offsetof(struct scan_options, bandwidth), 8,
-     "--bandwidth '%s' must be bits per second, e.g. 100M"},
-    {OPT_THREADS, 1, 64, false, offsetof(struct scan_options, sender_threads), 4,
-     "--sender-threads '%s' must be 1-64"},
-    {OPT_BATCH, 1, 1024, false, offsetof(struct scan_options, batch), 4,
-     "--batch '%s' must be 1-1024"},
-    {'P', 1, SCAN_MAX_PROBES, false, offsetof(struct scan_options, probes), 4,
-     "--probes '%s' must be 1-8"},
-};
-
-/* A count option: 0 applied, EXIT_USAGE bad value, -1 not a count option. */
-static int apply_count(struct scan_options *o, int c, const char *arg)
+static int count32(const char *arg, uint32_t min, uint32_t max, uint32_t *field,
+                   const char *must)
 {
-    for (size_t i = 0; i < sizeof(count_options) / sizeof(count_options[0]); i++) {
-        const struct count_option *k = &count_options[i];
-        uint64_t v;
-        if (k->id != c)
-            continue;
-        if (!parse_count(arg, k->max, k->suffix, &v) || v < k->min)
-            return usage_error(k->must, arg);
-        if (k->width == 8)
-            memcpy((char *)o + k->offset, &v, 8);
-        else
-            *(uint32_t *)((char *)o + k->offset) = (uint32_t)v;
-        if (c == OPT_SEED)
-            o->seed_given = true;
-        return 0;
-    }
-    return -1;
+    uint64_t v;
+    int rc = count64(arg, min, max, false, &v, must);
+    if (rc == 0)
+        *field = (uint32_t)v;
+    return rc;
 }
 
-/* Options whose value is an address, a MAC, a range or a word. */
-static int apply_checked(struct scan_options *o, int c, const char *arg)
+#define SCAN_OPTS(p) ((struct scan_options *)(p))
+
+static int set_seed(void *o, const char *arg)
+{
+    SCAN_OPTS(o)->seed_given = true;
+    return count64(arg, 0, UINT64_MAX, false, &SCAN_OPTS(o)->seed,
+                   "--seed '%s' is not a non-negative integer");
+}
+
+static int set_shards(void *o, const char *arg)
+{
+    return count32(arg, 1, 65535, &SCAN_OPTS(o)->shards, "--shards '%s' must be 1-65535");
+}
+
+static int set_shard(void *o, const char *arg)
+{
+    return count32(arg, 0, 65534, &SCAN_OPTS(o)->shard, "--shard '%s' must be 0-65534");
+}
+
+static int set_max_targets(void *o, const char *arg)
+{
+    return count64(arg, 1, UINT64_MAX, true, &SCAN_OPTS(o)->max_targets,
+                   "--max-targets '%s' must be a positive integer");
+}
+
+static int set_rate(void *o, const char *arg)
+{
+    return count64(arg, 0, 100000000, true, &SCAN_OPTS(o)->rate,
+                   "--rate '%s' must be packets per second (0 = unlimited)");
+}
+
+static int set_bandwidth(void *o, const char *arg)
+{
+    return count64(arg, 1, 1000000000000ULL, true, &SCAN_OPTS(o)->bandwidth,
+                   "--bandwidth '%s' must be bits per second, e.g. 100M");
+}
+
+static int set_sender_threads(void *o, const char *arg)
+{
+    return count32(arg, 1, 64, &SCAN_OPTS(o)->sender_threads,
+                   "--sender-threads '%s' must be 1-64");
+}
+
+static int set_batch(void *o, const char *arg)
+{
+    return count32(arg, 1, 1024, &SCAN_OPTS(o)->batch, "--batch '%s' must be 1-1024");
+}
+
+static int set_probes(void *o, const char *arg)
+{
+    return count32(arg, 1, SCAN_MAX_PROBES, &SCAN_OPTS(o)->probes, "--probes '%s' must be 1-8");
+}
+
+static int set_max_runtime(void *o, const char *arg)
+{
+    return parse_seconds(arg, &SCAN_OPTS(o)->max_runtime)
+               ? 0 : usage_error("--max-runtime '%s' must be seconds", arg);
+}
+
+static int set_cooldown(void *o, const char *arg)
+{
+    return parse_seconds(arg, &SCAN_OPTS(o)->cooldown)
+               ? 0 : usage_error("--cooldown '%s' must be seconds", arg);
+}
+
+static int set_send_method(void *o, const char *arg)
+{
+    if (!strcmp(arg, "mmsg"))
+        SCAN_OPTS(o)->method = SEND_MMSG;
+    else if (!strcmp(arg, "libnet"))
+        SCAN_OPTS(o)->method = SEND_LIBNET;
+    else
+        return usage_error("--send-method '%s' must be mmsg or libnet", arg);
+    return 0;
+}
+
+static int set_source_ip(void *o, const char *arg)
 {
     uint32_t addr;
-    uint8_t mac[6];
-    switch (c) {
-    case OPT_METHOD:
-        if (!strcmp(arg, "mmsg"))
-            o->method = SEND_MMSG;
-        else if (!strcmp(arg, "libnet"))
-            o->method = SEND_LIBNET;
-        else
-            return usage_error("--send-method '%s' must be mmsg or libnet", arg);
-        return 0;
-    case OPT_MAX_RUNTIME:
-        return parse_seconds(arg, &o->max_runtime)
-                   ? 0 : usage_error("--max-runtime '%s' must be seconds", arg);
-    case 'c':
-        return parse_seconds(arg, &o->cooldown)
-                   ? 0 : usage_error("--cooldown '%s' must be seconds", arg);
-    case OPT_SOURCE_IP: {
-        uint8_t a6[16];
-        bool v6 = inet_pton(AF_INET6, arg, a6) == 1;
-        if (!v6 && !ip_parse(arg, &addr))
-            return usage_error("--source-ip '%s' is not an IPv4 or IPv6 address", arg);
-        const char **slot = v6 ? &o->source_ip6 : &o->source_ip;
-        if (*slot)
-            return usage_error("--source-ip given twice for %s", v6 ? "IPv6" : "IPv4");
-        *slot = arg;
-        return 0;
-    }
-    case OPT_GATEWAY_MAC:
-        if (!mac_parse(arg, mac))
-            return usage_error("--gateway-mac '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
-                               arg);
-        o->gateway_mac = arg;
-        return 0;
-    case OPT_SPORTS:
-        return parse_sports(arg, &o->sports)
-                   ? 0 : usage_error("--source-ports '%s' must be FIRST-LAST within 1-65535",
-                                     arg);
-    case OPT_FORMAT:
-        if (!strcmp(arg, "csv"))
-            o->format = FORMAT_CSV;
-        else if (!strcmp(arg, "jsonl"))
-            o->format = FORMAT_JSONL;
-        else
-            return usage_error("--output-format '%s' must be csv or jsonl", arg);
-        o->format_given = true;
-        return 0;
-    }
-    return -1;
+    uint8_t a6[16];
+    bool v6 = inet_pton(AF_INET6, arg, a6) == 1;
+    if (!v6 && !ip_parse(arg, &addr))
+        return usage_error("--source-ip '%s' is not an IPv4 or IPv6 address", arg);
+    const char **slot = v6 ? &SCAN_OPTS(o)->source_ip6 : &SCAN_OPTS(o)->source_ip;
+    if (*slot)
+        return usage_error("--source-ip given twice for %s", v6 ? "IPv6" : "IPv4");
+    *slot = arg;
+    return 0;
 }
 
-/* One option: -1 to go on, else the exit status (EXIT_OK after --help). */
-static int apply_option(struct scan_options *o, int c, const char *arg)
+static int set_gateway_mac(void *o, const char *arg)
 {
-    int rc;
-    if ((rc = apply_count(o, c, arg)) >= 0 || (rc = apply_checked(o, c, arg)) >= 0)
-        return rc == 0 ? -1 : rc;
-    switch (c) {
-    case 'p': o->ports = arg; break;
-    case 'w': o->allowlist = arg; break;
-    case 'b': o->blocklist = arg; break;
-    case OPT_NO_BLOCKLIST: o->no_blocklist = true; break;
-    case OPT_HITLIST: o->hitlist = arg; break;
-    case OPT_FORCE_LARGE_PREFIX: o->force_large_prefix = true; break;
-    case OPT_OPT_OUT: o->opt_out = arg; break;
-    case OPT_USER: o->user = arg; break;
-    case 'i': o->interface = arg; break;
-    case 'o': o->output = arg; break;
-    case OPT_DRY_RUN: o->dry_run = true; break;
-    case OPT_SYN_ONLY: o->syn_only = true; break;
-    case OPT_NO_PORT_SAMPLE: o->no_port_sample = true; break;
-    case OPT_METADATA: o->metadata = arg; break;
-    case OPT_DB: o->db = arg; o->db_given = true; break;
-    case OPT_NO_DB: o->db = NULL; break;
-    case OPT_RESUME: o->resume = true; break;
-    case 'q': o->quiet = true; break;
-    case 'h': fputs(scan_usage, stdout); return EXIT_OK;
-    default:
-        if (probe_option_is(c)) {
-            rc = probe_option_apply(&o->probe, c, arg);
-            return rc < 0 ? EXIT_USAGE : rc > 0 ? EXIT_OK : -1;
-        }
-        return usage_error("%s", "unknown option");
-    }
-    return -1;
+    uint8_t mac[6];
+    if (!mac_parse(arg, mac))
+        return usage_error("--gateway-mac '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", arg);
+    SCAN_OPTS(o)->gateway_mac = arg;
+    return 0;
 }
+
+static int set_source_ports(void *o, const char *arg)
+{
+    return parse_sports(arg, &SCAN_OPTS(o)->sports)
+               ? 0 : usage_error("--source-ports '%s' must be FIRST-LAST within 1-65535", arg);
+}
+
+static int set_output_format(void *o, const char *arg)
+{
+    if (!strcmp(arg, "csv"))
+        SCAN_OPTS(o)->format = FORMAT_CSV;
+    else if (!strcmp(arg, "jsonl"))
+        SCAN_OPTS(o)->format = FORMAT_JSONL;
+    else
+        return usage_error("--output-format '%s' must be csv or jsonl", arg);
+    SCAN_OPTS(o)->format_given = true;
+    return 0;
+}
+
+static int set_db(void *o, const char *arg)
+{
+    SCAN_OPTS(o)->db = arg;
+    SCAN_OPTS(o)->db_given = true;
+    return 0;
+}
+
+static int set_no_db(void *o, const char *arg)
+{
+    (void)arg;
+    SCAN_OPTS(o)->db = NULL;
+    SCAN_OPTS(o)->no_db = true;
+    return 0;
+}
+
+/* getopt's complaint about a word, as scan says usage errors. */
+static int bad_option(int c, const char *word)
+{
+    return usage_error(c == ':' ? "option '%s' needs a value"
+                                : "unknown option or missing value: '%s'", word);
+}
+
+#define DEFAULT_DB "survey.lmdb"
+#define FIELD(name) .offset = offsetof(struct scan_options, name)
+
+/* The options of scan. CLI_IDENTITY: feeds a field of the scan record that
+ * defines the work (tools/pipeline/scan_record.c, SCAN_DEFINES and
+ * SCAN_RESUME), so --resume and merge compare it. */
+static const struct cli_option scan_options[] = {
+    {.section = "Targets", .name = "ports", .short_name = 'p', .arg = "LIST",
+     .fallback = "443,6443", .kind = CLI_TEXT, FIELD(ports), .flags = CLI_IDENTITY,
+     .help = "ports, e.g. 443,6443,10250-10255"},
+    {.name = "allowlist", .short_name = 'w', .arg = "FILE", .kind = CLI_TEXT, FIELD(allowlist),
+     .flags = CLI_IDENTITY, .complete = "@file",
+     .help = "targets from FILE (one address or CIDR per line, # comments)"},
+    {.name = "hitlist", .arg = "FILE", .kind = CLI_TEXT, FIELD(hitlist), .flags = CLI_IDENTITY,
+     .complete = "@file",
+     .help = "IPv6 addresses from FILE (one per line, # comments), as the\n"
+             "IPv6 Hitlist service publishes them; with the other targets\n"
+             "one space and one order. IPv6 targets need --syn-only for now"},
+    {.name = "force-large-prefix", .kind = CLI_FLAG, FIELD(force_large_prefix),
+     .flags = CLI_IDENTITY,
+     .help = "take IPv6 prefixes shorter than /96 (refused by default:\n"
+             "IPv6 space cannot be enumerated; scan a hitlist)"},
+    {.name = "blocklist", .short_name = 'b', .arg = "FILE", .kind = CLI_TEXT, FIELD(blocklist),
+     .flags = CLI_IDENTITY, .complete = "@file",
+     .help = "exclude FILE's ranges INSTEAD of the built-in list of\n"
+             "IANA reserved and special-purpose ranges"},
+    {.name = "no-blocklist", .kind = CLI_FLAG, FIELD(no_blocklist), .flags = CLI_IDENTITY,
+     .help = "exclude nothing (required to scan more than a /8\n"
+             "with an empty blocklist)"},
+    {.name = "opt-out", .arg = "FILE", .kind = CLI_TEXT, FIELD(opt_out), .complete = "@file",
+     .help = "never probe FILE's ranges (blocklist format) either;\n"
+             "re-read on SIGHUP while the scan runs"},
+    {.name = "seed", .arg = "N", .set = set_seed, .flags = CLI_IDENTITY, .example = "1",
+     .help = "order of the scan (random if not given; required with --shards)"},
+    {.name = "shards", .arg = "N", .set = set_shards, .fallback = "1", .flags = CLI_IDENTITY,
+     .help = "split the scan into N disjoint parts ..."},
+    {.name = "shard", .arg = "I", .set = set_shard, .fallback = "0", .flags = CLI_IDENTITY,
+     .help = "... and run part I (0-based)"},
+    {.name = "max-targets", .arg = "N", .set = set_max_targets, .example = "100",
+     .help = "probe at most N targets (of this shard)"},
+    {.name = "dry-run", .kind = CLI_FLAG, FIELD(dry_run),
+     .help = "print every (address, port) in scan order, send nothing"},
+    {.section = "Sending", .name = "rate", .short_name = 'r', .arg = "PPS", .set = set_rate,
+     .fallback = "10000", .help = "packets per second (0 = as fast as possible)"},
+    {.name = "bandwidth", .short_name = 'B', .arg = "BPS", .set = set_bandwidth, .example = "10M",
+     .help = "bits per second instead, e.g. 10M, 1G"},
+    {.name = "probes", .short_name = 'P', .arg = "N", .set = set_probes, .fallback = "1",
+     .help = "SYNs per target, from N source ports (at most 8);\n"
+             "the metadata then estimates the loss"},
+    {.name = "sender-threads", .arg = "N", .set = set_sender_threads, .fallback = "1",
+     .flags = CLI_IDENTITY, .help = "sending threads, each with its part of the order"},
+    {.name = "send-method", .arg = "M", .set = set_send_method, .fallback = "mmsg",
+     .complete = "mmsg libnet", .help = "mmsg (AF_PACKET + sendmmsg batches) or libnet"},
+    {.name = "batch", .arg = "N", .set = set_batch, .fallback = "256",
+     .help = "frames per system call with mmsg"},
+    {.name = "max-runtime", .arg = "SECS", .set = set_max_runtime, .example = "60",
+     .help = "stop sending after SECS seconds"},
+    {.name = "cooldown", .short_name = 'c', .arg = "SECS", .set = set_cooldown, .fallback = "8",
+     .help = "wait for late replies after the last probe"},
+    {.section = "Network (found from the routing table when not given)", .name = "interface",
+     .short_name = 'i', .arg = "IF", .kind = CLI_TEXT, FIELD(interface),
+     .help = "the interface to send on"},
+    {.name = "source-ip", .arg = "ADDR", .set = set_source_ip, .example = "198.18.0.1",
+     .help = "the probes' source address (IPv4 or IPv6, once per family)"},
+    {.name = "gateway-mac", .arg = "MAC", .set = set_gateway_mac, .example = "02:00:00:00:00:01",
+     .help = "the next hop's MAC address"},
+    {.name = "source-ports", .arg = "A-B", .set = set_source_ports, .fallback = "61000-65535",
+     .help = "source ports of the probes (outside the kernel's\nephemeral range)"},
+    {.name = "user", .arg = "USER", .kind = CLI_TEXT, FIELD(user), .complete = "@user",
+     .help = "run as USER once the raw sockets, the capture and the\n"
+             "files are open (default nobody when run as root)"},
+    {.section = "Output", .name = "syn-only", .kind = CLI_FLAG, FIELD(syn_only),
+     .help = "report SYN-ACK responders only (no TLS/HTTP probes)"},
+    {.name = "output", .short_name = 'o', .arg = "FILE", .kind = CLI_TEXT, FIELD(output),
+     .complete = "@file", .help = "results (--syn-only: default stdout)"},
+    {.name = "output-format", .arg = "F", .set = set_output_format, .complete = "csv jsonl",
+     .example = "jsonl", .help = "csv (default) or jsonl"},
+    {.name = "metadata", .arg = "FILE", .kind = CLI_TEXT, FIELD(metadata), .complete = "@file",
+     .help = "JSON summary of the run (parameters, counters, times)"},
+    {.name = "quiet", .short_name = 'q', .kind = CLI_FLAG, FIELD(quiet),
+     .help = "no status line on stderr"},
+    {.section = "Probing and storage (without --syn-only every responder is probed by its "
+                "port's module)",
+     .name = "db", .arg = "PATH", .set = set_db, .complete = "@file",
+     .help = "LMDB store for the results (default " DEFAULT_DB ")"},
+    {.name = "no-db", .set = set_no_db, .help = "do not store; write JSON Lines with -o instead"},
+    {.name = "resume", .kind = CLI_FLAG, FIELD(resume),
+     .help = "continue the interrupted scan in --db from its last\n"
+             "checkpoint (same targets, ports, blocklist, seed, shard)"},
+    {.name = "no-port-sample", .kind = CLI_FLAG, FIELD(no_port_sample),
+     .help = "do not check whether responsive hosts answer on every\n"
+             "port (by default each gets SYNs to 4 ports outside -p;\n"
+             "3 answers flag its records all_ports_open)"},
+    PROBE_OPTIONS,
+    {0},
+};
+
+static const char *const scan_usage[] = {"[OPTIONS] [TARGET...]", NULL};
+
+const struct cli_command scan_command = {
+    .name = "scan",
+    .summary = "SYN-scan targets (then probe them), write results",
+    .usage = scan_usage,
+    .description =
+        "SYN-scan TARGETs (IPv4 or IPv6 addresses or prefixes) on the given ports,\n"
+        "then probe every responder (TCP, TLS with the certificate chain, GET /version),\n"
+        "classify it and store the result in --db (and as JSON Lines with -o). With\n"
+        "--syn-only, only list each responsive (address, port) as CSV (header\n"
+        "saddr,sport) or JSON Lines.\n",
+    .options = scan_options,
+    .epilog = "Run it only where you may scan. See docs/survey-guide.md.\n",
+    .complete_args = "",
+    .opts_size = sizeof(struct scan_options),
+    .bad_option = bad_option,
+    .run = cmd_scan,
+};
 
 static int check_options(struct scan_options *o)
 {
@@ -378,21 +385,11 @@ static int check_options(struct scan_options *o)
 
 int scan_options_parse(struct scan_options *o, int argc, char **argv)
 {
-    set_defaults(o);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:w:b:r:B:P:c:i:o:qh", scan_long_options, NULL)) != -1) {
-        if (c == '?' || c == ':') {
-            const char *bad = argv[optind - 1];
-            return usage_error(c == ':' ? "option '%s' needs a value"
-                                        : "unknown option or missing value: '%s'",
-                               bad);
-        }
-        int rc = apply_option(o, c, optarg);
-        if (rc >= 0)
-            return rc;
-    }
+    int rc = cli_parse(&scan_command, o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (!o->db_given && !o->no_db)
+        o->db = DEFAULT_DB;
     o->targets = argv + optind;
     o->target_count = argc - optind;
     if (!o->seed_given && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))

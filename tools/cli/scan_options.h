@@ -17,6 +17,7 @@
 enum output_format { FORMAT_CSV, FORMAT_JSONL };
 
 struct scan_options {
+    struct probe_config probe;  /* first: PROBE_OPTIONS fill it */
     char **targets;          /* positional addresses / CIDRs (argv, not owned) */
     int target_count;
     const char *allowlist, *blocklist;
@@ -45,8 +46,8 @@ struct scan_options {
     /* probing and storage (not with --syn-only) */
     const char *db;          /* NULL with --no-db */
     bool db_given;
+    bool no_db;              /* --no-db */
     bool resume;
-    struct probe_config probe;  /* as given; defaults filled when used */
     /* filled by scan_options_targets: SHA-256 (hex) of the normalized lists */
     char allow_digest[65], block_digest[65];
     unsigned long long blocked_addresses;  /* addresses the blocklist holds */
@@ -55,6 +56,10 @@ struct scan_options {
     char opt_out_digest[65];
     struct ip_list opt_out_list;
 };
+
+/* `kubesurvey scan`: its options (scan_options.c) and run function
+ * (cmd_scan.c). */
+int cmd_scan(int argc, char **argv);
 
 /* Returns -1 when the scan should run, else the exit status to return
  * (0 after --help, 2 after a usage error, already reported on stderr). */

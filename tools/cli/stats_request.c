@@ -51,6 +51,15 @@ static int request_day(const struct stats_request *req, uint32_t scan_id, const 
     return 0;
 }
 
+int stats_request_set_scan(void *req, const char *arg)
+{
+    if (tool_parse_scan_id(arg, &((struct stats_request *)req)->scan) != 0) {
+        cli_message("--scan '%s' is not a scan id", arg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int stats_request_check(const struct stats_request *req)
 {
     int32_t day;

@@ -219,8 +219,6 @@ static void hold_release(struct scan_pipeline *p, bool all)
 static void *feeder_main(void *arg)
 {
     struct scan_pipeline *p = arg;
-    if (p->out && !p->pool && p->format == PIPELINE_CSV)
-        write_line(p, "saddr,sport");
     for (;;) {
         bool finished = atomic_load(&p->input_done);
         uint64_t v;
@@ -269,6 +267,10 @@ int scan_pipeline_start(struct scan_pipeline *p, const struct pipeline_config *c
         goto fail;
     if (cfg->probe)
         p->modules = cfg->probe->modules;
+    /* Before any thread starts: the scan thread writes IPv6 responders to
+     * the same file directly, and a header after them broke the CSV. */
+    if (p->out && !p->pool && p->format == PIPELINE_CSV)
+        write_line(p, "saddr,sport");
     int rc = pthread_create(&p->feeder, NULL, feeder_main, p);
     if (rc != 0) {
         snprintf(err, KS_ERRLEN, "starting feeder thread: %s", strerror(rc));
