@@ -16,6 +16,15 @@
 # KS_BASELINE=/path/to/another/kubesurvey (environment) also runs that
 # binary in every round, right after the first, same flags and hosts: the
 # way to compare two builds when the machine's speed drifts between runs.
+# KS_COUNT=instructions (with KS_BASELINE) measures no time at all: it
+# counts the user-space instructions of kubesurvey and of the baseline per
+# probe, which other processes' load does not change, with valgrind's
+# cachegrind (Ir; perf's instructions:u where the machine has a PMU gives
+# the same count, but virtual machines often have none). Per probe = the
+# difference between a run over all N addresses and one over N/5, over the
+# difference in completed probes, so start-up cost cancels out; the two
+# builds alternate which goes first. Concurrency 16 and 10 s timeouts keep
+# every probe completing under valgrind's slowdown.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-$here/build/tools/kubesurvey}
@@ -84,6 +93,40 @@ measure() {
     printf "%.3f %.3f\n", $2 - $1, u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
 }
 
+# Instruction counts only (KS_COUNT=instructions): see the header.
+# count_probes BINARY N -> "instructions completed" of a probe of the first N
+# addresses under cachegrind.
+count_probes() {
+  head -n "$2" "$tmp/targets" > "$tmp/count-targets"
+  ip netns exec "$S" valgrind --tool=cachegrind --cache-sim=no \
+    --cachegrind-out-file="$tmp/cg.out" -q "$1" probe -f "$tmp/count-targets" \
+    -o "$tmp/count.jsonl" --concurrency 16 --connect-timeout 10000 --handshake-timeout 10000 \
+    --response-timeout 10000 -q $ks_flags 2>"$tmp/cg.log" ||
+    { echo "probe_bench.sh: $1 under valgrind failed:" >&2; tail -5 "$tmp/cg.log" >&2; }
+  echo "$(awk '/^summary:/ { print $2 }' "$tmp/cg.out") $(grep -c "$ks_ok" "$tmp/count.jsonl" || true)"
+}
+# Instructions per probe of BINARY: (all N - N/5) / (their completed probes).
+per_probe() {
+  local small=$((n / 5)) big_i big_d small_i small_d
+  read -r small_i small_d < <(count_probes "$1" "$small")
+  read -r big_i big_d < <(count_probes "$1" "$n")
+  [[ $big_d == "$n" && $small_d == "$small" ]] || echo "WARNING: $1 completed $small_d of $small, $big_d of $n" >&2
+  awk -v a="$big_i" -v b="$small_i" -v c="$big_d" -v d="$small_d" 'BEGIN { printf "%.0f", (a - b) / (c - d) }'
+}
+ks_ok='"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"'
+if [[ ${KS_COUNT:-} == instructions ]]; then
+  [[ -n $baseline ]] || { echo "probe_bench.sh: KS_COUNT=instructions needs KS_BASELINE" >&2; exit 2; }
+  command -v valgrind >/dev/null || { echo "probe_bench.sh: KS_COUNT=instructions needs valgrind" >&2; exit 2; }
+  (( n >= 10 )) || { echo "probe_bench.sh: KS_COUNT=instructions needs at least 10 addresses" >&2; exit 2; }
+  printf '%6s %22s %22s %8s\n' round "kubesurvey instr/probe" "baseline instr/probe" ratio
+  for ((r = 1; r <= rounds; r++)); do
+    if (( r % 2 == 1 )); then k=$(per_probe "$ks"); b=$(per_probe "$baseline")
+    else b=$(per_probe "$baseline"); k=$(per_probe "$ks"); fi
+    printf '%6d %22s %22s %8s\n' "$r" "$k" "$b" "$(awk -v a="$k" -v b="$b" 'BEGIN { printf "%.3f", a / b }')"
+  done
+  exit 0
+fi
+
 # The Go client, built from benchmarks/goprobe with the standard library only.
 go_bin=
 if command -v go >/dev/null; then
@@ -99,7 +142,6 @@ ua="kubesurvey-benchmark (test network)"
 ks_args="probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
 ks_cmd="'$ks' $ks_args"
 base_cmd="'$baseline' $ks_args"
-ks_ok='"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"'
 curl_cmd="for f in '$tmp'/list.*.curl; do curl -s --no-progress-meter -k --parallel --parallel-max 256 \
   -A '$ua' -H 'Accept: application/json' -w '%{http_code}\n' -K \"\$f\"; done > '$tmp/curl.codes'"
 

@@ -2,10 +2,12 @@
 # demo.sh - the main job on a simulated internet: install what is missing,
 # build, bring up the test network (two namespaces; 198.18.0.0/16 is the
 # "internet") with a seeded June-2021-like population of Kubernetes API
-# servers and other services (tests/net/k8s_population.sh), scan it with the
-# whole pipeline (SYN scan, TLS + GET /version on every responder, LMDB
-# store), check what was found against the population's ground truth (and
-# the three cluster estimates against its true cluster count), print
+# servers and other services, kubelets, kubelet read-only ports and etcd
+# (tests/net/k8s_population.sh), scan it on 443, 6443, 10250, 10255 and 2379
+# with the whole pipeline (SYN scan, each responder probed by its port's
+# module, LMDB store), check what was found against the population's ground
+# truth (the API-server figures, the surfaces, and the three cluster
+# estimates against its true cluster count), print
 # the statistics as of 2021-06-10 and as of the scan's own date, and write
 # the HTML report; then the IPv6 part: a smaller population with a fifth of
 # its addresses in 2001:2::/96 and its hitlist (live, silent and resetting
@@ -28,40 +30,48 @@ work=$(mktemp -d /tmp/kubesurvey-demo.XXXXXX)
 export KS_POP_DIR=$work/population
 chk=$work/check # intermediate files of the ground-truth checks
 mkdir -p "$chk"
+ports=443,6443,10250,10255,2379
 cleanup() { "$pop" down "$id" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 started=$SECONDS
 
-echo "== simulated internet: 198.18.0.0/16, ports 443 and 6443, seed $seed"
+echo "== simulated internet: 198.18.0.0/16, ports $ports, seed $seed"
 expected=$("$pop" up "$id" "$seed")
+surfaces=$(dirname "$expected")/surfaces.tsv
 tail -n +2 "$expected" | awk -F'\t' '
     { n++; if ($4 == "yes") { k++; if (!($9 in c)) { c[$9]; certs++ }; if (!($12 in t)) { t[$12]; clusters++ } } }
     END {
         printf "   %d endpoints: %d Kubernetes API servers (%d certificates, %d true clusters), %d other services\n",
             n, k, certs, clusters, n - k
     }'
+tail -n +2 "$surfaces" | awk -F'\t' '
+    { n[$3]++; if ($9 != "nginx") real++ }
+    END {
+        printf "   %d node endpoints: %d on 10250 (kubelet), %d on 10255 (read-only), %d on 2379 (etcd; %d real etcd processes)\n",
+            NR, n["kubelet"], n["kubelet-readonly"], n["etcd"], real
+    }'
 echo "   the rest of the /16 is silent, about 1% of its addresses answer RST"
 
-echo "== kubesurvey scan: SYN scan, then TLS + GET /version on every responder (inside ks${id}s)"
+echo "== kubesurvey scan: SYN scan, then each responder probed by its port's module (inside ks${id}s)"
 : >"$chk/empty-blocklist"
 # The scan switches to user nobody once its sockets are open; a directory
 # of its own lets it rewrite the store to its minimum size when it ends
 # (docs/survey-guide.md, "Least privilege").
 install -d -o nobody "$work/store"
 db=$work/store/survey.lmdb
-ip netns exec "ks${id}s" "$ks" scan -p 443,6443 -r 50000 -c 2 -q -b "$chk/empty-blocklist" \
+ip netns exec "ks${id}s" "$ks" scan -p "$ports" -r 50000 -c 2 -q -b "$chk/empty-blocklist" \
     --db "$db" --metadata "$work/scan.json" 198.18.0.0/16
 "$ks" check "$db" >/dev/null
 
 echo "== ground truth"
-tail -n +2 "$expected" | awk -F'\t' '{ print $1 "," $2 }' | LC_ALL=C sort >"$chk/truth.csv"
+{ tail -n +2 "$expected"; tail -n +2 "$surfaces"; } | awk -F'\t' '{ print $1 "," $2 }' | LC_ALL=C sort >"$chk/truth.csv"
 "$ks" export "$db" --format csv -o "$chk/export.csv"
 tail -n +2 "$chk/export.csv" | cut -d, -f2,3 | LC_ALL=C sort >"$chk/stored.csv" # scan,addr,port,...
 missed=$(LC_ALL=C comm -23 "$chk/truth.csv" "$chk/stored.csv" | wc -l)
 extra=$(LC_ALL=C comm -13 "$chk/truth.csv" "$chk/stored.csv" | wc -l)
 echo "   stored endpoints: $(wc -l <"$chk/stored.csv") of $(wc -l <"$chk/truth.csv") (missed $missed, extra $extra)"
 # The SYN scanner alone (no probes), at full speed.
-ip netns exec "ks${id}s" "$ks" scan --syn-only -p 443,6443 -r 0 -c 2 -q \
+ip netns exec "ks${id}s" "$ks" scan --syn-only -p "$ports" -r 0 -c 2 -q \
     -b "$chk/empty-blocklist" -o "$chk/open.csv" 198.18.0.0/16
 tail -n +2 "$chk/open.csv" | LC_ALL=C sort >"$chk/open.sorted"
 syn_differ=$(LC_ALL=C comm -3 "$chk/truth.csv" "$chk/open.sorted" | wc -l)
@@ -120,6 +130,30 @@ else
     echo "   cluster estimates NOT as expected (want certificate >= true, cluster_name and cluster_ca within 5%)"
 fi
 
+# The surfaces the population implies (surfaces.tsv: module, finding, etcd
+# version), beside `stats --json`'s surfaces: every count but etcd's support
+# figures and the kubelets' node CVEs (those depend on the day and the CVE
+# data; tests/net/test_population_stats.sh checks them, and the summary
+# below prints them).
+tail -n +2 "$surfaces" | awk -F'\t' '
+    { key = $3; gsub(/-/, "_", key); n[key ".endpoints"]++
+      if ($5 != "-") { f = $5; gsub(/-/, "_", f); n[key "." f]++ }
+      if ($5 == "no-client-auth") { split($6, v, "."); n["etcd.by_version." v[1] "." v[2]]++ } }
+    END { for (k in n) print k "=" n[k] }' | LC_ALL=C sort | paste -sd' ' >"$chk/truth.surfaces"
+awk '/^  "surfaces": \{/ { on = 1; next }
+     on && /^  }/ { on = 0 }
+     on && /^      "cves_node": \{/ { skip = 1; next }
+     skip { if (/^      }/) skip = 0; next }
+     on && /^    "[a-z_]+": \{/ { s = $1; gsub(/[":]/, "", s); sub_ = ""; next }
+     on && /^      "by_version": \{/ { sub_ = "by_version."; next }
+     on && sub_ != "" && /^      }/ { sub_ = ""; next }
+     on && /^ +"[^"]+": [0-9]+/ { k = $1; gsub(/[":]/, "", k); v = $2; sub(/,$/, "", v)
+         if (k ~ /^unsupported/) next
+         if (v + 0 > 0) print s "." sub_ k "=" v }' "$chk/stats.json" | LC_ALL=C sort | paste -sd' ' \
+    >"$chk/stats.surfaces"
+echo "   surfaces, population file: $(cat "$chk/truth.surfaces")"
+echo "   surfaces, kubesurvey stats: $(cat "$chk/stats.surfaces")"
+
 echo "== kubesurvey stats --as-of 2021-06-10 (the Aqua Security survey's month)"
 "$ks" stats "$db" --as-of 2021-06-10 | sed 's/^/   /'
 echo "== kubesurvey stats (as of the scan's own date)"
@@ -138,7 +172,7 @@ echo "   store: $db  (kubesurvey show/export/stats work on it offline)"
 echo "== IPv6: 400 endpoints, a fifth of the addresses in 2001:2::/96, and a hitlist"
 "$pop" down "$id" >/dev/null 2>&1 || true
 export KS_POP_DIR=$work/population6
-expected6=$("$pop" up "$id" "$seed" 400 200)
+expected6=$("$pop" up "$id" "$seed" 400 0 200) # no node surfaces here: IPv6 API servers
 hitlist=$KS_POP_DIR/hitlist.txt
 echo "   hitlist: $(grep -c '^2001' "$hitlist") entries, $(tail -n +2 "$expected6" | cut -f1 | grep ':' | sort -u | wc -l) of them live"
 db6=$work/store/survey6.lmdb
@@ -165,4 +199,4 @@ echo "   store: $db6"
 echo "   demo took $((SECONDS - started)) s after the build"
 [ "$missed" = 0 ] && [ "$extra" = 0 ] && [ "$syn_differ" = 0 ] && [ "$clusters_ok" = 1 ] &&
     [ "$published" = 1 ] && [ "$differ6" = 0 ] && cmp -s "$chk/truth6.k8s" "$chk/stats6.k8s" &&
-    cmp -s "$chk/truth.sorted" "$chk/stats.figures"
+    cmp -s "$chk/truth.sorted" "$chk/stats.figures" && cmp -s "$chk/truth.surfaces" "$chk/stats.surfaces"

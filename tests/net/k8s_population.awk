@@ -36,7 +36,12 @@
 # reliance on array order, so any POSIX awk gives the same files (the tests
 # run Debian's default, mawk).
 
-function rnd() { state = (state * 48271) % 2147483647; return state }
+# Two streams: `state` for the API-server part, `state2` (node_stream = 1)
+# for the node surfaces, so NODES never changes the API-server part.
+function rnd() {
+    if (node_stream) { state2 = (state2 * 48271) % 2147483647; return state2 }
+    state = (state * 48271) % 2147483647; return state
+}
 function rint(n) { return rnd() % n }
 function chance(percent) { return rint(100) < percent }
 function hexn(n,   s) {
@@ -70,7 +75,7 @@ function new_addr(   a, b) {
     do { a = 1 + rint(254); b = 1 + rint(254) } while ((a, b) in used)
     used[a, b] = 1
     # a hash of the address, not a draw: the IPv4 population stays the same
-    if (ipv6 > 0 && (a * 257 + b * 7919) % 1000 < ipv6) {
+    if (ipv6 > 0 && !node_stream && (a * 257 + b * 7919) % 1000 < ipv6) {
         live6[++n_live6] = sprintf("2001:2::c612:%x", a * 256 + b)
         return live6[n_live6]
     }
@@ -397,9 +402,7 @@ function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
         cert = "-"
         if (tls && reuse_cert != "") cert = reuse_cert
         else if (tls) {
-            cert = sprintf("c%04d", ++n_cert)
-            printf "%s|%s|%s|%s\n", cert, ca, u_subject[u], u_sans[u] > leafjobs
-            if (!(ca in ca_used)) { ca_used[ca] = 1; ca_order[++n_ca] = ca }
+            cert = leaf_job(ca, u_subject[u], u_sans[u])
         }
         last_cert = cert
         listen = ""
@@ -411,11 +414,14 @@ function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
             if (is_ipv6(ep_addr[i])) {
                 open6_elems = open6_elems (open6_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
                 listen = listen sprintf("    listen [%s]:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+                if (n_out % 512 == 0) flush_open()
             } else {
-                open_elems = open_elems (open_elems == "" ? "" : ", ") ep_addr[i] " . " ep_port[i]
+                add_open(ep_addr[i], ep_port[i])
                 listen = listen sprintf("    listen %s:%d%s;\n", ep_addr[i], ep_port[i], tls ? " ssl" : "")
+                # the node surfaces are IPv4 only (nginx listens per address there)
+                if (k8s == "yes" && model ~ /^(kubeadm|k3s|rke2|openshift)/ && !(ep_addr[i] in cp_seen))
+                    note_control_plane(ep_addr[i], ca, model)
             }
-            if (n_out % 512 == 0) flush_open()
         }
         printf "  server {\n%s", listen > servers
         if (!tls) {
@@ -437,6 +443,17 @@ function write_cluster(model,   i, u, cert, bf, listen, cid, answer) {
         printf "%s", body > bf
         close(bf)
     }
+}
+# A new serving certificate issued by CA: its id (c0001 ...).
+function leaf_job(ca, subject, sans,   cert) {
+    cert = sprintf("c%04d", ++n_cert)
+    printf "%s|%s|%s|%s\n", cert, ca, subject, sans > leafjobs
+    if (!(ca in ca_used)) { ca_used[ca] = 1; ca_order[++n_ca] = ca }
+    return cert
+}
+function add_open(addr, port) {
+    open_elems = open_elems (open_elems == "" ? "" : ", ") addr " . " port
+    if (++n_open % 512 == 0) flush_open()
 }
 function flush_open() {
     if (open_elems != "") print "add element inet ks open { " open_elems " }" > nft
@@ -465,14 +482,125 @@ function write_hitlist(   hit, i, n_dead, rst6) {
     if (rst6 != "") print "add element inet ks rst6 { " rst6 " }" > nft
     close(hit)
 }
+# A self-managed control plane (its nodes run a kubelet, often etcd): the
+# node surfaces may sit on its address, beside its API server.
+function note_control_plane(addr, cluster_ca, model) {
+    cp_seen[addr] = 1
+    cp_addr[++n_cp] = addr
+    cp_ca[n_cp] = cluster_ca
+    cp_kubeadm[n_cp] = (model ~ /^kubeadm/)
+}
+
+
+# --------------------------------------------------------- node surfaces
+# NODES endpoints beside the API servers (docs/testnet.md): kubelets on
+# 10250 (TLS; 401, 403 or the healthz answer by the mix of kubelet_modes),
+# read-only ports on 10255 (plain HTTP), etcd on 2379 (plain, TLS, or TLS
+# demanding a client certificate), and strays (another service on one of
+# those ports). They sit on self-managed control planes' addresses (the
+# kubelet, the read-only port and stacked etcd of a kubeadm, k3s, RKE2 or
+# OpenShift node) or on new ones (workers, external etcd). One line each in
+# surfaces.tsv. `serve` says who answers: nginx, or a real etcd (etcd-plain,
+# etcd-tls, etcd-mtls) of version etcd_real, at most etcd_max of them; only
+# a real etcd fails the handshake without a client certificate, so without
+# one (no etcd_real, or etcd_max reached) no etcd demands one.
+function node_surfaces(   kind, next_cp) {
+    node_stream = 1
+    next_cp = 1
+    while (n_node < nodes) {
+        kind = weighted("controlplane:30 worker:45 etcd:15 stray:10")
+        if (kind == "controlplane" && next_cp <= n_cp) node_control_plane(next_cp++)
+        else if (kind == "etcd") node_etcd(new_addr(), 0)
+        else if (kind == "stray") node_stray(new_addr())
+        else node_kubelet(new_addr(), "", 20)
+    }
+    node_stream = 0
+}
+function node_control_plane(i) {
+    node_kubelet(cp_addr[i], cp_ca[i], 15)
+    if (cp_kubeadm[i] && chance(50)) node_etcd(cp_addr[i], 1)
+}
+# A kubelet's serving certificate: self-signed as the kubelet makes it
+# (CN=<node>@<time>, issued by CN=<node>-ca@<time>), or, with
+# serverTLSBootstrap, issued by the cluster's CA (CN=system:node:<node>).
+function kubelet_cert(addr, cluster_ca,   node, t, ca) {
+    node = one_of("node worker k8s-node ip-10-0 minion") "-" rint(1000)
+    t = 1600000000 + rint(60000000)
+    if (cluster_ca != "" && chance(30))
+        return leaf_job(cluster_ca, "/O=system:nodes/CN=system:node:" node, "DNS:" node ",IP:" addr)
+    ca = sprintf("n%04d", ++n_node_ca)
+    own_ca_subject[ca] = "/CN=" node "-ca@" t
+    return leaf_job(ca, "/CN=" node "@" t, "DNS:" node)
+}
+# A kubelet (10250) and, with READONLY percent, its read-only port (10255).
+function node_kubelet(addr, cluster_ca, readonly,   mode, cert) {
+    mode = weighted(kubelet_modes)
+    cert = kubelet_cert(addr, cluster_ca)
+    if (mode == "401") emit_node(addr, 10250, "kubelet", cert, "authentication-required", 401, "text/plain", "Unauthorized\\n")
+    else if (mode == "403") emit_node(addr, 10250, "kubelet", cert, "anonymous-forbidden", 403, "text/plain", forbidden)
+    else if (mode == "200") emit_node(addr, 10250, "kubelet", cert, "anonymous-open", 200, "text/plain", "ok")
+    else emit_node(addr, 10250, "kubelet", cert, "anonymous-open", 500, "text/plain", healthz_failed)
+    if (chance(readonly))
+        emit_node(addr, 10255, "kubelet-readonly", "-", "open", 200, "text/plain", "ok")
+}
+# etcd: stacked (on a control plane: mostly kubeadm's client-certificate
+# setup) or external. Real etcds answer their own version; nginx claims
+# others.
+function node_etcd(addr, stacked,   mode, real, v, cert, serve) {
+    mode = stacked ? weighted("mtls:80 tls:10 plain:10") : weighted("mtls:30 tls:35 plain:35")
+    real = (mode == "mtls" || chance(30)) && etcd_real != "" && n_real < etcd_max
+    if (mode == "mtls" && !real) mode = "tls"
+    v = real ? etcd_real : one_of(etcd_versions)
+    cert = mode == "plain" ? "-" : leaf_job("etcd", "/CN=etcd-" rint(100), "DNS:localhost,IP:127.0.0.1,IP:" addr)
+    serve = real ? "etcd-" mode : "nginx"
+    n_real += real
+    emit_node(addr, 2379, "etcd", cert, mode == "mtls" ? "client-cert-required" : "no-client-auth", 200,
+              "application/json", "{\"etcdserver\":\"" v "\",\"etcdcluster\":\"" cluster_version(v) "\"}", serve)
+}
+# etcd's cluster version is the minor's .0 (etcdserver/api/capability.go).
+function cluster_version(v,   p) { split(v, p, "."); return p[1] "." p[2] ".0" }
+# Another service on a node port: a web server's 404, no finding.
+function node_stray(addr,   port, module, cert) {
+    port = one_of("10250 10255 2379")
+    module = port == 2379 ? "etcd" : port == 10250 ? "kubelet" : "kubelet-readonly"
+    cert = port == 10255 ? "-" : leaf_job("private", "/CN=svc" rint(10000) ".example.io", "DNS:svc.example.io")
+    emit_node(addr, port, module, cert, "-", 404, "text/html", "<html><body>404 Not Found</body></html>")
+}
+# One node endpoint (cut at NODES): its truth line, its nft element and,
+# unless a real etcd serves it, its nginx server block (CERT "-" = plain).
+function emit_node(addr, port, module, cert, finding, code, type, text, serve,   v, tls) {
+    if (n_node >= nodes) return
+    n_node++
+    if (serve == "") serve = "nginx"
+    tls = cert != "-"
+    v[1] = v[2] = "-"
+    if (finding == "no-client-auth") { match(text, /"etcdserver":"[^"]*"/); v[1] = substr(text, RSTART + 14, RLENGTH - 15); v[2] = cluster_version(v[1]) }
+    printf "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", addr, port, module, tls, finding, v[1], v[2], cert, serve > surfaces
+    add_open(addr, port)
+    if (serve != "nginx") return
+    printf "  server {\n    listen %s:%d%s;\n", addr, port, tls ? " ssl" : "" > servers
+    if (tls) printf "    ssl_certificate %s/certs/%s.crt;\n", out, cert > servers
+    printf "    default_type \"%s\";\n    location / { return %d '%s'; }\n  }\n", type, code, text > servers
+}
 
 BEGIN {
-    if (seed !~ /^[0-9]+$/ || count !~ /^[0-9]+$/ || count < 1 || out == "") {
-        print "k8s_population.awk: need -v seed=N -v count=N (>= 1) -v out=DIR" > "/dev/stderr"
+    if (nodes == "") nodes = int(count / 10)
+    if (etcd_max == "") etcd_max = 6
+    if (seed !~ /^[0-9]+$/ || count !~ /^[0-9]+$/ || count < 1 || out == "" ||
+        nodes !~ /^[0-9]+$/ || etcd_max !~ /^[0-9]+$/) {
+        print "k8s_population.awk: need -v seed=N -v count=N (>= 1) -v out=DIR [-v nodes=N -v etcd_max=N -v etcd_real=VERSION]" > "/dev/stderr"
+        exit 2
+    }
+    if (etcd_real != "" && etcd_real !~ /^[0-9]+\.[0-9]+\.[0-9]+$/) {
+        print "k8s_population.awk: etcd_real '" etcd_real "' is not a version x.y.z" > "/dev/stderr"
         exit 2
     }
     state = (seed % 2147483646) + 1
     for (i = 0; i < 16; i++) rnd()
+    node_stream = 1
+    state2 = ((seed * 7 + 3) % 2147483646) + 1
+    for (i = 0; i < 16; i++) rnd()
+    node_stream = 0
 
     split("1.13:2 1.14:3 1.15:5 1.16:8 1.17:12 1.18:20 1.19:22 1.20:18 1.21:8", mw, " ")
     for (i in mw) { split(mw[i], kv, ":"); minor_weight[kv[1]] = kv[2] }
@@ -484,6 +612,12 @@ BEGIN {
 
     status401 = "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"Unauthorized\",\n  \"reason\": \"Unauthorized\",\n  \"code\": 401\n}"
     status403 = "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {\n    \n  },\n  \"status\": \"Failure\",\n  \"message\": \"forbidden: User \\\"system:anonymous\\\" cannot get path \\\"/version\\\"\",\n  \"reason\": \"Forbidden\",\n  \"details\": {\n    \n  },\n  \"code\": 403\n}"
+    # The kubelet's answers to GET /healthz (docs/probes.md, "Modules"), and
+    # the mix of its authorization modes; etcd versions nginx claims.
+    forbidden = "Forbidden (user=system:anonymous, verb=get, resource=nodes, subresource=proxy)"
+    healthz_failed = "[+]ping ok\\n[+]log ok\\n[-]syncloop failed: reason withheld\\nhealthz check failed\\n"
+    kubelet_modes = "401:50 403:25 200:20 500:5"
+    etcd_versions = "2.3.8 3.2.32 3.3.27 3.4.27 3.5.9 3.5.17 3.6.4"
     html_page = "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n"
 
     expected = out "/expected.tsv"; leafjobs = out "/leaf.jobs"; nft = out "/population.nft"
@@ -494,6 +628,8 @@ BEGIN {
     if (ipv6 > 0) { print "flush set inet ks open6" > nft; print "flush set inet ks rst6" > nft }
     printf "" > servers
     printf "" > leafjobs
+    surfaces = out "/surfaces.tsv"
+    print "addr\tport\tmodule\ttls\tfinding\tetcd_server\tetcd_cluster\tcert\tserve" > surfaces
 
     # Cluster mix (per draw; EKS clusters have ~2 endpoints each, HA kubeadm
     # clusters 2-3, a front end 2-4 clusters of one endpoint).
@@ -522,6 +658,7 @@ BEGIN {
         else model_plain()
         write_cluster(model)
     }
+    node_surfaces()
     flush_open()
 
     # Addresses that answer RST on every port not open: about 1% of the /16,

@@ -4,19 +4,25 @@
 # 198.18.0.0/16 on ports 443 and 6443, modelled on a June-2021 world
 # (EKS-heavy, minors 1.13-1.21, k3s/RKE2 answering 401, some 403, a CA per
 # cluster, HA control planes, rotated and shared certificates, plus ordinary
-# HTTPS sites, etcd, Docker, plain HTTP and garbage). One nginx in the target
-# namespace serves all of it.
+# HTTPS sites, etcd, Docker, plain HTTP and garbage), and NODES endpoints of
+# the node surfaces beside them: kubelets (10250), read-only ports (10255)
+# and etcd (2379). One nginx in the target namespace serves all of it but
+# the etcds that demand client certificates (and a few more), which are
+# real etcd processes (Debian's etcd-server).
 #
-#   k8s_population.sh up ID SEED [COUNT [IPV6]]
+#   k8s_population.sh up ID SEED [COUNT [NODES [IPV6]]]
 #       netns.sh up ID; write the population (COUNT endpoints, default
-#       1500), make its CAs and certificates, start nginx in ks<ID>t, load
-#       the nft sets (`open` = every endpoint, `rst` = ~1% of the /16).
-#       With IPV6 (permille, default 0) about that share of the addresses
-#       are IPv6 in 2001:2::/96 (netns.sh ipv6; k8s_population.awk), and
-#       hitlist.txt beside expected.tsv lists them with dead entries.
-#       Prints the path of the expected-results file (expected.tsv).
+#       1500; NODES node-surface endpoints, default COUNT/10; an empty
+#       argument takes the default), make its CAs and certificates, start
+#       nginx (and the etcds) in ks<ID>t, load the nft sets (`open` = every
+#       endpoint, `rst` = ~1% of the /16). With IPV6 (permille, default 0)
+#       about that share of the addresses are IPv6 in 2001:2::/96 (netns.sh
+#       ipv6; k8s_population.awk), and hitlist.txt beside expected.tsv lists
+#       them with dead entries. Prints the path of the expected-results file
+#       (expected.tsv); surfaces.tsv beside it holds the node surfaces' truth.
 #   k8s_population.sh down ID
-#       stop nginx, netns.sh down ID, remove the state directory.
+#       stop nginx and the etcds, netns.sh down ID, remove the state
+#       directory.
 #
 # expected.tsv (tab-separated, header first, one line per open endpoint):
 #   addr port tls k8s provider minor git_version http_status cert
@@ -27,14 +33,20 @@
 # cluster = the true cluster (k0001 ...; "-" if not Kubernetes): an HA or
 # rotated cluster has several certificates, a shared front end one
 # certificate for several clusters. See docs/testnet.md.
-# Environment: KS_POP_DIR state directory (default /tmp/ks<ID>-k8spop).
+# surfaces.tsv (tab-separated, header first, one line per node endpoint):
+#   addr port module tls finding etcd_server etcd_cluster cert serve
+# module as the scan's default port map names it, finding as the record's
+# ("-" = none), serve = nginx or etcd-plain|etcd-tls|etcd-mtls (a real etcd).
+# Environment: KS_POP_DIR state directory (default /tmp/ks<ID>-k8spop);
+# KS_POP_ETCD_MAX most real etcd processes (default 6; 0 = none, and then no
+# etcd demands a client certificate).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "k8s_population.sh: $*" >&2; exit 2; }
 usage() {
-    echo "usage: k8s_population.sh up ID SEED [COUNT] | down ID" >&2
-    sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    echo "usage: k8s_population.sh up ID SEED [COUNT [NODES [IPV6]]] | down ID" >&2
+    sed -n '2,40s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -147,6 +159,8 @@ http {
   server {
     listen 443 ssl default_server backlog=4096;
     listen 6443 ssl default_server backlog=4096;
+    listen 10250 ssl default_server backlog=4096;
+    listen 10255 default_server backlog=4096;
 $(if (($1 > 0)); then
     echo "    listen [::]:443 ssl default_server ipv6only=on backlog=4096;"
     echo "    listen [::]:6443 ssl default_server ipv6only=on backlog=4096;"
@@ -161,16 +175,65 @@ EOF
 
 source "$here/wait_listening.sh"
 
+# The real etcds of surfaces.tsv (serve etcd-plain|etcd-tls|etcd-mtls), one
+# single-member cluster each on its address, its pid in etcd.pids; waits
+# (bounded) until each has decided its cluster version, as /version then
+# tells it. Sets n_etcd.
+start_etcds() {
+    local addr port mode cert serve scheme flags n=0 i
+    : >"$dir/etcd.pids"
+    while IFS=$'\t' read -r addr port _ _ _ _ _ cert serve; do
+        [[ $serve == etcd-* ]] || continue
+        mode=${serve#etcd-} scheme=https flags=()
+        [[ $mode == plain ]] && scheme=http
+        [[ $mode != plain ]] && flags=(--cert-file "$dir/certs/$cert.crt" --key-file "$dir/leaf.key")
+        [[ $mode == mtls ]] && flags+=(--client-cert-auth --trusted-ca-file "$dir/ca/etcd.crt")
+        n=$((n + 1))
+        # A subshell that closes every inherited descriptor but 0-2 (a
+        # caller's lock, as flock's, must not outlive the caller in etcd)
+        # and becomes etcd.
+        (
+            for fd in /proc/$BASHPID/fd/*; do
+                fd=${fd##*/}
+                ((fd > 2)) && eval "exec $fd>&-"
+            done
+            exec ip netns exec "$T" etcd --name "e$n" --data-dir "$dir/etcd/$n" \
+                --listen-client-urls "$scheme://$addr:$port" --advertise-client-urls "$scheme://$addr:$port" \
+                --listen-peer-urls "http://$addr:2380" --initial-advertise-peer-urls "http://$addr:2380" \
+                --initial-cluster "e$n=http://$addr:2380" "${flags[@]}"
+        ) </dev/null >"$dir/etcd/$n.log" 2>&1 &
+        echo $! >>"$dir/etcd.pids"
+    done < <(tail -n +2 "$dir/surfaces.tsv")
+    for ((i = 1; i <= n; i++)); do
+        local tries=0
+        until grep -q "initial cluster version" "$dir/etcd/$i.log" 2>/dev/null; do
+            ((++tries <= 300)) || die "etcd $i did not decide its cluster version in 30 s (see $dir/etcd/$i.log)"
+            sleep 0.1
+        done
+    done
+    n_etcd=$n
+}
+
 pop_up() {
-    local seed=${1:-} count=${2:-1500} ipv6=${3:-0}
+    local seed=${1:-} count=${2:-1500} nodes=${3:-} ipv6=${4:-0} etcd_max=${KS_POP_ETCD_MAX:-6} etcd_real=
     [[ "$seed" =~ ^[0-9]{1,9}$ ]] || die "bad or missing SEED '$seed' (0-999999999)"
     [[ "$count" =~ ^[1-9][0-9]{0,4}$ ]] && ((count <= 20000)) ||
         die "bad COUNT '$count' (1-20000)"
+    nodes=${nodes:-$((count / 10))}
+    [[ "$nodes" =~ ^[0-9]{1,4}$ ]] || die "bad NODES '$nodes' (0-9999)"
     [[ "$ipv6" =~ ^[0-9]{1,4}$ ]] && ((ipv6 <= 1000)) || die "bad IPV6 '$ipv6' (0-1000 permille)"
+    [[ "$etcd_max" =~ ^[0-9]{1,2}$ ]] || die "bad KS_POP_ETCD_MAX '$etcd_max' (0-99)"
+    # The real etcd's version, as its /version will tell it.
+    if ((etcd_max > 0 && nodes > 0)); then
+        command -v etcd >/dev/null ||
+            die "etcd not found (apt-get install etcd-server, or KS_POP_ETCD_MAX=0 for nginx's etcds only)"
+        etcd_real=$(etcd --version | sed -n 's/^etcd Version: //p')
+    fi
     pop_down
-    mkdir -p "$dir/bodies"
+    mkdir -p "$dir/bodies" "$dir/etcd"
     dir=$(cd "$dir" && pwd) # nginx needs absolute paths
-    LC_ALL=C awk -v seed="$seed" -v count="$count" -v ipv6="$ipv6" -v out="$dir" \
+    LC_ALL=C awk -v seed="$seed" -v count="$count" -v nodes="$nodes" -v ipv6="$ipv6" \
+        -v etcd_max="$etcd_max" -v etcd_real="$etcd_real" -v out="$dir" \
         -f "$here/k8s_population.awk" ||
         die "the population model failed"
     local t0=$EPOCHREALTIME
@@ -183,6 +246,7 @@ pop_up() {
         { cat "$dir/nginx-start.log" >&2; die "nginx did not start with the generated configuration"; }
     wait_listening 443 "nginx: see $dir/error.log"
     wait_listening 6443 "nginx: see $dir/error.log"
+    start_etcds
     ip netns exec "$T" nft -f "$dir/population.nft"
     # What the network answered, recorded on the target side (as sim.sh
     # does): if a scan misses endpoints, this tells the network from the
@@ -199,13 +263,20 @@ table inet ks {
 NFT
     echo "k8s_population.sh: $(grep -c . "$dir/ca.jobs") CAs and $(grep -c . "$dir/leaf.jobs") certificates in" \
         "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, nginx up in" \
-        "$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
+        "$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s with $n_etcd etcd" >&2
     echo "$dir/expected.tsv"
 }
 
 pop_down() {
     if [[ -f "$dir/nginx.pid" ]]; then
         kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    fi
+    local pid
+    if [[ -f "$dir/etcd.pids" ]]; then
+        while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$dir/etcd.pids"
+        while read -r pid; do
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        done <"$dir/etcd.pids"
     fi
     "$here/netns.sh" down "$id"
     rm -rf "$dir"

@@ -105,13 +105,16 @@ metadata_number() {
     grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" "$1" | head -1 | grep -oE '[0-9]+$'
 }
 
-# records_tsv JSONL: each JSON Lines record as a line of addr port tls k8s
+# records_tsv JSONL [NODES]: each JSON Lines record of the apiserver module
+# (records without a module: older builds) as a line of addr port tls k8s
 # provider minor git_version http_status leaf-sha256 (tab-separated, the
 # columns of k8s_population's expected.tsv, then the leaf's hash), sorted.
+# Records of the other modules go to NODES (unsorted) as addr port module
+# tls finding etcd_server etcd_cluster, or are dropped without NODES.
 # Fields of the top level only: strings in the body are escaped, so
 # "name": never matches inside it.
 records_tsv() {
-    awk '
+    awk -v nodes="${2:-}" '
     function field(name,   re, v) {
         re = "\"" name "\":(\"[^\"]*\"|[^,}]*)"
         if (!match($0, re)) return "?"
@@ -119,6 +122,13 @@ records_tsv() {
         if (v == "null") return "-"
         gsub(/^"|"$/, "", v)
         return v
+    }
+    field("module") != "apiserver" && field("module") != "?" {
+        if (nodes != "")
+            printf "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", field("addr"), field("port"), field("module"),
+                field("tls_done") == "true", field("finding"), field("etcd_server"),
+                field("etcd_cluster") > nodes
+        next
     }
     {
         minor = field("version_minor")

@@ -24,7 +24,7 @@ POP=$here/k8s_population.sh
 export KS_POP_DIR=$WORK/pop
 trap pop_cleanup EXIT
 
-expected=$("$POP" up "$TEST_ID" 2021 600 200)
+expected=$("$POP" up "$TEST_ID" 2021 600 0 200) # NODES 0: the node surfaces are IPv4 only
 hitlist=$KS_POP_DIR/hitlist.txt
 { echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 v6=$(grep -c ':' "$WORK/population.csv" || true)

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # End-to-end statistics on the Kubernetes population (k8s_population.sh):
-# bring it up, scan 198.18.0.0/16 on 443 and 6443 with the whole pipeline
-# into a store, then check, exactly:
+# bring it up, scan 198.18.0.0/16 on 443, 6443, 10250, 10255 and 2379 with
+# the whole pipeline into a store, then check, exactly:
 #   - the population model is deterministic per seed, differs across seeds and
-#     writes exactly COUNT endpoints; bad arguments exit 2 naming the value;
+#     writes exactly COUNT endpoints and NODES node endpoints; bad arguments
+#     exit 2 naming the value;
 #   - the target answered SYN-ACK from exactly the population (nft set);
 #   - the store holds exactly the population's endpoints (read with mdb_dump,
 #     independently of kubesurvey) and passes `kubesurvey check`;
-#   - every JSON Lines record says what expected.tsv says (TLS, verdict,
+#   - every API-server-port record says what expected.tsv says (TLS, verdict,
 #     provider, minor, gitVersion, HTTP status), and endpoints share a leaf
-#     certificate exactly when they share a certificate id;
+#     certificate exactly when they share a certificate id; every node
+#     record says what surfaces.tsv says (module, TLS, finding, etcd
+#     versions);
+#   - `stats --json` surfaces equal the oracle's (tests/tools/stats_oracle.py)
+#     over surfaces.tsv, each day below;
 #   - `kubesurvey stats --json` equals the figures
 #     computed here with awk from expected.tsv and the upstream and provider
 #     end dates (k8s-facts.md §2.2-2.6), for 2021-06-10, 2021-06-19 (the day
@@ -32,7 +37,7 @@ for s in $SEED $SEED 7; do
     echo "$d"
 done >"$WORK/models"
 mapfile -t models <"$WORK/models"
-for f in expected.tsv leaf.jobs ca.jobs population.nft; do
+for f in expected.tsv surfaces.tsv leaf.jobs ca.jobs population.nft; do
     cmp -s "${models[0]}/$f" "${models[1]}/$f" || fail "seed $SEED twice gives different $f"
 done
 cmp -s "${models[0]}/expected.tsv" "${models[2]}/expected.tsv" &&
@@ -49,6 +54,26 @@ for n in 1 2 3 17; do
     [[ $got == "$n" && $(($(wc -l <"$d/expected.tsv") - 1)) == "$n" ]] ||
         fail "count $n: $got distinct valid endpoints"
 done
+# Exactly NODES node endpoints (default COUNT/10), on 10250, 10255 or 2379,
+# none an API-server-port endpoint; each module and finding present.
+[[ $(($(wc -l <"${models[0]}/surfaces.tsv") - 1)) == 150 ]] || fail "model did not write 150 node endpoints"
+for n in 0 1 40; do
+    d=$WORK/model-nodes-$n
+    mkdir -p "$d/bodies"
+    LC_ALL=C awk -v seed=5 -v count=17 -v nodes="$n" -v etcd_real=3.4.23 -v out="$d" -f "$here/k8s_population.awk"
+    got=$( (tail -n +2 "$d/expected.tsv" | cut -f1,2; tail -n +2 "$d/surfaces.tsv" | cut -f1,2) | sort -u |
+        awk -F'\t' '$1 ~ /^198\.18\.[0-9]+\.[0-9]+$/' | wc -l)
+    [[ $got == $((17 + n)) && $(($(wc -l <"$d/surfaces.tsv") - 1)) == "$n" ]] ||
+        fail "nodes $n: $got distinct valid endpoints of 17 + $n"
+    tail -n +2 "$d/surfaces.tsv" | awk -F'\t' '!($2 == 10250 && $3 == "kubelet" || $2 == 10255 && $3 == "kubelet-readonly" ||
+        $2 == 2379 && $3 == "etcd") { bad = 1 } END { exit bad }' || fail "nodes $n: a port with another module"
+done
+findings=$(tail -n +2 "${models[0]}/surfaces.tsv" | cut -f3,5 | sort -u | paste -sd' ')
+for want in authentication-required anonymous-forbidden anonymous-open kubelet-readonly.open etcd.no-client-auth \
+    kubelet.- kubelet-readonly.- etcd.-; do
+    [[ " ${findings//$'\t'/.} " == *"$want "* ]] || fail "seed $SEED: no node endpoint with '$want' ($findings)"
+done
+
 # Bad arguments: exit status 2 and a message naming the value, no namespace.
 bad_args() { # EXPECTED-WORD ARGS...
     local word=$1 rc=0; shift
@@ -60,6 +85,7 @@ bad_args "'x1'" up x1 1
 bad_args "'abc'" up "$TEST_ID" abc
 bad_args "'0'" up "$TEST_ID" 1 0
 bad_args "'20001'" up "$TEST_ID" 1 20001
+bad_args "'x'" up "$TEST_ID" 1 10 x
 bad_args "usage" sideways "$TEST_ID"
 ip netns list | grep -qE "^ks${TEST_ID}[st]( |$)" && fail "a bad invocation left a namespace"
 
@@ -69,8 +95,11 @@ expected=$("$POP" up "$TEST_ID" "$SEED")
 t1=$(date +%s.%N)
 note "population up in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 cmp -s "$expected" "${models[0]}/expected.tsv" || fail "k8s_population.sh wrote another population than the model"
+surfaces=$(dirname "$expected")/surfaces.tsv
 endpoints=$(($(wc -l <"$expected") - 1))
-note "$endpoints endpoints, $(tail -n +2 "$expected" | awk -F'\t' '$4 == "yes"' | wc -l) Kubernetes"
+note "$endpoints endpoints, $(tail -n +2 "$expected" | awk -F'\t' '$4 == "yes"' | wc -l) Kubernetes;" \
+    "node endpoints: $(tail -n +2 "$surfaces" | cut -f3,9 | sort | uniq -c | awk '{ printf "%s%s %s/%s", s, $1, $2, $3; s = ", " }')"
+grep -q $'\tetcd-mtls$' "$surfaces" || fail "no real etcd demanding a client certificate in the population"
 
 # -------------------------------------------------------------------- scan
 # A directory the scan's user (nobody, after the switch) owns: the scan
@@ -78,10 +107,10 @@ note "$endpoints endpoints, $(tail -n +2 "$expected" | awk -F'\t' '$4 == "yes"' 
 install -d -o nobody "$WORK/store"
 db=$WORK/store/survey.lmdb
 t0=$(date +%s.%N)
-ks_scan -b "$EMPTY" -p 443,6443 -r 50000 -c 2 -q --db "$db" --metadata "$WORK/scan.json" \
+ks_scan -b "$EMPTY" -p 443,6443,10250,10255,2379 -r 50000 -c 2 -q --db "$db" --metadata "$WORK/scan.json" \
     -o "$WORK/out.jsonl" 198.18.0.0/16 || fail "scan failed"
 t1=$(date +%s.%N)
-note "scan of 131072 targets with probes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+note "scan of 327680 targets with probes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 grep -q '"state": "done"' "$WORK/scan.json" || fail "scan state is not done"
 # nginx must have served the whole scan (a missing listener turns SYN-ACKs
 # into RSTs; tools/setup.sh, for one, runs `pkill -x nginx` machine-wide).
@@ -113,7 +142,8 @@ note "room on disk: $(grep -E '^(file|certificates):' "$WORK/check.log" | tr '\n
 # ------------------------------------------- the store holds the population
 # The address index (stored_pairs, lib.sh: its key format in docs/storage.md)
 # is read with mdb_dump, not with kubesurvey.
-{ echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
+{ echo "saddr,sport"; tail -n +2 "$expected" | cut -f1,2 | tr '\t' ,
+  tail -n +2 "$surfaces" | cut -f1,2 | tr '\t' ,; } >"$WORK/population.csv"
 # The network side first: the target answered SYN-ACK from exactly the
 # population's endpoints (set `answered`, see k8s_population.sh).
 {
@@ -127,7 +157,9 @@ note "scan: $(metadata_number "$WORK/scan.json" replies) replies, $(metadata_num
 expect_same_pairs "$WORK/population.csv" "$WORK/stored.csv" "store endpoints"
 
 # ------------------------------------------------ every record as expected
-records_tsv "$WORK/out.jsonl" >"$WORK/got.tsv"
+# apiserver records -> got.tsv (lib.sh records_tsv); the other modules'
+# -> addr port module tls finding etcd_server etcd_cluster (got-nodes.tsv).
+records_tsv "$WORK/out.jsonl" "$WORK/got-nodes.unsorted" >"$WORK/got.tsv"
 tail -n +2 "$expected" | cut -f1-8 | LC_ALL=C sort >"$WORK/want8.tsv"
 cut -f1-8 "$WORK/got.tsv" >"$WORK/got8.tsv"
 if ! cmp -s "$WORK/want8.tsv" "$WORK/got8.tsv"; then
@@ -135,6 +167,15 @@ if ! cmp -s "$WORK/want8.tsv" "$WORK/got8.tsv"; then
     fail "records differ from expected.tsv ($(diff "$WORK/want8.tsv" "$WORK/got8.tsv" | grep -c '^>') lines)"
 fi
 note "all $endpoints records: TLS, verdict, provider, minor, gitVersion, HTTP status as expected"
+# The node surfaces.
+touch "$WORK/got-nodes.unsorted"
+LC_ALL=C sort "$WORK/got-nodes.unsorted" >"$WORK/got-nodes.tsv"
+tail -n +2 "$surfaces" | cut -f1-7 | LC_ALL=C sort >"$WORK/want-nodes.tsv"
+if ! cmp -s "$WORK/want-nodes.tsv" "$WORK/got-nodes.tsv"; then
+    diff "$WORK/want-nodes.tsv" "$WORK/got-nodes.tsv" | head -20 >&2
+    fail "node records differ from surfaces.tsv ($(diff "$WORK/want-nodes.tsv" "$WORK/got-nodes.tsv" | grep -c '^>') lines)"
+fi
+note "all $(wc -l <"$WORK/want-nodes.tsv") node records: module, TLS, finding, etcd versions as expected"
 # Same certificate id <=> same leaf: the (id, sha256) pairs are a bijection.
 tail -n +2 "$expected" | cut -f1,2,9 | LC_ALL=C sort >"$WORK/ids"
 cut -f1,2,9 "$WORK/got.tsv" >"$WORK/shas"
@@ -237,6 +278,28 @@ flatten_stats() {
         grep -E '^(syn_open|tls|k8s|k8s_by_cert|version_public|unsupported|unsupported_share|lifecycle_unknown|provider_unsupported|provider_unsupported_share|provider_lifecycle_unknown|clusters|clusters_version_public|clusters_unsupported|clusters_unsupported_share|clusters_provider_unsupported|clusters_provider_unsupported_share|k8s_without_cert|corrupt_records|by_provider\.[^.]+\.(hosts|version_public|unsupported|provider_unsupported)|by_minor\..+|auth\..+)=' |
         LC_ALL=C sort
 }
+# `surfaces` of STATS-JSON against the oracle's over surfaces.tsv (and the
+# API servers of expected.tsv, whose versions bound the kubelets on their
+# addresses) on DAY.
+expect_surfaces() { # STATS-JSON DAY
+    python3 - "$here/../tools" "$here/../../tools/data" "$surfaces" "$expected" "$1" "$2" <<'PY'
+import csv, json, sys
+sys.path.insert(0, sys.argv[1])
+from stats_oracle import Lifecycle, day, surfaces
+none = lambda v: None if v == "-" else v
+rows = list(csv.DictReader(open(sys.argv[3]), delimiter="\t"))
+pop = {"endpoints": [{"module": r["module"], "addr": r["addr"], "finding": none(r["finding"]),
+                      "etcd_server": none(r["etcd_server"])} for r in rows]}
+pop["endpoints"] += [{"module": "apiserver", "addr": r["addr"], "k8s": r["k8s"],
+                      "git_version": none(r["git_version"])}
+                     for r in csv.DictReader(open(sys.argv[4]), delimiter="\t")]
+want = surfaces(Lifecycle(sys.argv[2]), pop, day(sys.argv[6]))
+got = json.load(open(sys.argv[5])).get("surfaces")
+if got != want:
+    print("surfaces: got %s\n          want %s" % (json.dumps(got, sort_keys=True), json.dumps(want, sort_keys=True)))
+    sys.exit(1)
+PY
+}
 scan_day=$(grep -oE '"started": "[0-9]{4}-[0-9]{2}-[0-9]{2}' "$WORK/scan.json" | grep -oE '[0-9-]{10}$')
 for day in 2021-06-10 2021-06-19 2021-09-28 2022-08-01 "$scan_day"; do
     expected_stats "$day" >"$WORK/want-$day.stats"
@@ -248,6 +311,7 @@ for day in 2021-06-10 2021-06-19 2021-09-28 2022-08-01 "$scan_day"; do
         diff "$WORK/want-$day.stats" "$WORK/got-$day.stats" >&2 || true
         fail "kubesurvey stats --as-of $day differs from the figures computed from expected.tsv"
     fi
+    expect_surfaces "$WORK/stats-$day.json" "$day" || fail "stats --as-of $day: surfaces differ from the oracle's"
     note "stats --as-of $day: $(wc -l <"$WORK/want-$day.stats") figures as expected ($(grep -E '^(version_public|unsupported)=' "$WORK/want-$day.stats" | paste -sd' '))"
 done
 "$KS" stats "$db" --as-of 2021-06-10 >"$WORK/summary.txt" || fail "readable stats summary failed"

@@ -27,6 +27,12 @@ for delay in $((3 + RANDOM % 8)) $((2 + RANDOM % 6)); do
         fail "resume with different ports was accepted"
     fi
     grep -q "ports differ" "$WORK/refuse.log" || fail "refusal does not name the ports: $(cat "$WORK/refuse.log")"
+    # So is another module map for the same ports.
+    if ip netns exec "$S" "$KS" scan "${args[@]}" --module 6443=kubelet --resume 2>"$WORK/refuse.log"; then
+        fail "resume with another --module map was accepted"
+    fi
+    grep -qF 'modules differs from the interrupted scan'"'"'s (none, now "6443=kubelet")' "$WORK/refuse.log" ||
+        fail "refusal does not name the module map: $(cat "$WORK/refuse.log")"
     # The same ports in another order are the same target space.
     ip netns exec "$S" "$KS" scan "${args[@]}" -p 6443,443 --resume & pid=$!
 done

@@ -3,9 +3,10 @@
 # target namespace: kubelet-shaped servers in the three authorization modes
 # and hostile look-alikes (module_server.py), the read-only port in plain
 # HTTP, etcd from Debian's etcd-server (plain, TLS, TLS with client
-# certificate authentication) and etcd-shaped imitations, beside two API
-# servers. `kubesurvey probe` and then `kubesurvey scan -p
-# 443,6443,10250,10255,2379` (each port's default module) must give each
+# certificate authentication) and etcd-shaped imitations, beside three API
+# servers (one on a kubelet's address, bounding its version). `kubesurvey
+# probe` and then `kubesurvey scan -p 443,6443,10250,10255,2379` (each
+# port's default module) must give each
 # endpoint exactly its expected module, outcome and finding; the scan's
 # store must give `stats --json` surfaces (and API-server figures) equal to
 # the truth of the table below, and the report a section per surface; the
@@ -78,6 +79,7 @@ hosts=(
   "23|2379|etcd mtls|etcd|tls-error|client-cert-required|true|true|null|null"
   "30|6443|py apiserver tls|apiserver|ok|null|true|false|null|null"
   "31|443|py apiserver tls|apiserver|ok|null|true|false|null|null"
+  "3|6443|py apiserver tls|apiserver|ok|null|true|false|null|null"
 )
 
 specs=() open_set=()
@@ -191,12 +193,16 @@ ip netns exec "$S" "$ks" scan -b "$tmp/empty" -p 443,6443,10250,10255,2379 -c 2 
   --response-timeout 3000 198.18.3.0/24
 check_records "$tmp/scan.jsonl" scan
 
-# the store's statistics: surfaces equal to the truth of the table, and
-# the API-server figures only the two API servers'
+# the store's statistics: surfaces equal to the truth of the table (the
+# kubelets' node CVEs by the oracle of tests/tools, the API server beside
+# the kubelet of .3 bounding it), and the API-server figures only the API
+# servers'
 "$ks" stats "$tmp/survey.lmdb" --json --as-of 2026-01-01 > "$tmp/stats.json" ||
   check_failed "stats failed"
-python3 - "$tmp/stats.json" "${hosts[@]}" <<'PY' || TEST_FAILS=$((TEST_FAILS + 1))
+python3 - "$tmp/stats.json" "$here/../tools" "$here/../../tools/data" "${hosts[@]}" <<'PY' || TEST_FAILS=$((TEST_FAILS + 1))
 import json, sys
+sys.path.insert(0, sys.argv[2])
+from stats_oracle import Lifecycle, day, kubelet_node_cves
 got = json.load(open(sys.argv[1]))
 want = {"kubelet": {"endpoints": 0, "authentication_required": 0, "anonymous_forbidden": 0,
                     "anonymous_open": 0},
@@ -204,7 +210,14 @@ want = {"kubelet": {"endpoints": 0, "authentication_required": 0, "anonymous_for
         "etcd": {"endpoints": 0, "client_cert_required": 0, "no_client_auth": 0,
                  "by_version": {}, "unsupported": 0, "unsupported_unknown": 0}}
 apiservers = 0
-for h in sys.argv[2:]:
+endpoints = []  # for the node CVEs (tests/tools/stats_oracle.py): addresses and versions
+for h in sys.argv[4:]:
+    n, port, server, module = h.split("|")[:4]
+    endpoints.append({"module": module, "addr": "198.18.3." + n, "k8s": "yes" if module == "apiserver" else "no",
+                      "git_version": "v1.29.4" if module == "apiserver" else None})
+want["kubelet"]["cves_node"] = kubelet_node_cves(Lifecycle(sys.argv[3]), {"endpoints": endpoints},
+                                                 day("2026-01-01"))
+for h in sys.argv[4:]:
     n, port, server, module, outcome, finding, *_ = h.split("|")
     etcd_server = h.split("|")[8]
     if module == "apiserver":

@@ -141,6 +141,7 @@ static struct net_addr ipv6_of(const struct net_addr *v4)
 int main(int argc, char **argv)
 {
     const char *out = NULL, *started = "2021-06-10T08:00:00Z", *seed = "42";
+    const char *modules = NULL; /* the scan record's module map; NULL: none */
     unsigned shard = 0, shards = 1, corrupt = 0;
     long long synthetic = -1;
     bool crafted = false, later = false, third = false, ipv6 = false;
@@ -152,13 +153,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--synthetic") && i + 1 < argc) synthetic = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--started") && i + 1 < argc) started = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = argv[++i];
+        else if (!strcmp(argv[i], "--modules") && i + 1 < argc) modules = argv[++i];
         else if (!strcmp(argv[i], "--corrupt") && i + 1 < argc) corrupt = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc &&
                  sscanf(argv[++i], "%u/%u", &shard, &shards) == 2 && shard < shards) ;
         else if (argv[i][0] != '-' && !out) out = argv[i];
         else {
             fprintf(stderr, "usage: gen_db OUT (--crafted | --later | --third | --synthetic COUNT) [--shard I/N] "
-                            "[--started ISO] [--seed S] [--corrupt K] [--ipv6]\n");
+                            "[--started ISO] [--seed S] [--modules MAP] [--corrupt K] [--ipv6]\n");
             return 2;
         }
     }
@@ -166,14 +168,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_db: give OUT and one of --crafted, --synthetic COUNT\n");
         return 2;
     }
-    char err[KS_ERRLEN] = "", scan_json[512];
+    char err[KS_ERRLEN] = "", scan_json[640], modules_member[128] = "";
     struct store *store;
     struct store_writer *w;
     uint32_t scan;
+    if (modules)
+        snprintf(modules_member, sizeof(modules_member), "\"modules\": \"%.100s\", ", modules);
     snprintf(scan_json, sizeof(scan_json),
-             "{\"targets\": [\"198.18.0.0/15\"], \"ports\": \"443,6443\", \"seed\": \"%s\", "
+             "{\"targets\": [\"198.18.0.0/15\"], \"ports\": \"443,6443\", %s\"seed\": \"%s\", "
              "\"shard\": %u, \"shards\": %u, \"started\": \"%s\", \"counters\": {\"unique\": 0}}",
-             seed, shard, shards, started);
+             modules_member, seed, shard, shards, started);
     if (store_open(&store, out, STORE_READ_WRITE, err) ||
         store_scan_create(store, scan_json, &scan, err) ||
         store_writer_start(store, scan, 10000, 200, &w, err)) {

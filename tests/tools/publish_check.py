@@ -59,13 +59,41 @@ def version_of(row):
     return None
 
 
+# The findings each surface counts (docs/statistics.md, "Surfaces").
+SURFACE_FINDINGS = {
+    "kubelet": ["authentication-required", "anonymous-forbidden", "anonymous-open"],
+    "kubelet-readonly": ["open"],
+    "etcd": ["client-cert-required", "no-client-auth"],
+}
+
+
+def surfaces(df):
+    """Endpoints and findings of the other modules' records."""
+    got = {}
+    for module, findings in SURFACE_FINDINGS.items():
+        rows = df[df["module"] == module]
+        counts = {"endpoints": len(rows)}
+        for f in findings:
+            counts[f.replace("-", "_")] = int((rows["finding"] == f).sum())
+        got[module.replace("-", "_")] = counts
+    return got
+
+
 def recompute(df, lc, as_of, calendar):
     on = day(as_of)
+    # API-server figures count the apiserver module's records only (records
+    # made before modules have none: they are the API servers').
+    df = df.assign(module=df["module"].fillna("apiserver") if "module" in df else "apiserver")
+    if "finding" not in df:
+        df = df.assign(finding=None)
+    other = df[df["module"] != "apiserver"]
+    df = df[df["module"] == "apiserver"]
     evidence = df["evidence"].apply(set)
     own_proof = evidence.apply(lambda e: bool({"cert-marker", "version-info"} & e))
     excluded = df["all_ports_open"] & (df["verdict"] == "yes") & ~own_proof
     k8s = df[(df["verdict"] == "yes") & ~excluded]
     got = {
+        "surfaces": surfaces(other),
         "syn_open": len(df),
         "tls": int(df["tls_done"].sum()),
         "kubelets": int((df["verdict"] == "kubelet").sum()),

@@ -245,6 +245,78 @@ def cluster_groups(pop, estimator):
     return groups
 
 
+# Versions with an infinitesimal: (order_key, -1 | 0 | +1) is just below,
+# at, or just above the version, so a finite set of such points stands for
+# every interval between the bounds the CVE ranges name.
+def holds_point(constraint, point):
+    key, eps = point
+    for part in constraint.split(","):
+        part = part.strip()
+        op = re.match(r"^(<=|>=|<|>|=)?", part).group(0) or "="
+        b = (order_key(parse_version(part[len(op):].strip() if part[:len(op)] == op else part)), 0)
+        a = (key, eps)
+        if not {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b}[op]:
+            return False
+    return True
+
+
+def points_up_to(readings, bound):
+    """Every point at or below bound (None: no bound) that decides
+    membership: the lowest version, each bound version and either side of
+    it, the bound itself and just below it."""
+    keys = {order_key(parse_version(part.strip().lstrip("<>=").strip()))
+            for ranges in readings for r in ranges for part in r["affected"].split(",")}
+    pts = {((0, 0, 0, 3, 0), 0)} | {(k, e) for k in keys for e in (-1, 0, 1)}
+    if bound is not None:
+        top = (order_key(bound) if bound[2] is not None else (bound[0], bound[1], 2**31 - 1, 3, 0), 0)
+        pts |= {top, (top[0], -1)}
+        pts = {p for p in pts if p <= top}
+    return [p for p in pts if p >= ((0, 0, 0, 3, 0), 0)]
+
+
+def node_cve_judgement(cve, bound):
+    """(every version <= bound affected, some is), by both fix readings."""
+    readings = [cve["ranges"]] + ([cve["other_reading"]["ranges"]] if cve.get("other_reading") else [])
+    pts = points_up_to(readings, bound)
+    inside = lambda ranges, p: any(holds_point(r["affected"], p) for r in ranges)
+    every = all(all(inside(ranges, p) for p in pts) for ranges in readings)
+    some = any(any(inside(ranges, p) for p in pts) for ranges in readings)
+    return every, some
+
+
+def kubelet_node_cves(lc, pop, on):
+    """docs/statistics.md, "Node CVEs of kubelets": the API server on a
+    kubelet's address (the highest version there) bounds it."""
+    bound = {}
+    for e in pop["endpoints"]:
+        v = parse_version(e.get("git_version"))
+        if e.get("module", "apiserver") == "apiserver" and e.get("k8s") == "yes" and v:
+            if e["addr"] not in bound or order_key(v) > order_key(bound[e["addr"]]):
+                bound[e["addr"]] = v
+    judged = [c for c in lc.cves if c["scope"] == "node" and c["fix"] == "available"
+              and day(c["disclosed"]) is not None and day(c["disclosed"]) <= on]
+    o = {"version_bound": 0, "affected": 0, "not_affected": 0, "unknown": 0, "by_cve": {},
+         "no_fix": [c["id"] for c in lc.cves if c["scope"] == "node" and c["fix"] != "available"
+                    and day(c["disclosed"]) is not None and day(c["disclosed"]) <= on]}
+    for e in pop["endpoints"]:
+        if e.get("module") != "kubelet":
+            continue
+        b = bound.get(e["addr"])
+        o["version_bound"] += b is not None
+        judgements = [(c["id"], node_cve_judgement(c, b)) for c in judged]
+        certain = [cid for cid, (every, some) in judgements
+                   if every and not next(c for c in judged if c["id"] == cid)["feature_gates"]]
+        for cid in certain:
+            o["by_cve"][cid] = o["by_cve"].get(cid, 0) + 1
+        if certain:
+            o["affected"] += 1
+        elif not any(some for _, (_, some) in judgements):
+            o["not_affected"] += 1
+        else:
+            o["unknown"] += 1
+    return o
+
+
 def surfaces(lc, pop, on):
     """docs/statistics.md, "Surfaces": every record of the kubelet,
     kubelet-readonly and etcd modules, by finding; etcd versions by minor."""
@@ -273,6 +345,7 @@ def surfaces(lc, pop, on):
                 status = lc.etcd_status(e.get("etcd_server"), on)
                 etcd["unsupported"] += status == "unsupported"
                 etcd["unsupported_unknown"] += status == "unknown"
+    kubelet["cves_node"] = kubelet_node_cves(lc, pop, on)
     return {"kubelet": kubelet, "kubelet_readonly": readonly, "etcd": etcd}
 
 

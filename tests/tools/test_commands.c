@@ -429,6 +429,13 @@ static void test_merge_equals_single_run(void **state)
     assert_non_null(strstr(out, "is not a shard of the run of"));
     assert_non_null(strstr(out, "seed differs (\"7\", \"42\")"));
     free(out);
+    /* and so is one probed with another module map */
+    assert_int_equal(run(NULL, GEN_DB " %s/x2.db --crafted --shard 1/3 --modules 443=kubelet "
+                               ">/dev/null", dir), 0);
+    assert_int_equal(run(&out, KUBESURVEY " merge %s/m6.db %s/s0.db %s/x2.db %s/s2.db 2>&1", dir,
+                         dir, dir, dir), 1);
+    assert_non_null(strstr(out, "modules differs (\"443=kubelet\", none)"));
+    free(out);
 }
 
 /* Common leading bits of two 16-byte addresses. */

@@ -94,7 +94,7 @@ static void test_resume_check(void **state)
     static const struct { const char *key; const char *value; } changes[] = {
         {"allow_digest", "\"cc\""}, {"block_digest", "\"cc\""}, {"ports", "\"443\""},
         {"seed", "\"1\""}, {"shard", "1"}, {"shards", "4"}, {"sender_threads", "2"},
-        {"syn_only", "true"},
+        {"syn_only", "true"}, {"modules", "\"10250=kubelet\""},
     };
     for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
         load_edited(&now, changes[i].key, json_loads(changes[i].value, JSON_DECODE_ANY, NULL));
@@ -108,7 +108,39 @@ static void test_resume_check(void **state)
     assert_int_equal(scan_record_resume_check(&was, &now, err), -1);
     assert_non_null(strstr(err, "now none"));
     scan_record_free(&now);
+    /* a changed module map is named with both maps */
     scan_record_free(&was);
+    load_edited(&was, "modules", json_string("2379=etcd,10250=kubelet"));
+    load_edited(&now, "modules", json_string("2379=etcd,10250=apiserver"));
+    assert_int_equal(scan_record_resume_check(&was, &now, err), -1);
+    assert_non_null(strstr(err, "cannot resume: modules differs from the interrupted scan's "
+                                "(\"2379=etcd,10250=kubelet\", now \"2379=etcd,10250=apiserver\")"));
+    assert_non_null(strstr(err, "--module map"));
+    scan_record_free(&now);
+    scan_record_free(&was);
+}
+
+/* The record's `modules`: the scanned ports another module than apiserver
+ * probes, by the default map and by --module. */
+static void test_modules_text(void **state)
+{
+    (void)state;
+    struct probe_port_map map = {0};
+    char err[KS_ERRLEN], *text;
+    assert_int_equal(scan_record_modules("443,6443,10250,10255,2379", &map, &text), 0);
+    assert_string_equal(text, "2379=etcd,10250=kubelet,10255=kubelet-readonly");
+    free(text);
+    assert_int_equal(scan_record_modules("6443,443", &map, &text), 0);
+    assert_null(text); /* as a record of a build before modules: every port an API server */
+    assert_int_equal(probe_port_map_add(&map, "443=kubelet", err), 0);
+    assert_int_equal(probe_port_map_add(&map, "10250=apiserver", err), 0);
+    assert_int_equal(probe_port_map_add(&map, "8443=etcd", err), 0); /* not scanned */
+    assert_int_equal(scan_record_modules("443,6443,10250,10255,2379", &map, &text), 0);
+    assert_string_equal(text, "443=kubelet,2379=etcd,10255=kubelet-readonly");
+    free(text);
+    assert_int_equal(scan_record_modules("1-65535", &map, &text), 0);
+    assert_string_equal(text, "443=kubelet,2379=etcd,8443=etcd,10255=kubelet-readonly");
+    free(text);
 }
 
 static void test_identity(void **state)
@@ -143,6 +175,13 @@ static void test_identity(void **state)
     assert_string_equal(scan_record_defines_differ(&a, &b), "seed");
     free(ib);
     scan_record_free(&b);
+    /* so is one with another module map */
+    load_edited(&b, "modules", json_string("443=kubelet"));
+    ib = scan_record_identity(&b);
+    assert_string_not_equal(ia, ib);
+    assert_string_equal(scan_record_defines_differ(&a, &b), "modules");
+    free(ib);
+    scan_record_free(&b);
     free(ia);
     scan_record_free(&a);
 }
@@ -154,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_type_errors),
         cmocka_unit_test(test_resume_check),
         cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_modules_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,6 +263,108 @@ static void test_empty(void **state)
     json_decref(o);
 }
 
+/* Node CVEs of kubelets (docs/statistics.md, "Node CVEs of kubelets"):
+ * kubelets beside API servers of known versions, one beside two API
+ * servers (the newer bounds it), one beside a k3s that hides its version,
+ * one alone, two on one address. */
+static json_t *node_cves_as_of(const char *as_of)
+{
+    static const struct spec apiservers[] = {
+        {1, 6443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.16.5", 'A'},
+        {2, 443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.18.20", 'B'},
+        {2, 6443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.16.2", 'B'},
+        {4, 6443, true, true, EVIDENCE_CERT_MARKER | EVIDENCE_STATUS_BODY, "k3s", 401, NULL, 'D'},
+        {5, 6443, true, true, EVIDENCE_VERSION_INFO, "upstream", 200, "v1.21.3", 'E'},
+    };
+    static const struct { uint32_t last_octet; uint16_t port; } kubelets[] = {
+        {1, 10250}, {2, 10250}, {3, 10250}, {4, 10250}, {5, 10250}, {5, 10251},
+    };
+    char err[KS_ERRLEN];
+    struct stats_options opt = {.lc = lc};
+    struct stats *s;
+    assert_int_equal(ks_date_parse(as_of, &opt.as_of), 0);
+    assert_int_equal(stats_new(&s, &opt, err), 0);
+    /* kubelets first: the bound applies whatever the records' order */
+    for (size_t i = 0; i < sizeof(kubelets) / sizeof(kubelets[0]); i++) {
+        struct probe_result r;
+        probe_result_init(&r);
+        r.addr = 0xC6120000u | kubelets[i].last_octet;
+        r.port = kubelets[i].port;
+        r.module = strdup("kubelet");
+        r.finding = strdup(RECORD_FINDING_AUTH_REQUIRED);
+        assert_int_equal(stats_add(s, &r, err), 0);
+        probe_result_free(&r);
+    }
+    for (size_t i = 0; i < sizeof(apiservers) / sizeof(apiservers[0]); i++) {
+        struct probe_result r;
+        population_fill(&r, &apiservers[i], false);
+        assert_int_equal(stats_add(s, &r, err), 0);
+        probe_result_free(&r);
+    }
+    json_t *o = stats_to_json(s);
+    stats_free(s);
+    assert_int_equal(json_integer_value(json_object_get(o, "syn_open")), 5); /* API servers only */
+    json_t *c = json_incref(json_object_get(json_object_get(json_object_get(o, "surfaces"),
+                                                            "kubelet"), "cves_node"));
+    json_decref(o);
+    return c;
+}
+
+static void test_node_cves(void **state)
+{
+    (void)state;
+    /* No node CVE public yet: every kubelet certainly unaffected. */
+    json_t *c = node_cves_as_of("2017-12-01");
+    expect_json(c, "{\"version_bound\": 4, \"affected\": 0, \"not_affected\": 6, \"unknown\": 0,"
+                   " \"by_cve\": {}, \"no_fix\": []}");
+    json_decref(c);
+    /* .1 (at most 1.16.5) is below every fix of CVE-2020-8557 (< 1.16.13)
+     * and CVE-2020-8558 (<= 1.16.10); .2 (at most 1.18.20, the newer of
+     * its API servers) could be 1.16.13 or 1.17.9, fixed; .5 could be
+     * 1.21.3 or older: unknown, as are .3 and .4 (no bound). */
+    c = node_cves_as_of("2021-06-10");
+    expect_json(c, "{\"version_bound\": 4, \"affected\": 1, \"not_affected\": 0, \"unknown\": 5,"
+                   " \"by_cve\": {\"CVE-2020-8557\": 1, \"CVE-2020-8558\": 1}, \"no_fix\": []}");
+    json_decref(c);
+    /* CVE-2021-25741 (<= 1.19.14, public 2021-09-15) takes .1 and .2;
+     * CVE-2023-2431 (<= 1.24.13, 2023-06-15) all four bounded ones. */
+    c = node_cves_as_of("2023-07-01");
+    expect_json(c, "{\"version_bound\": 4, \"affected\": 4, \"not_affected\": 0, \"unknown\": 2,"
+                   " \"by_cve\": {\"CVE-2020-8557\": 1, \"CVE-2020-8558\": 1,"
+                   " \"CVE-2021-25741\": 2, \"CVE-2023-2431\": 4}, \"no_fix\": []}");
+    json_decref(c);
+    /* CVE-2025-1767 has no fix: listed apart, judged nowhere */
+    c = node_cves_as_of("2025-06-01");
+    expect_json(json_object_get(c, "no_fix"), "[\"CVE-2025-1767\"]");
+    assert_int_equal(json_integer_value(json_object_get(c, "affected")), 4);
+    json_decref(c);
+}
+
+/* The version-bound rules on their own: every version up to the bound in
+ * the ranges, or some. */
+static void test_cve_up_to(void **state)
+{
+    (void)state;
+    const struct cve *c8557 = cve_by_id("CVE-2020-8557"), *c11245 = cve_by_id("CVE-2019-11245");
+    const struct cve *c1767 = cve_by_id("CVE-2025-1767"), *c1002101 = cve_by_id("CVE-2017-1002101");
+    struct kver v;
+    assert_int_equal(kver_parse("v1.16.12", &v), 0);
+    assert_true(cve_affects_every_up_to(c8557, &v));
+    assert_int_equal(kver_parse("v1.16.13", &v), 0);
+    assert_false(cve_affects_every_up_to(c8557, &v)); /* 1.16.13 itself is fixed */
+    assert_true(cve_affects_some_up_to(c8557, &v));
+    assert_int_equal(kver_parse("v1.14.2", &v), 0);
+    assert_false(cve_affects_every_up_to(c11245, &v)); /* only 1.13.6 and 1.14.2 */
+    assert_true(cve_affects_some_up_to(c11245, &v));
+    assert_int_equal(kver_parse("v1.13.5", &v), 0);
+    assert_false(cve_affects_some_up_to(c11245, &v));
+    assert_false(cve_affects_some_up_to(c1002101, &(struct kver){1, 2, 9, PRE_NONE, 0}));
+    assert_false(cve_affects_every_up_to(c1002101, &(struct kver){1, 5, 0, PRE_NONE, 0}));
+    assert_true(cve_affects_every_up_to(c1767, NULL)); /* >= 0.0.0: every version */
+    assert_false(cve_affects_every_up_to(c8557, NULL));
+    assert_true(cve_affects_some_up_to(c8557, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +374,8 @@ int main(void)
         cmocka_unit_test(test_cve_lists_as_of),
         cmocka_unit_test(test_aks_lts_as_published),
         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_node_cves),
+        cmocka_unit_test(test_cve_up_to),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -371,6 +371,27 @@ json_t *surfaces_to_json(const struct surfaces *s);
 void surfaces_print(FILE *out, const json_t *surfaces);
 void surfaces_report_html(FILE *out, const json_t *surfaces);
 
+/* ---- node CVEs of kubelets (node_cves.c) ----
+ * A kubelet's version bounded by the API server's on its address (the
+ * version-skew policy: never newer); docs/statistics.md, "Node CVEs of
+ * kubelets". */
+struct node_cves;
+/* CVEs are counted as public on day as_of (tools/data/cves.json). NULL when
+ * out of memory. */
+struct node_cves *node_cves_new(int32_t as_of, const struct lifecycle *lc);
+void node_cves_free(struct node_cves *n);
+/* An API server of version v answered on addr (the highest one bounds the
+ * kubelets there); a kubelet endpoint is on addr. -1 when out of memory. */
+int node_cves_add_apiserver(struct node_cves *n, uint32_t addr, const struct kver *v);
+int node_cves_add_kubelet(struct node_cves *n, uint32_t addr);
+/* {"version_bound", "affected", "not_affected", "unknown", "by_cve"}: new
+ * reference, NULL when out of memory. */
+json_t *node_cves_to_json(const struct node_cves *n);
+/* Is every version at or below bound (NULL: every version) affected by the
+ * CVE (by both readings of its fix where there are two)? Is some? */
+bool cve_affects_every_up_to(const struct cve *cve, const struct kver *bound);
+bool cve_affects_some_up_to(const struct cve *cve, const struct kver *bound);
+
 /* Human-readable summary of a stats_to_json object. */
 void stats_print_summary(FILE *out, const json_t *stats);
 /* The HTML report page for a stats_to_json object (self-contained). */

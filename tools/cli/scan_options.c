@@ -705,6 +705,7 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     r->blocklist_addresses = (long long)o->blocked_addresses;
     r->opt_out_digest = dup_text(o->opt_out ? o->opt_out_digest : NULL, &failed);
     r->ports = dup_text(o->ports, &failed);
+    failed |= scan_record_modules(o->ports, &o->probe.modules, &r->modules) != 0;
     r->seed = dup_text(seed, &failed);
     r->shard = o->shard;
     r->shards = o->shards;
@@ -720,6 +721,8 @@ int scan_record_of_options(struct scan_record *r, const struct scan_options *o)
     };
     for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
         scan_record_set_present(r, given[i]);
+    if (r->modules)
+        scan_record_set_present(r, "modules");
     if (failed || !r->targets) {
         scan_record_free(r);
         return -1;

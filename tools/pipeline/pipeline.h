@@ -62,6 +62,7 @@ struct scan_record {
     char *opt_out_digest;           /* of the --opt-out list as loaded at the start */
     long long target_addresses, target_space;
     char *ports;
+    char *modules;                /* "2379=etcd,10250=kubelet": ports not probed as API server */
     char *seed;                   /* decimal text: JSON integers are signed */
     long long shard, shards, sender_threads, rate_pps, probes;
     double max_runtime, cooldown;
@@ -109,6 +110,12 @@ json_t *scan_record_to_json(const struct scan_record *r);
  * a message naming the first field that differs and both values. */
 int scan_record_resume_check(const struct scan_record *was, const struct scan_record *now,
                              char *err);
+/* The record's `modules` of a scan of PORTS (a port list) with MAP: the
+ * ports another module than apiserver probes, "PORT=NAME" in ascending port
+ * order, comma-separated; *text NULL when there is none (and for a bad
+ * list), so a record without the field (older builds probed every port as
+ * an API server) means the same. 0, or -1 when out of memory. */
+int scan_record_modules(const char *ports, const struct probe_port_map *map, char **text);
 /* The text of r's SCAN_DEFINES fields (canonical JSON): equal for the
  * shards of one run. Malloc'ed; NULL when out of memory. */
 char *scan_record_identity(const struct scan_record *r);

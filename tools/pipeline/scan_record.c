@@ -27,6 +27,7 @@ const struct scan_field scan_fields[] = {
     F(target_addresses, SCAN_INT, SCAN_DEFINES),
     F(target_space, SCAN_INT, SCAN_DEFINES),
     F(ports, SCAN_PORTS, BOTH),
+    F(modules, SCAN_STRING, BOTH),        /* absent: every port probed as API server */
     F(seed, SCAN_STRING, BOTH),
     F(shard, SCAN_INT, SCAN_RESUME),
     F(shards, SCAN_INT, BOTH),
@@ -277,7 +278,8 @@ int scan_record_resume_check(const struct scan_record *was, const struct scan_re
         value_text(now, i, b, sizeof(b));
         snprintf(err, KS_ERRLEN,
                  "cannot resume: %s differs from the interrupted scan's (%s, now %s); give "
-                 "exactly the same targets, ports, blocklist, seed, shard and sender threads",
+                 "exactly the same targets, ports, --module map, blocklist, seed, shard and "
+                 "sender threads",
                  scan_fields[i].name, a, b);
         return -1;
     }
@@ -290,6 +292,39 @@ const char *scan_record_defines_differ(const struct scan_record *a, const struct
         if ((scan_fields[i].roles & SCAN_DEFINES) && !same_field(a, b, i))
             return scan_fields[i].name;
     return NULL;
+}
+
+int scan_record_modules(const char *ports, const struct probe_port_map *map, char **text)
+{
+    struct port_list list = {NULL, 0};
+    char ignored[KS_ERRLEN];
+    *text = NULL;
+    if (!ports || port_list_parse(&list, ports, ignored) != 0)
+        return 0; /* the options' check names a bad list */
+    /* Bounded: only default ports and the map's ports leave apiserver. */
+    size_t size = 1, used = 0;
+    char *out = NULL;
+    for (size_t i = 0; i < list.count; i++) {
+        unsigned module = probe_module_for_port(map, list.ports[i]);
+        if (module == PROBE_MODULE_APISERVER)
+            continue;
+        const char *name = probe_module_name(module);
+        size_t need = used + strlen(name) + 8;
+        if (need > size) {
+            char *grown = realloc(out, size = 2 * need);
+            if (!grown) {
+                free(out);
+                port_list_free(&list);
+                return -1;
+            }
+            out = grown;
+        }
+        used += (size_t)snprintf(out + used, size - used, "%s%u=%s", used ? "," : "",
+                                 list.ports[i], name);
+    }
+    port_list_free(&list);
+    *text = out;
+    return 0;
 }
 
 char *scan_record_identity(const struct scan_record *r)
