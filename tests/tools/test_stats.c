@@ -288,7 +288,7 @@ static json_t *node_cves_as_of(const char *as_of)
     for (size_t i = 0; i < sizeof(kubelets) / sizeof(kubelets[0]); i++) {
         struct probe_result r;
         probe_result_init(&r);
-        r.addr = 0xC6120000u | kubelets[i].last_octet;
+        r.addr = net_addr_ipv4(0xC6120000u | kubelets[i].last_octet);
         r.port = kubelets[i].port;
         r.module = strdup("kubelet");
         r.finding = strdup(RECORD_FINDING_AUTH_REQUIRED);

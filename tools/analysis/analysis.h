@@ -382,8 +382,9 @@ struct node_cves *node_cves_new(int32_t as_of, const struct lifecycle *lc);
 void node_cves_free(struct node_cves *n);
 /* An API server of version v answered on addr (the highest one bounds the
  * kubelets there); a kubelet endpoint is on addr. -1 when out of memory. */
-int node_cves_add_apiserver(struct node_cves *n, uint32_t addr, const struct kver *v);
-int node_cves_add_kubelet(struct node_cves *n, uint32_t addr);
+int node_cves_add_apiserver(struct node_cves *n, const struct net_addr *addr,
+                            const struct kver *v);
+int node_cves_add_kubelet(struct node_cves *n, const struct net_addr *addr);
 /* {"version_bound", "affected", "not_affected", "unknown", "by_cve"}: new
  * reference, NULL when out of memory. */
 json_t *node_cves_to_json(const struct node_cves *n);

@@ -25,11 +25,11 @@ struct node_cves {
     struct hashmap kubelets;     /* address key -> uint32_t: kubelet endpoints there */
 };
 
-/* Addresses as map keys: tagged above 32 bits, since a hashmap key of
- * all zero bytes means an empty entry. */
-static uint64_t address_key(uint32_t addr)
+/* Addresses of either family as map keys: the endpoint key with port 0
+ * (never all zero bytes, which would mean an empty entry). */
+static struct net_endpoint address_key(const struct net_addr *addr)
 {
-    return (uint64_t)addr | 1ull << 32;
+    return net_endpoint_key(addr, 0);
 }
 
 struct node_cves *node_cves_new(int32_t as_of, const struct lifecycle *lc)
@@ -39,8 +39,8 @@ struct node_cves *node_cves_new(int32_t as_of, const struct lifecycle *lc)
         return NULL;
     n->as_of = as_of;
     n->lc = lc;
-    hashmap_init(&n->apiservers, sizeof(uint64_t), sizeof(struct kver));
-    hashmap_init(&n->kubelets, sizeof(uint64_t), sizeof(uint32_t));
+    hashmap_init(&n->apiservers, sizeof(struct net_endpoint), sizeof(struct kver));
+    hashmap_init(&n->kubelets, sizeof(struct net_endpoint), sizeof(uint32_t));
     return n;
 }
 
@@ -53,9 +53,10 @@ void node_cves_free(struct node_cves *n)
     free(n);
 }
 
-int node_cves_add_apiserver(struct node_cves *n, uint32_t addr, const struct kver *v)
+int node_cves_add_apiserver(struct node_cves *n, const struct net_addr *addr,
+                            const struct kver *v)
 {
-    uint64_t key = address_key(addr);
+    struct net_endpoint key = address_key(addr);
     bool added;
     struct kver v_bound = *v;
     if (v_bound.patch < 0)
@@ -71,9 +72,9 @@ int node_cves_add_apiserver(struct node_cves *n, uint32_t addr, const struct kve
     return 0;
 }
 
-int node_cves_add_kubelet(struct node_cves *n, uint32_t addr)
+int node_cves_add_kubelet(struct node_cves *n, const struct net_addr *addr)
 {
-    uint64_t key = address_key(addr);
+    struct net_endpoint key = address_key(addr);
     uint32_t *count = hashmap_value(&n->kubelets, hashmap_put(&n->kubelets, &key, NULL));
     if (!count)
         return -1;

@@ -118,7 +118,7 @@ static int note_apiserver(struct surfaces *s, const struct probe_result *r)
     struct kver v;
     if (r->k8s != K8S_YES || kver_of_result(r, &v) != 0)
         return 0;
-    return node_cves_add_apiserver(s->node_cves, r->addr, &v);
+    return node_cves_add_apiserver(s->node_cves, &r->addr, &v);
 }
 
 int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted)
@@ -126,7 +126,7 @@ int surfaces_add(struct surfaces *s, const struct probe_result *r, bool *counted
     const char *module = probe_result_module(r);
     *counted = true;
     if (!strcmp(module, "kubelet")) {
-        if (node_cves_add_kubelet(s->node_cves, r->addr) < 0)
+        if (node_cves_add_kubelet(s->node_cves, &r->addr) < 0)
             return -1;
         s->kubelet++;
         s->kubelet_auth_required += is(r->finding, RECORD_FINDING_AUTH_REQUIRED);
