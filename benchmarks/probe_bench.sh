@@ -5,7 +5,8 @@
 # golang-go when it is installed) vs curl --parallel, same hosts, one run.
 #
 #   usage: sudo benchmarks/probe_bench.sh [KUBESURVEY] [N_ADDRESSES] [ROUNDS] [KS_FLAGS]
-#   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys)
+#   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys);
+#   ROUNDS 0 with KS_COUNT (below): the counts only
 #
 # Target namespace: nginx (ECDSA P-256, TLS 1.2/1.3) answers a version.Info
 # on 198.18.16.0 + N addresses, port 443. Scanner namespace: kubesurvey
@@ -16,6 +17,13 @@
 # KS_BASELINE=/path/to/another/kubesurvey (environment) also runs that
 # binary in every round, right after the first, same flags and hosts: the
 # way to compare two builds when the machine's speed drifts between runs.
+# KS_COUNT=M (environment) adds figures that do not depend on the machine's
+# load, after the rounds: instructions per probe in user space (valgrind's
+# callgrind; kubesurvey with one thread and 16 connections) and allocation
+# calls per probe (through build/benchmarks/libmalloc_count.so or
+# $MALLOC_COUNT_LIB), each from a run over M and one over 2M addresses: the
+# difference divided by M leaves out start-up and exit. M at most N/2; 400
+# takes about a minute per binary.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-$here/build/tools/kubesurvey}
@@ -23,11 +31,16 @@ n=${2:-20000}
 rounds=${3:-1}
 ks_flags=${4:-}
 baseline=${KS_BASELINE:-}
+count=${KS_COUNT:-0}
+malloc_lib=${MALLOC_COUNT_LIB:-$(dirname "$ks")/../benchmarks/libmalloc_count.so}
 id=204
 [[ $(id -u) == 0 ]] || { echo "probe_bench.sh: needs root (network namespaces)" >&2; exit 2; }
 [[ -x $ks ]] || { echo "probe_bench.sh: no kubesurvey binary at $ks" >&2; exit 2; }
 [[ -z $baseline || -x $baseline ]] || { echo "probe_bench.sh: no kubesurvey binary at KS_BASELINE=$baseline" >&2; exit 2; }
 (( n >= 1 && n <= 20000 )) || { echo "probe_bench.sh: 1..20000 addresses" >&2; exit 2; }
+(( count >= 0 && 2 * count <= n )) || { echo "probe_bench.sh: KS_COUNT=$count must be at most half of $n addresses" >&2; exit 2; }
+(( count == 0 )) || command -v valgrind >/dev/null || { echo "probe_bench.sh: KS_COUNT needs valgrind" >&2; exit 2; }
+(( count == 0 )) || [[ -f $malloc_lib ]] || { echo "probe_bench.sh: no $malloc_lib (build the malloc_count target)" >&2; exit 2; }
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -149,6 +162,51 @@ for ((r = 1; r <= rounds; r++)); do
     [[ $b_done == "$n" ]] || echo "WARNING: ks-baseline completed $b_done of $n correctly"
   fi
 done
-echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
-[[ -z $go_bin ]] || echo "client CPU per probe, kubesurvey / Go client: ${go_ratios[*]}"
-[[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"
+if (( rounds > 0 )); then
+  echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
+  [[ -z $go_bin ]] || echo "client CPU per probe, kubesurvey / Go client: ${go_ratios[*]}"
+  [[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"
+fi
+
+(( count > 0 )) || exit 0
+
+# --------------------------------------------------------------- counts
+head -n "$count" "$tmp/targets" > "$tmp/targets.1"
+head -n $((2 * count)) "$tmp/targets" > "$tmp/targets.2"
+
+# Runs a command (with @T@ for its targets file) over M then 2M addresses
+# under a counter; prints the counter's difference per address. The counter
+# is "instructions" (callgrind's total) or "mallocs" (malloc_count.so).
+# Checks with $3 (a command printing the completed probes) that all ended.
+per_probe() {
+  local counter=$1 cmd=$2 completed=$3 totals=()
+  for k in 1 2; do
+    local run=${cmd//@T@/$tmp/targets.$k}
+    rm -f "$tmp/counter"
+    if [[ $counter == instructions ]]; then
+      ip netns exec "$S" bash -c "valgrind --tool=callgrind --callgrind-out-file='$tmp/counter' \
+        --dump-line=no $run" > /dev/null 2> "$tmp/valgrind.err"
+      totals+=("$(awk '/^(totals|summary):/ { print $2; exit }' "$tmp/counter")")
+    else
+      ip netns exec "$S" env MALLOC_COUNT_OUT="$tmp/counter" LD_PRELOAD="$malloc_lib" \
+        bash -c "exec $run" > /dev/null
+      totals+=("$(cat "$tmp/counter")")
+    fi
+    local done_count
+    done_count=$(eval "$completed")
+    (( done_count == k * count )) || echo "WARNING: $counter run over $((k * count)) completed $done_count" >&2
+  done
+  awk -v a="${totals[0]}" -v b="${totals[1]}" -v m="$count" 'BEGIN { printf "%.0f", (b - a) / m }'
+}
+
+ks_count_args="probe -f '@T@' -o '$tmp/ks.jsonl' --concurrency 16 --probe-threads 1 -q $ks_flags"
+ks_completed="grep -c '$ks_ok' '$tmp/ks.jsonl'"
+printf '%-12s %22s %22s\n' tool "instructions/probe" "allocations/probe"
+# Not the Go client: valgrind 3.19 stops at the Go runtime's first RDTSCP
+# (SIGILL), and this virtual machine has no hardware counters for perf.
+for t in ks ${baseline:+b}; do
+  case $t in ks) name=kubesurvey bin=$ks ;; b) name=ks-baseline bin=$baseline ;; esac
+  ins=$(per_probe instructions "'$bin' $ks_count_args" "$ks_completed")
+  allocs=$(per_probe mallocs "'$bin' $ks_count_args" "$ks_completed")
+  printf '%-12s %22s %22s\n' "$name" "$ins" "$allocs"
+done
