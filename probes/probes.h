@@ -195,9 +195,10 @@ struct probe_config {
     size_t max_body_bytes;        /* body kept (and read); 0 = default */
     size_t max_chain_bytes;       /* server Certificate message; 0 = default */
     const char *user_agent;       /* NULL = PROBE_DEFAULT_USER_AGENT; copied */
-    bool no_fast_keys;            /* keep OpenSSL 3.0's own (slower) key decoding
-                                     and TLS 1.3 key schedule (see probes/fastkey.c,
-                                     probes/fastkdf.c; process-wide) */
+    bool no_fast_keys;            /* keep OpenSSL 3.0's own (slower) key decoding,
+                                     X25519 and TLS 1.3 key schedule (see
+                                     probes/fastkey.c, probes/fastkdf.c;
+                                     process-wide) */
     struct probe_port_map modules;/* for the callers' probe_module_for_port */
 };
 

@@ -54,8 +54,8 @@ enum {
     PROBE_HELP_STR(PROBE_RETRIES_DEFAULT) ", at most "                                  \
     PROBE_HELP_STR(PROBE_RETRIES_MAX) ")\n"                                            \
     "      --user-agent TEXT     HTTP User-Agent: name the survey and a contact\n"     \
-    "      --no-fast-keys        use OpenSSL 3's own (slower) key decoding and TLS\n"  \
-    "                            1.3 key schedule (docs/probes.md, Cost)\n"          \
+    "      --no-fast-keys        use OpenSSL 3's own (slower) key decoding, TLS 1.3\n" \
+    "                            key schedule and X25519 (docs/probes.md, Cost)\n"    \
     "      --module PORT=NAME    probe PORT with module NAME (repeatable); by default\n" \
     "                            443,6443 apiserver, 10250 kubelet, 10255\n"          \
     "                            kubelet-readonly, 2379 etcd, any other apiserver\n"   \
