@@ -15,16 +15,7 @@ ks=$1 netns=$2 id=$3
 . "$(dirname "$0")/../lib.sh"
 TEST_NAME=tls_matrix
 need_root "test_tls_matrix.sh: needs root (network namespaces); skipped"
-S=ks${id}s T=ks${id}t
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$netns" down "$id" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$netns" up "$id"
+netns_test_up "$netns" "$id"
 
 # Certificates, and the SHA-256 of each one's DER (what the chain must hold).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/rsa.key" -out "$tmp/rsa.crt" \
