@@ -38,7 +38,9 @@ enum {
 
 /* The help of every probe option, with the defaults from probes.h. */
 #define PROBE_OPTIONS_HELP                                                              \
-    "      --probe-threads N     probe worker threads (default: number of CPUs)\n"     \
+    "      --probe-threads N     probe worker threads (default: one per "             \
+    PROBE_HELP_STR(PROBE_CONNECTIONS_PER_WORKER) " connections\n"                      \
+    "                            in flight, at most the number of CPUs)\n"           \
     "      --concurrency N       connections in flight (default "                      \
     PROBE_HELP_STR(PROBE_DEFAULT_CONCURRENCY) ")\n"                                    \
     "      --connect-timeout MS  TCP connect (default "                                \
