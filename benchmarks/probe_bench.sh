@@ -178,8 +178,9 @@ head -n $((2 * count)) "$tmp/targets" > "$tmp/targets.2"
 # under a counter; prints the counter's difference per address. The counter
 # is "instructions" (callgrind's total) or "mallocs" (malloc_count.so).
 # Checks with $3 (a command printing the completed probes) that all ended.
+# With KS_CALLGRIND_OUT=DIR the profile of the 2M run is kept as DIR/$4.
 per_probe() {
-  local counter=$1 cmd=$2 completed=$3 totals=()
+  local counter=$1 cmd=$2 completed=$3 label=$4 totals=()
   for k in 1 2; do
     local run=${cmd//@T@/$tmp/targets.$k}
     rm -f "$tmp/counter"
@@ -187,6 +188,7 @@ per_probe() {
       ip netns exec "$S" bash -c "valgrind --tool=callgrind --callgrind-out-file='$tmp/counter' \
         --dump-line=no $run" > /dev/null 2> "$tmp/valgrind.err"
       totals+=("$(awk '/^(totals|summary):/ { print $2; exit }' "$tmp/counter")")
+      [[ -z ${KS_CALLGRIND_OUT:-} || $k != 2 ]] || cp "$tmp/counter" "$KS_CALLGRIND_OUT/$label"
     else
       ip netns exec "$S" env MALLOC_COUNT_OUT="$tmp/counter" LD_PRELOAD="$malloc_lib" \
         bash -c "exec $run" > /dev/null
@@ -206,7 +208,7 @@ printf '%-12s %22s %22s\n' tool "instructions/probe" "allocations/probe"
 # (SIGILL), and this virtual machine has no hardware counters for perf.
 for t in ks ${baseline:+b}; do
   case $t in ks) name=kubesurvey bin=$ks ;; b) name=ks-baseline bin=$baseline ;; esac
-  ins=$(per_probe instructions "'$bin' $ks_count_args" "$ks_completed")
-  allocs=$(per_probe mallocs "'$bin' $ks_count_args" "$ks_completed")
+  ins=$(per_probe instructions "'$bin' $ks_count_args" "$ks_completed" "callgrind.$name")
+  allocs=$(per_probe mallocs "'$bin' $ks_count_args" "$ks_completed" "")
   printf '%-12s %22s %22s\n' "$name" "$ins" "$allocs"
 done
