@@ -170,10 +170,10 @@ int probe_port_map_add(struct probe_port_map *map, const char *spec, char *err);
 /* The defaults, in one place (the options' help texts print these). */
 #define PROBE_DEFAULT_CONCURRENCY 1024
 /* Connections in flight one worker thread keeps fed at internet round
- * trips: a worker completes ~2,800 probes/s (0.35 ms of CPU each) and a
- * probe there lasts 3+ round trips (~0.43 s at 150 ms), so ~1,200. The
- * default workers are one per this many, at most one per CPU
- * (docs/probes.md, "Worker threads"). */
+ * trips: a worker completes 1,400-2,800 probes/s (0.35-0.7 ms of CPU
+ * each) and a probe there lasts 3+ round trips (~0.43 s at 150 ms), so
+ * 600-1,200. The default workers are one per this many, at most one per
+ * CPU (docs/probes.md, "Worker threads"). */
 #define PROBE_CONNECTIONS_PER_WORKER 1024
 #define PROBE_DEFAULT_CONNECT_TIMEOUT_MS 3000
 #define PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
