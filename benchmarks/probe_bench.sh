@@ -5,7 +5,8 @@
 # golang-go when it is installed) vs curl --parallel, same hosts, one run.
 #
 #   usage: sudo benchmarks/probe_bench.sh [KUBESURVEY] [N_ADDRESSES] [ROUNDS] [KS_FLAGS]
-#   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys)
+#   defaults: build/tools/kubesurvey, 20000, 1, none (e.g. --no-fast-keys);
+#   ROUNDS 0 with KS_COUNT (below): the counts only
 #
 # Target namespace: nginx (ECDSA P-256, TLS 1.2/1.3) answers a version.Info
 # on 198.18.16.0 + N addresses, port 443. Scanner namespace: kubesurvey
@@ -16,15 +17,13 @@
 # KS_BASELINE=/path/to/another/kubesurvey (environment) also runs that
 # binary in every round, right after the first, same flags and hosts: the
 # way to compare two builds when the machine's speed drifts between runs.
-# KS_COUNT=instructions (with KS_BASELINE) measures no time at all: it
-# counts the user-space instructions of kubesurvey and of the baseline per
-# probe, which other processes' load does not change, with valgrind's
-# cachegrind (Ir; perf's instructions:u where the machine has a PMU gives
-# the same count, but virtual machines often have none). Per probe = the
-# difference between a run over all N addresses and one over N/5, over the
-# difference in completed probes, so start-up cost cancels out; the two
-# builds alternate which goes first. Concurrency 16 and 10 s timeouts keep
-# every probe completing under valgrind's slowdown.
+# KS_COUNT=M (environment) adds figures that do not depend on the machine's
+# load, after the rounds: instructions per probe in user space (valgrind's
+# callgrind; kubesurvey with one thread and 16 connections) and allocation
+# calls per probe (through build/benchmarks/libmalloc_count.so or
+# $MALLOC_COUNT_LIB), each from a run over M and one over 2M addresses: the
+# difference divided by M leaves out start-up and exit. M at most N/2; 400
+# takes about a minute per binary.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-$here/build/tools/kubesurvey}
@@ -32,11 +31,16 @@ n=${2:-20000}
 rounds=${3:-1}
 ks_flags=${4:-}
 baseline=${KS_BASELINE:-}
+count=${KS_COUNT:-0}
+malloc_lib=${MALLOC_COUNT_LIB:-$(dirname "$ks")/../benchmarks/libmalloc_count.so}
 id=204
 [[ $(id -u) == 0 ]] || { echo "probe_bench.sh: needs root (network namespaces)" >&2; exit 2; }
 [[ -x $ks ]] || { echo "probe_bench.sh: no kubesurvey binary at $ks" >&2; exit 2; }
 [[ -z $baseline || -x $baseline ]] || { echo "probe_bench.sh: no kubesurvey binary at KS_BASELINE=$baseline" >&2; exit 2; }
 (( n >= 1 && n <= 20000 )) || { echo "probe_bench.sh: 1..20000 addresses" >&2; exit 2; }
+(( count >= 0 && 2 * count <= n )) || { echo "probe_bench.sh: KS_COUNT=$count must be at most half of $n addresses" >&2; exit 2; }
+(( count == 0 )) || command -v valgrind >/dev/null || { echo "probe_bench.sh: KS_COUNT needs valgrind" >&2; exit 2; }
+(( count == 0 )) || [[ -f $malloc_lib ]] || { echo "probe_bench.sh: no $malloc_lib (build the malloc_count target)" >&2; exit 2; }
 S=ks${id}s T=ks${id}t
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -93,40 +97,6 @@ measure() {
     printf "%.3f %.3f\n", $2 - $1, u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
 }
 
-# Instruction counts only (KS_COUNT=instructions): see the header.
-# count_probes BINARY N -> "instructions completed" of a probe of the first N
-# addresses under cachegrind.
-count_probes() {
-  head -n "$2" "$tmp/targets" > "$tmp/count-targets"
-  ip netns exec "$S" valgrind --tool=cachegrind --cache-sim=no \
-    --cachegrind-out-file="$tmp/cg.out" -q "$1" probe -f "$tmp/count-targets" \
-    -o "$tmp/count.jsonl" --concurrency 16 --connect-timeout 10000 --handshake-timeout 10000 \
-    --response-timeout 10000 -q $ks_flags 2>"$tmp/cg.log" ||
-    { echo "probe_bench.sh: $1 under valgrind failed:" >&2; tail -5 "$tmp/cg.log" >&2; }
-  echo "$(awk '/^summary:/ { print $2 }' "$tmp/cg.out") $(grep -c "$ks_ok" "$tmp/count.jsonl" || true)"
-}
-# Instructions per probe of BINARY: (all N - N/5) / (their completed probes).
-per_probe() {
-  local small=$((n / 5)) big_i big_d small_i small_d
-  read -r small_i small_d < <(count_probes "$1" "$small")
-  read -r big_i big_d < <(count_probes "$1" "$n")
-  [[ $big_d == "$n" && $small_d == "$small" ]] || echo "WARNING: $1 completed $small_d of $small, $big_d of $n" >&2
-  awk -v a="$big_i" -v b="$small_i" -v c="$big_d" -v d="$small_d" 'BEGIN { printf "%.0f", (a - b) / (c - d) }'
-}
-ks_ok='"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"'
-if [[ ${KS_COUNT:-} == instructions ]]; then
-  [[ -n $baseline ]] || { echo "probe_bench.sh: KS_COUNT=instructions needs KS_BASELINE" >&2; exit 2; }
-  command -v valgrind >/dev/null || { echo "probe_bench.sh: KS_COUNT=instructions needs valgrind" >&2; exit 2; }
-  (( n >= 10 )) || { echo "probe_bench.sh: KS_COUNT=instructions needs at least 10 addresses" >&2; exit 2; }
-  printf '%6s %22s %22s %8s\n' round "kubesurvey instr/probe" "baseline instr/probe" ratio
-  for ((r = 1; r <= rounds; r++)); do
-    if (( r % 2 == 1 )); then k=$(per_probe "$ks"); b=$(per_probe "$baseline")
-    else b=$(per_probe "$baseline"); k=$(per_probe "$ks"); fi
-    printf '%6d %22s %22s %8s\n' "$r" "$k" "$b" "$(awk -v a="$k" -v b="$b" 'BEGIN { printf "%.3f", a / b }')"
-  done
-  exit 0
-fi
-
 # The Go client, built from benchmarks/goprobe with the standard library only.
 go_bin=
 if command -v go >/dev/null; then
@@ -142,6 +112,7 @@ ua="kubesurvey-benchmark (test network)"
 ks_args="probe -f '$tmp/targets' -o '$tmp/ks.jsonl' --concurrency 256 -q $ks_flags"
 ks_cmd="'$ks' $ks_args"
 base_cmd="'$baseline' $ks_args"
+ks_ok='"outcome":"ok".*"k8s":true.*"git_version":"v1.29.4"'
 curl_cmd="for f in '$tmp'/list.*.curl; do curl -s --no-progress-meter -k --parallel --parallel-max 256 \
   -A '$ua' -H 'Accept: application/json' -w '%{http_code}\n' -K \"\$f\"; done > '$tmp/curl.codes'"
 
@@ -191,6 +162,53 @@ for ((r = 1; r <= rounds; r++)); do
     [[ $b_done == "$n" ]] || echo "WARNING: ks-baseline completed $b_done of $n correctly"
   fi
 done
-echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
-[[ -z $go_bin ]] || echo "client CPU per probe, kubesurvey / Go client: ${go_ratios[*]}"
-[[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"
+if (( rounds > 0 )); then
+  echo "client CPU per probe, kubesurvey / curl: ${ratios[*]}"
+  [[ -z $go_bin ]] || echo "client CPU per probe, kubesurvey / Go client: ${go_ratios[*]}"
+  [[ -z $baseline ]] || echo "client CPU per probe, ks-baseline / curl: ${base_ratios[*]}"
+fi
+
+(( count > 0 )) || exit 0
+
+# --------------------------------------------------------------- counts
+head -n "$count" "$tmp/targets" > "$tmp/targets.1"
+head -n $((2 * count)) "$tmp/targets" > "$tmp/targets.2"
+
+# Runs a command (with @T@ for its targets file) over M then 2M addresses
+# under a counter; prints the counter's difference per address. The counter
+# is "instructions" (callgrind's total) or "mallocs" (malloc_count.so).
+# Checks with $3 (a command printing the completed probes) that all ended.
+# With KS_CALLGRIND_OUT=DIR the profile of the 2M run is kept as DIR/$4.
+per_probe() {
+  local counter=$1 cmd=$2 completed=$3 label=$4 totals=()
+  for k in 1 2; do
+    local run=${cmd//@T@/$tmp/targets.$k}
+    rm -f "$tmp/counter"
+    if [[ $counter == instructions ]]; then
+      ip netns exec "$S" bash -c "valgrind --tool=callgrind --callgrind-out-file='$tmp/counter' \
+        --dump-line=no $run" > /dev/null 2> "$tmp/valgrind.err"
+      totals+=("$(awk '/^(totals|summary):/ { print $2; exit }' "$tmp/counter")")
+      [[ -z ${KS_CALLGRIND_OUT:-} || $k != 2 ]] || cp "$tmp/counter" "$KS_CALLGRIND_OUT/$label"
+    else
+      ip netns exec "$S" env MALLOC_COUNT_OUT="$tmp/counter" LD_PRELOAD="$malloc_lib" \
+        bash -c "exec $run" > /dev/null
+      totals+=("$(cat "$tmp/counter")")
+    fi
+    local done_count
+    done_count=$(eval "$completed")
+    (( done_count == k * count )) || echo "WARNING: $counter run over $((k * count)) completed $done_count" >&2
+  done
+  awk -v a="${totals[0]}" -v b="${totals[1]}" -v m="$count" 'BEGIN { printf "%.0f", (b - a) / m }'
+}
+
+ks_count_args="probe -f '@T@' -o '$tmp/ks.jsonl' --concurrency 16 --probe-threads 1 -q $ks_flags"
+ks_completed="grep -c '$ks_ok' '$tmp/ks.jsonl'"
+printf '%-12s %22s %22s\n' tool "instructions/probe" "allocations/probe"
+# Not the Go client: valgrind 3.19 stops at the Go runtime's first RDTSCP
+# (SIGILL), and this virtual machine has no hardware counters for perf.
+for t in ks ${baseline:+b}; do
+  case $t in ks) name=kubesurvey bin=$ks ;; b) name=ks-baseline bin=$baseline ;; esac
+  ins=$(per_probe instructions "'$bin' $ks_count_args" "$ks_completed" "callgrind.$name")
+  allocs=$(per_probe mallocs "'$bin' $ks_count_args" "$ks_completed" "")
+  printf '%-12s %22s %22s\n' "$name" "$ins" "$allocs"
+done

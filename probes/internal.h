@@ -24,6 +24,11 @@ void k8s_classify_with_leaf(struct probe_result *r, X509 *leaf);
  * installed. Once per process; see the comment there. */
 bool probes_fast_keys_install(void);
 
+/* fastkdf.c: the TLS 1.3 key schedule as a provider built into the
+ * process; the property query that prefers it for an SSL_CTX, or NULL if
+ * it could not be loaded (OpenSSL's own stays). Once per process. */
+const char *probes_fast_kdf_install(void);
+
 /* Frees and resets the fields k8s_classify fills in (result.c). */
 void probe_result_clear_classification(struct probe_result *r);
 

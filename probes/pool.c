@@ -19,14 +19,24 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* The workers the connections in flight need, at most one per CPU: a
+ * worker more than the rate needs adds CPU per probe instead of rate
+ * (docs/probes.md, "Worker threads"). */
+static unsigned default_threads(unsigned concurrency)
+{
+    unsigned need = (concurrency + PROBE_CONNECTIONS_PER_WORKER - 1) / PROBE_CONNECTIONS_PER_WORKER;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus > 0 && need > (unsigned long)cpus)
+        need = (unsigned)cpus;
+    return need > 0 ? need : 1;
+}
+
 void probe_config_defaults(struct probe_config *cfg)
 {
-    if (!cfg->threads) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg->threads = n > 0 ? (unsigned)n : 1;
-    }
     if (!cfg->concurrency)
         cfg->concurrency = PROBE_DEFAULT_CONCURRENCY;
+    if (!cfg->threads)
+        cfg->threads = default_threads(cfg->concurrency);
     if (!cfg->connect_timeout_ms)
         cfg->connect_timeout_ms = PROBE_DEFAULT_CONNECT_TIMEOUT_MS;
     if (!cfg->handshake_timeout_ms)

@@ -169,6 +169,12 @@ int probe_port_map_add(struct probe_port_map *map, const char *spec, char *err);
 
 /* The defaults, in one place (the options' help texts print these). */
 #define PROBE_DEFAULT_CONCURRENCY 1024
+/* Connections in flight one worker thread keeps fed at internet round
+ * trips: a worker completes 1,400-2,800 probes/s (0.35-0.7 ms of CPU
+ * each) and a probe there lasts 3+ round trips (~0.43 s at 150 ms), so
+ * 600-1,200. The default workers are one per this many, at most one per
+ * CPU (docs/probes.md, "Worker threads"). */
+#define PROBE_CONNECTIONS_PER_WORKER 1024
 #define PROBE_DEFAULT_CONNECT_TIMEOUT_MS 3000
 #define PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
 #define PROBE_DEFAULT_RESPONSE_TIMEOUT_MS 5000
@@ -195,8 +201,10 @@ struct probe_config {
     size_t max_body_bytes;        /* body kept (and read); 0 = default */
     size_t max_chain_bytes;       /* server Certificate message; 0 = default */
     const char *user_agent;       /* NULL = PROBE_DEFAULT_USER_AGENT; copied */
-    bool no_fast_keys;            /* keep OpenSSL 3.0's slow provider key decoding
-                                     (see probes/fastkey.c; process-wide) */
+    bool no_fast_keys;            /* keep OpenSSL 3.0's own (slower) key decoding,
+                                     X25519 and TLS 1.3 key schedule (see
+                                     probes/fastkey.c, probes/fastkdf.c;
+                                     process-wide) */
     struct probe_port_map modules;/* for the callers' probe_module_for_port */
 };
 

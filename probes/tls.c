@@ -49,7 +49,10 @@ static int client_cert_requested(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 
 SSL_CTX *tls_ctx_new(const struct probe_config *cfg, char *err)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    /* The property query makes libssl's fetches prefer fastkdf.c's key
+     * schedule (everything else still comes from the default provider). */
+    const char *propq = cfg->no_fast_keys ? NULL : probes_fast_kdf_install();
+    SSL_CTX *ctx = SSL_CTX_new_ex(NULL, propq, TLS_client_method());
     if (!ctx) {
         snprintf(err, KS_ERRLEN, "SSL_CTX_new failed");
         return NULL;

@@ -20,17 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 TEST_NAME=modules
 need_root "test_modules.sh: needs root (network namespaces); skipped"
 command -v etcd >/dev/null || skip "test_modules.sh: etcd (Debian etcd-server) not installed; skipped"
-S=ks${id}s T=ks${id}t
-tmp=$(mktemp -d)
+netns_test_up "$netns" "$id"
 chmod 755 "$tmp"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$netns" down "$id" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$netns" up "$id"
 
 # ---------------------------------------------------------- certificates
 # A CA, a kubelet's self-signed-style serving certificate (its subject and

@@ -32,7 +32,9 @@ int probe_list_modules(void *opts, const char *arg);
  * tables. */
 #define PROBE_OPTIONS                                                                      \
     {.name = "probe-threads", .arg = "N", .set = probe_set_threads, .example = "2",        \
-     .help = "probe worker threads (default: number of CPUs)"},                           \
+     .help = "probe worker threads (default: one per "                                    \
+             PROBE_TEXT(PROBE_CONNECTIONS_PER_WORKER) " connections\n"                    \
+             "in flight, at most the number of CPUs)"},                                   \
     {.name = "concurrency", .arg = "N", .set = probe_set_concurrency,                      \
      .fallback = PROBE_TEXT(PROBE_DEFAULT_CONCURRENCY), .help = "connections in flight"},  \
     {.name = "connect-timeout", .arg = "MS", .set = probe_set_connect_timeout,             \
@@ -51,8 +53,8 @@ int probe_list_modules(void *opts, const char *arg);
     {.name = "user-agent", .arg = "TEXT", .set = probe_set_user_agent,                     \
      .help = "HTTP User-Agent: name the survey and a contact"},                           \
     {.name = "no-fast-keys", .set = probe_set_no_fast_keys,                                \
-     .help = "use OpenSSL 3's own (slower) public-key decoding\n"                         \
-             "(see docs/probes.md, Cost)"},                                                \
+     .help = "use OpenSSL 3's own (slower) key decoding, TLS 1.3\n"                       \
+             "key schedule and X25519 (docs/probes.md, Cost)"},                            \
     {.name = "module", .arg = "PORT=NAME", .set = probe_set_module, .flags = CLI_REPEAT,   \
      .example = "443=apiserver",                                                           \
      .help = "probe PORT with module NAME (repeatable); by default\n"                     \
