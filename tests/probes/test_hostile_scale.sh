@@ -203,8 +203,8 @@ if [[ $mode == scale ]]; then
     # each: the receiver's de-duplication, the pipeline's sequence numbers)
     # and the store's pages, a few MiB, nothing per connection. Measured:
     # 7-11 MiB on a quiet machine, 17.8 MiB once at load 14 (the allocator
-    # keeps more under other timing). Since the IPv6 record and store
-    # (issue 20) it is 25-28 MiB on a quiet machine (load 1.2, 2026-12-03):
+    # keeps more under other timing). Since the merges of 2026-12-03 (option
+    # tables, IPv6 record and store) it is 25-28 MiB on a quiet machine (load 1.2):
     # about 1.2 KiB more per endpoint, cause not yet found (see issue 20's
     # note), so the bound is 40 MiB for now: still far from growing with
     # the connections' share (2000 x ~60 KiB = 117 MiB).
